@@ -1,0 +1,99 @@
+# nvwa: kernel updates in seconds, applications kept.
+#
+#   make            build the nvwa command and the test application
+#   make check      install what is missing, build, run every test
+#   make demo       install what is missing, boot the test VM, run a real
+#                   `nvwa update --app` across kexec, print the report
+#   make install    PREFIX=/usr/local DESTDIR= honoured
+#
+# Everything is built under build/ (O=dir to change); big downloaded
+# artifacts are cached under $(NVWA_CACHE), keyed by content.
+
+O ?= build
+CC ?= cc
+PREFIX ?= /usr/local
+DESTDIR ?=
+NVWA_CACHE ?= $(HOME)/.cache/nvwa
+export NVWA_CACHE
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon -Ifastboot -Icriu-plugin
+LDLIBS := -lfdt -lz
+
+COMMON_SRC := common/log.c common/tsc.c common/timeline.c common/handover.c \
+	      common/util.c
+FASTBOOT_SRC := fastboot/bzimage.c fastboot/cmdline.c fastboot/kexec.c
+CRIU_SRC := criu-plugin/criu.c
+NVWA_SRC := tools/nvwa/main.c tools/nvwa/update.c tools/nvwa/restore.c \
+	    tools/nvwa/status.c tools/nvwa/report.c tools/nvwa/store.c \
+	    tools/nvwa/handover_cmd.c tools/nvwa/kmsg.c tools/nvwa/record.c
+LIB_SRC := $(COMMON_SRC) $(FASTBOOT_SRC) $(CRIU_SRC)
+
+UNIT_TESTS := handover_test cmdline_test timeline_test bzimage_test
+FUZZERS := handover_fuzz cmdline_fuzz bzimage_fuzz
+
+all: $(O)/nvwa $(O)/nvwa-testapp
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/nvwa: $(patsubst %.c,$(O)/%.o,$(NVWA_SRC) $(LIB_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/nvwa-testapp: $(O)/tests/vm/testapp.o
+	$(CC) $(LDFLAGS) -pthread -o $@ $^
+
+# Unit tests run under ASan and UBSan, built apart from the product.
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+$(O)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -MMD -MP -c -o $@ $<
+
+$(O)/tests/%_test: $(O)/san/tests/unit/%_test.o $(patsubst %.c,$(O)/san/%.o,$(LIB_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+unit: $(addprefix $(O)/tests/,$(UNIT_TESTS))
+
+# Fuzz targets need clang's libFuzzer whatever CC is.
+FUZZ_CC := clang
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
+$(O)/fuzzobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(filter-out -O2,$(CFLAGS)) $(FUZZ_FLAGS) -c -o $@ $<
+
+$(O)/fuzz/%_fuzz: $(O)/fuzzobj/tests/fuzz/%_fuzz.o $(patsubst %.c,$(O)/fuzzobj/%.o,$(LIB_SRC))
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz: $(addprefix $(O)/fuzz/,$(FUZZERS))
+
+deps:
+	./mk/deps.sh
+
+check: deps
+	$(MAKE) all unit fuzz
+	./tests/run
+
+demo: deps
+	$(MAKE) all
+	./tests/vm/demo
+
+install: all
+	install -D -m 0755 $(O)/nvwa $(DESTDIR)$(PREFIX)/sbin/nvwa
+	install -D -m 0644 tools/systemd/nvwa-restore.service \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/nvwa-restore.service
+	install -D -m 0755 tools/initramfs/nvwa-restore \
+		$(DESTDIR)$(PREFIX)/share/nvwa/initramfs/nvwa-restore
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 tools/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+clean:
+	rm -rf $(O)
+
+.PHONY: all unit fuzz deps check demo install clean
+.SECONDARY:
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The handover record: what the old kernel tells the new one about an
+ * update in progress.
+ *
+ * It is a flattened device tree (libfdt), so it is versioned,
+ * self-describing and readable with `dtc -I dtb`.  The same format is kept
+ * afterwards as the update's report, with the new kernel's phases added.
+ *
+ *   / {
+ *       compatible = "nvwa,handover";
+ *       version = <1>;                 u32, NVWA_HANDOVER_VERSION
+ *       generation = <hi lo>;          u64, one more per update
+ *       crc32 = <...>;                 zlib crc32 of the blob with this
+ *                                      property's value set to zero
+ *       tsc-khz = <hi lo>;             u64, non-zero
+ *       store = "/dev/pmem0";          where the images are kept
+ *       outcome = "pending";           pending | restored | failed
+ *       old-kernel { release = "..."; cmdline = "..."; };
+ *       new-kernel { release = "..."; cmdline = "..."; image = "..."; };
+ *       apps {
+ *           app@0 { pid = <u32>; comm = "..."; images = "...";
+ *                   dump-mode = "..."; state = "..."; error = "..."; };
+ *       };
+ *       timeline {
+ *           phase@0 { name = "..."; domain = <u32>; start = <hi lo>;
+ *                     end = <hi lo>; };
+ *       };
+ *   };
+ *
+ * Every string property must be NUL-terminated inside its property and fit
+ * its field below; every count must fit its array; a record that does not
+ * check out is refused as a whole.
+ */
+#ifndef NVWA_HANDOVER_H
+#define NVWA_HANDOVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "timeline.h"
+
+#define NVWA_HANDOVER_COMPATIBLE "nvwa,handover"
+#define NVWA_HANDOVER_VERSION 1
+#define NVWA_HANDOVER_MAX_SIZE (1u << 20)
+#define NVWA_MAX_APPS 32
+#define NVWA_RELEASE_MAX 65	/* struct utsname's release, with the NUL */
+#define NVWA_CMDLINE_MAX 4096
+#define NVWA_PATH_MAX 256
+#define NVWA_COMM_MAX 16	/* TASK_COMM_LEN */
+#define NVWA_WORD_MAX 32
+#define NVWA_ERROR_MAX 256
+
+struct nvwa_kernel {
+	char release[NVWA_RELEASE_MAX];
+	char cmdline[NVWA_CMDLINE_MAX];
+	char image[NVWA_PATH_MAX];	/* new kernel only; "" for the old */
+};
+
+struct nvwa_app {
+	int32_t pid;				/* > 0 */
+	char comm[NVWA_COMM_MAX];
+	char images[NVWA_PATH_MAX];		/* relative to the store root */
+	char dump_mode[NVWA_WORD_MAX];		/* e.g. "pre-dump+dump" */
+	char state[NVWA_WORD_MAX];		/* dumped | restored | failed */
+	char error[NVWA_ERROR_MAX];		/* why it failed, or "" */
+};
+
+struct nvwa_handover {
+	uint32_t version;
+	uint64_t generation;
+	char store[NVWA_PATH_MAX];
+	char outcome[NVWA_WORD_MAX];
+	struct nvwa_kernel old_kernel;
+	struct nvwa_kernel new_kernel;
+	uint32_t napps;
+	struct nvwa_app apps[NVWA_MAX_APPS];
+	struct nvwa_timeline timeline;		/* tsc_khz lives here */
+};
+
+/* Skip the CRC check (an operator's explicit override); bounds still hold. */
+#define HANDOVER_PARSE_IGNORE_CRC (1u << 0)
+
+/*
+ * Serialises @h into a newly allocated blob (free() it).  Returns 0, or a
+ * negative errno: -EINVAL if @h itself breaks a rule the parser enforces,
+ * so that nothing unparseable is ever written.
+ */
+int handover_build(const struct nvwa_handover *h, void **ret_blob,
+		   size_t *ret_size);
+
+/*
+ * Validates and parses @size bytes at @blob.  On success fills *@ret and
+ * returns 0.  On failure returns a negative errno (-EBADMSG for a record
+ * that does not check out, -EPROTONOSUPPORT for an unknown version),
+ * leaves *@ret untouched, and writes the reason, e.g. "crc32 mismatch:
+ * stored 0x1234abcd, computed 0x89ef0123", into @why (always
+ * NUL-terminated when @whylen > 0).
+ */
+int handover_parse(const void *blob, size_t size, unsigned int flags,
+		   struct nvwa_handover *ret, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+
+#include "timeline.h"
+
+int timeline_add(struct nvwa_timeline *tl, const char *name,
+		 enum nvwa_domain domain, uint64_t start, uint64_t end)
+{
+	struct nvwa_phase *p;
+	size_t len;
+
+	if (!name)
+		return -EINVAL;
+	len = strnlen(name, NVWA_PHASE_NAME_MAX);
+	if (len == 0 || len >= NVWA_PHASE_NAME_MAX)
+		return -EINVAL;
+	/* The enum's signedness is the compiler's choice: compare unsigned. */
+	if ((unsigned int)domain >= NVWA_DOMAIN_MAX)
+		return -EINVAL;
+	if (end < start)
+		return -EINVAL;
+	if (tl->nphases >= NVWA_MAX_PHASES)
+		return -ENOSPC;
+
+	p = &tl->phases[tl->nphases];
+	/* Zero the tail so the phase serialises the same whatever was there. */
+	memset(p, 0, sizeof(*p));
+	memcpy(p->name, name, len);
+	p->domain = domain;
+	p->start = start;
+	p->end = end;
+	tl->nphases++;
+	return 0;
+}
+
+const struct nvwa_phase *timeline_find(const struct nvwa_timeline *tl,
+				       const char *name)
+{
+	uint32_t i, n;
+
+	/* A name that cannot be stored cannot match, and bounds strncmp. */
+	if (!name || strnlen(name, NVWA_PHASE_NAME_MAX) >= NVWA_PHASE_NAME_MAX)
+		return NULL;
+	n = tl->nphases < NVWA_MAX_PHASES ? tl->nphases : NVWA_MAX_PHASES;
+	for (i = 0; i < n; i++)
+		if (strncmp(tl->phases[i].name, name, NVWA_PHASE_NAME_MAX) == 0)
+			return &tl->phases[i];
+	return NULL;
+}
+
+const char *timeline_domain_name(enum nvwa_domain domain)
+{
+	static const char *const names[] = {
+		[NVWA_DOMAIN_OLD] = "old",
+		[NVWA_DOMAIN_BOOT] = "boot",
+		[NVWA_DOMAIN_NEW] = "new",
+	};
+
+	if ((unsigned int)domain >= NVWA_DOMAIN_MAX)
+		return "unknown";
+	return names[domain];
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small helpers shared by every nvwa program. */
+#ifndef NVWA_UTIL_H
+#define NVWA_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Reads a whole file of at most @max bytes into a NUL-terminated buffer
+ * (free() it).  -EFBIG if the file is larger.
+ */
+int read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
+/* Writes @path via a temporary file, fsync and rename: all or nothing. */
+int write_file_atomic(const char *path, const void *buf, size_t len);
+int mkdir_p(const char *path, mode_t mode);
+/* Removes a directory tree; a missing tree is not an error. */
+int rm_rf(const char *path);
+
+/* Copies @src into @dst of @size bytes; -ENAMETOOLONG if it does not fit. */
+int strscpy(char *dst, const char *src, size_t size);
+/* Removes trailing white space in place and returns @s. */
+char *strstrip(char *s);
+bool startswith(const char *s, const char *prefix);
+
+/* The first line of a small file, stripped, e.g. /proc/PID/comm. */
+int read_one_line(const char *path, char *buf, size_t size);
+
+/*
+ * Runs @argv (looked up in PATH), waits for it and returns its exit status
+ * (0..255), or a negative errno if it could not run or was killed.  stdout
+ * and stderr go to @log_path (appended) when given, else are inherited.
+ */
+int run(const char *const *argv, const char *log_path);
+/* Like run(), capturing up to @size - 1 bytes of stdout into @out. */
+int run_capture(const char *const *argv, char *out, size_t size);
+
+/* Parses a size with an optional K, M, G or T suffix (binary units). */
+int parse_size(const char *s, char **ret_end, unsigned long long *ret);
+int parse_pid(const char *s, pid_t *ret);
+
+
+
+/*
+ * snprintf() for paths and messages: returns the length, or -ENAMETOOLONG
+ * when the result was truncated (the buffer then holds the truncated text).
+ */
+__attribute__((format(printf, 3, 4)))
+int xsnprintf(char *buf, size_t size, const char *fmt, ...);
+#endif

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The next kernel's command line: the running one's, with one-shot
+ * parameters dropped, the operator's additions applied and nvwa's own
+ * parameter (where the handover record is) added.  The reservations that
+ * hold preserved memory must carry over unchanged, or the new kernel would
+ * hand the preserved pages out as ordinary RAM.
+ */
+#ifndef NVWA_CMDLINE_H
+#define NVWA_CMDLINE_H
+
+#include <stddef.h>
+
+/* x86's COMMAND_LINE_SIZE, including the NUL. */
+#define KERNEL_CMDLINE_MAX 2048
+
+/* The parameter that tells the new kernel's userspace where to look. */
+#define NVWA_HANDOVER_PARAM "nvwa.handover"
+
+/* memmap=SIZE!START: legacy persistent memory (e820 type 12). */
+struct pmem_reservation {
+	unsigned long long size;
+	unsigned long long start;
+};
+
+/*
+ * Finds the first memmap=SIZE!START on @cmdline.  -ENOENT if there is
+ * none, -EINVAL if one is malformed.
+ */
+int cmdline_find_pmem(const char *cmdline, struct pmem_reservation *ret);
+
+/*
+ * The value of the last KEY=VALUE parameter before "--" (quotes removed),
+ * as the kernel would see it.  -ENOENT if absent, -ENAMETOOLONG if it does
+ * not fit.
+ */
+int cmdline_get(const char *cmdline, const char *key, char *out, size_t size);
+
+/*
+ * Composes the next command line into @out.  @append may be NULL; its
+ * KEY=VALUE parameters replace the running kernel's of the same key,
+ * except for keys that may repeat (memmap, console), which are only
+ * de-duplicated.  @handover_dev may be NULL.  Returns the length, -E2BIG
+ * if the result would exceed KERNEL_CMDLINE_MAX or @size, -EINVAL for an
+ * unbalanced quote.
+ */
+int cmdline_compose(const char *current, const char *append,
+		    const char *handover_dev, char *out, size_t size);
+
+#endif

@@ -1,0 +1,99 @@
+# Helpers for the guest's scenarios (sourced by /init).
+#
+# The host reads ttyS1 only: every line there is ours.  `check` records an
+# assertion, `finish` sends the verdict and powers the VM off.
+RESULTS=/dev/ttyS1
+FAILED=0
+
+report() { echo "NVWA-TEST $*" > "$RESULTS"; echo "test: $*"; }
+check() {	# check "what" command...
+	local what=$1
+	shift
+	if "$@"; then
+		report "ok $what"
+	else
+		report "FAIL $what"
+		FAILED=$((FAILED + 1))
+	fi
+}
+fatal() { report "FAIL $*"; FAILED=$((FAILED + 1)); finish; }
+finish() {
+	sync
+	if [ "$FAILED" -eq 0 ]; then report "RESULT pass"; else report "RESULT fail"; fi
+	# Send the guest's logs along, for a failure's post-mortem.
+	for f in /tmp/*.log /disk/data/*.log; do
+		[ -f "$f" ] && sed "s|^|NVWA-LOG $f: |" "$f" | tail -n 200 > "$RESULTS"
+	done
+	sync
+	poweroff -f
+}
+cmdline_value() {	# cmdline_value key -> value of key= on /proc/cmdline
+	local w
+	for w in $(cat /proc/cmdline); do
+		case "$w" in "$1="*) echo "${w#*=}"; return 0 ;; esac
+	done
+	return 0
+}
+wait_for() {		# wait_for SECONDS command... : poll, no fixed sleeps
+	local deadline=$(( $(date +%s) + $1 ))
+	shift
+	until "$@"; do
+		[ "$(date +%s)" -lt "$deadline" ] || return 1
+		usleep 20000
+	done
+}
+# The store: legacy pmem from memmap=nn!ss, formatted on a cold boot only.
+store_format() {
+	nvwa store format --yes /dev/pmem0 > /tmp/store-format.log 2>&1 ||
+		fatal "nvwa store format failed: $(cat /tmp/store-format.log)"
+}
+# Start a test application well above the PIDs early boot uses, so the
+# restore in the next kernel finds its PID free.
+start_app() {		# start_app NAME ARGS... -> prints the PID
+	local name=$1
+	shift
+	echo 20000 > /proc/sys/kernel/ns_last_pid
+	setsid nvwa-testapp --log "/disk/data/$name.log" "$@" \
+		< /dev/null > "/disk/data/$name.out" 2>&1 &
+	echo $!
+}
+app_alive() { kill -0 "$1" 2>/dev/null; }
+# Asks the application to verify all of its memory; waits for the answer.
+app_verify() {		# app_verify PID NAME
+	local before
+	before=$(grep -c '^verify' "/disk/data/$2.log")
+	kill -USR1 "$1"
+	wait_for 120 sh -c "[ \$(grep -c '^verify' /disk/data/$2.log) -gt $before ]" || return 1
+	grep '^verify' "/disk/data/$2.log" | tail -n 1 | grep -q '^verify ok'
+}
+# Counters in the log must rise by exactly one per line: proof that the
+# restored process continued from its own memory, not from a restart.
+app_counter_continuous() {	# NAME
+	awk '/^count / { if (n && $2 != n + 1) { print "gap after " n ": " $2; exit 1 } n = $2 }
+	     END { if (n < 2) { print "no counts"; exit 1 } }' "/disk/data/$1.log"
+}
+app_count() { awk '/^count / { n = $2 } END { print n + 0 }' "/disk/data/$1.log"; }
+# Runs `nvwa update` for the PIDs given; returns only if it failed.
+update_apps() {		# update_apps PID... (output in /disk/data/update.log)
+	local args="" p
+	for p in "$@"; do args="$args --app $p"; done
+	# shellcheck disable=SC2086
+	nvwa update --kernel /boot/vmlinuz --initrd /boot/initrd.img $args \
+		> /disk/data/update.log 2>&1
+	echo "$?" > /tmp/update.rc
+	cat /disk/data/update.log
+}
+# Sends the report and the downtime to the host.
+send_report() {
+	nvwa report > /tmp/report.txt 2>&1
+	while IFS= read -r line; do report "report $line"; done < /tmp/report.txt
+	nvwa report --json > /tmp/report.json 2>&1
+	report "metric downtime_ms $(sed -n 's/^  "downtime_ms": \([0-9.]*\).*/\1/p' /tmp/report.json)"
+}
+restore_ok() { [ "$(cat /tmp/restore.rc 2>/dev/null)" = 0 ]; }
+# The application keeps counting: it is running, not just present.
+app_progresses() {	# NAME
+	local before
+	before=$(app_count "$1")
+	wait_for 30 sh -c "[ \$(awk '/^count / { n = \$2 } END { print n + 0 }' /disk/data/$1.log) -gt $before ]"
+}

@@ -1,0 +1,33 @@
+# Scenario 1: one application with 256 MiB of anonymous memory, an open
+# log file and a counter, updated across a real kexec.  Afterwards the
+# same PID runs, every byte of its memory checks out and the counter goes
+# on from where it stopped.
+main() {
+	local pid
+	case $1 in
+	1)
+		store_format
+		pid=$(start_app app --mem 256)
+		wait_for 120 grep -q '^ready' /disk/data/app.log || fatal "app did not start"
+		echo "$pid" > /disk/state/test/pid
+		update_apps "$pid"
+		fatal "nvwa update returned ($(cat /tmp/update.rc)) instead of rebooting"
+		;;
+	2)
+		pid=$(cat /disk/state/test/pid)
+		check "nvwa restore succeeded" restore_ok
+		check "PID $pid is running again" app_alive "$pid"
+		check "it is the test app" [ "$(cat "/proc/$pid/comm")" = nvwa-testapp ]
+		check "the log file is still open" sh -c "ls -l /proc/$pid/fd | grep -q app.log"
+		check "it keeps counting" app_progresses app
+		check "256 MiB verified byte for byte" app_verify "$pid" app
+		check "the counter continued without a gap" app_counter_continuous app
+		check "the store was cleaned up" [ ! -e /run/nvwa/store/handover.dtb ]
+		send_report
+		check "the report has a downtime" grep -q '"downtime_ms": [0-9]' /tmp/report.json
+		;;
+	*)
+		fatal "unexpected boot $1"
+		;;
+	esac
+}

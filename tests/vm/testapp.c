@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The application the test VM updates: anonymous memory filled with a
+ * pattern that can be verified byte for byte, a log file it appends a
+ * counter to, optional worker threads, and optionally a resource CRIU
+ * refuses (an established TCP connection) to make a dump fail.
+ *
+ * Every tick rewrites one page with a pattern keyed by the page and the
+ * tick, so pages change between a pre-dump and the final dump, and a
+ * restore that lost an incremental page fails verification.
+ *
+ * SIGUSR1: verify all memory and append "verify ok ..." or
+ * "verify FAIL ..." to the log.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE 4096u
+#define WORDS_PER_PAGE (PAGE / sizeof(uint64_t))
+
+static uint64_t *mem;
+static uint64_t *gen;		/* tick that last wrote each page */
+static size_t npages;
+static uint64_t seed = 0x6e767761;	/* "nvwa" */
+static int logfd = -1;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static volatile sig_atomic_t verify_requested;
+static uint64_t *thread_ticks;
+
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static void fill_page(size_t page, uint64_t tick)
+{
+	uint64_t base = mix(seed ^ (page << 20) ^ tick);
+	uint64_t *w = mem + page * WORDS_PER_PAGE;
+
+	for (size_t i = 0; i < WORDS_PER_PAGE; i++)
+		w[i] = base + i * 0x100000001b3ull;
+	gen[page] = tick;
+}
+
+static long check_page(size_t page)
+{
+	uint64_t base = mix(seed ^ (page << 20) ^ gen[page]);
+	const uint64_t *w = mem + page * WORDS_PER_PAGE;
+
+	for (size_t i = 0; i < WORDS_PER_PAGE; i++)
+		if (w[i] != base + i * 0x100000001b3ull)
+			return (long)i;
+	return -1;
+}
+
+__attribute__((format(printf, 1, 2)))
+static void logline(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0 && write(logfd, buf, (size_t)n) != n)
+		_exit(3);
+}
+
+static void verify(long nthreads)
+{
+	size_t bad = 0, first = 0;
+	long word = -1;
+
+	pthread_mutex_lock(&lock);
+	for (size_t p = 0; p < npages; p++) {
+		long w = check_page(p);
+
+		if (w >= 0 && !bad++) {
+			first = p;
+			word = w;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	if (bad)
+		logline("verify FAIL %zu of %zu pages differ, first page %zu word %ld\n",
+			bad, npages, first, word);
+	else
+		logline("verify ok pages=%zu bytes=%zu threads=%ld\n",
+			npages, npages * PAGE, nthreads);
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	verify_requested = 1;
+}
+
+static void *worker(void *arg)
+{
+	long id = (long)arg;
+	struct timespec ts = { .tv_nsec = 20 * 1000 * 1000 };
+
+	for (;;) {
+		pthread_mutex_lock(&lock);
+		thread_ticks[id]++;
+		fill_page((size_t)(mix(thread_ticks[id] ^ (uint64_t)id) % npages),
+			  thread_ticks[id] | ((uint64_t)(id + 1) << 48));
+		pthread_mutex_unlock(&lock);
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+static int connect_peer(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "testapp: connect to port %d: %m\n", port);
+		return -1;
+	}
+	return fd;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: nvwa-testapp --log FILE [--mem MiB] [--threads N]\n"
+		   "                    [--interval-ms MS] [--tcp-peer PORT]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "log", required_argument, NULL, 'l' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "interval-ms", required_argument, NULL, 'i' },
+		{ "tcp-peer", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *logpath = NULL;
+	long mib = 64, nthreads = 0, interval_ms = 100, port = 0;
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	pthread_t tid;
+	uint64_t tick = 0;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': logpath = optarg; break;
+		case 'm': mib = strtol(optarg, NULL, 0); break;
+		case 't': nthreads = strtol(optarg, NULL, 0); break;
+		case 'i': interval_ms = strtol(optarg, NULL, 0); break;
+		case 'p': port = strtol(optarg, NULL, 0); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!logpath || mib <= 0 || nthreads < 0 || nthreads > 64 ||
+	    interval_ms <= 0) {
+		usage(stderr);
+		return 2;
+	}
+	logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (logfd < 0) {
+		fprintf(stderr, "testapp: %s: %m\n", logpath);
+		return 1;
+	}
+	if (port > 0 && connect_peer((int)port) < 0)
+		return 1;
+
+	npages = (size_t)mib * 1024 * 1024 / PAGE;
+	mem = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	gen = calloc(npages, sizeof(*gen));
+	thread_ticks = calloc((size_t)nthreads + 1, sizeof(*thread_ticks));
+	if (mem == MAP_FAILED || !gen || !thread_ticks) {
+		fprintf(stderr, "testapp: out of memory\n");
+		return 1;
+	}
+	for (size_t p = 0; p < npages; p++)
+		fill_page(p, 0);
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	for (long i = 0; i < nthreads; i++)
+		if (pthread_create(&tid, NULL, worker, (void *)i)) {
+			fprintf(stderr, "testapp: cannot start threads\n");
+			return 1;
+		}
+	logline("ready pid=%d mem=%zu threads=%ld\n", getpid(),
+		npages * PAGE, nthreads);
+
+	for (;;) {
+		struct timespec ts = { .tv_sec = interval_ms / 1000,
+				       .tv_nsec = (interval_ms % 1000) * 1000000 };
+
+		tick++;
+		pthread_mutex_lock(&lock);
+		fill_page((size_t)(mix(tick) % npages), tick);
+		pthread_mutex_unlock(&lock);
+		logline("count %llu\n", (unsigned long long)tick);
+		if (verify_requested) {
+			verify_requested = 0;
+			verify(nthreads);
+		}
+		nanosleep(&ts, NULL);
+	}
+}

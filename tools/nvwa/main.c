@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvwa: update the running kernel with kexec and bring the applications
+ * back where they were.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "nvwa.h"
+#include "util.h"
+
+static const struct nvwa_cmd commands[] = {
+	{ "update", "checkpoint applications, kexec a new kernel, restore them",
+	  cmd_update, usage_update },
+	{ "restore", "restore the applications after the kexec (early boot)",
+	  cmd_restore, usage_restore },
+	{ "status", "reservation, store, loaded kernel, pending and last update",
+	  cmd_status, usage_status },
+	{ "report", "the last update's timeline and downtime",
+	  cmd_report, usage_report },
+	{ "handover", "show or extract a handover record",
+	  cmd_handover, usage_handover },
+	{ "store", "format or inspect the preserved-memory store",
+	  cmd_store, usage_store },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: nvwa [-v|-q] COMMAND [ARGS...]\n"
+		"\n"
+		"Updates the running Linux kernel in seconds: the new kernel is loaded\n"
+		"ahead of time, the applications are checkpointed with CRIU into memory\n"
+		"that survives kexec, the machine kexecs, and the applications are\n"
+		"restored in the new kernel with their PIDs, files and memory.\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
+		"\n"
+		"  -v, --verbose   also print debugging detail\n"
+		"  -q, --quiet     print errors only\n"
+		"\n"
+		"`nvwa COMMAND --help` explains a command.  A typical update:\n"
+		"  nvwa store format /dev/pmem0        # once per cold boot\n"
+		"  nvwa update --kernel /boot/vmlinuz-NEW --initrd /boot/initrd.img-NEW \\\n"
+		"              --app $(pidof myservice)\n"
+		"  nvwa report                         # after the new kernel is up\n");
+}
+
+int wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			log_set_level(LOG_LVL_DEBUG);
+		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+			log_set_level(LOG_LVL_ERROR);
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else {
+			log_error("unknown option %s", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i == argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[i], "help")) {
+		if (i + 1 == argc) {
+			usage(stdout);
+			return 0;
+		}
+		i++;
+		for (size_t c = 0; c < ARRAY_SIZE(commands); c++)
+			if (!strcmp(argv[i], commands[c].name)) {
+				commands[c].usage(stdout);
+				return 0;
+			}
+	}
+	for (size_t c = 0; c < ARRAY_SIZE(commands); c++) {
+		if (strcmp(argv[i], commands[c].name))
+			continue;
+		if (wants_help(argc - i, argv + i)) {
+			commands[c].usage(stdout);
+			return 0;
+		}
+		return commands[c].run(argc - i, argv + i);
+	}
+	log_error("unknown command '%s'; `nvwa --help` lists them", argv[i]);
+	return 2;
+}

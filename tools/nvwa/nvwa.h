@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the nvwa subcommands share. */
+#ifndef NVWA_NVWA_H
+#define NVWA_NVWA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "handover.h"
+
+/* Files inside the store (the preserved-memory filesystem). */
+#define STORE_RECORD "handover.dtb"
+#define STORE_REFUSED "restore-refused"	/* why the last restore failed */
+#define NVWA_RUN_DIR "/run/nvwa"
+#define STORE_MOUNTPOINT NVWA_RUN_DIR "/store"
+
+struct nvwa_cmd {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+	void (*usage)(FILE *f);
+};
+
+int cmd_update(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_handover(int argc, char **argv);
+int cmd_store(int argc, char **argv);
+void usage_update(FILE *f);
+void usage_restore(FILE *f);
+void usage_status(FILE *f);
+void usage_report(FILE *f);
+void usage_handover(FILE *f);
+void usage_store(FILE *f);
+
+/* Where reports and history live: $NVWA_STATE_DIR or /var/lib/nvwa. */
+const char *state_dir(void);
+
+/* store.c */
+/* The store device: --store, else $NVWA_STORE, else nvwa.handover=, else /dev/pmem0. */
+const char *store_device(const char *option);
+/* Mounts @dev (DAX where it can) unless mounted; its mount point to @root. */
+int store_mount(const char *dev, char *root, size_t size);
+/* The mount point of @dev if mounted, else -ENOENT. */
+int store_find_mount(const char *dev, char *root, size_t size);
+
+/* record.c */
+/* Reads and validates a record; logs and returns in @why why it is refused. */
+int record_load(const char *path, unsigned int flags, struct nvwa_handover *ret,
+		char *why, size_t whylen);
+int record_save(const char *path, const struct nvwa_handover *h);
+/* One more than the newest generation recorded in the state directory. */
+uint64_t state_next_generation(void);
+/* Keeps a finished update's record as its report: STATE/updates/GEN.dtb. */
+int state_save_report(const struct nvwa_handover *h);
+/* The newest report (or generation @gen if non-zero) into @path. */
+int state_report_path(uint64_t gen, char *path, size_t size);
+
+/* kmsg.c */
+/*
+ * Adds the new kernel's boot phases, read from its log and tied to the
+ * TSC with a marker, to @tl.  @kexec_tsc is the old kernel's last reading
+ * (0 if unknown).  Returns the number of phases added.
+ */
+int kmsg_add_boot_phases(struct nvwa_timeline *tl, uint64_t kexec_tsc);
+
+/* Parses "--json"-style flags shared by several commands. */
+int wants_help(int argc, char **argv);
+
+#endif

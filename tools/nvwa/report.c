@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvwa report: one update as one timeline, old kernel and new, in
+ * milliseconds from the freeze (the start of the downtime).
+ *
+ * The JSON form is the contract for scripts; its fields are documented in
+ * tools/man/nvwa-report.8 and only ever added to within a "version".
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "nvwa.h"
+#include "report.h"
+#include "tsc.h"
+#include "util.h"
+
+static int by_start(const void *a, const void *b)
+{
+	const struct nvwa_phase *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->end < y->end ? 1 : (x->end > y->end ? -1 : 0);
+}
+
+int report_downtime(const struct nvwa_handover *h, double *ret_ms)
+{
+	const struct nvwa_phase *freeze = timeline_find(&h->timeline, "freeze");
+	const struct nvwa_phase *running = timeline_find(&h->timeline, "app-running");
+
+	if (!freeze || !running || running->end < freeze->start)
+		return -ENODATA;
+	*ret_ms = tsc_to_ms(running->end - freeze->start, h->timeline.tsc_khz);
+	return 0;
+}
+
+/* Milliseconds from the freeze (or the first phase) to @tsc. */
+static double rel_ms(const struct nvwa_handover *h, uint64_t origin, uint64_t tsc)
+{
+	if (tsc >= origin)
+		return tsc_to_ms(tsc - origin, h->timeline.tsc_khz);
+	return -tsc_to_ms(origin - tsc, h->timeline.tsc_khz);
+}
+
+static uint64_t origin_of(const struct nvwa_handover *h)
+{
+	const struct nvwa_phase *freeze = timeline_find(&h->timeline, "freeze");
+	uint64_t min = UINT64_MAX;
+
+	if (freeze)
+		return freeze->start;
+	for (uint32_t i = 0; i < h->timeline.nphases; i++)
+		if (h->timeline.phases[i].start < min)
+			min = h->timeline.phases[i].start;
+	return min == UINT64_MAX ? 0 : min;
+}
+
+void report_print_table(FILE *f, const struct nvwa_handover *h)
+{
+	struct nvwa_phase sorted[NVWA_MAX_PHASES];
+	uint64_t origin = origin_of(h);
+	double downtime = 0;
+	int have_downtime = report_downtime(h, &downtime) == 0;
+	uint32_t n = h->timeline.nphases;
+
+	fprintf(f, "update %" PRIu64 ": %s -> %s, %s, %u application(s)\n",
+		h->generation, h->old_kernel.release,
+		h->new_kernel.release[0] ? h->new_kernel.release : h->new_kernel.image,
+		h->outcome, h->napps);
+	for (uint32_t i = 0; i < h->napps; i++)
+		fprintf(f, "  app %d (%s): %s%s%s\n", h->apps[i].pid, h->apps[i].comm,
+			h->apps[i].state, h->apps[i].error[0] ? ": " : "",
+			h->apps[i].error);
+	fprintf(f, "\n  %-18s %-4s %11s %11s %8s\n", "phase", "side", "start ms",
+		"duration ms", "downtime");
+	memcpy(sorted, h->timeline.phases, n * sizeof(sorted[0]));
+	qsort(sorted, n, sizeof(sorted[0]), by_start);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct nvwa_phase *p = &sorted[i];
+		double dur = tsc_to_ms(p->end - p->start, h->timeline.tsc_khz);
+		char share[16] = "";
+
+		if (have_downtime && downtime > 0 && p->start >= origin && p->end > p->start)
+			xsnprintf(share, sizeof(share), "%.1f%%", 100.0 * dur / downtime);
+		fprintf(f, "  %-18s %-4s %11.1f %11.1f %8s\n", p->name,
+			timeline_domain_name(p->domain), rel_ms(h, origin, p->start),
+			dur, share);
+	}
+	if (have_downtime)
+		fprintf(f, "\n  downtime (freeze to application running): %.1f ms\n", downtime);
+	else
+		fprintf(f, "\n  downtime: not known (%s)\n",
+			strcmp(h->outcome, "restored") ? "the restore did not finish" :
+			"no freeze or no app-running phase");
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void json_kernel(FILE *f, const char *key, const struct nvwa_kernel *k)
+{
+	fprintf(f, "  \"%s\": {\"release\": ", key);
+	json_str(f, k->release);
+	fprintf(f, ", \"cmdline\": ");
+	json_str(f, k->cmdline);
+	fprintf(f, ", \"image\": ");
+	json_str(f, k->image);
+	fprintf(f, "},\n");
+}
+
+void report_print_json(FILE *f, const struct nvwa_handover *h)
+{
+	uint64_t origin = origin_of(h);
+	double downtime;
+
+	fprintf(f, "{\n  \"format\": \"nvwa-report\",\n  \"version\": %u,\n",
+		h->version);
+	fprintf(f, "  \"generation\": %" PRIu64 ",\n  \"outcome\": ", h->generation);
+	json_str(f, h->outcome);
+	fprintf(f, ",\n  \"store\": ");
+	json_str(f, h->store);
+	fprintf(f, ",\n  \"tsc_khz\": %" PRIu64 ",\n", h->timeline.tsc_khz);
+	json_kernel(f, "old_kernel", &h->old_kernel);
+	json_kernel(f, "new_kernel", &h->new_kernel);
+	fprintf(f, "  \"apps\": [");
+	for (uint32_t i = 0; i < h->napps; i++) {
+		const struct nvwa_app *a = &h->apps[i];
+
+		fprintf(f, "%s\n    {\"pid\": %d, \"comm\": ", i ? "," : "", a->pid);
+		json_str(f, a->comm);
+		fprintf(f, ", \"state\": ");
+		json_str(f, a->state);
+		fprintf(f, ", \"error\": ");
+		json_str(f, a->error);
+		fprintf(f, ", \"images\": ");
+		json_str(f, a->images);
+		fprintf(f, ", \"dump_mode\": ");
+		json_str(f, a->dump_mode);
+		fprintf(f, "}");
+	}
+	fprintf(f, "%s],\n  \"phases\": [", h->napps ? "\n  " : "");
+	for (uint32_t i = 0; i < h->timeline.nphases; i++) {
+		const struct nvwa_phase *p = &h->timeline.phases[i];
+
+		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+		json_str(f, p->name);
+		fprintf(f, ", \"side\": \"%s\", \"start_ms\": %.3f, \"duration_ms\": %.3f, \"start_tsc\": %" PRIu64 ", \"end_tsc\": %" PRIu64 "}",
+			timeline_domain_name(p->domain), rel_ms(h, origin, p->start),
+			tsc_to_ms(p->end - p->start, h->timeline.tsc_khz),
+			p->start, p->end);
+	}
+	fprintf(f, "%s],\n  \"downtime_ms\": ", h->timeline.nphases ? "\n  " : "");
+	if (report_downtime(h, &downtime) == 0)
+		fprintf(f, "%.3f\n}\n", downtime);
+	else
+		fprintf(f, "null\n}\n");
+}
+
+void usage_report(FILE *f)
+{
+	fprintf(f,
+		"usage: nvwa report [--json] [--update N | FILE]\n"
+		"\n"
+		"Shows an update as one timeline across the kexec: the old kernel's\n"
+		"phases (check, kexec-load, pre-dump, freeze, sync, reboot), the jump\n"
+		"and the new kernel's boot (kexec-jump, kernel-early, smp-bringup,\n"
+		"initcalls, initramfs-unpack, init-start; from its log, tied to the\n"
+		"TSC), and the restore (userspace-early, restore, restore/PID,\n"
+		"app-running).  Times are milliseconds from the freeze, when the\n"
+		"downtime starts; the downtime ends when the applications run again.\n"
+		"\n"
+		"      --json       machine-readable; see nvwa-report(8) for the fields\n"
+		"      --update N   generation N instead of the newest\n"
+		"      FILE         a report or handover record file\n"
+		"\n"
+		"Reports are kept in $NVWA_STATE_DIR/updates (default /var/lib/nvwa).\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "update", required_argument, NULL, 'u' },
+		{}
+	};
+	char path[PATH_MAX], why[512];
+	struct nvwa_handover *h;
+	uint64_t gen = 0;
+	int json = 0, c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'u': gen = strtoull(optarg, NULL, 10); break;
+		default: usage_report(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		strscpy(path, argv[optind], sizeof(path));
+	} else if (state_report_path(gen, path, sizeof(path)) < 0) {
+		log_error("No update recorded in %s/updates yet", state_dir());
+		return 1;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return 1;
+	r = record_load(path, 0, h, why, sizeof(why));
+	if (r == 0) {
+		if (json)
+			report_print_json(stdout, h);
+		else
+			report_print_table(stdout, h);
+	}
+	free(h);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Rendering an update's record, shared by report, status and handover. */
+#ifndef NVWA_REPORT_H
+#define NVWA_REPORT_H
+
+#include <stdio.h>
+
+#include "handover.h"
+
+void report_print_table(FILE *f, const struct nvwa_handover *h);
+void report_print_json(FILE *f, const struct nvwa_handover *h);
+/* Freeze to app-running in ms; -ENODATA if the update did not get there. */
+int report_downtime(const struct nvwa_handover *h, double *ret_ms);
+
+#endif

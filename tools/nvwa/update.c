@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvwa update: the whole update as seen from the old kernel.
+ *
+ *   check      everything that can be checked before an application is
+ *              touched; the new kernel is loaded here, not after the freeze
+ *   pre-dump   application memory copied to the store while it runs
+ *   freeze     final dump of what changed since; downtime starts here
+ *   sync       filesystems flushed, handover record written
+ *   reboot     reboot(LINUX_REBOOT_CMD_KEXEC)
+ *
+ * Failure design: until the freeze nothing is stopped, so a failed step
+ * only undoes its own work (kexec unloaded, images removed).  From the
+ * freeze on, dumped applications are left stopped, not killed, so any
+ * failure before the jump resumes them with SIGCONT and they run on in
+ * this kernel as if nothing happened.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "bzimage.h"
+#include "cmdline.h"
+#include "criu.h"
+#include "kexec.h"
+#include "log.h"
+#include "nvwa.h"
+#include "tsc.h"
+#include "util.h"
+
+struct app {
+	pid_t pid;
+	char comm[NVWA_COMM_MAX];
+	unsigned long long rss;		/* bytes */
+	char dir[PATH_MAX];		/* STORE/gen-N/PID */
+	int stopped;			/* dumped and left stopped */
+};
+
+struct update {
+	const char *image;
+	const char *initrd;
+	const char *append;
+	const char *store_dev;
+	int dry_run;
+	size_t napps;
+	struct app apps[NVWA_MAX_APPS];
+
+	char store[PATH_MAX];		/* mount point */
+	char gendir[PATH_MAX];
+	char cmdline[KERNEL_CMDLINE_MAX];
+	struct kimage_info kimage;
+	int kexec_loaded;
+	struct nvwa_handover *h;
+};
+
+void usage_update(FILE *f)
+{
+	fprintf(f,
+		"usage: nvwa update --kernel IMAGE [--initrd FILE] [--append ARGS]\n"
+		"                   [--app PID]... [--store DEV] [--dry-run]\n"
+		"\n"
+		"Replaces the running kernel with IMAGE through kexec, keeping the\n"
+		"applications: each PID (with its children) is checkpointed with CRIU\n"
+		"into the store, memory that survives kexec, and restored in the new\n"
+		"kernel by `nvwa restore` with the same PID, open files and memory.\n"
+		"\n"
+		"Steps, and what happens if one fails:\n"
+		"  check     image, initrd, reservation, store space, PIDs, `criu check`;\n"
+		"            then the new kernel is loaded with `kexec -l`\n"
+		"  pre-dump  memory is copied while the applications run\n"
+		"  freeze    only what changed since is dumped: downtime starts\n"
+		"  reboot    handover record written, reboot into IMAGE\n"
+		"A failure before the freeze leaves the applications untouched; a\n"
+		"failure after it resumes them where they stopped.  Either way the\n"
+		"loaded kernel is unloaded and the images are removed.\n"
+		"\n"
+		"  -k, --kernel IMAGE   bzImage or ELF vmlinux to boot\n"
+		"  -i, --initrd FILE    initramfs for the new kernel\n"
+		"  -a, --append ARGS    extra kernel parameters; KEY=VALUE replaces the\n"
+		"                       running kernel's KEY.  The running command line\n"
+		"                       is carried over (memmap= reservations included)\n"
+		"  -p, --app PID        an application to keep (repeatable, max %d)\n"
+		"      --store DEV      the store device (default: /dev/pmem0)\n"
+		"  -n, --dry-run        check, load and pre-dump, then undo it all\n"
+		"\n"
+		"The running kernel needs memmap=SIZE!START on its command line and a\n"
+		"formatted store (`nvwa store format`).  After the update, `nvwa report`\n"
+		"shows where the time went.\n", NVWA_MAX_APPS);
+}
+
+static void phase(struct update *u, const char *name, uint64_t start)
+{
+	uint64_t end = tsc_read();
+
+	if (timeline_add(&u->h->timeline, name, NVWA_DOMAIN_OLD, start, end) < 0)
+		log_warn("Timeline full; phase %s not recorded", name);
+	log_info("  %s: %.0f ms", name, tsc_to_ms(end - start, u->h->timeline.tsc_khz));
+}
+
+/* Undoes everything this update did; the applications run on. */
+static void roll_back(struct update *u)
+{
+	size_t resumed = 0;
+
+	for (size_t i = 0; i < u->napps; i++) {
+		if (!u->apps[i].stopped)
+			continue;
+		if (kill(u->apps[i].pid, SIGCONT) < 0)
+			log_error_errno(-errno, "Failed to resume %d (%s): %m; `kill -CONT %d` by hand",
+					u->apps[i].pid, u->apps[i].comm, u->apps[i].pid);
+		else
+			resumed++;
+		u->apps[i].stopped = 0;
+	}
+	if (u->kexec_loaded)
+		kexec_unload();
+	if (u->gendir[0] && rm_rf(u->gendir) < 0)
+		log_warn("Could not remove %s", u->gendir);
+	if (resumed)
+		log_error("Update aborted: %zu application(s) resumed in the running kernel; nothing was kexec'd.",
+			  resumed);
+	else
+		log_error("Update aborted before any application was frozen; they keep running untouched.");
+}
+
+static int check_image(struct update *u)
+{
+	char why[256];
+	size_t len;
+	char *buf;
+	int r;
+
+	r = read_file(u->image, 512u << 20, &buf, &len);
+	if (r < 0)
+		return log_error_errno(r, "Kernel image %s: %m", u->image);
+	r = kimage_parse(buf, len, &u->kimage, why, sizeof(why));
+	free(buf);
+	if (r < 0)
+		return log_error_errno(r, "%s is not a kernel image nvwa can boot: %s", u->image, why);
+	if (u->kimage.format == KIMAGE_BZIMAGE)
+		log_info("  kernel: %s, bzImage (boot protocol %u.%02u, %s payload)",
+			 u->kimage.release[0] ? u->kimage.release : "unknown release",
+			 u->kimage.boot_version >> 8, u->kimage.boot_version & 0xff,
+			 u->kimage.compression);
+	else
+		log_info("  kernel: ELF vmlinux");
+	if (u->initrd && access(u->initrd, R_OK) < 0)
+		return log_error_errno(-errno, "Initrd %s: %m", u->initrd);
+	return 0;
+}
+
+static int check_cmdline(struct update *u)
+{
+	struct pmem_reservation cur, next;
+	char *current;
+	int r;
+
+	r = read_file("/proc/cmdline", 1 << 16, &current, NULL);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read /proc/cmdline: %m");
+	strstrip(current);
+	r = cmdline_find_pmem(current, &cur);
+	if (r < 0) {
+		free(current);
+		if (r == -ENOENT)
+			return log_error_errno(r, "No preserved-memory reservation on the kernel command line: add memmap=SIZE!START (e.g. memmap=512M!1G), reboot, and format the store with `nvwa store format`");
+		return log_error_errno(r, "Malformed memmap=SIZE!START on the kernel command line");
+	}
+	r = cmdline_compose(current, u->append, u->store_dev, u->cmdline,
+			    sizeof(u->cmdline));
+	if (r < 0) {
+		log_error_errno(r, "Cannot compose the new kernel's command line: %m");
+		goto cleanup;
+	}
+	r = cmdline_find_pmem(u->cmdline, &next);
+	if (r < 0 || next.size != cur.size || next.start != cur.start) {
+		r = log_error_errno(-EINVAL, "The new command line would move the preserved memory (memmap=%lluM!%lluM now); the images would be lost",
+				    cur.size >> 20, cur.start >> 20);
+		goto cleanup;
+	}
+	r = strscpy(u->h->old_kernel.cmdline, current, NVWA_CMDLINE_MAX);
+	if (r >= 0)
+		r = strscpy(u->h->new_kernel.cmdline, u->cmdline, NVWA_CMDLINE_MAX);
+	if (r < 0)
+		goto cleanup;
+	log_info("  command line: %s", u->cmdline);
+	r = 0;
+cleanup:
+	free(current);
+	return r;
+}
+
+static int check_apps(struct update *u)
+{
+	unsigned long long need = 16ull << 20;
+	char path[64], record[PATH_MAX];
+	struct statvfs sv;
+
+	for (size_t i = 0; i < u->napps; i++) {
+		struct app *a = &u->apps[i];
+		unsigned long long pages = 0, resident = 0;
+		FILE *f;
+		int r;
+
+		if (a->pid == 1 || a->pid == getpid())
+			return log_error_errno(-EINVAL, "PID %d cannot be checkpointed by nvwa itself", a->pid);
+		for (size_t j = 0; j < i; j++)
+			if (u->apps[j].pid == a->pid)
+				return log_error_errno(-EINVAL, "PID %d is given twice", a->pid);
+		xsnprintf(path, sizeof(path), "/proc/%d/comm", a->pid);
+		r = read_one_line(path, a->comm, sizeof(a->comm));
+		if (r < 0)
+			return log_error_errno(r, "Application %d: %m (has it exited?)", a->pid);
+		xsnprintf(path, sizeof(path), "/proc/%d/statm", a->pid);
+		f = fopen(path, "re");
+		if (!f || fscanf(f, "%llu %llu", &pages, &resident) != 2) {
+			if (f)
+				fclose(f);
+			return log_error_errno(-ESRCH, "Application %d (%s): cannot read its memory size", a->pid, a->comm);
+		}
+		fclose(f);
+		a->rss = resident * (unsigned long long)sysconf(_SC_PAGESIZE);
+		need += a->rss + a->rss / 16;
+		log_info("  app %d (%s): %llu MiB resident", a->pid, a->comm, a->rss >> 20);
+	}
+
+	if (store_mount(u->store_dev, u->store, sizeof(u->store)) < 0)
+		return -ENODEV;
+	xsnprintf(record, sizeof(record), "%s/%s", u->store, STORE_RECORD);
+	if (access(record, F_OK) == 0)
+		return log_error_errno(-EEXIST, "The store %s still holds an update that was not restored (%s). Restore it with `nvwa restore --retry`, or erase it with `nvwa store format --yes`.",
+				       u->store_dev, record);
+	if (statvfs(u->store, &sv) < 0)
+		return log_error_errno(-errno, "statvfs %s: %m", u->store);
+	if ((unsigned long long)sv.f_bavail * sv.f_frsize < need)
+		return log_error_errno(-ENOSPC, "The store %s has %llu MiB free; the applications need about %llu MiB. Reserve more memory with memmap=.",
+				       u->store_dev,
+				       (unsigned long long)sv.f_bavail * sv.f_frsize >> 20,
+				       need >> 20);
+	log_info("  store: %s on %s, %llu MiB free, about %llu MiB needed",
+		 u->store_dev, u->store,
+		 (unsigned long long)sv.f_bavail * sv.f_frsize >> 20, need >> 20);
+
+	if (u->napps) {
+		char why[CRIU_WHY_MAX];
+		int r = criu_check(why, sizeof(why));
+
+		if (r < 0)
+			return log_error_errno(r, "CRIU cannot checkpoint on this kernel: %s", why);
+	}
+	return 0;
+}
+
+static int pre_dump(struct update *u)
+{
+	char dir[PATH_MAX + 8], why[CRIU_WHY_MAX];
+	int r;
+
+	for (size_t i = 0; i < u->napps; i++) {
+		struct app *a = &u->apps[i];
+
+		xsnprintf(a->dir, sizeof(a->dir), "%s/%d", u->gendir, a->pid);
+		xsnprintf(dir, sizeof(dir), "%s/pre", a->dir);
+		r = mkdir_p(dir, 0700);
+		if (r < 0)
+			return log_error_errno(r, "Failed to create %s: %m", dir);
+		log_info("  pre-dump %d (%s), %llu MiB", a->pid, a->comm, a->rss >> 20);
+		r = criu_pre_dump(a->pid, dir, why, sizeof(why));
+		if (r < 0)
+			return log_error_errno(r, "Pre-dump of %d (%s) failed: %s (log: %s/pre-dump.log)",
+					       a->pid, a->comm, why, dir);
+	}
+	return 0;
+}
+
+static int freeze(struct update *u)
+{
+	char dir[PATH_MAX + 8], why[CRIU_WHY_MAX];
+	int r;
+
+	for (size_t i = 0; i < u->napps; i++) {
+		struct app *a = &u->apps[i];
+
+		xsnprintf(dir, sizeof(dir), "%s/dump", a->dir);
+		r = mkdir_p(dir, 0700);
+		if (r < 0)
+			return log_error_errno(r, "Failed to create %s: %m", dir);
+		r = criu_dump(a->pid, dir, "../pre", why, sizeof(why));
+		if (r < 0) {
+			/* Keep CRIU's log where the operator can read it. */
+			char keep[PATH_MAX];
+
+			xsnprintf(keep, sizeof(keep), "%s/nvwa-dump-%d.log", NVWA_RUN_DIR, a->pid);
+			xsnprintf(dir, sizeof(dir), "%s/dump/dump.log", a->dir);
+			if (rename(dir, keep) < 0)
+				keep[0] = '\0';
+			return log_error_errno(r, "Dump of %d (%s) failed: %s%s%s",
+					       a->pid, a->comm, why,
+					       keep[0] ? " (log: " : "", keep[0] ? keep : "");
+		}
+		a->stopped = 1;
+	}
+	return 0;
+}
+
+static int fill_record(struct update *u)
+{
+	struct nvwa_handover *h = u->h;
+	struct utsname uts;
+	int bad = 0;
+
+	uname(&uts);
+	h->version = NVWA_HANDOVER_VERSION;
+	bad |= strscpy(h->outcome, "pending", sizeof(h->outcome)) < 0;
+	bad |= strscpy(h->store, u->store_dev, sizeof(h->store)) < 0;
+	bad |= strscpy(h->old_kernel.release, uts.release,
+		       sizeof(h->old_kernel.release)) < 0;
+	bad |= strscpy(h->new_kernel.release, u->kimage.release,
+		       sizeof(h->new_kernel.release)) < 0;
+	bad |= strscpy(h->new_kernel.image, u->image,
+		       sizeof(h->new_kernel.image)) < 0;
+	h->napps = (uint32_t)u->napps;
+	for (size_t i = 0; i < u->napps; i++) {
+		struct nvwa_app *a = &h->apps[i];
+
+		a->pid = u->apps[i].pid;
+		bad |= strscpy(a->comm, u->apps[i].comm, sizeof(a->comm)) < 0;
+		bad |= xsnprintf(a->images, sizeof(a->images),
+				"gen-%" PRIu64 "/%d/dump", h->generation,
+				a->pid) >= (int)sizeof(a->images);
+		bad |= strscpy(a->dump_mode, "pre-dump+dump",
+			       sizeof(a->dump_mode)) < 0;
+		bad |= strscpy(a->state, "dumped", sizeof(a->state)) < 0;
+	}
+	if (bad)
+		return log_error_errno(-ENAMETOOLONG, "A name is too long for the handover record");
+	return 0;
+}
+
+static int parse_args(struct update *u, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "append", required_argument, NULL, 'a' },
+		{ "app", required_argument, NULL, 'p' },
+		{ "store", required_argument, NULL, 's' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{}
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "k:i:a:p:n", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': u->image = optarg; break;
+		case 'i': u->initrd = optarg; break;
+		case 'a': u->append = optarg; break;
+		case 's': u->store_dev = optarg; break;
+		case 'n': u->dry_run = 1; break;
+		case 'p':
+			if (u->napps == NVWA_MAX_APPS)
+				return log_error_errno(-E2BIG, "At most %d applications per update", NVWA_MAX_APPS);
+			if (parse_pid(optarg, &u->apps[u->napps].pid) < 0)
+				return log_error_errno(-EINVAL, "--app takes a PID, not '%s'", optarg);
+			u->napps++;
+			break;
+		default:
+			usage_update(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc)
+		return log_error_errno(-EINVAL, "Unexpected argument '%s'", argv[optind]);
+	if (!u->image)
+		return log_error_errno(-EINVAL, "--kernel IMAGE is required; see `nvwa update --help`");
+	u->store_dev = store_device(u->store_dev);
+	return 0;
+}
+
+static int update(struct update *u)
+{
+	struct nvwa_timeline *tl = &u->h->timeline;
+	uint64_t t, t_all = tsc_read();
+	char record[PATH_MAX];
+	int r;
+
+	tl->tsc_khz = tsc_calibrate_khz();
+	u->h->generation = state_next_generation();
+	if (geteuid() != 0)
+		return log_error_errno(-EPERM, "nvwa update must run as root");
+
+	log_info("[1/4] Checking (generation %" PRIu64 ")", u->h->generation);
+	t = tsc_read();
+	r = check_image(u);
+	if (!r)
+		r = check_cmdline(u);
+	if (!r)
+		r = check_apps(u);
+	if (r < 0)
+		return r;
+	phase(u, "check", t);
+
+	t = tsc_read();
+	r = mkdir_p(NVWA_RUN_DIR, 0700);
+	if (!r)
+		r = kexec_load_image(u->image, u->initrd, u->cmdline,
+				     NVWA_RUN_DIR "/kexec.log");
+	if (r < 0)
+		return r;
+	u->kexec_loaded = 1;
+	phase(u, "kexec-load", t);
+
+	log_info("[2/4] Pre-dumping %zu application(s) while they run", u->napps);
+	xsnprintf(u->gendir, sizeof(u->gendir), "%s/gen-%" PRIu64, u->store,
+		 u->h->generation);
+	t = tsc_read();
+	r = pre_dump(u);
+	if (r < 0)
+		return r;
+	phase(u, "pre-dump", t);
+	timeline_add(tl, "prepare", NVWA_DOMAIN_OLD, t_all, tsc_read());
+
+	if (u->dry_run) {
+		log_info("Dry run: every check passed and the pre-dump worked; undoing it.");
+		kexec_unload();
+		u->kexec_loaded = 0;
+		rm_rf(u->gendir);
+		u->gendir[0] = '\0';
+		return 0;
+	}
+
+	log_info("[3/4] Freezing and dumping (downtime starts)");
+	t = tsc_read();
+	r = freeze(u);
+	if (r < 0)
+		return r;
+	phase(u, "freeze", t);
+
+	log_info("[4/4] Writing the handover record and rebooting into %s",
+		 u->kimage.release[0] ? u->kimage.release : u->image);
+	r = fill_record(u);
+	if (r < 0)
+		return r;
+	t = tsc_read();
+	sync();
+	phase(u, "sync", t);
+	fflush(NULL);
+
+	xsnprintf(record, sizeof(record), "%s/%s", u->store, STORE_RECORD);
+	t = tsc_read();
+	timeline_add(tl, "reboot", NVWA_DOMAIN_OLD, t, t);
+	r = record_save(record, u->h);
+	if (r < 0)
+		return r;
+	sync();
+	r = kexec_jump();
+	unlink(record);
+	return log_error_errno(r, "reboot(LINUX_REBOOT_CMD_KEXEC) failed: %m");
+}
+
+int cmd_update(int argc, char **argv)
+{
+	struct update *u = calloc(1, sizeof(*u));
+	int r;
+
+	if (!u || !(u->h = calloc(1, sizeof(*u->h)))) {
+		free(u);
+		log_error("Out of memory");
+		return 1;
+	}
+	r = parse_args(u, argc, argv);
+	if (r < 0) {
+		r = 2;
+		goto cleanup;
+	}
+	r = update(u);
+	if (r < 0) {
+		roll_back(u);
+		r = 1;
+	}
+cleanup:
+	free(u->h);
+	free(u);
+	return r;
+}

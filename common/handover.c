@@ -729,6 +729,13 @@ static int parse_fdt(void *fdt, size_t size, unsigned int flags,
 	int r;
 
 	r = fdt_check_header(fdt);
+	/*
+	 * libfdt 1.7 refuses misaligned blocks itself; 1.6 would read them
+	 * with misaligned loads.  Refuse them whatever the version.
+	 */
+	if (r == 0 && (fdt_off_mem_rsvmap(fdt) % sizeof(uint64_t) ||
+		       fdt_off_dt_struct(fdt) % sizeof(fdt32_t)))
+		r = -FDT_ERR_ALIGNMENT;
 	if (r < 0)
 		return refuse(w, -EBADMSG, "bad FDT header: %s",
 			      fdt_strerror(r));

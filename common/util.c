@@ -261,6 +261,7 @@ int run_capture(const char *const *argv, char *out, size_t size)
 	}
 	if (pid == 0) {
 		dup2(pfd[1], STDOUT_FILENO);
+		dup2(pfd[1], STDERR_FILENO);
 		execvp(argv[0], (char *const *)argv);
 		fprintf(stderr, "cannot run %s: %m\n", argv[0]);
 		_exit(127);

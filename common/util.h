@@ -35,7 +35,7 @@ int read_one_line(const char *path, char *buf, size_t size);
  * and stderr go to @log_path (appended) when given, else are inherited.
  */
 int run(const char *const *argv, const char *log_path);
-/* Like run(), capturing up to @size - 1 bytes of stdout into @out. */
+/* Like run(), capturing up to @size - 1 bytes of stdout and stderr. */
 int run_capture(const char *const *argv, char *out, size_t size);
 
 /* Parses a size with an optional K, M, G or T suffix (binary units). */

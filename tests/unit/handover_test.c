@@ -540,6 +540,27 @@ out:
 	free(h);
 }
 
+TEST(misaligned_blocks_are_refused)
+{
+	struct nvwa_handover *h = full_record();
+	size_t size;
+	void *blob;
+
+	blob = build(h, &size);
+	if (!blob)
+		goto out;
+	fdt_set_off_dt_struct(blob, fdt_off_dt_struct(blob) + 2);
+	EXPECT_REFUSED(blob, size, HANDOVER_PARSE_IGNORE_CRC, -EBADMSG,
+		       "bad FDT header");
+	fdt_set_off_dt_struct(blob, fdt_off_dt_struct(blob) - 2);
+	fdt_set_off_mem_rsvmap(blob, fdt_off_mem_rsvmap(blob) + 4);
+	EXPECT_REFUSED(blob, size, HANDOVER_PARSE_IGNORE_CRC, -EBADMSG,
+		       "bad FDT header");
+out:
+	free(blob);
+	free(h);
+}
+
 TEST(every_truncation_is_refused)
 {
 	struct nvwa_handover *h = full_record();

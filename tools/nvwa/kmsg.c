@@ -61,7 +61,12 @@ int kmsg_add_boot_phases(struct nvwa_timeline *tl, uint64_t kexec_tsc)
 	fd = open("/dev/kmsg", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return log_warn_errno(-errno, "Cannot open /dev/kmsg (%m): no boot phases in the report");
-	xsnprintf(marker, sizeof(marker), "nvwa: tsc marker %d-%" PRIx64, getpid(), tsc_read());
+	/*
+	 * The newline matters: the kernel keeps a record without one open for
+	 * continuation, and an open record cannot be read back yet.
+	 */
+	xsnprintf(marker, sizeof(marker), "nvwa: tsc marker %d-%" PRIx64 "\n",
+		  getpid(), tsc_read());
 	t0 = tsc_read();
 	if (write(fd, marker, strlen(marker)) < 0) {
 		close(fd);
@@ -69,6 +74,7 @@ int kmsg_add_boot_phases(struct nvwa_timeline *tl, uint64_t kexec_tsc)
 	}
 	t1 = tsc_read();
 	mid = t0 + (t1 - t0) / 2;
+	marker[strlen(marker) - 1] = '\0';
 
 	for (;;) {
 		unsigned long long u;

@@ -1,0 +1,35 @@
+# Scenario 4: a bad kernel image (missing, truncated, not a kernel) is
+# refused before anything is frozen; the application runs on untouched.
+not_stopped() { ! grep -q '^State:.*T (stopped)' "/proc/$1/status"; }
+nothing_left() {
+	[ "$(cat /sys/kernel/kexec_loaded)" = 0 ] &&
+		[ -z "$(ls /run/nvwa/store | grep '^gen-')" ] &&
+		[ ! -e /run/nvwa/store/handover.dtb ]
+}
+refused() {	# refused IMAGE EXPECTED-TEXT
+	nvwa update --kernel "$1" --initrd /boot/initrd.img --app "$pid" \
+		> /tmp/bad.log 2>&1
+	local rc=$?
+	cat /tmp/bad.log
+	[ "$rc" != 0 ] && grep -q "$2" /tmp/bad.log &&
+		grep -q 'before any application was frozen' /tmp/bad.log
+}
+main() {
+	store_format
+	pid=$(start_app app --mem 64)
+	wait_for 120 grep -q '^ready' /disk/data/app.log || fatal "app did not start"
+	check "missing image refused" refused /boot/no-such-vmlinuz "No such file"
+	check "truncated image refused" refused /boot/vmlinuz.truncated "truncated"
+	check "garbage refused" refused /boot/vmlinuz.garbage "no x86 boot header"
+	check "a non-existent PID refused" sh -c \
+		"! nvwa update --kernel /boot/vmlinuz --app 999999 > /tmp/nopid.log 2>&1 && grep -q 999999 /tmp/nopid.log"
+	check "nothing loaded, no images left" nothing_left
+	check "application not stopped" not_stopped "$pid"
+	check "application keeps counting" app_progresses app
+	check "memory untouched" app_verify "$pid" app
+	check "counter continuous" app_counter_continuous app
+	check "a dry run passes every check" sh -c \
+		"nvwa update --dry-run --kernel /boot/vmlinuz --initrd /boot/initrd.img --app $pid > /tmp/dry.log 2>&1"
+	check "and leaves nothing behind" nothing_left
+	check "application still counting" app_progresses app
+}

@@ -1,0 +1,30 @@
+# Scenario 5: the final dump fails part-way.  The first application is
+# dumped (and so stopped); the second holds an established TCP connection,
+# which CRIU refuses to dump without --tcp-established.  No kexec happens,
+# both keep running, and the error names the one that failed and why.
+not_stopped() { ! grep -q '^State:.*T (stopped)' "/proc/$1/status"; }
+main() {
+	local a b rc
+	store_format
+	nc -l -p 7777 > /dev/null 2>&1 &
+	wait_for 10 sh -c 'netstat -ltn | grep -q :7777' || fatal "no listener"
+	a=$(start_app plain --mem 64)
+	b=$(start_app tcp --mem 64 --tcp-peer 7777)
+	wait_for 120 grep -q '^ready' /disk/data/plain.log || fatal "plain did not start"
+	wait_for 120 grep -q '^ready' /disk/data/tcp.log || fatal "tcp did not start"
+	update_apps "$a" "$b"
+	rc=$(cat /tmp/update.rc)
+	check "nvwa update failed" [ "$rc" != 0 ]
+	check "the error names PID $b" grep -q "Dump of $b (nvwa-testapp) failed" /disk/data/update.log
+	check "the error gives CRIU's reason" grep -qi 'tcp' /disk/data/update.log
+	check "it says the applications were resumed" grep -q 'resumed in the running kernel' /disk/data/update.log
+	check "no kernel left loaded" [ "$(cat /sys/kernel/kexec_loaded)" = 0 ]
+	check "no record left in the store" [ ! -e /run/nvwa/store/handover.dtb ]
+	check "$a not stopped" not_stopped "$a"
+	check "$b not stopped" not_stopped "$b"
+	check "$a keeps counting" app_progresses plain
+	check "$b keeps counting" app_progresses tcp
+	check "$a memory verified" app_verify "$a" plain
+	check "$b memory verified" app_verify "$b" tcp
+	check "$a counter continuous" app_counter_continuous plain
+}

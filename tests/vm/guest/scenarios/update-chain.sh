@@ -1,0 +1,28 @@
+# Scenario 3: three updates in a row in one VM; the second and third start
+# from a kernel that was itself kexec'd, and the application is restored
+# by one kernel and checkpointed again by the next.
+main() {
+	local pid
+	if [ "$1" = 1 ]; then
+		store_format
+		pid=$(start_app app --mem 128)
+		wait_for 120 grep -q '^ready' /disk/data/app.log || fatal "app did not start"
+		echo "$pid" > /disk/state/test/pid
+		update_apps "$pid"
+		fatal "update 1 returned ($(cat /tmp/update.rc))"
+	fi
+	pid=$(cat /disk/state/test/pid)
+	check "boot $1: nvwa restore succeeded" restore_ok
+	check "boot $1: PID $pid runs" app_alive "$pid"
+	check "boot $1: memory verified" app_verify "$pid" app
+	check "boot $1: counter continued" app_counter_continuous app
+	check "boot $1: report of update $(( $1 - 1 )) kept" \
+		[ -f "/var/lib/nvwa/updates/$(( $1 - 1 )).dtb" ]
+	if [ "$1" -lt 4 ]; then
+		update_apps "$pid"
+		fatal "update $1 returned ($(cat /tmp/update.rc))"
+	fi
+	check "three reports, all restored" \
+		[ "$(for g in 1 2 3; do nvwa report --json --update $g; done | grep -c '"outcome": "restored"')" = 3 ]
+	send_report
+}

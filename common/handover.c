@@ -721,6 +721,37 @@ static int read_timeline(const void *fdt, struct nvwa_timeline *tl,
 	return 0;
 }
 
+/*
+ * What libfdt 1.6 leaves to its caller.  nvwa writes format version 17;
+ * older formats are refused, as libfdt 1.6 dereferences NULL on some
+ * (fdt_check_full() on a pre-16 root node name).  Misaligned blocks are
+ * refused by libfdt 1.7 itself, but 1.6 would read them misaligned.
+ */
+static int check_fdt_header(const void *fdt, size_t size, struct why *w)
+{
+	uint32_t total;
+	int r;
+
+	r = fdt_check_header(fdt);
+	if (r < 0)
+		return refuse(w, -EBADMSG, "bad FDT header: %s",
+			      fdt_strerror(r));
+	if (fdt_version(fdt) < 17)
+		return refuse(w, -EBADMSG,
+			      "bad FDT header: format version %u, at least 17 needed",
+			      fdt_version(fdt));
+	if (fdt_off_mem_rsvmap(fdt) % sizeof(uint64_t) ||
+	    fdt_off_dt_struct(fdt) % sizeof(fdt32_t))
+		return refuse(w, -EBADMSG, "bad FDT header: %s",
+			      fdt_strerror(-FDT_ERR_ALIGNMENT));
+	total = fdt_totalsize(fdt);
+	if (total > size)
+		return refuse(w, -EBADMSG,
+			      "truncated: FDT header says %u bytes, only %zu present",
+			      total, size);
+	return 0;
+}
+
 /* @fdt is a private, aligned, writable copy of @size bytes. */
 static int parse_fdt(void *fdt, size_t size, unsigned int flags,
 		     struct nvwa_handover *h, struct why *w)
@@ -728,22 +759,10 @@ static int parse_fdt(void *fdt, size_t size, unsigned int flags,
 	uint32_t total;
 	int r;
 
-	r = fdt_check_header(fdt);
-	/*
-	 * libfdt 1.7 refuses misaligned blocks itself; 1.6 would read them
-	 * with misaligned loads.  Refuse them whatever the version.
-	 */
-	if (r == 0 && (fdt_off_mem_rsvmap(fdt) % sizeof(uint64_t) ||
-		       fdt_off_dt_struct(fdt) % sizeof(fdt32_t)))
-		r = -FDT_ERR_ALIGNMENT;
+	r = check_fdt_header(fdt, size, w);
 	if (r < 0)
-		return refuse(w, -EBADMSG, "bad FDT header: %s",
-			      fdt_strerror(r));
+		return r;
 	total = fdt_totalsize(fdt);
-	if (total > size)
-		return refuse(w, -EBADMSG,
-			      "truncated: FDT header says %u bytes, only %zu present",
-			      total, size);
 
 	/* First, so that damage anywhere is reported as damage. */
 	r = check_crc(fdt, total, flags, w);

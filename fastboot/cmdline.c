@@ -17,7 +17,8 @@ static const char *const one_shot[] = {
 /* Parameters that may legitimately appear more than once. */
 static const char *const repeatable[] = { "memmap", "console" };
 
-#define MAX_TOKENS 256
+/* Enough for any line the kernel accepts: a token and a separator each. */
+#define MAX_TOKENS (KERNEL_CMDLINE_MAX / 2)
 
 struct tokens {
 	size_t n;
@@ -197,24 +198,24 @@ int cmdline_compose(const char *current, const char *append,
 	size_t len = 0;
 	int r;
 
+	if (!size)
+		return -E2BIG;
+	out[0] = '\0';
 	r = dup_tokens(current, &cbuf, &cur);
 	if (r < 0)
 		goto cleanup;
 	r = dup_tokens(append, &abuf, &add);
 	if (r < 0)
 		goto cleanup;
-	if (!size) {
-		r = -E2BIG;
-		goto cleanup;
-	}
-	out[0] = '\0';
 
 	for (size_t i = 0; i < cur.dashdash && !r; i++)
 		if (!key_in(cur.tok[i], one_shot, ARRAY_SIZE(one_shot)) &&
 		    !overridden(cur.tok[i], &add))
 			r = emit(out, size, &len, cur.tok[i]);
+	/* One-shot parameters are nvwa's to set, not the operator's. */
 	for (size_t i = 0; i < add.dashdash && !r; i++)
-		r = emit(out, size, &len, add.tok[i]);
+		if (!key_in(add.tok[i], one_shot, ARRAY_SIZE(one_shot)))
+			r = emit(out, size, &len, add.tok[i]);
 	if (!r && handover_dev) {
 		if (snprintf(param, sizeof(param), "%s=%s", NVWA_HANDOVER_PARAM,
 			     handover_dev) >= (int)sizeof(param))

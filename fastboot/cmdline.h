@@ -42,7 +42,7 @@ int cmdline_get(const char *cmdline, const char *key, char *out, size_t size);
  * except for keys that may repeat (memmap, console), which are only
  * de-duplicated.  @handover_dev may be NULL.  Returns the length, -E2BIG
  * if the result would exceed KERNEL_CMDLINE_MAX or @size, -EINVAL for an
- * unbalanced quote.
+ * unbalanced quote; @out is then the empty string.
  */
 int cmdline_compose(const char *current, const char *append,
 		    const char *handover_dev, char *out, size_t size);

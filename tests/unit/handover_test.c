@@ -561,6 +561,32 @@ out:
 	free(h);
 }
 
+TEST(old_fdt_formats_are_refused)
+{
+	static const uint32_t versions[] = { 2, 9, 16 };
+	struct nvwa_handover *h = full_record();
+	char want[64];
+	size_t size, i;
+	void *blob;
+
+	blob = build(h, &size);
+	if (!blob)
+		goto out;
+	/* libfdt 1.6 crashed in fdt_check_full() on version 9 (fuzzer). */
+	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		fdt_set_version(blob, versions[i]);
+		fdt_set_last_comp_version(blob, 2);
+		reseal(blob);
+		snprintf(want, sizeof(want), "format version %u", versions[i]);
+		EXPECT_REFUSED(blob, size, 0, -EBADMSG, want);
+		EXPECT_REFUSED(blob, size, HANDOVER_PARSE_IGNORE_CRC, -EBADMSG,
+			       want);
+	}
+out:
+	free(blob);
+	free(h);
+}
+
 TEST(every_truncation_is_refused)
 {
 	struct nvwa_handover *h = full_record();

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+
+#include "cmdline.h"
+
+#define UNIT_MAIN
+#include "unit.h"
+
+static char out[KERNEL_CMDLINE_MAX];
+
+#define COMPOSE(cur, add, dev) cmdline_compose(cur, add, dev, out, sizeof(out))
+
+TEST(carries_everything_over_and_adds_handover)
+{
+	CHECK(COMPOSE("root=/dev/vda1 ro quiet memmap=512M!1G", NULL, "/dev/pmem0") > 0);
+	CHECK_STREQ(out, "root=/dev/vda1 ro quiet memmap=512M!1G nvwa.handover=/dev/pmem0");
+}
+
+TEST(drops_one_shot_parameters)
+{
+	CHECK(COMPOSE("BOOT_IMAGE=/vmlinuz-6.1 initrd=/initrd.img root=LABEL=r "
+		      "nvwa.handover=/dev/pmem1 elfcorehdr=0x1000 ro", NULL,
+		      "/dev/pmem0") > 0);
+	CHECK_STREQ(out, "root=LABEL=r ro nvwa.handover=/dev/pmem0");
+}
+
+TEST(one_shot_parameters_cannot_be_appended)
+{
+	CHECK(COMPOSE("ro", "initrd=/x nvwa.handover=/dev/sda BOOT_IMAGE=y quiet",
+		      "/dev/pmem0") > 0);
+	CHECK_STREQ(out, "ro quiet nvwa.handover=/dev/pmem0");
+}
+
+TEST(no_handover_device)
+{
+	CHECK(COMPOSE("ro quiet", NULL, NULL) > 0);
+	CHECK_STREQ(out, "ro quiet");
+}
+
+TEST(append_replaces_same_key)
+{
+	CHECK(COMPOSE("root=/dev/vda1 loglevel=7 quiet", "loglevel=3 mitigations=off", NULL) > 0);
+	CHECK_STREQ(out, "root=/dev/vda1 quiet loglevel=3 mitigations=off");
+}
+
+TEST(repeatable_keys_are_deduplicated_not_replaced)
+{
+	CHECK(COMPOSE("console=tty0 console=ttyS0 memmap=512M!1G",
+		      "console=ttyS0 memmap=64M$2G", NULL) > 0);
+	CHECK_STREQ(out, "console=tty0 memmap=512M!1G console=ttyS0 memmap=64M$2G");
+}
+
+TEST(quoted_values_stay_whole)
+{
+	CHECK(COMPOSE("dyndbg=\"file foo.c +p\" ro", "acpi_osi=\"Windows 2020\"", NULL) > 0);
+	CHECK_STREQ(out, "dyndbg=\"file foo.c +p\" ro acpi_osi=\"Windows 2020\"");
+}
+
+TEST(unbalanced_quote_is_refused)
+{
+	CHECK_EQ_INT(COMPOSE("dyndbg=\"file foo.c", NULL, NULL), -EINVAL);
+	CHECK_STREQ(out, "");
+	CHECK_EQ_INT(COMPOSE("ro", "x=\"y", NULL), -EINVAL);
+}
+
+TEST(init_arguments_stay_after_dashdash)
+{
+	CHECK(COMPOSE("ro quiet -- single --verbose", "loglevel=3", "/dev/pmem0") > 0);
+	CHECK_STREQ(out, "ro quiet loglevel=3 nvwa.handover=/dev/pmem0 -- single --verbose");
+	CHECK(COMPOSE("ro", "loglevel=3 -- emergency", NULL) > 0);
+	CHECK_STREQ(out, "ro loglevel=3 -- emergency");
+	CHECK(COMPOSE("ro -- a", "-- b", NULL) > 0);
+	CHECK_STREQ(out, "ro -- a b");
+}
+
+TEST(white_space_is_normalised)
+{
+	CHECK(COMPOSE("  ro \t quiet\n", "  ", NULL) > 0);
+	CHECK_STREQ(out, "ro quiet");
+}
+
+TEST(too_long_is_refused)
+{
+	static char big[KERNEL_CMDLINE_MAX + 64];
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK_EQ_INT(COMPOSE(big, NULL, NULL), -E2BIG);
+	memset(big, 'a', KERNEL_CMDLINE_MAX - 10);
+	big[KERNEL_CMDLINE_MAX - 10] = '\0';
+	CHECK_EQ_INT(COMPOSE(big, NULL, "/dev/pmem0"), -E2BIG);
+	CHECK(COMPOSE(big, NULL, NULL) > 0);
+	CHECK_EQ_INT(cmdline_compose("ro", NULL, NULL, out, 2), -E2BIG);
+}
+
+TEST(finds_the_pmem_reservation)
+{
+	struct pmem_reservation r = { 0 };
+
+	CHECK_EQ_INT(cmdline_find_pmem("ro memmap=32M$768M memmap=512M!1G", &r), 0);
+	CHECK_EQ_INT(r.size, 512ull << 20);
+	CHECK_EQ_INT(r.start, 1ull << 30);
+	CHECK_EQ_INT(cmdline_find_pmem("memmap=0x10000000!0x40000000", &r), 0);
+	CHECK_EQ_INT(r.size, 0x10000000);
+	CHECK_EQ_INT(r.start, 0x40000000);
+	CHECK_EQ_INT(cmdline_find_pmem("ro quiet memmap=32M$768M", &r), -ENOENT);
+	CHECK_EQ_INT(cmdline_find_pmem("-- memmap=512M!1G", &r), -ENOENT);
+	CHECK_EQ_INT(cmdline_find_pmem("memmap=512Q!1G", &r), -EINVAL);
+	CHECK_EQ_INT(cmdline_find_pmem("memmap=512M!1Gx", &r), -EINVAL);
+	CHECK_EQ_INT(cmdline_find_pmem("memmap=0!1G", &r), -EINVAL);
+	CHECK_EQ_INT(cmdline_find_pmem("memmap=!1G", &r), -EINVAL);
+}
+
+TEST(get_returns_the_last_value_unquoted)
+{
+	char v[64];
+
+	CHECK_EQ_INT(cmdline_get("a=1 nvwa.handover=/dev/pmem0 a=2", "a", v, sizeof(v)), 0);
+	CHECK_STREQ(v, "2");
+	CHECK_EQ_INT(cmdline_get("x=\"a b\"", "x", v, sizeof(v)), 0);
+	CHECK_STREQ(v, "a b");
+	CHECK_EQ_INT(cmdline_get("ab=1", "a", v, sizeof(v)), -ENOENT);
+	CHECK_EQ_INT(cmdline_get("a", "a", v, sizeof(v)), -ENOENT);
+	CHECK_EQ_INT(cmdline_get("-- a=1", "a", v, sizeof(v)), -ENOENT);
+	CHECK_EQ_INT(cmdline_get("a=0123456789", "a", v, 4), -ENAMETOOLONG);
+}

@@ -83,8 +83,9 @@ demo: deps
 
 install: all
 	install -D -m 0755 $(O)/nvwa $(DESTDIR)$(PREFIX)/sbin/nvwa
-	install -D -m 0644 tools/systemd/nvwa-restore.service \
-		$(DESTDIR)$(PREFIX)/lib/systemd/system/nvwa-restore.service
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' tools/systemd/nvwa-restore.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/nvwa-restore.service
 	install -D -m 0755 tools/initramfs/nvwa-restore \
 		$(DESTDIR)$(PREFIX)/share/nvwa/initramfs/nvwa-restore
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8

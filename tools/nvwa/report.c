@@ -24,8 +24,11 @@ static int by_start(const void *a, const void *b)
 {
 	const struct nvwa_phase *x = a, *y = b;
 
+	/* Same start: old kernel first, then the longer (enclosing) phase. */
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
+	if (x->domain != y->domain)
+		return x->domain < y->domain ? -1 : 1;
 	return x->end < y->end ? 1 : (x->end > y->end ? -1 : 0);
 }
 

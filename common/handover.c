@@ -742,8 +742,8 @@ static int check_fdt_header(const void *fdt, size_t size, struct why *w)
 			      fdt_version(fdt));
 	if (fdt_off_mem_rsvmap(fdt) % sizeof(uint64_t) ||
 	    fdt_off_dt_struct(fdt) % sizeof(fdt32_t))
-		return refuse(w, -EBADMSG, "bad FDT header: %s",
-			      fdt_strerror(-FDT_ERR_ALIGNMENT));
+		return refuse(w, -EBADMSG,
+			      "bad FDT header: misaligned memory map or structure block");
 	total = fdt_totalsize(fdt);
 	if (total > size)
 		return refuse(w, -EBADMSG,
@@ -764,7 +764,10 @@ static int parse_fdt(void *fdt, size_t size, unsigned int flags,
 		return r;
 	total = fdt_totalsize(fdt);
 
-	/* First, so that damage anywhere is reported as damage. */
+	/*
+	 * The CRC before the tree is read: damage anywhere is then reported
+	 * as such, not as whatever rule it happened to break.
+	 */
 	r = check_crc(fdt, total, flags, w);
 	if (r < 0)
 		return r;

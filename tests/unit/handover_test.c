@@ -430,7 +430,7 @@ TEST(layout_is_as_documented)
 {
 	struct nvwa_handover *h = full_record();
 	const fdt32_t *cells;
-	const char *name;
+	const char *name = NULL;
 	void *blob, *copy;
 	char want[16];
 	size_t size;
@@ -440,6 +440,12 @@ TEST(layout_is_as_documented)
 	if (!blob)
 		goto out;
 	CHECK_EQ_INT(fdt_check_full(blob, size), 0);
+	/* In the documented order, for whoever reads it with dtc. */
+	fdt_getprop_by_offset(blob, fdt_first_property_offset(blob, 0), &name,
+			      NULL);
+	CHECK_STREQ(name, "compatible");
+	CHECK_STREQ(fdt_get_name(blob, fdt_first_subnode(blob, 0), NULL),
+		    "old-kernel");
 	CHECK_STREQ(fdt_getprop(blob, 0, "compatible", NULL), "nvwa,handover");
 	cells = fdt_getprop(blob, 0, "version", &len);
 	CHECK(cells && len == 4 && fdt32_ld(cells) == NVWA_HANDOVER_VERSION);
@@ -551,11 +557,11 @@ TEST(misaligned_blocks_are_refused)
 		goto out;
 	fdt_set_off_dt_struct(blob, fdt_off_dt_struct(blob) + 2);
 	EXPECT_REFUSED(blob, size, HANDOVER_PARSE_IGNORE_CRC, -EBADMSG,
-		       "bad FDT header");
+		       "bad FDT header: misaligned");
 	fdt_set_off_dt_struct(blob, fdt_off_dt_struct(blob) - 2);
 	fdt_set_off_mem_rsvmap(blob, fdt_off_mem_rsvmap(blob) + 4);
 	EXPECT_REFUSED(blob, size, HANDOVER_PARSE_IGNORE_CRC, -EBADMSG,
-		       "bad FDT header");
+		       "bad FDT header: misaligned");
 out:
 	free(blob);
 	free(h);
@@ -895,7 +901,8 @@ TEST(unterminated_string_is_refused)
 			set_raw(fdt, p->node, p->name, bad[i].val, bad[i].len);
 			size = edit_end(fdt);
 			EXPECT_REFUSED(fdt, size, 0, -EBADMSG,
-				       reason(p, "is not a single NUL-terminated string"));
+				       reason(p, "is not a single "
+						 "NUL-terminated string"));
 			free(fdt);
 		}
 	}
@@ -1035,7 +1042,8 @@ static const struct bad_value bad_values[] = {
 	  "timeline/phase@2: property 'name' is empty" },
 	{ "/", "outcome", STR, 0, "done", "property 'outcome' is 'done'" },
 	{ "/", "outcome", STR, 0, "", "property 'outcome' is ''" },
-	{ "/", "outcome", STR, 0, "Pending", "property 'outcome' is 'Pending'" },
+	{ "/", "outcome", STR, 0, "Pending",
+	  "property 'outcome' is 'Pending'" },
 };
 
 TEST(value_breaking_a_rule_is_refused)
@@ -1262,7 +1270,8 @@ TEST(build_refuses_what_parse_would_refuse)
 	for (i = 0; break_rule(h, i); i++) {
 		blob = untouched;
 		size = 12345;
-		CHECKF(handover_build(h, &blob, &size) == -EINVAL, "rule %u", i);
+		CHECKF(handover_build(h, &blob, &size) == -EINVAL, "rule %u",
+		       i);
 		CHECKF(blob == untouched && size == 12345,
 		       "rule %u: output written", i);
 		free(h);

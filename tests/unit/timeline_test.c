@@ -66,7 +66,7 @@ TEST(full_timeline_refuses_more)
 	uint32_t i;
 
 	for (i = 0; i < NVWA_MAX_PHASES; i++)
-		CHECKF(timeline_add(&tl, "step", NVWA_DOMAIN_OLD, i, i + 1) == 0,
+		CHECKF(!timeline_add(&tl, "step", NVWA_DOMAIN_OLD, i, i + 1),
 		       "phase %u", i);
 	CHECK_EQ_INT(tl.nphases, NVWA_MAX_PHASES);
 	CHECK_EQ_INT(timeline_add(&tl, "step", NVWA_DOMAIN_OLD, 0, 1), -ENOSPC);

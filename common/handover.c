@@ -164,11 +164,11 @@ static int check_phase(struct why *w, uint32_t i, const struct nvwa_phase *p)
 	int r;
 
 	snprintf(path, sizeof(path), "timeline/phase@%x", i);
-	r = CHECK_FIELD(w, path, "name", p->name);
+	r = CHECK_FIELD(w, path, "label", p->name);
 	if (r < 0)
 		return r;
 	if (!p->name[0])
-		return refuse(w, -EBADMSG, "%s: property 'name' is empty",
+		return refuse(w, -EBADMSG, "%s: property 'label' is empty",
 			      path);
 	if (p->domain >= NVWA_DOMAIN_MAX)
 		return refuse(w, -EBADMSG,
@@ -306,7 +306,7 @@ static int build_phase(void *fdt, int parent, uint32_t i,
 	r = fdt_setprop_u32(fdt, node, "domain", p->domain);
 	if (r < 0)
 		return r;
-	return fdt_setprop_string(fdt, node, "name", p->name);
+	return fdt_setprop_string(fdt, node, "label", p->name);
 }
 
 static int build_apps(void *fdt, const struct nvwa_handover *h)
@@ -658,7 +658,7 @@ static int read_phase(const void *fdt, int node, uint32_t i,
 	int r;
 
 	snprintf(path, sizeof(path), "timeline/phase@%x", i);
-	r = READ_STR(fdt, node, path, "name", p->name, w);
+	r = READ_STR(fdt, node, path, "label", p->name, w);
 	if (r < 0)
 		return r;
 	r = read_u32(fdt, node, path, "domain", &p->domain, w);

@@ -23,7 +23,7 @@
  *                   dump-mode = "..."; state = "..."; error = "..."; };
  *       };
  *       timeline {
- *           phase@0 { name = "..."; domain = <u32>; start = <hi lo>;
+ *           phase@0 { label = "..."; domain = <u32>; start = <hi lo>;
  *                     end = <hi lo>; };
  *       };
  *   };

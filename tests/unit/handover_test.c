@@ -467,7 +467,7 @@ TEST(layout_is_as_documented)
 	}
 	CHECK_EQ_INT(i, 3);
 	off = fdt_path_offset(blob, "/timeline/phase@3");
-	CHECK_STREQ(fdt_getprop(blob, off, "name", NULL), "restore");
+	CHECK_STREQ(fdt_getprop(blob, off, "label", NULL), "restore");
 	/* The CRC is over the blob as stored: resealing changes nothing. */
 	copy = malloc(size);
 	memcpy(copy, blob, size);
@@ -782,7 +782,7 @@ static const struct prop props[] = {
 	{ "/apps/app@1", "dump-mode", STR, NVWA_WORD_MAX },
 	{ "/apps/app@1", "state", STR, NVWA_WORD_MAX },
 	{ "/apps/app@1", "error", STR, NVWA_ERROR_MAX },
-	{ "/timeline/phase@2", "name", STR, NVWA_PHASE_NAME_MAX },
+	{ "/timeline/phase@2", "label", STR, NVWA_PHASE_NAME_MAX },
 	{ "/timeline/phase@2", "domain", U32, 0 },
 	{ "/timeline/phase@2", "start", U64, 0 },
 	{ "/timeline/phase@2", "end", U64, 0 },
@@ -1038,8 +1038,8 @@ static const struct bad_value bad_values[] = {
 	  "timeline/phase@3: property 'end' (5999999999) is before 'start' (6000000000)" },
 	{ "/timeline/phase@0", "start", U64, UINT64_MAX, NULL,
 	  "timeline/phase@0: property 'end'" },
-	{ "/timeline/phase@2", "name", STR, 0, "",
-	  "timeline/phase@2: property 'name' is empty" },
+	{ "/timeline/phase@2", "label", STR, 0, "",
+	  "timeline/phase@2: property 'label' is empty" },
 	{ "/", "outcome", STR, 0, "done", "property 'outcome' is 'done'" },
 	{ "/", "outcome", STR, 0, "", "property 'outcome' is ''" },
 	{ "/", "outcome", STR, 0, "Pending",
@@ -1116,7 +1116,7 @@ TEST(too_many_phases_are_refused)
 	size_t size;
 
 	prepend_child(fdt, "/timeline", "phase", NVWA_MAX_PHASES);
-	set_str(fdt, "/timeline/phase@0", "name", "extra");
+	set_str(fdt, "/timeline/phase@0", "label", "extra");
 	set_u32(fdt, "/timeline/phase@0", "domain", NVWA_DOMAIN_OLD);
 	set_u64(fdt, "/timeline/phase@0", "start", 1);
 	set_u64(fdt, "/timeline/phase@0", "end", 2);

@@ -199,7 +199,7 @@ int read_one_line(const char *path, char *buf, size_t size)
 	return r < 0 ? r : 0;
 }
 
-static int wait_child(pid_t pid)
+int wait_child(pid_t pid)
 {
 	int status;
 
@@ -211,7 +211,7 @@ static int wait_child(pid_t pid)
 	return -ECHILD;
 }
 
-int run(const char *const *argv, const char *log_path)
+pid_t spawn(const char *const *argv, const char *log_path)
 {
 	pid_t pid;
 	int fd = -1;
@@ -241,7 +241,14 @@ int run(const char *const *argv, const char *log_path)
 	}
 	if (fd >= 0)
 		close(fd);
-	return wait_child(pid);
+	return pid;
+}
+
+int run(const char *const *argv, const char *log_path)
+{
+	pid_t pid = spawn(argv, log_path);
+
+	return pid < 0 ? pid : wait_child(pid);
 }
 
 int run_capture(const char *const *argv, char *out, size_t size)

@@ -35,6 +35,10 @@ int read_one_line(const char *path, char *buf, size_t size);
  * and stderr go to @log_path (appended) when given, else are inherited.
  */
 int run(const char *const *argv, const char *log_path);
+/* Starts @argv like run() without waiting; returns its PID. */
+pid_t spawn(const char *const *argv, const char *log_path);
+/* Waits for a child: its exit status, or -ECHILD if it was killed. */
+int wait_child(pid_t pid);
 /* Like run(), capturing up to @size - 1 bytes of stdout and stderr. */
 int run_capture(const char *const *argv, char *out, size_t size);
 

@@ -3,7 +3,11 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "criu.h"
 #include "log.h"
@@ -122,4 +126,74 @@ int criu_restore(const char *dir, char *why, size_t whylen)
 			       NULL };
 
 	return criu_run(argv, dir, "restore.log", why, whylen);
+}
+
+/* The daemon is ready once its socket exists; it dies if it cannot be. */
+static int wait_for_socket(pid_t daemon, const char *path)
+{
+	struct timespec pause = { .tv_nsec = 5 * 1000 * 1000 };
+	struct stat st;
+
+	for (int i = 0; i < 2000; i++) {
+		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+			return 0;
+		if (kill(daemon, 0) < 0)
+			return -EOPNOTSUPP;
+		nanosleep(&pause, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+static void stop_daemon(pid_t daemon)
+{
+	kill(daemon, SIGTERM);
+	wait_child(daemon);
+}
+
+int criu_restore_lazy(const char *dir, pid_t *ret_daemon, char *why,
+		      size_t whylen)
+{
+	const char *lazy[] = { criu_bin(), "lazy-pages", "-D", dir,
+			       "-o", "lazy-pages.log", "-v4", NULL };
+	const char *restore[] = { criu_bin(), "restore", "-D", dir,
+				  "--restore-detached", "--lazy-pages",
+				  "-o", "restore.log", "-v4", NULL };
+	char sock[PATH_MAX], log[PATH_MAX];
+	pid_t daemon;
+	int r;
+
+	if (xsnprintf(sock, sizeof(sock), "%s/lazy-pages.socket", dir) < 0 ||
+	    xsnprintf(log, sizeof(log), "%s/lazy-pages.log", dir) < 0)
+		return -ENAMETOOLONG;
+	unlink(sock);
+	daemon = spawn(lazy, NULL);
+	if (daemon < 0) {
+		xsnprintf(why, whylen, "cannot run %s: %s", lazy[0], strerror(-daemon));
+		return daemon;
+	}
+	r = wait_for_socket(daemon, sock);
+	if (r < 0) {
+		stop_daemon(daemon);
+		criu_errors(log, why, whylen);
+		return r == -ETIMEDOUT ? r : -EOPNOTSUPP;
+	}
+	r = criu_run(restore, dir, "restore.log", why, whylen);
+	if (r < 0) {
+		stop_daemon(daemon);
+		return r;
+	}
+	*ret_daemon = daemon;
+	return 0;
+}
+
+int criu_lazy_wait(pid_t daemon, const char *dir, char *why, size_t whylen)
+{
+	char log[PATH_MAX];
+	int r = wait_child(daemon);
+
+	if (r == 0)
+		return 0;
+	xsnprintf(log, sizeof(log), "%s/lazy-pages.log", dir);
+	criu_errors(log, why, whylen);
+	return -EIO;
 }

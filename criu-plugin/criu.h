@@ -27,5 +27,18 @@ int criu_dump(pid_t pid, const char *dir, const char *parent, char *why,
 	      size_t whylen);
 /* Restores the tree dumped in @dir, detached from the caller. */
 int criu_restore(const char *dir, char *why, size_t whylen);
+/*
+ * Restores the tree dumped in @dir with its memory served on demand: a
+ * `criu lazy-pages` daemon answers the tasks' page faults (userfaultfd)
+ * from the images and copies the rest in the background, so the tasks run
+ * before all their memory is back.  On success *@ret_daemon is the
+ * daemon; the images must stay until criu_lazy_wait() says it is done.
+ * -EOPNOTSUPP when the daemon cannot start (no userfaultfd): nothing was
+ * restored, the caller may restore eagerly.
+ */
+int criu_restore_lazy(const char *dir, pid_t *ret_daemon, char *why,
+		      size_t whylen);
+/* Waits until the daemon has copied every page; 0 or -EIO. */
+int criu_lazy_wait(pid_t daemon, const char *dir, char *why, size_t whylen);
 
 #endif

@@ -10,7 +10,8 @@
 
 /* Parameters that describe one boot only and must not be carried over. */
 static const char *const one_shot[] = {
-	"BOOT_IMAGE", "initrd", NVWA_HANDOVER_PARAM, "elfcorehdr",
+	"BOOT_IMAGE", "initrd", NVWA_HANDOVER_PARAM, NVWA_RESTORE_PARAM,
+	"elfcorehdr",
 	"kexec_jump_back_entry",
 };
 

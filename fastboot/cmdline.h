@@ -16,6 +16,8 @@
 
 /* The parameter that tells the new kernel's userspace where to look. */
 #define NVWA_HANDOVER_PARAM "nvwa.handover"
+/* nvwa.restore=lazy: how nvwa restore brings memory back; one update only. */
+#define NVWA_RESTORE_PARAM "nvwa.restore"
 
 /* memmap=SIZE!START: legacy persistent memory (e820 type 12). */
 struct pmem_reservation {

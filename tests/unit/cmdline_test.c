@@ -27,7 +27,7 @@ TEST(drops_one_shot_parameters)
 
 TEST(one_shot_parameters_cannot_be_appended)
 {
-	CHECK(COMPOSE("ro", "initrd=/x nvwa.handover=/dev/sda BOOT_IMAGE=y quiet",
+	CHECK(COMPOSE("ro nvwa.restore=lazy", "initrd=/x nvwa.handover=/dev/sda BOOT_IMAGE=y quiet",
 		      "/dev/pmem0") > 0);
 	CHECK_STREQ(out, "ro quiet nvwa.handover=/dev/pmem0");
 }

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "criu.h"
 #include "log.h"
 #include "nvwa.h"
@@ -31,7 +32,8 @@
 void usage_restore(FILE *f)
 {
 	fprintf(f,
-		"usage: nvwa restore [--retry] [--ignore-crc] [--store DEV] [--wait SECONDS]\n"
+		"usage: nvwa restore [--retry] [--ignore-crc] [--lazy|--eager]\n"
+		"                    [--store DEV] [--wait SECONDS]\n"
 		"\n"
 		"Restores the applications that `nvwa update` checkpointed, in the new\n"
 		"kernel, from the store named by nvwa.handover= on the command line.\n"
@@ -46,8 +48,31 @@ void usage_restore(FILE *f)
 		"                     already restored are left alone)\n"
 		"      --ignore-crc   accept a record whose checksum does not match;\n"
 		"                     every other check still applies\n"
+		"      --lazy         let the applications run as soon as their state is\n"
+		"                     back: a `criu lazy-pages` daemon serves their memory\n"
+		"                     from the store on first touch (userfaultfd) and\n"
+		"                     copies the rest in the background; nvwa restore\n"
+		"                     returns once every page is back.  The default when\n"
+		"                     the update was made with --lazy-restore\n"
+		"      --eager        copy all memory back before they run (the default)\n"
 		"      --store DEV    the store device (default: nvwa.handover=)\n"
 		"      --wait SECS    how long to wait for DEV to appear (default 30)\n");
+}
+
+/* --lazy/--eager, else what `nvwa update --lazy-restore` put on the command line. */
+static int want_lazy(int option)
+{
+	char *cmdline, mode[16];
+	int lazy = 0;
+
+	if (option >= 0)
+		return option;
+	if (read_file("/proc/cmdline", 1 << 16, &cmdline, NULL) == 0) {
+		lazy = cmdline_get(cmdline, NVWA_RESTORE_PARAM, mode, sizeof(mode)) == 0 &&
+		       !strcmp(mode, "lazy");
+		free(cmdline);
+	}
+	return lazy;
 }
 
 static int wait_for_device(const char *dev, int seconds)
@@ -74,7 +99,35 @@ static void keep_refusal(const char *store, const char *why)
 		log_warn("Could not record the failure in %s", path);
 }
 
-static int restore_apps(const char *store, struct nvwa_handover *h)
+/* A lazy restore's page daemon, which must finish before images go. */
+struct lazy {
+	pid_t daemon;
+	uint32_t app;
+};
+
+static int restore_one(const char *dir, struct nvwa_app *a, int eager,
+		       struct lazy *lazy, uint32_t *nlazy, char *why, size_t whylen)
+{
+	pid_t daemon;
+	int r;
+
+	if (!eager) {
+		r = criu_restore_lazy(dir, &daemon, why, whylen);
+		if (r == 0) {
+			lazy[*nlazy].daemon = daemon;
+			(*nlazy)++;
+			return 0;
+		}
+		if (r != -EOPNOTSUPP)
+			return r;
+		log_warn("Lazy pages unavailable for %d (%s); restoring its memory before it runs",
+			 a->pid, why);
+	}
+	return criu_restore(dir, why, whylen);
+}
+
+static int restore_apps(const char *store, struct nvwa_handover *h, int eager,
+			struct lazy *lazy, uint32_t *nlazy)
 {
 	struct nvwa_timeline *tl = &h->timeline;
 	char dir[PATH_MAX], why[CRIU_WHY_MAX];
@@ -84,6 +137,7 @@ static int restore_apps(const char *store, struct nvwa_handover *h)
 		struct nvwa_app *a = &h->apps[i];
 		char name[NVWA_PHASE_NAME_MAX];
 		uint64_t t = tsc_read();
+		uint32_t before = *nlazy;
 		int r;
 
 		if (!strcmp(a->state, "restored"))
@@ -94,8 +148,11 @@ static int restore_apps(const char *store, struct nvwa_handover *h)
 			continue;
 		}
 		xsnprintf(dir, sizeof(dir), "%s/%s", store, a->images);
-		log_info("  restoring %d (%s) from %s", a->pid, a->comm, dir);
-		r = criu_restore(dir, why, sizeof(why));
+		log_info("  restoring %d (%s) from %s%s", a->pid, a->comm, dir,
+			 eager ? "" : ", memory on demand");
+		r = restore_one(dir, a, eager, lazy, nlazy, why, sizeof(why));
+		if (*nlazy > before)
+			lazy[before].app = i;
 		if (r == 0 && kill(a->pid, 0) < 0) {
 			xsnprintf(why, sizeof(why), "CRIU succeeded but PID %d is not running", a->pid);
 			r = -ESRCH;
@@ -116,6 +173,34 @@ static int restore_apps(const char *store, struct nvwa_handover *h)
 	return failed;
 }
 
+/*
+ * The applications already run; their remaining pages are still being
+ * copied.  The images stay until every daemon is done.
+ */
+static int finish_lazy(const char *store, struct nvwa_handover *h,
+		       const struct lazy *lazy, uint32_t nlazy)
+{
+	char dir[PATH_MAX], why[CRIU_WHY_MAX];
+	uint64_t t = tsc_read();
+	int failed = 0;
+
+	for (uint32_t i = 0; i < nlazy; i++) {
+		struct nvwa_app *a = &h->apps[lazy[i].app];
+
+		xsnprintf(dir, sizeof(dir), "%s/%s", store, a->images);
+		if (criu_lazy_wait(lazy[i].daemon, dir, why, sizeof(why)) == 0)
+			continue;
+		log_error("Copying the memory of %d (%s) failed: %s (log: %s/lazy-pages.log)",
+			  a->pid, a->comm, why, dir);
+		strscpy(a->state, "failed", sizeof(a->state));
+		xsnprintf(a->error, sizeof(a->error), "lazy pages: %s", why);
+		failed++;
+	}
+	if (nlazy)
+		timeline_add(&h->timeline, "lazy-pages", NVWA_DOMAIN_NEW, t, tsc_read());
+	return failed;
+}
+
 int cmd_restore(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -123,6 +208,8 @@ int cmd_restore(int argc, char **argv)
 		{ "ignore-crc", no_argument, NULL, 'c' },
 		{ "store", required_argument, NULL, 's' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "lazy", no_argument, NULL, 'l' },
+		{ "eager", no_argument, NULL, 'e' },
 		{}
 	};
 	char store[PATH_MAX], record[PATH_MAX + 16], refused[PATH_MAX + 16];
@@ -132,7 +219,9 @@ int cmd_restore(int argc, char **argv)
 	uint64_t t_start = tsc_read(), t_end;
 	unsigned int flags = 0;
 	struct nvwa_handover *h;
-	int retry = 0, wait_s = 30, c, failed, r = 1;
+	struct lazy lazy[NVWA_MAX_APPS];
+	int retry = 0, lazy_opt = -1, wait_s = 30, c, failed, r = 1;
+	uint32_t nlazy = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -141,6 +230,8 @@ int cmd_restore(int argc, char **argv)
 		case 'c': flags |= HANDOVER_PARSE_IGNORE_CRC; break;
 		case 's': dev = optarg; break;
 		case 'w': wait_s = atoi(optarg); break;
+		case 'l': lazy_opt = 1; break;
+		case 'e': lazy_opt = 0; break;
 		default: usage_restore(stderr); return 2;
 		}
 	}
@@ -182,11 +273,12 @@ int cmd_restore(int argc, char **argv)
 	    !timeline_find(&h->timeline, "kernel-early"))
 		kmsg_add_boot_phases(&h->timeline, reboot ? reboot->start : 0);
 
-	failed = restore_apps(store, h);
+	failed = restore_apps(store, h, !want_lazy(lazy_opt), lazy, &nlazy);
 	t_end = tsc_read();
 	timeline_add(&h->timeline, "restore", NVWA_DOMAIN_NEW, t_start, t_end);
 	if (!failed)
 		timeline_add(&h->timeline, "app-running", NVWA_DOMAIN_NEW, t_end, t_end);
+	failed += finish_lazy(store, h, lazy, nlazy);
 	strscpy(h->outcome, failed ? "failed" : "restored", sizeof(h->outcome));
 
 	if (state_save_report(h) < 0)

@@ -50,6 +50,7 @@ struct update {
 	const char *append;
 	const char *store_dev;
 	int dry_run;
+	int lazy_restore;
 	size_t napps;
 	struct app apps[NVWA_MAX_APPS];
 
@@ -66,6 +67,7 @@ void usage_update(FILE *f)
 	fprintf(f,
 		"usage: nvwa update --kernel IMAGE [--initrd FILE] [--append ARGS]\n"
 		"                   [--app PID]... [--store DEV] [--dry-run]\n"
+		"                   [--lazy-restore]\n"
 		"\n"
 		"Replaces the running kernel with IMAGE through kexec, keeping the\n"
 		"applications: each PID (with its children) is checkpointed with CRIU\n"
@@ -90,6 +92,9 @@ void usage_update(FILE *f)
 		"  -p, --app PID        an application to keep (repeatable, max %d)\n"
 		"      --store DEV      the store device (default: /dev/pmem0)\n"
 		"  -n, --dry-run        check, load and pre-dump, then undo it all\n"
+		"      --lazy-restore   in the new kernel, let the applications run before\n"
+		"                       all their memory is back (CRIU lazy pages); see\n"
+		"                       nvwa restore --help for when that pays\n"
 		"\n"
 		"The running kernel needs memmap=SIZE!START on its command line and a\n"
 		"formatted store (`nvwa store format`).  After the update, `nvwa report`\n"
@@ -176,6 +181,14 @@ static int check_cmdline(struct update *u)
 	}
 	r = cmdline_compose(current, u->append, u->store_dev, u->cmdline,
 			    sizeof(u->cmdline));
+	if (r >= 0 && u->lazy_restore) {
+		size_t len = strlen(u->cmdline);
+
+		if (xsnprintf(u->cmdline + len, sizeof(u->cmdline) - len,
+			      " %s=lazy", NVWA_RESTORE_PARAM) < 0 ||
+		    strlen(u->cmdline) >= KERNEL_CMDLINE_MAX)
+			r = -E2BIG;
+	}
 	if (r < 0) {
 		log_error_errno(r, "Cannot compose the new kernel's command line: %m");
 		goto cleanup;
@@ -354,6 +367,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 		{ "app", required_argument, NULL, 'p' },
 		{ "store", required_argument, NULL, 's' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "lazy-restore", no_argument, NULL, 'L' },
 		{}
 	};
 	int c;
@@ -366,6 +380,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 		case 'a': u->append = optarg; break;
 		case 's': u->store_dev = optarg; break;
 		case 'n': u->dry_run = 1; break;
+		case 'L': u->lazy_restore = 1; break;
 		case 'p':
 			if (u->napps == NVWA_MAX_APPS)
 				return log_error_errno(-E2BIG, "At most %d applications per update", NVWA_MAX_APPS);

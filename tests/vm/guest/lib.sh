@@ -78,7 +78,7 @@ update_apps() {		# update_apps PID... (output in /disk/data/update.log)
 	local args="" p
 	for p in "$@"; do args="$args --app $p"; done
 	# shellcheck disable=SC2086
-	nvwa update --kernel /boot/vmlinuz --initrd /boot/initrd.img $args \
+	nvwa update --kernel /boot/vmlinuz --initrd /boot/initrd.img $args ${UPDATE_ARGS:-} \
 		> /disk/data/update.log 2>&1
 	echo "$?" > /tmp/update.rc
 	cat /disk/data/update.log

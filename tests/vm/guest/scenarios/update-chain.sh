@@ -1,6 +1,7 @@
 # Scenario 3: three updates in a row in one VM; the second and third start
 # from a kernel that was itself kexec'd, and the application is restored
-# by one kernel and checkpointed again by the next.
+# by one kernel and checkpointed again by the next.  The second update
+# asks for a lazy restore: the application runs before its memory is back.
 main() {
 	local pid
 	if [ "$1" = 1 ]; then
@@ -18,7 +19,13 @@ main() {
 	check "boot $1: counter continued" app_counter_continuous app
 	check "boot $1: report of update $(( $1 - 1 )) kept" \
 		[ -f "/var/lib/nvwa/updates/$(( $1 - 1 )).dtb" ]
+	if [ "$1" = 3 ]; then
+		check "boot 3: memory was served on demand" grep -q 'memory on demand' /tmp/restore.log
+		check "boot 3: the lazy copy finished before the images went" \
+			sh -c "nvwa report --json | grep -q '\"lazy-pages\"'"
+	fi
 	if [ "$1" -lt 4 ]; then
+		[ "$1" = 2 ] && UPDATE_ARGS=--lazy-restore || UPDATE_ARGS=
 		update_apps "$pid"
 		fatal "update $1 returned ($(cat /tmp/update.rc))"
 	fi

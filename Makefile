@@ -91,10 +91,14 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 tools/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
+# Man pages are written from each command's --help.
+man: $(O)/nvwa
+	mk/genman $(O)/nvwa tools/man
+
 clean:
 	rm -rf $(O)
 
-.PHONY: all unit fuzz deps check demo install clean
+.PHONY: all unit fuzz deps check demo install man clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

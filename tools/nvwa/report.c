@@ -103,7 +103,7 @@ void report_print_table(FILE *f, const struct nvwa_handover *h)
 			"no freeze or no app-running phase");
 }
 
-static void json_str(FILE *f, const char *s)
+void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {

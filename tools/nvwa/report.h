@@ -9,6 +9,8 @@
 
 void report_print_table(FILE *f, const struct nvwa_handover *h);
 void report_print_json(FILE *f, const struct nvwa_handover *h);
+/* Writes @s as a JSON string, quoted and escaped. */
+void json_str(FILE *f, const char *s);
 /* Freeze to app-running in ms; -ENODATA if the update did not get there. */
 int report_downtime(const struct nvwa_handover *h, double *ret_ms);
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* nvwa status: is this machine ready for an update, and how did the last go. */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,76 +19,183 @@
 #include "report.h"
 #include "util.h"
 
+struct status {
+	struct utsname uts;
+	bool have_reservation;
+	struct pmem_reservation res;
+	bool kexec_loaded;
+	const char *store_dev;
+	char store_state[32];		/* missing | unusable | mounted */
+	char store_root[PATH_MAX];
+	unsigned long long store_free, store_size;	/* bytes */
+	char pending_state[32];		/* none | valid | invalid */
+	char pending_why[512];
+	struct nvwa_handover *pending;
+	bool have_last;
+	struct nvwa_handover *last;
+};
+
 void usage_status(FILE *f)
 {
 	fprintf(f,
-		"usage: nvwa status [--store DEV]\n"
+		"usage: nvwa status [--json] [--store DEV]\n"
 		"\n"
 		"Shows the running kernel, the preserved-memory reservation on its\n"
 		"command line, the store and its free space, whether a kernel is\n"
 		"loaded for kexec, a pending (not yet restored) update, and the last\n"
-		"update with its downtime.\n");
+		"update with its downtime.  --json prints the same for scripts:\n"
+		"kernel, reservation {size, start} or null, kexec_loaded, store\n"
+		"{device, state, mountpoint, size, free}, pending {state, reason,\n"
+		"generation, apps}, last_update {generation, outcome, downtime_ms}\n"
+		"or null.\n");
+}
+
+static void gather(struct status *st)
+{
+	char *cmdline, path[PATH_MAX + 16];
+	struct statvfs sv;
+
+	uname(&st->uts);
+	if (read_file("/proc/cmdline", 1 << 16, &cmdline, NULL) == 0) {
+		st->have_reservation = cmdline_find_pmem(cmdline, &st->res) == 0;
+		free(cmdline);
+	}
+	st->kexec_loaded = kexec_is_loaded();
+	strscpy(st->pending_state, "none", sizeof(st->pending_state));
+	if (access(st->store_dev, F_OK) < 0) {
+		strscpy(st->store_state, "missing", sizeof(st->store_state));
+	} else if (store_mount(st->store_dev, st->store_root, sizeof(st->store_root)) < 0 ||
+		   statvfs(st->store_root, &sv) < 0) {
+		strscpy(st->store_state, "unusable", sizeof(st->store_state));
+	} else {
+		strscpy(st->store_state, "mounted", sizeof(st->store_state));
+		st->store_free = (unsigned long long)sv.f_bavail * sv.f_frsize;
+		st->store_size = (unsigned long long)sv.f_blocks * sv.f_frsize;
+		xsnprintf(path, sizeof(path), "%s/%s", st->store_root, STORE_RECORD);
+		if (access(path, F_OK) == 0)
+			strscpy(st->pending_state,
+				record_load(path, 0, st->pending, st->pending_why,
+					    sizeof(st->pending_why)) == 0 ? "valid" : "invalid",
+				sizeof(st->pending_state));
+	}
+	st->have_last = state_report_path(0, path, sizeof(path)) == 0 &&
+			record_load(path, 0, st->last, path, sizeof(path)) == 0;
+}
+
+static void print_text(const struct status *st)
+{
+	double downtime;
+
+	printf("kernel:       %s\n", st->uts.release);
+	if (st->have_reservation)
+		printf("reservation:  memmap=%lluM!%lluM (legacy pmem)\n",
+		       st->res.size >> 20, st->res.start >> 20);
+	else
+		printf("reservation:  none (add memmap=SIZE!START to the kernel command line)\n");
+	printf("kexec:        %s\n", st->kexec_loaded ? "a kernel is loaded" : "nothing loaded");
+	if (!strcmp(st->store_state, "mounted"))
+		printf("store:        %s on %s, %llu of %llu MiB free\n", st->store_dev,
+		       st->store_root, st->store_free >> 20, st->store_size >> 20);
+	else
+		printf("store:        %s %s%s\n", st->store_dev, st->store_state,
+		       strcmp(st->store_state, "missing") ? "" :
+		       " (memmap=SIZE!START, then modprobe nd_e820 nd_pmem)");
+	if (!strcmp(st->pending_state, "valid"))
+		printf("pending:      update %" PRIu64 " (%s), %u application(s) not yet restored\n",
+		       st->pending->generation, st->pending->outcome, st->pending->napps);
+	else if (!strcmp(st->pending_state, "invalid"))
+		printf("pending:      a record that does not check out: %s\n", st->pending_why);
+	else
+		printf("pending:      none\n");
+	if (!st->have_last) {
+		printf("last update:  none recorded in %s\n", state_dir());
+		return;
+	}
+	printf("last update:  %" PRIu64 ", %s -> %s, %s", st->last->generation,
+	       st->last->old_kernel.release, st->last->new_kernel.release,
+	       st->last->outcome);
+	if (report_downtime(st->last, &downtime) == 0)
+		printf(", downtime %.0f ms", downtime);
+	printf("\n");
+	for (uint32_t i = 0; i < st->last->napps; i++) {
+		const struct nvwa_app *a = &st->last->apps[i];
+
+		printf("  app %d (%s): %s%s%s\n", a->pid, a->comm, a->state,
+		       a->error[0] ? ": " : "", a->error);
+	}
+}
+
+static void print_json(const struct status *st)
+{
+	double downtime;
+
+	printf("{\n  \"kernel\": ");
+	json_str(stdout, st->uts.release);
+	if (st->have_reservation)
+		printf(",\n  \"reservation\": {\"size\": %llu, \"start\": %llu}",
+		       st->res.size, st->res.start);
+	else
+		printf(",\n  \"reservation\": null");
+	printf(",\n  \"kexec_loaded\": %s,\n  \"store\": {\"device\": ",
+	       st->kexec_loaded ? "true" : "false");
+	json_str(stdout, st->store_dev);
+	printf(", \"state\": \"%s\", \"mountpoint\": ", st->store_state);
+	json_str(stdout, st->store_root);
+	printf(", \"size\": %llu, \"free\": %llu},\n", st->store_size, st->store_free);
+	printf("  \"pending\": {\"state\": \"%s\", \"reason\": ", st->pending_state);
+	json_str(stdout, st->pending_why);
+	if (!strcmp(st->pending_state, "valid"))
+		printf(", \"generation\": %" PRIu64 ", \"apps\": %u}", st->pending->generation,
+		       st->pending->napps);
+	else
+		printf(", \"generation\": null, \"apps\": null}");
+	if (st->have_last) {
+		printf(",\n  \"last_update\": {\"generation\": %" PRIu64 ", \"outcome\": ",
+		       st->last->generation);
+		json_str(stdout, st->last->outcome);
+		if (report_downtime(st->last, &downtime) == 0)
+			printf(", \"downtime_ms\": %.3f}\n}\n", downtime);
+		else
+			printf(", \"downtime_ms\": null}\n}\n");
+	} else {
+		printf(",\n  \"last_update\": null\n}\n");
+	}
 }
 
 int cmd_status(int argc, char **argv)
 {
-	const char *dev = store_device(argc > 2 && !strcmp(argv[1], "--store") ? argv[2] : NULL);
-	struct pmem_reservation res;
-	char store[PATH_MAX], path[PATH_MAX + 16], why[512];
-	struct nvwa_handover *h = calloc(1, sizeof(*h));
-	struct statvfs sv;
-	struct utsname uts;
-	char *cmdline = NULL;
-	double downtime;
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "store", required_argument, NULL, 's' },
+		{}
+	};
+	struct status st = { 0 };
+	const char *dev = NULL;
+	int json = 0, c;
 
-	if (!h)
-		return 1;
-	uname(&uts);
-	printf("kernel:       %s\n", uts.release);
-	if (read_file("/proc/cmdline", 1 << 16, &cmdline, NULL) == 0 &&
-	    cmdline_find_pmem(cmdline, &res) == 0)
-		printf("reservation:  memmap=%lluM!%lluM (legacy pmem)\n",
-		       res.size >> 20, res.start >> 20);
-	else
-		printf("reservation:  none (add memmap=SIZE!START to the kernel command line)\n");
-	free(cmdline);
-	printf("kexec:        %s\n", kexec_is_loaded() ? "a kernel is loaded" : "nothing loaded");
-
-	if (access(dev, F_OK) < 0) {
-		printf("store:        %s missing\n", dev);
-	} else if (store_mount(dev, store, sizeof(store)) == 0 &&
-		   statvfs(store, &sv) == 0) {
-		printf("store:        %s on %s, %llu of %llu MiB free\n", dev, store,
-		       (unsigned long long)sv.f_bavail * sv.f_frsize >> 20,
-		       (unsigned long long)sv.f_blocks * sv.f_frsize >> 20);
-		xsnprintf(path, sizeof(path), "%s/%s", store, STORE_RECORD);
-		if (access(path, F_OK) == 0) {
-			if (record_load(path, 0, h, why, sizeof(why)) == 0)
-				printf("pending:      update %" PRIu64 " (%s), %u application(s) not yet restored\n",
-				       h->generation, h->outcome, h->napps);
-			else
-				printf("pending:      a record that does not check out: %s\n", why);
-		} else {
-			printf("pending:      none\n");
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 's': dev = optarg; break;
+		default: usage_status(stderr); return 2;
 		}
-	} else {
-		printf("store:        %s not usable (see above)\n", dev);
 	}
-
-	if (state_report_path(0, path, sizeof(path)) == 0 &&
-	    record_load(path, 0, h, why, sizeof(why)) == 0) {
-		printf("last update:  %" PRIu64 ", %s -> %s, %s", h->generation,
-		       h->old_kernel.release, h->new_kernel.release, h->outcome);
-		if (report_downtime(h, &downtime) == 0)
-			printf(", downtime %.0f ms", downtime);
-		printf("\n");
-		for (uint32_t i = 0; i < h->napps; i++)
-			printf("  app %d (%s): %s%s%s\n", h->apps[i].pid, h->apps[i].comm,
-			       h->apps[i].state, h->apps[i].error[0] ? ": " : "",
-			       h->apps[i].error);
-	} else {
-		printf("last update:  none recorded in %s\n", state_dir());
+	st.store_dev = store_device(dev);
+	st.pending = calloc(1, sizeof(*st.pending));
+	st.last = calloc(1, sizeof(*st.last));
+	if (!st.pending || !st.last) {
+		free(st.pending);
+		free(st.last);
+		log_error("Out of memory");
+		return 1;
 	}
-	free(h);
+	gather(&st);
+	if (json)
+		print_json(&st);
+	else
+		print_text(&st);
+	free(st.pending);
+	free(st.last);
 	return 0;
 }

@@ -19,15 +19,17 @@ export NVWA_CACHE
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon -Ifastboot -Icriu-plugin
-LDLIBS := -lfdt -lz
+LDLIBS := -lfdt -lz -llzma -lzstd -llz4 -lnettle
 
 COMMON_SRC := common/log.c common/tsc.c common/timeline.c common/handover.c \
 	      common/util.c
-FASTBOOT_SRC := fastboot/bzimage.c fastboot/cmdline.c fastboot/kexec.c
+FASTBOOT_SRC := fastboot/bzimage.c fastboot/cmdline.c fastboot/kexec.c \
+		fastboot/decompress.c fastboot/prepare.c
 CRIU_SRC := criu-plugin/criu.c
 NVWA_SRC := tools/nvwa/main.c tools/nvwa/update.c tools/nvwa/restore.c \
 	    tools/nvwa/status.c tools/nvwa/report.c tools/nvwa/store.c \
-	    tools/nvwa/handover_cmd.c tools/nvwa/kmsg.c tools/nvwa/record.c
+	    tools/nvwa/handover_cmd.c tools/nvwa/kmsg.c tools/nvwa/record.c \
+	    tools/nvwa/prepare_cmd.c
 LIB_SRC := $(COMMON_SRC) $(FASTBOOT_SRC) $(CRIU_SRC)
 
 UNIT_TESTS := handover_test cmdline_test timeline_test bzimage_test

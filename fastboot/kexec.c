@@ -11,16 +11,21 @@
 #include "log.h"
 #include "util.h"
 
-int kexec_load_image(const char *image, const char *initrd,
+int kexec_load_image(const char *image, bool elf, const char *initrd,
 		     const char *cmdline, const char *log_path)
 {
 	char initrd_arg[4096 + 16], cmdline_arg[4096 + 32];
-	const char *argv[8];
+	const char *argv[10];
 	int argc = 0, r;
 
 	argv[argc++] = "kexec";
 	argv[argc++] = "-l";
 	argv[argc++] = image;
+	if (elf) {
+		/* An ELF vmlinux boots with Linux's boot protocol, not multiboot. */
+		argv[argc++] = "--type=elf-x86_64";
+		argv[argc++] = "--args-linux";
+	}
 	if (initrd) {
 		snprintf(initrd_arg, sizeof(initrd_arg), "--initrd=%s", initrd);
 		argv[argc++] = initrd_arg;

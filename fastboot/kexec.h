@@ -7,10 +7,11 @@
 
 /*
  * Loads @image (and @initrd, may be NULL) with @cmdline through
- * `kexec -l`, kexec-tools' kexec_load path.  kexec's own output goes to
- * @log_path.  Returns 0 or a negative errno (logged).
+ * `kexec -l`, kexec-tools' kexec_load path; @elf says @image is an ELF
+ * vmlinux rather than a bzImage.  kexec's own output goes to @log_path.
+ * Returns 0 or a negative errno (logged).
  */
-int kexec_load_image(const char *image, const char *initrd,
+int kexec_load_image(const char *image, bool elf, const char *initrd,
 		     const char *cmdline, const char *log_path);
 /* Unloads whatever is loaded; quiet, for undoing a failed update. */
 void kexec_unload(void);

@@ -14,6 +14,8 @@
 static const struct nvwa_cmd commands[] = {
 	{ "update", "checkpoint applications, kexec a new kernel, restore them",
 	  cmd_update, usage_update },
+	{ "prepare", "decompress and cache a kernel image ahead of an update",
+	  cmd_prepare, usage_prepare },
 	{ "restore", "restore the applications after the kexec (early boot)",
 	  cmd_restore, usage_restore },
 	{ "status", "reservation, store, loaded kernel, pending and last update",

@@ -27,12 +27,12 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "bzimage.h"
 #include "cmdline.h"
 #include "criu.h"
 #include "kexec.h"
 #include "log.h"
 #include "nvwa.h"
+#include "prepare.h"
 #include "tsc.h"
 #include "util.h"
 
@@ -51,13 +51,14 @@ struct update {
 	const char *store_dev;
 	int dry_run;
 	int lazy_restore;
+	int no_prepare;
 	size_t napps;
 	struct app apps[NVWA_MAX_APPS];
 
 	char store[PATH_MAX];		/* mount point */
 	char gendir[PATH_MAX];
 	char cmdline[KERNEL_CMDLINE_MAX];
-	struct kimage_info kimage;
+	struct kimage_boot boot;
 	int kexec_loaded;
 	struct nvwa_handover *h;
 };
@@ -67,7 +68,7 @@ void usage_update(FILE *f)
 	fprintf(f,
 		"usage: nvwa update --kernel IMAGE [--initrd FILE] [--append ARGS]\n"
 		"                   [--app PID]... [--store DEV] [--dry-run]\n"
-		"                   [--lazy-restore]\n"
+		"                   [--lazy-restore] [--no-prepare]\n"
 		"\n"
 		"Replaces the running kernel with IMAGE through kexec, keeping the\n"
 		"applications: each PID (with its children) is checkpointed with CRIU\n"
@@ -76,7 +77,9 @@ void usage_update(FILE *f)
 		"\n"
 		"Steps, and what happens if one fails:\n"
 		"  check     image, initrd, reservation, store space, PIDs, `criu check`;\n"
-		"            then the new kernel is loaded with `kexec -l`\n"
+		"            a bzImage's payload is decompressed into the ELF vmlinux it\n"
+		"            carries (cached, see `nvwa prepare`); then the new kernel is\n"
+		"            loaded with `kexec -l`\n"
 		"  pre-dump  memory is copied while the applications run\n"
 		"  freeze    only what changed since is dumped: downtime starts\n"
 		"  reboot    handover record written, reboot into IMAGE\n"
@@ -95,6 +98,8 @@ void usage_update(FILE *f)
 		"      --lazy-restore   in the new kernel, let the applications run before\n"
 		"                       all their memory is back (CRIU lazy pages); see\n"
 		"                       nvwa restore --help for when that pays\n"
+		"      --no-prepare     boot the bzImage as it is: the new kernel then\n"
+		"                       decompresses itself during the downtime\n"
 		"\n"
 		"The running kernel needs memmap=SIZE!START on its command line and a\n"
 		"formatted store (`nvwa store format`).  After the update, `nvwa report`\n"
@@ -138,25 +143,24 @@ static void roll_back(struct update *u)
 
 static int check_image(struct update *u)
 {
-	char why[256];
-	size_t len;
-	char *buf;
+	const struct kimage_info *k = &u->boot.info;
 	int r;
 
-	r = read_file(u->image, 512u << 20, &buf, &len);
+	r = kimage_prepare(u->image, u->no_prepare ? NULL : kimage_cache_dir(),
+			   &u->boot);
 	if (r < 0)
-		return log_error_errno(r, "Kernel image %s: %m", u->image);
-	r = kimage_parse(buf, len, &u->kimage, why, sizeof(why));
-	free(buf);
-	if (r < 0)
-		return log_error_errno(r, "%s is not a kernel image nvwa can boot: %s", u->image, why);
-	if (u->kimage.format == KIMAGE_BZIMAGE)
+		return r;
+	if (k->format == KIMAGE_BZIMAGE)
 		log_info("  kernel: %s, bzImage (boot protocol %u.%02u, %s payload)",
-			 u->kimage.release[0] ? u->kimage.release : "unknown release",
-			 u->kimage.boot_version >> 8, u->kimage.boot_version & 0xff,
-			 u->kimage.compression);
+			 k->release[0] ? k->release : "unknown release",
+			 k->boot_version >> 8, k->boot_version & 0xff, k->compression);
+	if (u->boot.elf && strcmp(u->boot.path, u->image))
+		log_info("  booting the prepared vmlinux %s%s", u->boot.path,
+			 u->boot.cached ? " (cached)" : "");
+	else if (u->boot.elf)
+		log_info("  booting the ELF vmlinux as it is");
 	else
-		log_info("  kernel: ELF vmlinux");
+		log_info("  booting the bzImage as it is: %s", u->boot.why);
 	if (u->initrd && access(u->initrd, R_OK) < 0)
 		return log_error_errno(-errno, "Initrd %s: %m", u->initrd);
 	return 0;
@@ -336,7 +340,7 @@ static int fill_record(struct update *u)
 	bad |= strscpy(h->store, u->store_dev, sizeof(h->store)) < 0;
 	bad |= strscpy(h->old_kernel.release, uts.release,
 		       sizeof(h->old_kernel.release)) < 0;
-	bad |= strscpy(h->new_kernel.release, u->kimage.release,
+	bad |= strscpy(h->new_kernel.release, u->boot.info.release,
 		       sizeof(h->new_kernel.release)) < 0;
 	bad |= strscpy(h->new_kernel.image, u->image,
 		       sizeof(h->new_kernel.image)) < 0;
@@ -368,6 +372,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 		{ "store", required_argument, NULL, 's' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "lazy-restore", no_argument, NULL, 'L' },
+		{ "no-prepare", no_argument, NULL, 'P' },
 		{}
 	};
 	int c;
@@ -381,6 +386,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 		case 's': u->store_dev = optarg; break;
 		case 'n': u->dry_run = 1; break;
 		case 'L': u->lazy_restore = 1; break;
+		case 'P': u->no_prepare = 1; break;
 		case 'p':
 			if (u->napps == NVWA_MAX_APPS)
 				return log_error_errno(-E2BIG, "At most %d applications per update", NVWA_MAX_APPS);
@@ -427,8 +433,8 @@ static int update(struct update *u)
 	t = tsc_read();
 	r = mkdir_p(NVWA_RUN_DIR, 0700);
 	if (!r)
-		r = kexec_load_image(u->image, u->initrd, u->cmdline,
-				     NVWA_RUN_DIR "/kexec.log");
+		r = kexec_load_image(u->boot.path, u->boot.elf, u->initrd,
+				     u->cmdline, NVWA_RUN_DIR "/kexec.log");
 	if (r < 0)
 		return r;
 	u->kexec_loaded = 1;
@@ -461,7 +467,7 @@ static int update(struct update *u)
 	phase(u, "freeze", t);
 
 	log_info("[4/4] Writing the handover record and rebooting into %s",
-		 u->kimage.release[0] ? u->kimage.release : u->image);
+		 u->boot.info.release[0] ? u->boot.info.release : u->image);
 	r = fill_record(u);
 	if (r < 0)
 		return r;

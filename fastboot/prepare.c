@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <nettle/sha2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "decompress.h"
+#include "log.h"
+#include "prepare.h"
+#include "tsc.h"
+#include "util.h"
+
+#define IMAGE_MAX (512u << 20)
+#define VMLINUX_MAX (1024u << 20)
+
+const char *kimage_cache_dir(void)
+{
+	const char *dir = getenv("NVWA_KERNEL_CACHE");
+
+	return dir && *dir ? dir : "/var/cache/nvwa/kernels";
+}
+
+static void sha256_hex(const void *buf, size_t len, char out[65])
+{
+	struct sha256_ctx ctx;
+	uint8_t digest[SHA256_DIGEST_SIZE];
+
+	sha256_init(&ctx);
+	sha256_update(&ctx, len, buf);
+	sha256_digest(&ctx, sizeof(digest), digest);
+	for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
+		sprintf(out + 2 * i, "%02x", digest[i]);
+}
+
+/*
+ * A cached vmlinux was checked whole before it was written atomically:
+ * its headers, checked against the file's size, are enough now.
+ */
+static int cached_ok(const char *path)
+{
+	union {
+		Elf64_Ehdr eh;
+		unsigned char raw[4096];
+	} hdr;
+	char why[128];
+	ssize_t n;
+	off_t size;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = pread(fd, hdr.raw, sizeof(hdr.raw), 0);
+	size = lseek(fd, 0, SEEK_END);
+	close(fd);
+	if (n < (ssize_t)sizeof(hdr.eh) || size < n ||
+	    hdr.eh.e_phoff > (uint64_t)n ||
+	    ((uint64_t)n - hdr.eh.e_phoff) / sizeof(Elf64_Phdr) < hdr.eh.e_phnum)
+		return 0;
+	/* The program headers are in hdr: bounds are checked against size. */
+	return vmlinux_check(hdr.raw, (size_t)size, why, sizeof(why)) == 0;
+}
+
+int kimage_prepare(const char *image, const char *cache_dir,
+		   struct kimage_boot *ret)
+{
+	struct kimage_boot b = { 0 };
+	char why[256];
+	void *elf = NULL;
+	size_t len, elf_len;
+	uint64_t t;
+	char *buf;
+	int r;
+
+	r = read_file(image, IMAGE_MAX, &buf, &len);
+	if (r < 0)
+		return log_error_errno(r, "Kernel image %s: %m", image);
+	r = kimage_parse(buf, len, &b.info, why, sizeof(why));
+	if (r < 0) {
+		log_error_errno(r, "%s is not a kernel image nvwa can boot: %s", image, why);
+		goto cleanup;
+	}
+	strscpy(b.path, image, sizeof(b.path));
+	if (b.info.format == KIMAGE_ELF) {
+		b.elf = 1;
+		r = 0;
+		goto done;
+	}
+	if (!cache_dir) {
+		strscpy(b.why, "preparation was turned off", sizeof(b.why));
+		r = 0;
+		goto done;
+	}
+	if (!b.info.relocatable) {
+		strscpy(b.why, "the bzImage is not relocatable", sizeof(b.why));
+		r = 0;
+		goto done;
+	}
+	if (!payload_supported(b.info.compression)) {
+		xsnprintf(b.why, sizeof(b.why), "nvwa cannot decompress its %s payload",
+			  b.info.compression);
+		r = 0;
+		goto done;
+	}
+
+	sha256_hex(buf, len, b.sha256);
+	if (xsnprintf(b.path, sizeof(b.path), "%s/%s.vmlinux", cache_dir, b.sha256) < 0) {
+		r = log_error_errno(-ENAMETOOLONG, "Kernel cache path too long: %s", cache_dir);
+		goto cleanup;
+	}
+	if (cached_ok(b.path)) {
+		b.elf = b.cached = 1;
+		r = 0;
+		goto done;
+	}
+
+	t = tsc_read();
+	r = payload_decompress(b.info.compression, buf + b.info.payload_offset,
+			       b.info.payload_length, VMLINUX_MAX, &elf, &elf_len,
+			       why, sizeof(why));
+	if (r == 0)
+		r = vmlinux_check(elf, elf_len, why, sizeof(why));
+	if (r < 0) {
+		/* A payload we cannot unpack still boots: the kernel unpacks it. */
+		log_warn("Cannot prepare %s (%s); booting the bzImage as it is", image, why);
+		strscpy(b.path, image, sizeof(b.path));
+		xsnprintf(b.why, sizeof(b.why), "its payload did not decompress: %s", why);
+		b.sha256[0] = '\0';
+		r = 0;
+		goto done;
+	}
+	r = mkdir_p(cache_dir, 0700);
+	if (r == 0)
+		r = write_file_atomic(b.path, elf, elf_len);
+	if (r < 0) {
+		log_error_errno(r, "Failed to write %s: %m", b.path);
+		goto cleanup;
+	}
+	b.elf = 1;
+	log_info("  decompressed the %s payload (%u KiB) into a %zu KiB vmlinux in %.0f ms",
+		 b.info.compression, b.info.payload_length >> 10, elf_len >> 10,
+		 tsc_to_ms(tsc_read() - t, tsc_calibrate_khz()));
+done:
+	*ret = b;
+cleanup:
+	free(elf);
+	free(buf);
+	return r;
+}

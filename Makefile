@@ -32,8 +32,8 @@ NVWA_SRC := tools/nvwa/main.c tools/nvwa/update.c tools/nvwa/restore.c \
 	    tools/nvwa/prepare_cmd.c
 LIB_SRC := $(COMMON_SRC) $(FASTBOOT_SRC) $(CRIU_SRC)
 
-UNIT_TESTS := handover_test cmdline_test timeline_test bzimage_test
-FUZZERS := handover_fuzz cmdline_fuzz bzimage_fuzz
+UNIT_TESTS := handover_test cmdline_test timeline_test bzimage_test decompress_test
+FUZZERS := handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz
 
 all: $(O)/nvwa $(O)/nvwa-testapp
 

@@ -199,10 +199,16 @@ int payload_decompress(const char *format, const void *in, size_t len,
 
 int vmlinux_check(const void *elf, size_t len, char *why, size_t whylen)
 {
-	const Elf64_Ehdr *eh = elf;
+	const Elf64_Ehdr *eh;
+	Elf64_Ehdr copy;
 	int loads = 0;
 
-	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG))
+	if (len < sizeof(copy))
+		return fail(-ENOEXEC, why, whylen, "not an ELF file");
+	/* The ELF sits at any alignment in the caller's buffer: copy, do not cast. */
+	memcpy(&copy, elf, sizeof(copy));
+	eh = &copy;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG))
 		return fail(-ENOEXEC, why, whylen, "not an ELF file");
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
 	    eh->e_machine != EM_X86_64 || eh->e_type != ET_EXEC)
@@ -213,7 +219,6 @@ int vmlinux_check(const void *elf, size_t len, char *why, size_t whylen)
 	for (unsigned int i = 0; i < eh->e_phnum; i++) {
 		Elf64_Phdr ph;
 
-		/* The ELF sits at any alignment in our buffer: copy, do not cast. */
 		memcpy(&ph, (const uint8_t *)elf + eh->e_phoff + i * sizeof(ph), sizeof(ph));
 		if (ph.p_type != PT_LOAD)
 			continue;

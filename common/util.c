@@ -5,6 +5,7 @@
 #include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,6 +232,15 @@ pid_t spawn(const char *const *argv, const char *log_path)
 		return r;
 	}
 	if (pid == 0) {
+		sigset_t none;
+
+		/*
+		 * The caller decides about Ctrl-C, not the helper: leave the
+		 * terminal's process group, and drop the caller's held signals.
+		 */
+		setpgid(0, 0);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (fd >= 0) {
 			dup2(fd, STDOUT_FILENO);
 			dup2(fd, STDERR_FILENO);

@@ -46,8 +46,6 @@ int run_capture(const char *const *argv, char *out, size_t size);
 int parse_size(const char *s, char **ret_end, unsigned long long *ret);
 int parse_pid(const char *s, pid_t *ret);
 
-
-
 /*
  * snprintf() for paths and messages: returns the length, or -ENAMETOOLONG
  * when the result was truncated (the buffer then holds the truncated text).

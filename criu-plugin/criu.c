@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -128,16 +129,21 @@ int criu_restore(const char *dir, char *why, size_t whylen)
 	return criu_run(argv, dir, "restore.log", why, whylen);
 }
 
-/* The daemon is ready once its socket exists; it dies if it cannot be. */
+/*
+ * The daemon is ready once its socket exists; it exits at once if it
+ * cannot serve (no userfaultfd).  -EOPNOTSUPP means it exited and was
+ * reaped here.
+ */
 static int wait_for_socket(pid_t daemon, const char *path)
 {
 	struct timespec pause = { .tv_nsec = 5 * 1000 * 1000 };
 	struct stat st;
+	int status;
 
 	for (int i = 0; i < 2000; i++) {
 		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 			return 0;
-		if (kill(daemon, 0) < 0)
+		if (waitpid(daemon, &status, WNOHANG) == daemon)
 			return -EOPNOTSUPP;
 		nanosleep(&pause, NULL);
 	}
@@ -173,9 +179,10 @@ int criu_restore_lazy(const char *dir, pid_t *ret_daemon, char *why,
 	}
 	r = wait_for_socket(daemon, sock);
 	if (r < 0) {
-		stop_daemon(daemon);
+		if (r == -ETIMEDOUT)
+			stop_daemon(daemon);
 		criu_errors(log, why, whylen);
-		return r == -ETIMEDOUT ? r : -EOPNOTSUPP;
+		return r;
 	}
 	r = criu_run(restore, dir, "restore.log", why, whylen);
 	if (r < 0) {

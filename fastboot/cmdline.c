@@ -108,6 +108,17 @@ static int dup_tokens(const char *s, char **ret_buf, struct tokens *t)
 	return 0;
 }
 
+int cmdline_read_running(char **ret)
+{
+	char *buf;
+	int r = read_file("/proc/cmdline", 1 << 16, &buf, NULL);
+
+	if (r < 0)
+		return r;
+	*ret = strstrip(buf);
+	return 0;
+}
+
 int cmdline_get(const char *cmdline, const char *key, char *out, size_t size)
 {
 	const char *found = NULL;

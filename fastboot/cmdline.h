@@ -25,6 +25,9 @@ struct pmem_reservation {
 	unsigned long long start;
 };
 
+/* The running kernel's command line, stripped (free() it). */
+int cmdline_read_running(char **ret);
+
 /*
  * Finds the first memmap=SIZE!START on @cmdline.  -ENOENT if there is
  * none, -EINVAL if one is malformed.

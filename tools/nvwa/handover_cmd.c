@@ -33,9 +33,8 @@ static int show(int argc, char **argv)
 		{}
 	};
 	const char *raw = NULL, *dev = NULL;
-	char path[PATH_MAX], store[PATH_MAX], why[512];
-	struct nvwa_handover *h = NULL;
-	int json = 0, c, r = 1;
+	char path[PATH_MAX], store[PATH_MAX];
+	int json = 0, c, r;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -51,7 +50,7 @@ static int show(int argc, char **argv)
 	} else {
 		if (store_mount(store_device(dev), store, sizeof(store)) < 0)
 			return 1;
-		if (xsnprintf(path, sizeof(path), "%s/%s", store, STORE_RECORD) < 0)
+		if (store_path(store, STORE_RECORD, path, sizeof(path)) < 0)
 			return 1;
 	}
 	if (raw) {
@@ -71,18 +70,7 @@ static int show(int argc, char **argv)
 		}
 		log_info("Wrote %zu bytes to %s (dtc -I dtb -O dts %s)", len, raw, raw);
 	}
-	h = calloc(1, sizeof(*h));
-	if (!h)
-		return 1;
-	r = record_load(path, 0, h, why, sizeof(why));
-	if (r == 0) {
-		if (json)
-			report_print_json(stdout, h);
-		else
-			report_print_table(stdout, h);
-	}
-	free(h);
-	return r < 0 ? 1 : 0;
+	return report_print_file(path, json) < 0 ? 1 : 0;
 }
 
 int cmd_handover(int argc, char **argv)

@@ -49,10 +49,14 @@ int store_mount(const char *dev, char *root, size_t size);
 int store_find_mount(const char *dev, char *root, size_t size);
 
 /* record.c */
+/* @store/@name into @buf; -ENAMETOOLONG if it does not fit. */
+int store_path(const char *store, const char *name, char *buf, size_t size);
 /* Reads and validates a record; logs and returns in @why why it is refused. */
 int record_load(const char *path, unsigned int flags, struct nvwa_handover *ret,
 		char *why, size_t whylen);
 int record_save(const char *path, const struct nvwa_handover *h);
+/* One update or restore at a time: holds a lock until the fd is closed. */
+int nvwa_lock(void);
 /* One more than the newest generation recorded in the state directory. */
 uint64_t state_next_generation(void);
 /* Keeps a finished update's record as its report: STATE/updates/GEN.dtb. */
@@ -68,7 +72,9 @@ int state_report_path(uint64_t gen, char *path, size_t size);
  */
 int kmsg_add_boot_phases(struct nvwa_timeline *tl, uint64_t kexec_tsc);
 
-/* Parses "--json"-style flags shared by several commands. */
+/* True if --help or -h is among the arguments. */
 int wants_help(int argc, char **argv);
+/* Strict number parsing for options: -EINVAL unless all of @s is a number. */
+int parse_u64(const char *s, uint64_t *ret);
 
 #endif

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Reading and writing handover records, and the history of updates. */
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +23,63 @@ const char *state_dir(void)
 	return dir && *dir ? dir : "/var/lib/nvwa";
 }
 
+int store_path(const char *store, const char *name, char *buf, size_t size)
+{
+	return xsnprintf(buf, size, "%s/%s", store, name) < 0 ? -ENAMETOOLONG : 0;
+}
+
+static bool valid_state(const char *state)
+{
+	static const char *const states[] = { "dumped", "restoring", "restored", "failed" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(states); i++)
+		if (!strcmp(state, states[i]))
+			return true;
+	return false;
+}
+
+/*
+ * What nvwa itself writes, beyond what the format allows: restore acts on
+ * these fields, so a record that says anything else is refused.  Above
+ * all, the images must be the directory nvwa made for that PID in that
+ * generation, never a path elsewhere in (or out of) the store.
+ */
+static int check_semantics(const struct nvwa_handover *h, char *why, size_t whylen)
+{
+	for (uint32_t i = 0; i < h->napps; i++) {
+		const struct nvwa_app *a = &h->apps[i];
+		char expect[NVWA_PATH_MAX];
+
+		xsnprintf(expect, sizeof(expect), "gen-%" PRIu64 "/%d/dump",
+			  h->generation, a->pid);
+		if (strcmp(a->images, expect)) {
+			xsnprintf(why, whylen, "apps/app@%x: images '%s', expected '%s'",
+				  i, a->images, expect);
+			return -EBADMSG;
+		}
+		if (!valid_state(a->state)) {
+			xsnprintf(why, whylen, "apps/app@%x: unknown state '%s'", i, a->state);
+			return -EBADMSG;
+		}
+		for (uint32_t j = 0; j < i; j++)
+			if (h->apps[j].pid == a->pid) {
+				xsnprintf(why, whylen, "PID %d appears twice", a->pid);
+				return -EBADMSG;
+			}
+	}
+	return 0;
+}
+
 int record_load(const char *path, unsigned int flags, struct nvwa_handover *ret,
 		char *why, size_t whylen)
 {
+	struct nvwa_handover *h = malloc(sizeof(*h));
 	size_t len;
 	char *blob;
 	int r;
 
+	if (!h)
+		return log_error_errno(-ENOMEM, "Out of memory");
 	r = read_file(path, NVWA_HANDOVER_MAX_SIZE, &blob, &len);
 	if (r == -EFBIG) {
 		xsnprintf(why, whylen, "larger than %u bytes", NVWA_HANDOVER_MAX_SIZE);
@@ -33,9 +87,14 @@ int record_load(const char *path, unsigned int flags, struct nvwa_handover *ret,
 	} else if (r < 0) {
 		xsnprintf(why, whylen, "cannot read it: %s", strerror(-r));
 	} else {
-		r = handover_parse(blob, len, flags, ret, why, whylen);
+		r = handover_parse(blob, len, flags, h, why, whylen);
 		free(blob);
+		if (r == 0)
+			r = check_semantics(h, why, whylen);
 	}
+	if (r == 0)
+		*ret = *h;
+	free(h);
 	if (r < 0)
 		return log_error_errno(r, "Handover record %s refused: %s", path, why);
 	return 0;
@@ -57,7 +116,7 @@ int record_save(const char *path, const struct nvwa_handover *h)
 	return 0;
 }
 
-/* Generations of the reports kept, newest first via the callback's max. */
+/* The newest generation among the reports kept. */
 static uint64_t newest_generation(void)
 {
 	char dir[PATH_MAX];
@@ -106,4 +165,24 @@ int state_save_report(const struct nvwa_handover *h)
 		return log_error_errno(r, "Failed to create %s: %m", dir);
 	xsnprintf(path, sizeof(path), "%s/%" PRIu64 ".dtb", dir, h->generation);
 	return record_save(path, h);
+}
+
+int nvwa_lock(void)
+{
+	int fd, r;
+
+	r = mkdir_p(NVWA_RUN_DIR, 0700);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create %s: %m", NVWA_RUN_DIR);
+	fd = open(NVWA_RUN_DIR "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return log_error_errno(-errno, "Failed to open %s/lock: %m", NVWA_RUN_DIR);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = -errno;
+		close(fd);
+		if (r == -EWOULDBLOCK)
+			return log_error_errno(r, "Another nvwa update or restore is running");
+		return log_error_errno(r, "Failed to lock %s/lock: %m", NVWA_RUN_DIR);
+	}
+	return fd;
 }

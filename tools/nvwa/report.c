@@ -111,7 +111,7 @@ void json_str(FILE *f, const char *s)
 
 		if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
+		else if (c < 0x20 || c >= 0x7f)	/* stays valid JSON whatever the bytes */
 			fprintf(f, "\\u%04x", c);
 		else
 			fputc(c, f);
@@ -205,16 +205,20 @@ int cmd_report(int argc, char **argv)
 		{ "update", required_argument, NULL, 'u' },
 		{}
 	};
-	char path[PATH_MAX], why[512];
-	struct nvwa_handover *h;
+	char path[PATH_MAX];
 	uint64_t gen = 0;
-	int json = 0, c, r;
+	int json = 0, c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
-		case 'u': gen = strtoull(optarg, NULL, 10); break;
+		case 'u':
+			if (parse_u64(optarg, &gen) < 0 || !gen) {
+				log_error("--update takes a generation number (1, 2, ...), not '%s'", optarg);
+				return 2;
+			}
+			break;
 		default: usage_report(stderr); return 2;
 		}
 	}
@@ -224,9 +228,17 @@ int cmd_report(int argc, char **argv)
 		log_error("No update recorded in %s/updates yet", state_dir());
 		return 1;
 	}
-	h = calloc(1, sizeof(*h));
+	return report_print_file(path, json) < 0 ? 1 : 0;
+}
+
+int report_print_file(const char *path, int json)
+{
+	struct nvwa_handover *h = calloc(1, sizeof(*h));
+	char why[512];
+	int r;
+
 	if (!h)
-		return 1;
+		return log_error_errno(-ENOMEM, "Out of memory");
 	r = record_load(path, 0, h, why, sizeof(why));
 	if (r == 0) {
 		if (json)
@@ -235,5 +247,5 @@ int cmd_report(int argc, char **argv)
 			report_print_table(stdout, h);
 	}
 	free(h);
-	return r < 0 ? 1 : 0;
+	return r;
 }

@@ -9,6 +9,8 @@
 
 void report_print_table(FILE *f, const struct nvwa_handover *h);
 void report_print_json(FILE *f, const struct nvwa_handover *h);
+/* Loads, checks and prints the record at @path; logs why not. */
+int report_print_file(const char *path, int json);
 /* Writes @s as a JSON string, quoted and escaped. */
 void json_str(FILE *f, const char *s);
 /* Freeze to app-running in ms; -ENODATA if the update did not get there. */

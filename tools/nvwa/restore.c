@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,7 @@ static int want_lazy(int option)
 
 	if (option >= 0)
 		return option;
-	if (read_file("/proc/cmdline", 1 << 16, &cmdline, NULL) == 0) {
+	if (cmdline_read_running(&cmdline) == 0) {
 		lazy = cmdline_get(cmdline, NVWA_RESTORE_PARAM, mode, sizeof(mode)) == 0 &&
 		       !strcmp(mode, "lazy");
 		free(cmdline);
@@ -126,8 +127,22 @@ static int restore_one(const char *dir, struct nvwa_app *a, int eager,
 	return criu_restore(dir, why, whylen);
 }
 
-static int restore_apps(const char *store, struct nvwa_handover *h, int eager,
-			struct lazy *lazy, uint32_t *nlazy)
+/*
+ * An application left "restoring" by a restore that died half-way may be
+ * back already: restoring it again would fail on its PID or, worse, bring
+ * back a stale copy of a process that has since exited.
+ */
+static bool came_back(const struct nvwa_app *a)
+{
+	char path[64], comm[NVWA_COMM_MAX];
+
+	xsnprintf(path, sizeof(path), "/proc/%d/comm", a->pid);
+	return read_one_line(path, comm, sizeof(comm)) == 0 && !strcmp(comm, a->comm);
+}
+
+static int restore_apps(const char *store, const char *record,
+			struct nvwa_handover *h, int eager, struct lazy *lazy,
+			uint32_t *nlazy)
 {
 	struct nvwa_timeline *tl = &h->timeline;
 	char dir[PATH_MAX], why[CRIU_WHY_MAX];
@@ -140,14 +155,24 @@ static int restore_apps(const char *store, struct nvwa_handover *h, int eager,
 		uint32_t before = *nlazy;
 		int r;
 
+		if (!strcmp(a->state, "restoring") && came_back(a)) {
+			log_info("  %d (%s) came back in an earlier attempt", a->pid, a->comm);
+			strscpy(a->state, "restored", sizeof(a->state));
+		}
 		if (!strcmp(a->state, "restored"))
 			continue;
-		if (strstr(a->images, "..")) {
-			xsnprintf(a->error, sizeof(a->error), "images path '%s' leaves the store", a->images);
+		if (store_path(store, a->images, dir, sizeof(dir)) < 0) {
 			failed++;
 			continue;
 		}
-		xsnprintf(dir, sizeof(dir), "%s/%s", store, a->images);
+		/* Written down first, so a crash now cannot restore it twice. */
+		strscpy(a->state, "restoring", sizeof(a->state));
+		if (record_save(record, h) < 0) {
+			strscpy(a->state, "failed", sizeof(a->state));
+			strscpy(a->error, "cannot update the handover record", sizeof(a->error));
+			failed++;
+			continue;
+		}
 		log_info("  restoring %d (%s) from %s%s", a->pid, a->comm, dir,
 			 eager ? "" : ", memory on demand");
 		r = restore_one(dir, a, eager, lazy, nlazy, why, sizeof(why));
@@ -165,10 +190,12 @@ static int restore_apps(const char *store, struct nvwa_handover *h, int eager,
 			strscpy(a->state, "failed", sizeof(a->state));
 			strscpy(a->error, why, sizeof(a->error));
 			failed++;
-			continue;
+		} else {
+			strscpy(a->state, "restored", sizeof(a->state));
+			a->error[0] = '\0';
 		}
-		strscpy(a->state, "restored", sizeof(a->state));
-		a->error[0] = '\0';
+		if (record_save(record, h) < 0)
+			log_warn("The record no longer says how %d (%s) fared", a->pid, a->comm);
 	}
 	return failed;
 }
@@ -201,6 +228,113 @@ static int finish_lazy(const char *store, struct nvwa_handover *h,
 	return failed;
 }
 
+struct restore {
+	const char *dev;
+	unsigned int flags;
+	int retry;
+	int lazy;		/* 1 lazy, 0 eager, -1 as the update asked */
+	int wait_s;
+	char store[PATH_MAX];
+	char record[PATH_MAX + 16];
+	struct nvwa_handover *h;
+};
+
+/* The update is over: keep its report, drop what only the restore needed. */
+static void finish(struct restore *rs, uint64_t t_start, uint64_t t_end)
+{
+	struct nvwa_handover *h = rs->h;
+	const struct nvwa_phase *freeze = timeline_find(&h->timeline, "freeze");
+	char gendir[PATH_MAX + 32], refused[PATH_MAX + 16], fallback[PATH_MAX + 32];
+
+	if (freeze && t_end > freeze->start)
+		log_info("Restored %u application(s) in %.0f ms; downtime %.0f ms (freeze to running)",
+			 h->napps, tsc_to_ms(t_end - t_start, h->timeline.tsc_khz),
+			 tsc_to_ms(t_end - freeze->start, h->timeline.tsc_khz));
+	else
+		log_info("Restored %u application(s) in %.0f ms", h->napps,
+			 tsc_to_ms(t_end - t_start, h->timeline.tsc_khz));
+	if (state_save_report(h) < 0) {
+		/* The state directory may not be mounted yet this early in boot. */
+		xsnprintf(fallback, sizeof(fallback), "%s/report-%" PRIu64 ".dtb",
+			  rs->store, h->generation);
+		if (record_save(fallback, h) == 0)
+			log_warn("Kept the report in %s instead; `nvwa report %s` shows it",
+				 fallback, fallback);
+	}
+	xsnprintf(gendir, sizeof(gendir), "%s/gen-%" PRIu64, rs->store, h->generation);
+	store_path(rs->store, STORE_REFUSED, refused, sizeof(refused));
+	unlink(rs->record);
+	unlink(refused);
+	if (rm_rf(gendir) < 0)
+		log_warn("Could not remove %s", gendir);
+	sync();
+}
+
+static int restore(struct restore *rs)
+{
+	struct nvwa_handover *h = rs->h;
+	const struct nvwa_phase *reboot;
+	struct lazy lazy[NVWA_MAX_APPS];
+	uint64_t t_start = tsc_read(), t_end;
+	char why[512], refused[PATH_MAX + 16], *previous = NULL;
+	uint32_t nlazy = 0;
+	int failed;
+
+	if (wait_for_device(rs->dev, rs->wait_s) < 0 ||
+	    store_mount(rs->dev, rs->store, sizeof(rs->store)) < 0 ||
+	    store_path(rs->store, STORE_RECORD, rs->record, sizeof(rs->record)) < 0 ||
+	    store_path(rs->store, STORE_REFUSED, refused, sizeof(refused)) < 0)
+		return -ENODEV;
+	if (access(rs->record, F_OK) < 0) {
+		log_info("No update to restore in %s", rs->dev);
+		return 0;
+	}
+	if (read_file(refused, 4096, &previous, NULL) == 0 && !rs->retry) {
+		log_error("A restore from %s already failed: %s", rs->dev, strstrip(previous));
+		free(previous);
+		return log_error_errno(-EALREADY, "The images are kept. Fix the cause, then run `nvwa restore --retry`.");
+	}
+	free(previous);
+
+	if (record_load(rs->record, rs->flags, h, why, sizeof(why)) < 0) {
+		char msg[1024];
+
+		xsnprintf(msg, sizeof(msg), "handover record refused: %s", why);
+		keep_refusal(rs->store, msg);
+		log_error("Nothing was restored; the images are kept in %s.", rs->store);
+		return log_error_errno(-EBADMSG, "Fix or replace %s, then run `nvwa restore --retry` (or `--retry --ignore-crc` if only its checksum is wrong).",
+				       rs->record);
+	}
+	log_info("Restoring update %" PRIu64 ": %s -> %s, %u application(s)",
+		 h->generation, h->old_kernel.release, h->new_kernel.release, h->napps);
+
+	reboot = timeline_find(&h->timeline, "reboot");
+	if (!timeline_find(&h->timeline, "kexec-jump") &&
+	    !timeline_find(&h->timeline, "kernel-early"))
+		kmsg_add_boot_phases(&h->timeline, reboot ? reboot->start : 0);
+
+	failed = restore_apps(rs->store, rs->record, h, !want_lazy(rs->lazy), lazy, &nlazy);
+	t_end = tsc_read();
+	timeline_add(&h->timeline, timeline_find(&h->timeline, "restore") ?
+		     "restore-retry" : "restore", NVWA_DOMAIN_NEW, t_start, t_end);
+	if (!failed && !timeline_find(&h->timeline, "app-running"))
+		timeline_add(&h->timeline, "app-running", NVWA_DOMAIN_NEW, t_end, t_end);
+	failed += finish_lazy(rs->store, h, lazy, nlazy);
+	strscpy(h->outcome, failed ? "failed" : "restored", sizeof(h->outcome));
+
+	if (failed) {
+		if (state_save_report(h) < 0)
+			log_warn("The report for update %" PRIu64 " was not kept", h->generation);
+		xsnprintf(why, sizeof(why), "%d of %u application(s) failed to restore", failed, h->napps);
+		keep_refusal(rs->store, why);
+		record_save(rs->record, h);
+		return log_error_errno(-ECANCELED, "%s; their images are kept in %s. Fix the cause, then run `nvwa restore --retry`.",
+				       why, rs->store);
+	}
+	finish(rs, t_start, t_end);
+	return 0;
+}
+
 int cmd_restore(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -212,104 +346,36 @@ int cmd_restore(int argc, char **argv)
 		{ "eager", no_argument, NULL, 'e' },
 		{}
 	};
-	char store[PATH_MAX], record[PATH_MAX + 16], refused[PATH_MAX + 16];
-	char why[512], *previous = NULL, gendir[PATH_MAX + 32];
-	const char *dev = NULL;
-	const struct nvwa_phase *freeze, *reboot;
-	uint64_t t_start = tsc_read(), t_end;
-	unsigned int flags = 0;
-	struct nvwa_handover *h;
-	struct lazy lazy[NVWA_MAX_APPS];
-	int retry = 0, lazy_opt = -1, wait_s = 30, c, failed, r = 1;
-	uint32_t nlazy = 0;
+	struct restore rs = { .lazy = -1, .wait_s = 30 };
+	uint64_t v;
+	int c, lock, r;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': retry = 1; break;
-		case 'c': flags |= HANDOVER_PARSE_IGNORE_CRC; break;
-		case 's': dev = optarg; break;
-		case 'w': wait_s = atoi(optarg); break;
-		case 'l': lazy_opt = 1; break;
-		case 'e': lazy_opt = 0; break;
+		case 'r': rs.retry = 1; break;
+		case 'c': rs.flags |= HANDOVER_PARSE_IGNORE_CRC; break;
+		case 's': rs.dev = optarg; break;
+		case 'w':
+			if (parse_u64(optarg, &v) < 0 || v > 3600) {
+				log_error("--wait takes seconds (0 to 3600), not '%s'", optarg);
+				return 2;
+			}
+			rs.wait_s = (int)v;
+			break;
+		case 'l': rs.lazy = 1; break;
+		case 'e': rs.lazy = 0; break;
 		default: usage_restore(stderr); return 2;
 		}
 	}
-	dev = store_device(dev);
-	h = calloc(1, sizeof(*h));
-	if (!h)
+	rs.dev = store_device(rs.dev);
+	rs.h = calloc(1, sizeof(*rs.h));
+	if (!rs.h)
 		return 1;
-	if (wait_for_device(dev, wait_s) < 0 ||
-	    store_mount(dev, store, sizeof(store)) < 0)
-		goto cleanup;
-	xsnprintf(record, sizeof(record), "%s/%s", store, STORE_RECORD);
-	xsnprintf(refused, sizeof(refused), "%s/%s", store, STORE_REFUSED);
-	if (access(record, F_OK) < 0) {
-		log_info("No update to restore in %s", dev);
-		r = 0;
-		goto cleanup;
-	}
-	if (read_file(refused, 4096, &previous, NULL) == 0 && !retry) {
-		log_error("A restore from %s already failed: %s", dev, strstrip(previous));
-		log_error("The images are kept. Fix the cause, then run `nvwa restore --retry`.");
-		goto cleanup;
-	}
-
-	if (record_load(record, flags, h, why, sizeof(why)) < 0) {
-		char msg[1024];
-
-		xsnprintf(msg, sizeof(msg), "handover record refused: %s", why);
-		keep_refusal(store, msg);
-		log_error("Nothing was restored; the images are kept in %s.", store);
-		log_error("Fix or replace %s, then run `nvwa restore --retry` (or `--retry --ignore-crc` if only its checksum is wrong).",
-			  record);
-		goto cleanup;
-	}
-	log_info("Restoring update %" PRIu64 ": %s -> %s, %u application(s)",
-		 h->generation, h->old_kernel.release, h->new_kernel.release, h->napps);
-
-	reboot = timeline_find(&h->timeline, "reboot");
-	if (!timeline_find(&h->timeline, "kexec-jump") &&
-	    !timeline_find(&h->timeline, "kernel-early"))
-		kmsg_add_boot_phases(&h->timeline, reboot ? reboot->start : 0);
-
-	failed = restore_apps(store, h, !want_lazy(lazy_opt), lazy, &nlazy);
-	t_end = tsc_read();
-	timeline_add(&h->timeline, "restore", NVWA_DOMAIN_NEW, t_start, t_end);
-	if (!failed)
-		timeline_add(&h->timeline, "app-running", NVWA_DOMAIN_NEW, t_end, t_end);
-	failed += finish_lazy(store, h, lazy, nlazy);
-	strscpy(h->outcome, failed ? "failed" : "restored", sizeof(h->outcome));
-
-	if (state_save_report(h) < 0)
-		log_warn("The report for update %" PRIu64 " was not kept", h->generation);
-	if (failed) {
-		xsnprintf(why, sizeof(why), "%d of %u application(s) failed to restore", failed, h->napps);
-		keep_refusal(store, why);
-		record_save(record, h);
-		log_error("%s; their images are kept in %s. Fix the cause, then run `nvwa restore --retry`.",
-			  why, store);
-		goto cleanup;
-	}
-
-	freeze = timeline_find(&h->timeline, "freeze");
-	if (freeze && t_end > freeze->start)
-		log_info("Restored %u application(s) in %.0f ms; downtime %.0f ms (freeze to running)",
-			 h->napps, tsc_to_ms(t_end - t_start, h->timeline.tsc_khz),
-			 tsc_to_ms(t_end - freeze->start, h->timeline.tsc_khz));
-	else
-		log_info("Restored %u application(s) in %.0f ms", h->napps,
-			 tsc_to_ms(t_end - t_start, h->timeline.tsc_khz));
-	/* Done: the images have served their purpose. */
-	xsnprintf(gendir, sizeof(gendir), "%s/gen-%" PRIu64, store, h->generation);
-	unlink(record);
-	unlink(refused);
-	if (rm_rf(gendir) < 0)
-		log_warn("Could not remove %s", gendir);
-	sync();
-	r = 0;
-cleanup:
-	free(previous);
-	free(h);
-	return r;
+	lock = nvwa_lock();
+	r = lock < 0 ? lock : restore(&rs);
+	if (lock >= 0)
+		close(lock);
+	free(rs.h);
+	return r < 0 ? 1 : 0;
 }

@@ -52,11 +52,11 @@ void usage_status(FILE *f)
 
 static void gather(struct status *st)
 {
-	char *cmdline, path[PATH_MAX + 16];
+	char *cmdline, path[PATH_MAX + 16], why[512];
 	struct statvfs sv;
 
 	uname(&st->uts);
-	if (read_file("/proc/cmdline", 1 << 16, &cmdline, NULL) == 0) {
+	if (cmdline_read_running(&cmdline) == 0) {
 		st->have_reservation = cmdline_find_pmem(cmdline, &st->res) == 0;
 		free(cmdline);
 	}
@@ -71,15 +71,15 @@ static void gather(struct status *st)
 		strscpy(st->store_state, "mounted", sizeof(st->store_state));
 		st->store_free = (unsigned long long)sv.f_bavail * sv.f_frsize;
 		st->store_size = (unsigned long long)sv.f_blocks * sv.f_frsize;
-		xsnprintf(path, sizeof(path), "%s/%s", st->store_root, STORE_RECORD);
-		if (access(path, F_OK) == 0)
+		if (store_path(st->store_root, STORE_RECORD, path, sizeof(path)) == 0 &&
+		    access(path, F_OK) == 0)
 			strscpy(st->pending_state,
 				record_load(path, 0, st->pending, st->pending_why,
 					    sizeof(st->pending_why)) == 0 ? "valid" : "invalid",
 				sizeof(st->pending_state));
 	}
 	st->have_last = state_report_path(0, path, sizeof(path)) == 0 &&
-			record_load(path, 0, st->last, path, sizeof(path)) == 0;
+			record_load(path, 0, st->last, why, sizeof(why)) == 0;
 }
 
 static void print_text(const struct status *st)

@@ -24,6 +24,8 @@
 #include "nvwa.h"
 #include "util.h"
 
+#define STORE_MOUNT_FLAGS (MS_NOATIME | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
 const char *store_device(const char *option)
 {
 	static char from_cmdline[PATH_MAX];
@@ -34,7 +36,7 @@ const char *store_device(const char *option)
 		return option;
 	if (env && *env)
 		return env;
-	if (read_file("/proc/cmdline", 1 << 16, &cmdline, NULL) == 0) {
+	if (cmdline_read_running(&cmdline) == 0) {
 		int r = cmdline_get(cmdline, NVWA_HANDOVER_PARAM, from_cmdline,
 				    sizeof(from_cmdline));
 
@@ -85,11 +87,15 @@ int store_mount(const char *dev, char *root, size_t size)
 	r = mkdir_p(STORE_MOUNTPOINT, 0700);
 	if (r < 0)
 		return log_error_errno(r, "Failed to create %s: %m", STORE_MOUNTPOINT);
-	if (mount(dev, STORE_MOUNTPOINT, "ext4", MS_NOATIME, "dax") < 0) {
+	/*
+	 * The store holds images restore feeds to CRIU as root: nothing in it
+	 * is ever executed, a device node or set-uid.
+	 */
+	if (mount(dev, STORE_MOUNTPOINT, "ext4", STORE_MOUNT_FLAGS, "dax") < 0) {
 		int saved = errno;
 
 		/* Without DAX the store still works, through the page cache. */
-		if (mount(dev, STORE_MOUNTPOINT, "ext4", MS_NOATIME, NULL) < 0)
+		if (mount(dev, STORE_MOUNTPOINT, "ext4", STORE_MOUNT_FLAGS, NULL) < 0)
 			return log_error_errno(-errno, "Failed to mount the store %s (%s with dax): %m. Was it formatted with `nvwa store format %s`?",
 					       dev, strerror(saved), dev);
 		log_warn("Store %s mounted without DAX (%s): writes go through the page cache",
@@ -136,8 +142,11 @@ static int store_format(int argc, char **argv)
 	}
 	dev = store_device(optind < argc ? argv[optind] : NULL);
 	if (store_find_mount(dev, root, sizeof(root)) == 0) {
-		log_error("%s is mounted on %s; unmount it first", dev, root);
-		return 1;
+		/* nvwa's own mount is nvwa's to undo; anyone else's is not. */
+		if (strcmp(root, STORE_MOUNTPOINT) || umount(root) < 0) {
+			log_error("%s is mounted on %s; unmount it first", dev, root);
+			return 1;
+		}
 	}
 	r = has_ext_fs(dev);
 	if (r < 0) {

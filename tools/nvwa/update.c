@@ -15,14 +15,17 @@
  * failure before the jump resumes them with SIGCONT and they run on in
  * this kernel as if nothing happened.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -36,12 +39,16 @@
 #include "tsc.h"
 #include "util.h"
 
+#define MAX_TREE 512
+
 struct app {
 	pid_t pid;
 	char comm[NVWA_COMM_MAX];
 	unsigned long long rss;		/* bytes */
 	char dir[PATH_MAX];		/* STORE/gen-N/PID */
-	int stopped;			/* dumped and left stopped */
+	int stopped;			/* being dumped or dumped: maybe stopped */
+	size_t ntree;			/* the process and its descendants */
+	pid_t tree[MAX_TREE];
 };
 
 struct update {
@@ -93,7 +100,8 @@ void usage_update(FILE *f)
 		"                       running kernel's KEY.  The running command line\n"
 		"                       is carried over (memmap= reservations included)\n"
 		"  -p, --app PID        an application to keep (repeatable, max %d)\n"
-		"      --store DEV      the store device (default: /dev/pmem0)\n"
+		"      --store DEV      the store device (default: $NVWA_STORE, else\n"
+		"                       nvwa.handover= of this boot, else /dev/pmem0)\n"
 		"  -n, --dry-run        check, load and pre-dump, then undo it all\n"
 		"      --lazy-restore   in the new kernel, let the applications run before\n"
 		"                       all their memory is back (CRIU lazy pages); see\n"
@@ -121,14 +129,17 @@ static void roll_back(struct update *u)
 	size_t resumed = 0;
 
 	for (size_t i = 0; i < u->napps; i++) {
-		if (!u->apps[i].stopped)
+		struct app *a = &u->apps[i];
+
+		if (!a->stopped)
 			continue;
-		if (kill(u->apps[i].pid, SIGCONT) < 0)
-			log_error_errno(-errno, "Failed to resume %d (%s): %m; `kill -CONT %d` by hand",
-					u->apps[i].pid, u->apps[i].comm, u->apps[i].pid);
-		else
-			resumed++;
-		u->apps[i].stopped = 0;
+		/* CRIU stops the whole tree: every task of it needs resuming. */
+		for (size_t t = 0; t < a->ntree; t++)
+			if (kill(a->tree[t], SIGCONT) < 0 && errno != ESRCH)
+				log_error_errno(-errno, "Failed to resume %d: %m; `kill -CONT %d` by hand",
+						a->tree[t], a->tree[t]);
+		resumed++;
+		a->stopped = 0;
 	}
 	if (u->kexec_loaded)
 		kexec_unload();
@@ -215,6 +226,56 @@ cleanup:
 	return r;
 }
 
+/* Adds @pid and, through /proc/PID/task/TID/children, its descendants. */
+static int collect_tree(pid_t pid, struct app *a)
+{
+	char path[64], *children, *p, *end;
+	DIR *d;
+	struct dirent *de;
+	int r = 0;
+
+	if (a->ntree == MAX_TREE)
+		return -E2BIG;
+	a->tree[a->ntree++] = pid;
+	xsnprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while (!r && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		xsnprintf(path, sizeof(path), "/proc/%d/task/%s/children", pid, de->d_name);
+		if (read_file(path, 1 << 20, &children, NULL) < 0)
+			continue;
+		for (p = children; !r && *p; p = end) {
+			long child = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			r = collect_tree((pid_t)child, a);
+		}
+		free(children);
+	}
+	closedir(d);
+	return r;
+}
+
+static bool in_tree(const struct app *a, pid_t pid)
+{
+	for (size_t t = 0; t < a->ntree; t++)
+		if (a->tree[t] == pid)
+			return true;
+	return false;
+}
+
+/* The name is the application's to choose: keep it printable. */
+static void sanitise(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
 static int check_apps(struct update *u)
 {
 	unsigned long long need = 16ull << 20;
@@ -236,6 +297,16 @@ static int check_apps(struct update *u)
 		r = read_one_line(path, a->comm, sizeof(a->comm));
 		if (r < 0)
 			return log_error_errno(r, "Application %d: %m (has it exited?)", a->pid);
+		sanitise(a->comm);
+		a->ntree = 0;
+		r = collect_tree(a->pid, a);
+		if (r < 0)
+			return log_error_errno(r, "Application %d (%s): cannot list its processes: %m",
+					       a->pid, a->comm);
+		for (size_t j = 0; j < i; j++)
+			if (in_tree(&u->apps[j], a->pid) || in_tree(a, u->apps[j].pid))
+				return log_error_errno(-EINVAL, "PIDs %d and %d are in one process tree: give only its root, CRIU dumps the whole tree",
+						       u->apps[j].pid, a->pid);
 		xsnprintf(path, sizeof(path), "/proc/%d/statm", a->pid);
 		f = fopen(path, "re");
 		if (!f || fscanf(f, "%llu %llu", &pages, &resident) != 2) {
@@ -251,10 +322,21 @@ static int check_apps(struct update *u)
 
 	if (store_mount(u->store_dev, u->store, sizeof(u->store)) < 0)
 		return -ENODEV;
-	xsnprintf(record, sizeof(record), "%s/%s", u->store, STORE_RECORD);
+	if (store_path(u->store, STORE_RECORD, record, sizeof(record)) < 0)
+		return -ENAMETOOLONG;
 	if (access(record, F_OK) == 0)
 		return log_error_errno(-EEXIST, "The store %s still holds an update that was not restored (%s). Restore it with `nvwa restore --retry`, or erase it with `nvwa store format --yes`.",
 				       u->store_dev, record);
+	/* Without a record, a refusal note or images are debris of a crash. */
+	if (store_path(u->store, STORE_REFUSED, record, sizeof(record)) == 0)
+		unlink(record);
+	xsnprintf(u->gendir, sizeof(u->gendir), "%s/gen-%" PRIu64, u->store,
+		  u->h->generation);
+	if (access(u->gendir, F_OK) == 0) {
+		log_warn("Removing %s, left by an update that did not finish", u->gendir);
+		rm_rf(u->gendir);
+	}
+	u->gendir[0] = '\0';
 	if (statvfs(u->store, &sv) < 0)
 		return log_error_errno(-errno, "statvfs %s: %m", u->store);
 	if ((unsigned long long)sv.f_bavail * sv.f_frsize < need)
@@ -276,9 +358,25 @@ static int check_apps(struct update *u)
 	return 0;
 }
 
+/*
+ * A failed step's images are removed by the roll-back: CRIU's log, the
+ * one thing that says why, is moved out of the way first.
+ */
+static const char *keep_criu_log(const char *dir, const char *log, pid_t pid,
+				 char *kept, size_t size)
+{
+	char from[PATH_MAX + 32];
+
+	xsnprintf(from, sizeof(from), "%s/%s", dir, log);
+	if (xsnprintf(kept, size, "%s/%d-%s", NVWA_RUN_DIR, pid, log) < 0 ||
+	    rename(from, kept) < 0)
+		strscpy(kept, "lost with the images", size);
+	return kept;
+}
+
 static int pre_dump(struct update *u)
 {
-	char dir[PATH_MAX + 8], why[CRIU_WHY_MAX];
+	char dir[PATH_MAX + 8], why[CRIU_WHY_MAX], kept[PATH_MAX];
 	int r;
 
 	for (size_t i = 0; i < u->napps; i++) {
@@ -292,15 +390,18 @@ static int pre_dump(struct update *u)
 		log_info("  pre-dump %d (%s), %llu MiB", a->pid, a->comm, a->rss >> 20);
 		r = criu_pre_dump(a->pid, dir, why, sizeof(why));
 		if (r < 0)
-			return log_error_errno(r, "Pre-dump of %d (%s) failed: %s (log: %s/pre-dump.log)",
-					       a->pid, a->comm, why, dir);
+			return log_error_errno(r, "Pre-dump of %d (%s) failed: %s (log: %s)",
+					       a->pid, a->comm, why,
+					       keep_criu_log(dir, "pre-dump.log", a->pid,
+							     kept, sizeof(kept)));
 	}
 	return 0;
 }
 
 static int freeze(struct update *u)
 {
-	char dir[PATH_MAX + 8], why[CRIU_WHY_MAX];
+	char dir[PATH_MAX + 8], why[CRIU_WHY_MAX], kept[PATH_MAX];
+	uint64_t t;
 	int r;
 
 	for (size_t i = 0; i < u->napps; i++) {
@@ -310,20 +411,17 @@ static int freeze(struct update *u)
 		r = mkdir_p(dir, 0700);
 		if (r < 0)
 			return log_error_errno(r, "Failed to create %s: %m", dir);
-		r = criu_dump(a->pid, dir, "../pre", why, sizeof(why));
-		if (r < 0) {
-			/* Keep CRIU's log where the operator can read it. */
-			char keep[PATH_MAX];
-
-			xsnprintf(keep, sizeof(keep), "%s/nvwa-dump-%d.log", NVWA_RUN_DIR, a->pid);
-			xsnprintf(dir, sizeof(dir), "%s/dump/dump.log", a->dir);
-			if (rename(dir, keep) < 0)
-				keep[0] = '\0';
-			return log_error_errno(r, "Dump of %d (%s) failed: %s%s%s",
-					       a->pid, a->comm, why,
-					       keep[0] ? " (log: " : "", keep[0] ? keep : "");
-		}
+		/* From here the tree may be stopped, whatever CRIU does next. */
 		a->stopped = 1;
+		t = tsc_read();
+		r = criu_dump(a->pid, dir, "../pre", why, sizeof(why));
+		if (r < 0)
+			return log_error_errno(r, "Dump of %d (%s) failed: %s (log: %s)",
+					       a->pid, a->comm, why,
+					       keep_criu_log(dir, "dump.log", a->pid,
+							     kept, sizeof(kept)));
+		log_info("  dumped %d (%s) in %.0f ms", a->pid, a->comm,
+			 tsc_to_ms(tsc_read() - t, u->h->timeline.tsc_khz));
 	}
 	return 0;
 }
@@ -351,8 +449,8 @@ static int fill_record(struct update *u)
 		a->pid = u->apps[i].pid;
 		bad |= strscpy(a->comm, u->apps[i].comm, sizeof(a->comm)) < 0;
 		bad |= xsnprintf(a->images, sizeof(a->images),
-				"gen-%" PRIu64 "/%d/dump", h->generation,
-				a->pid) >= (int)sizeof(a->images);
+				 "gen-%" PRIu64 "/%d/dump", h->generation,
+				 a->pid) < 0;
 		bad |= strscpy(a->dump_mode, "pre-dump+dump",
 			       sizeof(a->dump_mode)) < 0;
 		bad |= strscpy(a->state, "dumped", sizeof(a->state)) < 0;
@@ -407,17 +505,27 @@ static int parse_args(struct update *u, int argc, char **argv)
 	return 0;
 }
 
-static int update(struct update *u)
+/*
+ * Ctrl-C, a hang-up or a TERM is held until the next step boundary, where
+ * the update stops and undoes itself: dying half-way would leave frozen
+ * applications and a loaded kernel behind.
+ */
+static int interrupted(void)
+{
+	sigset_t pending;
+
+	sigpending(&pending);
+	if (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
+	    sigismember(&pending, SIGHUP) || sigismember(&pending, SIGQUIT))
+		return log_error_errno(-EINTR, "Interrupted");
+	return 0;
+}
+
+static int prepare(struct update *u)
 {
 	struct nvwa_timeline *tl = &u->h->timeline;
 	uint64_t t, t_all = tsc_read();
-	char record[PATH_MAX];
 	int r;
-
-	tl->tsc_khz = tsc_calibrate_khz();
-	u->h->generation = state_next_generation();
-	if (geteuid() != 0)
-		return log_error_errno(-EPERM, "nvwa update must run as root");
 
 	log_info("[1/4] Checking (generation %" PRIu64 ")", u->h->generation);
 	t = tsc_read();
@@ -426,6 +534,8 @@ static int update(struct update *u)
 		r = check_cmdline(u);
 	if (!r)
 		r = check_apps(u);
+	if (!r)
+		r = fill_record(u);
 	if (r < 0)
 		return r;
 	phase(u, "check", t);
@@ -440,16 +550,37 @@ static int update(struct update *u)
 	u->kexec_loaded = 1;
 	phase(u, "kexec-load", t);
 
+	r = interrupted();
+	if (r < 0)
+		return r;
 	log_info("[2/4] Pre-dumping %zu application(s) while they run", u->napps);
 	xsnprintf(u->gendir, sizeof(u->gendir), "%s/gen-%" PRIu64, u->store,
-		 u->h->generation);
+		  u->h->generation);
 	t = tsc_read();
 	r = pre_dump(u);
 	if (r < 0)
 		return r;
+	/* Whatever is dirty now is flushed outside the downtime. */
+	sync();
 	phase(u, "pre-dump", t);
 	timeline_add(tl, "prepare", NVWA_DOMAIN_OLD, t_all, tsc_read());
+	return interrupted();
+}
 
+static int update(struct update *u)
+{
+	struct nvwa_timeline *tl = &u->h->timeline;
+	char record[PATH_MAX];
+	uint64_t t;
+	int r;
+
+	tl->tsc_khz = tsc_calibrate_khz();
+	u->h->generation = state_next_generation();
+	if (geteuid() != 0)
+		return log_error_errno(-EPERM, "nvwa update must run as root");
+	r = prepare(u);
+	if (r < 0)
+		return r;
 	if (u->dry_run) {
 		log_info("Dry run: every check passed and the pre-dump worked; undoing it.");
 		kexec_unload();
@@ -468,22 +599,32 @@ static int update(struct update *u)
 
 	log_info("[4/4] Writing the handover record and rebooting into %s",
 		 u->boot.info.release[0] ? u->boot.info.release : u->image);
-	r = fill_record(u);
-	if (r < 0)
-		return r;
 	t = tsc_read();
 	sync();
 	phase(u, "sync", t);
 	fflush(NULL);
-
-	xsnprintf(record, sizeof(record), "%s/%s", u->store, STORE_RECORD);
-	t = tsc_read();
-	timeline_add(tl, "reboot", NVWA_DOMAIN_OLD, t, t);
-	r = record_save(record, u->h);
+	r = store_path(u->store, STORE_RECORD, record, sizeof(record));
 	if (r < 0)
 		return r;
-	sync();
+	t = tsc_read();
+	timeline_add(tl, "reboot", NVWA_DOMAIN_OLD, t, t);
+	/* The record is fsync'ed; the last chance to back out is before it. */
+	r = interrupted();
+	if (!r)
+		r = record_save(record, u->h);
+	if (r < 0)
+		return r;
+	/*
+	 * The record's fsync covers its own blocks, not the allocation
+	 * bitmaps of a journal-less ext4: without this the next kernel finds
+	 * the store's metadata stale.  Read-only also leaves it clean.
+	 */
+	if (mount(NULL, u->store, NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0) {
+		log_warn("Could not remount %s read-only (%m); syncing it instead", u->store);
+		sync();
+	}
 	r = kexec_jump();
+	mount(NULL, u->store, NULL, MS_REMOUNT, NULL);
 	unlink(record);
 	return log_error_errno(r, "reboot(LINUX_REBOOT_CMD_KEXEC) failed: %m");
 }
@@ -491,7 +632,8 @@ static int update(struct update *u)
 int cmd_update(int argc, char **argv)
 {
 	struct update *u = calloc(1, sizeof(*u));
-	int r;
+	sigset_t held;
+	int lock, r;
 
 	if (!u || !(u->h = calloc(1, sizeof(*u->h)))) {
 		free(u);
@@ -503,11 +645,24 @@ int cmd_update(int argc, char **argv)
 		r = 2;
 		goto cleanup;
 	}
+	lock = nvwa_lock();
+	if (lock < 0) {
+		r = 1;
+		goto cleanup;
+	}
+	sigemptyset(&held);
+	sigaddset(&held, SIGINT);
+	sigaddset(&held, SIGTERM);
+	sigaddset(&held, SIGHUP);
+	sigaddset(&held, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &held, NULL);
 	r = update(u);
 	if (r < 0) {
 		roll_back(u);
 		r = 1;
 	}
+	close(lock);
+	sigprocmask(SIG_UNBLOCK, &held, NULL);
 cleanup:
 	free(u->h);
 	free(u);

@@ -97,3 +97,5 @@ app_progresses() {	# NAME
 	before=$(app_count "$1")
 	wait_for 30 sh -c "[ \$(awk '/^count / { n = \$2 } END { print n + 0 }' /disk/data/$1.log) -gt $before ]"
 }
+# CRIU's --leave-stopped shows as "T (stopped)" while a dump holds a task.
+not_stopped() { ! grep -q '^State:.*T (stopped)' "/proc/$1/status"; }

@@ -1,6 +1,5 @@
 # Scenario 4: a bad kernel image (missing, truncated, not a kernel) is
 # refused before anything is frozen; the application runs on untouched.
-not_stopped() { ! grep -q '^State:.*T (stopped)' "/proc/$1/status"; }
 nothing_left() {
 	[ "$(cat /sys/kernel/kexec_loaded)" = 0 ] &&
 		[ -z "$(ls /run/nvwa/store | grep '^gen-')" ] &&

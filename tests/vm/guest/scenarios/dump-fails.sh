@@ -2,7 +2,6 @@
 # dumped (and so stopped); the second holds an established TCP connection,
 # which CRIU refuses to dump without --tcp-established.  No kexec happens,
 # both keep running, and the error names the one that failed and why.
-not_stopped() { ! grep -q '^State:.*T (stopped)' "/proc/$1/status"; }
 main() {
 	local a b rc
 	store_format

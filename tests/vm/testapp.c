@@ -145,7 +145,8 @@ static int connect_peer(int port)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: nvwa-testapp --log FILE [--mem MiB] [--threads N]\n"
-		   "                    [--interval-ms MS] [--tcp-peer PORT]\n");
+		   "                    [--interval-ms MS] [--tcp-peer PORT]\n"
+		   "                    [--children N]\n");
 }
 
 int main(int argc, char **argv)
@@ -156,11 +157,12 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "interval-ms", required_argument, NULL, 'i' },
 		{ "tcp-peer", required_argument, NULL, 'p' },
+		{ "children", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const char *logpath = NULL;
-	long mib = 64, nthreads = 0, interval_ms = 100, port = 0;
+	long mib = 64, nthreads = 0, interval_ms = 100, port = 0, children = 0;
 	struct sigaction sa = { .sa_handler = on_usr1 };
 	pthread_t tid;
 	uint64_t tick = 0;
@@ -173,12 +175,13 @@ int main(int argc, char **argv)
 		case 't': nthreads = strtol(optarg, NULL, 0); break;
 		case 'i': interval_ms = strtol(optarg, NULL, 0); break;
 		case 'p': port = strtol(optarg, NULL, 0); break;
+		case 'c': children = strtol(optarg, NULL, 0); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (!logpath || mib <= 0 || nthreads < 0 || nthreads > 64 ||
-	    interval_ms <= 0) {
+	    interval_ms <= 0 || children < 0 || children > 16) {
 		usage(stderr);
 		return 2;
 	}
@@ -209,8 +212,21 @@ int main(int argc, char **argv)
 			fprintf(stderr, "testapp: cannot start threads\n");
 			return 1;
 		}
-	logline("ready pid=%d mem=%zu threads=%ld\n", getpid(),
-		npages * PAGE, nthreads);
+	/* Children make a process tree: CRIU dumps and stops all of it. */
+	for (long i = 0; i < children; i++) {
+		pid_t child = fork();
+
+		if (child == 0) {
+			for (;;)
+				pause();
+		}
+		if (child < 0) {
+			fprintf(stderr, "testapp: fork: %m\n");
+			return 1;
+		}
+	}
+	logline("ready pid=%d mem=%zu threads=%ld children=%ld\n", getpid(),
+		npages * PAGE, nthreads, children);
 
 	for (;;) {
 		struct timespec ts = { .tv_sec = interval_ms / 1000,

@@ -13,6 +13,21 @@ refused() {	# refused IMAGE EXPECTED-TEXT
 	[ "$rc" != 0 ] && grep -q "$2" /tmp/bad.log &&
 		grep -q 'before any application was frozen' /tmp/bad.log
 }
+# Ctrl-C once the pre-dump has started: held until the step ends, then
+# everything is undone.
+interrupted_update() {
+	local u
+	nvwa update --kernel /boot/vmlinuz --initrd /boot/initrd.img --app "$pid" \
+		> /tmp/int.log 2>&1 &
+	u=$!
+	wait_for 120 grep -q 'Pre-dumping' /tmp/int.log || return 1
+	kill -INT "$u"
+	wait "$u"
+	local rc=$?
+	cat /tmp/int.log
+	[ "$rc" != 0 ] && grep -q 'Interrupted' /tmp/int.log &&
+		grep -q 'Update aborted' /tmp/int.log
+}
 main() {
 	store_format
 	pid=$(start_app app --mem 64)
@@ -31,4 +46,9 @@ main() {
 		"nvwa update --dry-run --kernel /boot/vmlinuz --initrd /boot/initrd.img --app $pid > /tmp/dry.log 2>&1"
 	check "and leaves nothing behind" nothing_left
 	check "application still counting" app_progresses app
+	check "an interrupted update rolls back" interrupted_update
+	check "and leaves nothing behind either" nothing_left
+	check "the application runs on" sh -c "grep -q '^State:.*[RS] ' /proc/$pid/status"
+	check "and keeps counting" app_progresses app
+	check "memory still intact" app_verify "$pid" app
 }

@@ -1,13 +1,14 @@
 # Scenario 5: the final dump fails part-way.  The first application is
 # dumped (and so stopped); the second holds an established TCP connection,
 # which CRIU refuses to dump without --tcp-established.  No kexec happens,
-# both keep running, and the error names the one that failed and why.
+# both keep running (the first with the two children CRIU stopped along
+# with it), and the error names the one that failed and why.
 main() {
 	local a b rc
 	store_format
 	nc -l -p 7777 > /dev/null 2>&1 &
 	wait_for 10 sh -c 'netstat -ltn | grep -q :7777' || fatal "no listener"
-	a=$(start_app plain --mem 64)
+	a=$(start_app plain --mem 64 --children 2)
 	b=$(start_app tcp --mem 64 --tcp-peer 7777)
 	wait_for 120 grep -q '^ready' /disk/data/plain.log || fatal "plain did not start"
 	wait_for 120 grep -q '^ready' /disk/data/tcp.log || fatal "tcp did not start"
@@ -20,6 +21,10 @@ main() {
 	check "no kernel left loaded" [ "$(cat /sys/kernel/kexec_loaded)" = 0 ]
 	check "no record left in the store" [ ! -e /run/nvwa/store/handover.dtb ]
 	check "$a not stopped" not_stopped "$a"
+	for c in $(cat /proc/"$a"/task/*/children); do
+		check "$a's child $c not stopped" not_stopped "$c"
+	done
+	check "$a still has its two children" [ "$(cat /proc/"$a"/task/*/children | wc -w)" = 2 ]
 	check "$b not stopped" not_stopped "$b"
 	check "$a keeps counting" app_progresses plain
 	check "$b keeps counting" app_progresses tcp

@@ -125,10 +125,13 @@ static int check_kernel(struct why *w, const char *path,
 	r = CHECK_FIELD(w, path, "image", k->image);
 	if (r < 0)
 		return r;
-	/* The old kernel's node has no image property to carry one. */
-	if (!has_image && k->image[0])
+	r = CHECK_FIELD(w, path, "loader", k->loader);
+	if (r < 0)
+		return r;
+	/* The old kernel's node has no image or loader property to carry one. */
+	if (!has_image && (k->image[0] || k->loader[0]))
 		return refuse(w, -EBADMSG,
-			      "%s: property 'image' must be empty, only the new kernel has one",
+			      "%s: properties 'image' and 'loader' must be empty, only the new kernel has them",
 			      path);
 	return 0;
 }
@@ -249,6 +252,9 @@ static int build_kernel(void *fdt, const char *name,
 	if (node < 0)
 		return node;
 	if (has_image) {
+		r = fdt_setprop_string(fdt, node, "loader", k->loader);
+		if (r < 0)
+			return r;
 		r = fdt_setprop_string(fdt, node, "image", k->image);
 		if (r < 0)
 			return r;
@@ -587,7 +593,10 @@ static int read_kernel(const void *fdt, const char *name,
 	r = READ_STR(fdt, node, name, "cmdline", k->cmdline, w);
 	if (r < 0 || !has_image)
 		return r;
-	return READ_STR(fdt, node, name, "image", k->image, w);
+	r = READ_STR(fdt, node, name, "image", k->image, w);
+	if (r < 0)
+		return r;
+	return READ_STR(fdt, node, name, "loader", k->loader, w);
 }
 
 /*

@@ -17,7 +17,10 @@
  *       store = "/dev/pmem0";          where the images are kept
  *       outcome = "pending";           pending | restored | failed
  *       old-kernel { release = "..."; cmdline = "..."; };
- *       new-kernel { release = "..."; cmdline = "..."; image = "..."; };
+ *       new-kernel { release = "..."; cmdline = "..."; image = "...";
+ *                    loader = "..."; };    how it was loaded, e.g.
+ *                                          "kexec_load elf, purgatory checks
+ *                                          skipped: sha256 verified"
  *       apps {
  *           app@0 { pid = <u32>; comm = "..."; images = "...";
  *                   dump-mode = "..."; state = "..."; error = "..."; };
@@ -50,11 +53,13 @@
 #define NVWA_COMM_MAX 16	/* TASK_COMM_LEN */
 #define NVWA_WORD_MAX 32
 #define NVWA_ERROR_MAX 256
+#define NVWA_LOADER_MAX 128
 
 struct nvwa_kernel {
 	char release[NVWA_RELEASE_MAX];
 	char cmdline[NVWA_CMDLINE_MAX];
 	char image[NVWA_PATH_MAX];	/* new kernel only; "" for the old */
+	char loader[NVWA_LOADER_MAX];	/* new kernel only; "" for the old */
 };
 
 struct nvwa_app {

@@ -83,6 +83,19 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int write_file(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, buf, len);
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	return r;
+}
+
 int write_file_atomic(const char *path, const void *buf, size_t len)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];

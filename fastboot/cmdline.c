@@ -11,7 +11,7 @@
 /* Parameters that describe one boot only and must not be carried over. */
 static const char *const one_shot[] = {
 	"BOOT_IMAGE", "initrd", NVWA_HANDOVER_PARAM, NVWA_RESTORE_PARAM,
-	"elfcorehdr",
+	NVWA_CPUS_PARAM, "elfcorehdr",
 	"kexec_jump_back_entry",
 };
 
@@ -202,11 +202,11 @@ static bool overridden(const char *tok, const struct tokens *add)
 }
 
 int cmdline_compose(const char *current, const char *append,
-		    const char *handover_dev, char *out, size_t size)
+		    const char *own, char *out, size_t size)
 {
-	char *cbuf = NULL, *abuf = NULL;
-	char param[KERNEL_CMDLINE_MAX];
-	struct tokens cur, add;
+	char *cbuf = NULL, *abuf = NULL, *obuf = NULL;
+	struct tokens cur, add, mine;
+	bool deferred_cpus = false;
 	size_t len = 0;
 	int r;
 
@@ -219,22 +219,25 @@ int cmdline_compose(const char *current, const char *append,
 	r = dup_tokens(append, &abuf, &add);
 	if (r < 0)
 		goto cleanup;
+	r = dup_tokens(own, &obuf, &mine);
+	if (r < 0)
+		goto cleanup;
 
+	for (size_t i = 0; i < cur.dashdash; i++)
+		if (key_is(cur.tok[i], NVWA_CPUS_PARAM))
+			deferred_cpus = true;
 	for (size_t i = 0; i < cur.dashdash && !r; i++)
 		if (!key_in(cur.tok[i], one_shot, ARRAY_SIZE(one_shot)) &&
-		    !overridden(cur.tok[i], &add))
+		    !(deferred_cpus && key_is(cur.tok[i], "maxcpus")) &&
+		    !overridden(cur.tok[i], &add) && !overridden(cur.tok[i], &mine))
 			r = emit(out, size, &len, cur.tok[i]);
 	/* One-shot parameters are nvwa's to set, not the operator's. */
 	for (size_t i = 0; i < add.dashdash && !r; i++)
-		if (!key_in(add.tok[i], one_shot, ARRAY_SIZE(one_shot)))
+		if (!key_in(add.tok[i], one_shot, ARRAY_SIZE(one_shot)) &&
+		    !overridden(add.tok[i], &mine))
 			r = emit(out, size, &len, add.tok[i]);
-	if (!r && handover_dev) {
-		if (snprintf(param, sizeof(param), "%s=%s", NVWA_HANDOVER_PARAM,
-			     handover_dev) >= (int)sizeof(param))
-			r = -E2BIG;
-		else
-			r = emit(out, size, &len, param);
-	}
+	for (size_t i = 0; i < mine.dashdash && !r; i++)
+		r = emit(out, size, &len, mine.tok[i]);
 	/* Arguments for init stay after "--", the running kernel's first. */
 	for (size_t i = cur.dashdash; i < cur.n && !r; i++)
 		r = emit(out, size, &len, cur.tok[i]);
@@ -251,5 +254,6 @@ int cmdline_compose(const char *current, const char *append,
 cleanup:
 	free(cbuf);
 	free(abuf);
+	free(obuf);
 	return r;
 }

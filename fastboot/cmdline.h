@@ -18,6 +18,12 @@
 #define NVWA_HANDOVER_PARAM "nvwa.handover"
 /* nvwa.restore=lazy: how nvwa restore brings memory back; one update only. */
 #define NVWA_RESTORE_PARAM "nvwa.restore"
+/*
+ * nvwa.cpus=defer: nvwa added maxcpus= for this boot only, and nvwa
+ * restore brings the other CPUs up once the applications run.  Both go
+ * when the next command line is composed.
+ */
+#define NVWA_CPUS_PARAM "nvwa.cpus"
 
 /* memmap=SIZE!START: legacy persistent memory (e820 type 12). */
 struct pmem_reservation {
@@ -42,14 +48,17 @@ int cmdline_find_pmem(const char *cmdline, struct pmem_reservation *ret);
 int cmdline_get(const char *cmdline, const char *key, char *out, size_t size);
 
 /*
- * Composes the next command line into @out.  @append may be NULL; its
- * KEY=VALUE parameters replace the running kernel's of the same key,
- * except for keys that may repeat (memmap, console), which are only
- * de-duplicated.  @handover_dev may be NULL.  Returns the length, -E2BIG
- * if the result would exceed KERNEL_CMDLINE_MAX or @size, -EINVAL for an
+ * Composes the next command line into @out: the running kernel's
+ * parameters less the one-shot ones, then the operator's @append, then
+ * nvwa's @own (e.g. "nvwa.handover=/dev/pmem0").  KEY=VALUE parameters
+ * of a later group replace an earlier group's of the same key, except
+ * for keys that may repeat (memmap, console), which are only
+ * de-duplicated; one-shot keys in @append are dropped, being nvwa's to
+ * set.  @append and @own may be NULL.  Returns the length, -E2BIG if the
+ * result would exceed KERNEL_CMDLINE_MAX or @size, -EINVAL for an
  * unbalanced quote; @out is then the empty string.
  */
 int cmdline_compose(const char *current, const char *append,
-		    const char *handover_dev, char *out, size_t size);
+		    const char *own, char *out, size_t size);
 
 #endif

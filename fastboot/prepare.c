@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <nettle/sha2.h>
@@ -36,32 +35,51 @@ static void sha256_hex(const void *buf, size_t len, char out[65])
 		sprintf(out + 2 * i, "%02x", digest[i]);
 }
 
+/* PATH.sha256 holds the vmlinux's own SHA-256, written with it. */
+static int sidecar_path(const char *path, char *buf, size_t size)
+{
+	return xsnprintf(buf, size, "%s.sha256", path) < 0 ? -ENAMETOOLONG : 0;
+}
+
 /*
- * A cached vmlinux was checked whole before it was written atomically:
- * its headers, checked against the file's size, are enough now.
+ * A cached vmlinux is used only if it still hashes to what was recorded
+ * when nvwa wrote it and still checks out as a vmlinux: then nvwa has
+ * verified the image it loads, and purgatory need not check it again.
  */
 static int cached_ok(const char *path)
 {
-	union {
-		Elf64_Ehdr eh;
-		unsigned char raw[4096];
-	} hdr;
-	char why[128];
-	ssize_t n;
-	off_t size;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char side[PATH_MAX + 8], want[80], got[65], why[128];
+	size_t len;
+	char *buf;
+	int ok;
 
-	if (fd < 0)
+	if (access(path, F_OK) < 0 || sidecar_path(path, side, sizeof(side)) < 0 ||
+	    read_one_line(side, want, sizeof(want)) < 0)
 		return 0;
-	n = pread(fd, hdr.raw, sizeof(hdr.raw), 0);
-	size = lseek(fd, 0, SEEK_END);
-	close(fd);
-	if (n < (ssize_t)sizeof(hdr.eh) || size < n ||
-	    hdr.eh.e_phoff > (uint64_t)n ||
-	    ((uint64_t)n - hdr.eh.e_phoff) / sizeof(Elf64_Phdr) < hdr.eh.e_phnum)
+	if (read_file(path, VMLINUX_MAX, &buf, &len) < 0)
 		return 0;
-	/* The program headers are in hdr: bounds are checked against size. */
-	return vmlinux_check(hdr.raw, (size_t)size, why, sizeof(why)) == 0;
+	sha256_hex(buf, len, got);
+	ok = !strcmp(got, want) && vmlinux_check(buf, len, why, sizeof(why)) == 0;
+	free(buf);
+	if (!ok)
+		log_warn("Cached %s does not match its checksum; preparing it again", path);
+	return ok;
+}
+
+static int cache_write(const char *path, const void *elf, size_t len)
+{
+	char side[PATH_MAX + 8], sum[66];
+	int r;
+
+	r = sidecar_path(path, side, sizeof(side));
+	if (r < 0)
+		return r;
+	sha256_hex(elf, len, sum);
+	strcat(sum, "\n");
+	r = write_file_atomic(path, elf, len);
+	if (r == 0)
+		r = write_file_atomic(side, sum, strlen(sum));
+	return r;
 }
 
 int kimage_prepare(const char *image, const char *cache_dir,
@@ -112,7 +130,7 @@ int kimage_prepare(const char *image, const char *cache_dir,
 		goto cleanup;
 	}
 	if (cached_ok(b.path)) {
-		b.elf = b.cached = 1;
+		b.elf = b.cached = b.verified = 1;
 		r = 0;
 		goto done;
 	}
@@ -134,12 +152,12 @@ int kimage_prepare(const char *image, const char *cache_dir,
 	}
 	r = mkdir_p(cache_dir, 0700);
 	if (r == 0)
-		r = write_file_atomic(b.path, elf, elf_len);
+		r = cache_write(b.path, elf, elf_len);
 	if (r < 0) {
 		log_error_errno(r, "Failed to write %s: %m", b.path);
 		goto cleanup;
 	}
-	b.elf = 1;
+	b.elf = b.verified = 1;
 	log_info("  decompressed the %s payload (%u KiB) into a %zu KiB vmlinux in %.0f ms",
 		 b.info.compression, b.info.payload_length >> 10, elf_len >> 10,
 		 tsc_to_ms(tsc_read() - t, tsc_calibrate_khz()));

@@ -17,6 +17,7 @@ struct kimage_boot {
 	char path[PATH_MAX];		/* what kexec loads */
 	int elf;			/* path is an ELF vmlinux */
 	int cached;			/* found prepared, nothing done now */
+	int verified;			/* nvwa checked these exact bytes */
 	char why[256];			/* why the image is booted as it is */
 	char sha256[65];		/* of the image, hex; "" if not hashed */
 	struct kimage_info info;

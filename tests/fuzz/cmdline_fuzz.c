@@ -28,13 +28,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	cmdline_find_pmem(cur, &res);
 	cmdline_get(cur, "memmap", v, sizeof(v));
-	r = cmdline_compose(cur, add, "/dev/pmem0", out, sizeof(out));
+	r = cmdline_compose(cur, add, "nvwa.handover=/dev/pmem0", out, sizeof(out));
 	if (r < 0)
 		return 0;
 	if ((size_t)r != strlen(out) || (size_t)r >= KERNEL_CMDLINE_MAX)
 		abort();
 	/* Composing its own output again with nothing to add is stable. */
-	r = cmdline_compose(out, NULL, "/dev/pmem0", again, sizeof(again));
+	r = cmdline_compose(out, NULL, "nvwa.handover=/dev/pmem0", again, sizeof(again));
 	if (r < 0 || strcmp(out, again))
 		abort();
 	return 0;

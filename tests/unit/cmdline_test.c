@@ -9,7 +9,16 @@
 
 static char out[KERNEL_CMDLINE_MAX];
 
-#define COMPOSE(cur, add, dev) cmdline_compose(cur, add, dev, out, sizeof(out))
+static int compose(const char *cur, const char *add, const char *dev)
+{
+	char own[128];
+
+	if (dev)
+		snprintf(own, sizeof(own), "nvwa.handover=%s", dev);
+	return cmdline_compose(cur, add, dev ? own : NULL, out, sizeof(out));
+}
+
+#define COMPOSE(cur, add, dev) compose(cur, add, dev)
 
 TEST(carries_everything_over_and_adds_handover)
 {
@@ -124,4 +133,19 @@ TEST(get_returns_the_last_value_unquoted)
 	CHECK_EQ_INT(cmdline_get("a", "a", v, sizeof(v)), -ENOENT);
 	CHECK_EQ_INT(cmdline_get("-- a=1", "a", v, sizeof(v)), -ENOENT);
 	CHECK_EQ_INT(cmdline_get("a=0123456789", "a", v, 4), -ENAMETOOLONG);
+}
+
+TEST(nvwa_own_parameters_win_and_do_not_stick)
+{
+	/* Deferred CPUs: maxcpus= was nvwa's for one boot; it goes too. */
+	CHECK(cmdline_compose("ro maxcpus=1 nvwa.cpus=defer nvwa.restore=lazy",
+			      NULL, "nvwa.handover=/dev/pmem0", out, sizeof(out)) > 0);
+	CHECK_STREQ(out, "ro nvwa.handover=/dev/pmem0");
+	/* The operator's own maxcpus= stays when nvwa did not add it. */
+	CHECK(cmdline_compose("ro maxcpus=2", NULL, NULL, out, sizeof(out)) > 0);
+	CHECK_STREQ(out, "ro maxcpus=2");
+	/* nvwa's parameters replace the same keys, whoever set them. */
+	CHECK(cmdline_compose("ro maxcpus=2", "maxcpus=3 quiet",
+			      "maxcpus=1 nvwa.cpus=defer", out, sizeof(out)) > 0);
+	CHECK_STREQ(out, "ro quiet maxcpus=1 nvwa.cpus=defer");
 }

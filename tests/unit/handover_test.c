@@ -72,6 +72,7 @@ static struct nvwa_handover *full_record(void)
 	strcpy(h->new_kernel.cmdline,
 	       "root=/dev/vda1 ro nvwa.handover=0x7f000000 memmap=4M$0x7f000000");
 	strcpy(h->new_kernel.image, "/boot/vmlinuz-6.1.0-57-amd64");
+	strcpy(h->new_kernel.loader, "kexec_load elf");
 	h->napps = sizeof(apps) / sizeof(apps[0]);
 	memcpy(h->apps, apps, sizeof(apps));
 	h->timeline.tsc_khz = 2400000;
@@ -112,6 +113,7 @@ static struct nvwa_handover *max_record(void)
 	FILL_MAX(h->new_kernel.release, 'd');
 	FILL_MAX(h->new_kernel.cmdline, 'e');
 	FILL_MAX(h->new_kernel.image, 'f');
+	FILL_MAX(h->new_kernel.loader, 'g');
 	h->napps = NVWA_MAX_APPS;
 	for (i = 0; i < NVWA_MAX_APPS; i++) {
 		app = &h->apps[i];
@@ -164,6 +166,7 @@ static void expect_same(const struct nvwa_handover *got,
 		CHECKF(!strcmp(gk[i]->release, wk[i]->release), "kernel %u", i);
 		CHECKF(!strcmp(gk[i]->cmdline, wk[i]->cmdline), "kernel %u", i);
 		CHECKF(!strcmp(gk[i]->image, wk[i]->image), "kernel %u", i);
+		CHECKF(!strcmp(gk[i]->loader, wk[i]->loader), "kernel %u", i);
 	}
 	CHECK(got->timeline.tsc_khz == want->timeline.tsc_khz);
 	if (!CHECK_EQ_INT(got->napps, want->napps) ||
@@ -457,6 +460,10 @@ TEST(layout_is_as_documented)
 				"image", NULL),
 		    "/boot/vmlinuz-6.1.0-57-amd64");
 	CHECK(fdt_getprop(blob, fdt_path_offset(blob, "/old-kernel"), "image",
+			  NULL) == NULL);
+	CHECK_STREQ(fdt_getprop(blob, fdt_path_offset(blob, "/new-kernel"),
+				"loader", NULL), "kexec_load elf");
+	CHECK(fdt_getprop(blob, fdt_path_offset(blob, "/old-kernel"), "loader",
 			  NULL) == NULL);
 
 	i = 0;
@@ -776,6 +783,7 @@ static const struct prop props[] = {
 	{ "/new-kernel", "release", STR, NVWA_RELEASE_MAX },
 	{ "/new-kernel", "cmdline", STR, NVWA_CMDLINE_MAX },
 	{ "/new-kernel", "image", STR, NVWA_PATH_MAX },
+	{ "/new-kernel", "loader", STR, NVWA_LOADER_MAX },
 	{ "/apps/app@1", "pid", U32, 0 },
 	{ "/apps/app@1", "comm", STR, NVWA_COMM_MAX },
 	{ "/apps/app@1", "images", STR, NVWA_PATH_MAX },

@@ -28,6 +28,7 @@ enum mark {
 	M_UNPACK_DONE,
 	M_INITCALLS_DONE,
 	M_RUN_INIT,
+	M_DEFERRED_PAGES,
 	M_MARKER,
 	M_MAX,
 };
@@ -39,6 +40,7 @@ static const char *const mark_text[M_MARKER] = {
 	[M_UNPACK_DONE] = "Freeing initrd memory",
 	[M_INITCALLS_DONE] = "Freeing unused kernel image",
 	[M_RUN_INIT] = "Run /init as init process",
+	[M_DEFERRED_PAGES] = "node 0 deferred pages initialised in ",
 };
 
 static void add(struct nvwa_timeline *tl, const char *name,
@@ -52,6 +54,7 @@ int kmsg_add_boot_phases(struct nvwa_timeline *tl, uint64_t kexec_tsc)
 {
 	uint64_t usec[M_MAX] = { 0 }, first = UINT64_MAX, t0, t1, mid;
 	int seen[M_MAX] = { 0 };
+	unsigned long deferred_ms = 0;
 	char marker[64], rec[8192];
 	uint32_t before = tl->nphases;
 	int fd;
@@ -96,6 +99,8 @@ int kmsg_add_boot_phases(struct nvwa_timeline *tl, uint64_t kexec_tsc)
 			if (!seen[m] && !strncmp(msg, mark_text[m], strlen(mark_text[m]))) {
 				seen[m] = 1;
 				usec[m] = u;
+				if (m == M_DEFERRED_PAGES)
+					deferred_ms = strtoul(msg + strlen(mark_text[m]), NULL, 10);
 			}
 		if (!strncmp(msg, marker, strlen(marker))) {
 			seen[M_MARKER] = 1;
@@ -118,6 +123,10 @@ int kmsg_add_boot_phases(struct nvwa_timeline *tl, uint64_t kexec_tsc)
 		add(tl, "initcalls", NVWA_DOMAIN_BOOT, AT(usec[M_SMP_DONE]), AT(usec[M_INITCALLS_DONE]));
 	if (seen[M_UNPACK_START] && seen[M_UNPACK_DONE])
 		add(tl, "initramfs-unpack", NVWA_DOMAIN_BOOT, AT(usec[M_UNPACK_START]), AT(usec[M_UNPACK_DONE]));
+	/* Deferred memmap init runs in a kthread; its log line says how long. */
+	if (seen[M_DEFERRED_PAGES] && usec[M_DEFERRED_PAGES] >= deferred_ms * 1000)
+		add(tl, "memmap-deferred", NVWA_DOMAIN_BOOT,
+		    AT(usec[M_DEFERRED_PAGES] - deferred_ms * 1000), AT(usec[M_DEFERRED_PAGES]));
 	if (seen[M_RUN_INIT]) {
 		add(tl, "init-start", NVWA_DOMAIN_BOOT, AT(usec[M_RUN_INIT]), AT(usec[M_RUN_INIT]));
 		add(tl, "userspace-early", NVWA_DOMAIN_NEW, AT(usec[M_RUN_INIT]), mid);

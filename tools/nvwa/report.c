@@ -71,11 +71,15 @@ void report_print_table(FILE *f, const struct nvwa_handover *h)
 	double downtime = 0;
 	int have_downtime = report_downtime(h, &downtime) == 0;
 	uint32_t n = h->timeline.nphases;
+	const struct nvwa_phase *running = timeline_find(&h->timeline, "app-running");
+	uint64_t running_end = running ? running->end : 0;
 
 	fprintf(f, "update %" PRIu64 ": %s -> %s, %s, %u application(s)\n",
 		h->generation, h->old_kernel.release,
 		h->new_kernel.release[0] ? h->new_kernel.release : h->new_kernel.image,
 		h->outcome, h->napps);
+	if (h->new_kernel.loader[0])
+		fprintf(f, "  loaded with %s\n", h->new_kernel.loader);
 	for (uint32_t i = 0; i < h->napps; i++)
 		fprintf(f, "  app %d (%s): %s%s%s\n", h->apps[i].pid, h->apps[i].comm,
 			h->apps[i].state, h->apps[i].error[0] ? ": " : "",
@@ -89,7 +93,9 @@ void report_print_table(FILE *f, const struct nvwa_handover *h)
 		double dur = tsc_to_ms(p->end - p->start, h->timeline.tsc_khz);
 		char share[16] = "";
 
-		if (have_downtime && downtime > 0 && p->start >= origin && p->end > p->start)
+		/* Only what lies inside the downtime gets a share of it. */
+		if (have_downtime && downtime > 0 && p->start >= origin &&
+		    p->end > p->start && p->end <= running_end)
 			xsnprintf(share, sizeof(share), "%.1f%%", 100.0 * dur / downtime);
 		fprintf(f, "  %-18s %-4s %11.1f %11.1f %8s\n", p->name,
 			timeline_domain_name(p->domain), rel_ms(h, origin, p->start),
@@ -127,6 +133,8 @@ static void json_kernel(FILE *f, const char *key, const struct nvwa_kernel *k)
 	json_str(f, k->cmdline);
 	fprintf(f, ", \"image\": ");
 	json_str(f, k->image);
+	fprintf(f, ", \"loader\": ");
+	json_str(f, k->loader);
 	fprintf(f, "},\n");
 }
 
@@ -186,9 +194,10 @@ void usage_report(FILE *f)
 		"Shows an update as one timeline across the kexec: the old kernel's\n"
 		"phases (check, kexec-load, pre-dump, freeze, sync, reboot), the jump\n"
 		"and the new kernel's boot (kexec-jump, kernel-early, smp-bringup,\n"
-		"initcalls, initramfs-unpack, init-start; from its log, tied to the\n"
-		"TSC), and the restore (userspace-early, restore, restore/PID,\n"
-		"app-running).  Times are milliseconds from the freeze, when the\n"
+		"initcalls, initramfs-unpack, memmap-deferred, init-start; from its\n"
+		"log, tied to the TSC), the restore (userspace-early, restore,\n"
+		"restore/PID, app-running) and what follows it (lazy-pages,\n"
+		"cpu-online).  Times are milliseconds from the freeze, when the\n"
 		"downtime starts; the downtime ends when the applications run again.\n"
 		"\n"
 		"      --json       machine-readable; see nvwa-report(8) for the fields\n"

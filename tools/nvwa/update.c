@@ -59,6 +59,12 @@ struct update {
 	int dry_run;
 	int lazy_restore;
 	int no_prepare;
+	int file_load;
+	int purgatory_checks;
+	int quiet_boot;
+	long defer_cpus;		/* CPUs to boot with, 0: all */
+	enum kexec_method method;
+	bool skip_checks;
 	size_t napps;
 	struct app apps[NVWA_MAX_APPS];
 
@@ -75,7 +81,8 @@ void usage_update(FILE *f)
 	fprintf(f,
 		"usage: nvwa update --kernel IMAGE [--initrd FILE] [--append ARGS]\n"
 		"                   [--app PID]... [--store DEV] [--dry-run]\n"
-		"                   [--lazy-restore] [--no-prepare]\n"
+		"                   [--lazy-restore] [--no-prepare] [--file-load]\n"
+		"                   [--purgatory-checks] [--quiet-boot] [--defer-cpus[=N]]\n"
 		"\n"
 		"Replaces the running kernel with IMAGE through kexec, keeping the\n"
 		"applications: each PID (with its children) is checkpointed with CRIU\n"
@@ -108,6 +115,17 @@ void usage_update(FILE *f)
 		"                       nvwa restore --help for when that pays\n"
 		"      --no-prepare     boot the bzImage as it is: the new kernel then\n"
 		"                       decompresses itself during the downtime\n"
+		"      --file-load      load with kexec_file_load(2), the only way when the\n"
+		"                       kernel is locked down or UEFI secure boot is on\n"
+		"                       (then chosen by itself): the signed bzImage is\n"
+		"                       verified and decompressed by the kernel\n"
+		"      --purgatory-checks  keep purgatory's SHA-256 pass over the loaded\n"
+		"                       kernel at reboot; by default it is skipped when\n"
+		"                       nvwa itself verified the prepared vmlinux\n"
+		"      --quiet-boot     add `quiet`: a serial console at 115200 baud costs\n"
+		"                       the new kernel hundreds of ms (see `nvwa report`)\n"
+		"      --defer-cpus[=N] boot the new kernel with N CPUs (default 1) and\n"
+		"                       bring the others up once the applications run\n"
 		"\n"
 		"The running kernel needs memmap=SIZE!START on its command line and a\n"
 		"formatted store (`nvwa store format`).  After the update, `nvwa report`\n"
@@ -157,17 +175,37 @@ static int check_image(struct update *u)
 	const struct kimage_info *k = &u->boot.info;
 	int r;
 
-	r = kimage_prepare(u->image, u->no_prepare ? NULL : kimage_cache_dir(),
-			   &u->boot);
+	char why[128];
+
+	if (!u->file_load && kexec_signed_only(NULL, -1, why, sizeof(why))) {
+		log_info("  %s: only kexec_file_load with a signed bzImage is allowed", why);
+		u->file_load = 1;
+	}
+	/* kexec_file_load verifies and unpacks the bzImage itself. */
+	r = kimage_prepare(u->image, u->no_prepare || u->file_load ? NULL :
+			   kimage_cache_dir(), &u->boot);
 	if (r < 0)
 		return r;
+	if (u->file_load) {
+		if (u->boot.info.format != KIMAGE_BZIMAGE)
+			return log_error_errno(-ENOEXEC, "kexec_file_load boots bzImages only, and %s is an ELF vmlinux",
+					       u->image);
+		u->method = KEXEC_FILE_LOAD;
+	} else {
+		u->method = u->boot.elf ? KEXEC_LOAD_ELF : KEXEC_LOAD_BZIMAGE;
+	}
+	/* Purgatory re-hashes what nvwa just verified: skip that at reboot. */
+	u->skip_checks = u->boot.verified && !u->purgatory_checks;
 	if (k->format == KIMAGE_BZIMAGE)
 		log_info("  kernel: %s, bzImage (boot protocol %u.%02u, %s payload)",
 			 k->release[0] ? k->release : "unknown release",
 			 k->boot_version >> 8, k->boot_version & 0xff, k->compression);
-	if (u->boot.elf && strcmp(u->boot.path, u->image))
-		log_info("  booting the prepared vmlinux %s%s", u->boot.path,
-			 u->boot.cached ? " (cached)" : "");
+	if (u->method == KEXEC_FILE_LOAD)
+		log_info("  loading the bzImage with kexec_file_load: the new kernel decompresses itself at boot");
+	else if (u->boot.elf && strcmp(u->boot.path, u->image))
+		log_info("  booting the prepared vmlinux %s%s%s", u->boot.path,
+			 u->boot.cached ? " (cached)" : "",
+			 u->skip_checks ? ", sha256 verified: purgatory checks skipped" : "");
 	else if (u->boot.elf)
 		log_info("  booting the ELF vmlinux as it is");
 	else
@@ -180,13 +218,12 @@ static int check_image(struct update *u)
 static int check_cmdline(struct update *u)
 {
 	struct pmem_reservation cur, next;
-	char *current;
+	char *current, own[512];
 	int r;
 
-	r = read_file("/proc/cmdline", 1 << 16, &current, NULL);
+	r = cmdline_read_running(&current);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read /proc/cmdline: %m");
-	strstrip(current);
 	r = cmdline_find_pmem(current, &cur);
 	if (r < 0) {
 		free(current);
@@ -194,16 +231,18 @@ static int check_cmdline(struct update *u)
 			return log_error_errno(r, "No preserved-memory reservation on the kernel command line: add memmap=SIZE!START (e.g. memmap=512M!1G), reboot, and format the store with `nvwa store format`");
 		return log_error_errno(r, "Malformed memmap=SIZE!START on the kernel command line");
 	}
-	r = cmdline_compose(current, u->append, u->store_dev, u->cmdline,
-			    sizeof(u->cmdline));
-	if (r >= 0 && u->lazy_restore) {
-		size_t len = strlen(u->cmdline);
+	r = xsnprintf(own, sizeof(own), "%s=%s%s%s", NVWA_HANDOVER_PARAM,
+		      u->store_dev, u->lazy_restore ? " " NVWA_RESTORE_PARAM "=lazy" : "",
+		      u->quiet_boot ? " quiet" : "");
+	if (r >= 0 && u->defer_cpus) {
+		size_t n = strlen(own);
 
-		if (xsnprintf(u->cmdline + len, sizeof(u->cmdline) - len,
-			      " %s=lazy", NVWA_RESTORE_PARAM) < 0 ||
-		    strlen(u->cmdline) >= KERNEL_CMDLINE_MAX)
-			r = -E2BIG;
+		r = xsnprintf(own + n, sizeof(own) - n, " maxcpus=%ld %s=defer",
+			      u->defer_cpus, NVWA_CPUS_PARAM);
 	}
+	if (r >= 0)
+		r = cmdline_compose(current, u->append, own, u->cmdline,
+				    sizeof(u->cmdline));
 	if (r < 0) {
 		log_error_errno(r, "Cannot compose the new kernel's command line: %m");
 		goto cleanup;
@@ -442,6 +481,10 @@ static int fill_record(struct update *u)
 		       sizeof(h->new_kernel.release)) < 0;
 	bad |= strscpy(h->new_kernel.image, u->image,
 		       sizeof(h->new_kernel.image)) < 0;
+	bad |= xsnprintf(h->new_kernel.loader, sizeof(h->new_kernel.loader), "%s%s",
+			 kexec_method_name(u->method),
+			 u->skip_checks ? ", purgatory checks skipped: sha256 verified by nvwa" :
+			 "") < 0;
 	h->napps = (uint32_t)u->napps;
 	for (size_t i = 0; i < u->napps; i++) {
 		struct nvwa_app *a = &h->apps[i];
@@ -471,6 +514,10 @@ static int parse_args(struct update *u, int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "lazy-restore", no_argument, NULL, 'L' },
 		{ "no-prepare", no_argument, NULL, 'P' },
+		{ "file-load", no_argument, NULL, 'F' },
+		{ "purgatory-checks", no_argument, NULL, 'C' },
+		{ "quiet-boot", no_argument, NULL, 'Q' },
+		{ "defer-cpus", optional_argument, NULL, 'D' },
 		{}
 	};
 	int c;
@@ -485,6 +532,14 @@ static int parse_args(struct update *u, int argc, char **argv)
 		case 'n': u->dry_run = 1; break;
 		case 'L': u->lazy_restore = 1; break;
 		case 'P': u->no_prepare = 1; break;
+		case 'F': u->file_load = 1; break;
+		case 'C': u->purgatory_checks = 1; break;
+		case 'Q': u->quiet_boot = 1; break;
+		case 'D':
+			u->defer_cpus = optarg ? strtol(optarg, NULL, 10) : 1;
+			if (u->defer_cpus < 1 || u->defer_cpus > 4096)
+				return log_error_errno(-EINVAL, "--defer-cpus takes how many CPUs to boot with (1 or more)");
+			break;
 		case 'p':
 			if (u->napps == NVWA_MAX_APPS)
 				return log_error_errno(-E2BIG, "At most %d applications per update", NVWA_MAX_APPS);
@@ -543,8 +598,9 @@ static int prepare(struct update *u)
 	t = tsc_read();
 	r = mkdir_p(NVWA_RUN_DIR, 0700);
 	if (!r)
-		r = kexec_load_image(u->boot.path, u->boot.elf, u->initrd,
-				     u->cmdline, NVWA_RUN_DIR "/kexec.log");
+		r = kexec_load_image(u->method, u->method == KEXEC_FILE_LOAD ?
+				     u->image : u->boot.path, u->initrd, u->cmdline,
+				     u->skip_checks, NVWA_RUN_DIR "/kexec.log");
 	if (r < 0)
 		return r;
 	u->kexec_loaded = 1;

@@ -23,6 +23,8 @@ main() {
 		check "256 MiB verified byte for byte" app_verify "$pid" app
 		check "the counter continued without a gap" app_counter_continuous app
 		check "the store was cleaned up" [ ! -e /run/nvwa/store/handover.dtb ]
+		check "the prepared vmlinux was booted without purgatory checks" sh -c \
+			"nvwa report --json | grep -q '\"loader\": \"kexec_load elf, purgatory checks skipped'"
 		check "the store's filesystem came through clean" sh -c "! dmesg | grep -q 'EXT4-fs error\|unchecked fs'"
 		check "nvwa status --json shows the update restored" sh -c \
 			"nvwa status --json | grep -q '\"last_update\": {\"generation\": 1, \"outcome\": \"restored\"'"

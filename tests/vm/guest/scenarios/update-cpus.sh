@@ -1,0 +1,35 @@
+# vm: -c 2
+# Deferred CPU bring-up on a two-CPU guest: the new kernel boots with one
+# CPU (maxcpus=1), the application is restored, then the other CPU comes
+# up.  Also a quiet boot.  Neither setting sticks to the next update.
+main() {
+	local pid
+	case $1 in
+	1)
+		store_format
+		check "two CPUs online at first" [ "$(cat /sys/devices/system/cpu/online)" = 0-1 ]
+		pid=$(start_app app --mem 64 --threads 2)
+		wait_for 120 grep -q '^ready' /disk/data/app.log || fatal "app did not start"
+		echo "$pid" > /disk/state/test/pid
+		UPDATE_ARGS="--defer-cpus --quiet-boot" update_apps "$pid"
+		fatal "nvwa update returned ($(cat /tmp/update.rc)) instead of rebooting"
+		;;
+	2)
+		pid=$(cat /disk/state/test/pid)
+		check "booted with maxcpus=1 and quiet" sh -c "grep -q 'maxcpus=1 nvwa.cpus=defer' /proc/cmdline && grep -qw quiet /proc/cmdline"
+		check "the kernel brought up one CPU" sh -c "dmesg | grep -q 'Brought up 1 node, 1 CPU'"
+		check "nvwa restore succeeded" restore_ok
+		check "every CPU is online after the restore" [ "$(cat /sys/devices/system/cpu/online)" = 0-1 ]
+		check "the report has cpu-online" sh -c "nvwa report --json | grep -q '\"cpu-online\"'"
+		check "PID $pid runs again" app_alive "$pid"
+		check "memory verified" app_verify "$pid" app
+		check "counter continued" app_counter_continuous app
+		check "maxcpus= does not carry over" sh -c \
+			"nvwa update --dry-run --kernel /boot/vmlinuz --initrd /boot/initrd.img --app $pid > /tmp/dry.log 2>&1 && ! grep 'command line:' /tmp/dry.log | grep -q maxcpus"
+		send_report
+		;;
+	*)
+		fatal "unexpected boot $1"
+		;;
+	esac
+}

@@ -32,10 +32,11 @@ NVWA_SRC := tools/nvwa/main.c tools/nvwa/update.c tools/nvwa/restore.c \
 	    tools/nvwa/prepare_cmd.c
 LIB_SRC := $(COMMON_SRC) $(FASTBOOT_SRC) $(CRIU_SRC)
 
-UNIT_TESTS := handover_test cmdline_test timeline_test bzimage_test decompress_test
+UNIT_TESTS := handover_test cmdline_test timeline_test bzimage_test decompress_test \
+	      kexec_test
 FUZZERS := handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz
 
-all: $(O)/nvwa $(O)/nvwa-testapp
+all: $(O)/nvwa $(O)/nvwa-testapp $(O)/nvwa-clock
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -46,6 +47,9 @@ $(O)/nvwa: $(patsubst %.c,$(O)/%.o,$(NVWA_SRC) $(LIB_SRC))
 
 $(O)/nvwa-testapp: $(O)/tests/vm/testapp.o
 	$(CC) $(LDFLAGS) -pthread -o $@ $^
+
+$(O)/nvwa-clock: $(O)/tests/vm/clock.o $(O)/common/tsc.o
+	$(CC) $(LDFLAGS) -o $@ $^
 
 # Unit tests run under ASan and UBSan, built apart from the product.
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -83,6 +87,11 @@ demo: deps
 	$(MAKE) all
 	./tests/vm/demo
 
+# Benchmarks: ratios measured in one run, never a pass/fail on timing.
+bench: deps
+	$(MAKE) all
+	./tests/vm/bench
+
 install: all
 	install -D -m 0755 $(O)/nvwa $(DESTDIR)$(PREFIX)/sbin/nvwa
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
@@ -100,7 +109,7 @@ man: $(O)/nvwa
 clean:
 	rm -rf $(O)
 
-.PHONY: all unit fuzz deps check demo install man clean
+.PHONY: all unit fuzz deps check demo bench install man clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

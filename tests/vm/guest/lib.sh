@@ -99,3 +99,13 @@ app_progresses() {	# NAME
 }
 # CRIU's --leave-stopped shows as "T (stopped)" while a dump holds a task.
 not_stopped() { ! grep -q '^State:.*T (stopped)' "/proc/$1/status"; }
+# The start of phase NAME in the last report, in ms from the freeze.
+phase_start() {
+	nvwa report --json | sed -n "s/.*\"name\": \"$1\", \"side\": \"[a-z]*\", \"start_ms\": \([-0-9.]*\).*/\1/p" | head -n 1
+}
+phase_duration() {
+	nvwa report --json | sed -n "s/.*\"name\": \"$1\", .*\"duration_ms\": \([0-9.]*\).*/\1/p" | head -n 1
+}
+downtime_ms() { nvwa report --json | sed -n 's/^  "downtime_ms": \([0-9.]*\).*/\1/p'; }
+# metric NAME VALUE: a figure for the host's benchmark table.
+metric() { report "metric $1 $2"; }

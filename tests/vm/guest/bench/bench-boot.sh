@@ -1,0 +1,20 @@
+# Benchmark: from the reboot syscall to the new kernel's /init, for the
+# stock path (kexec_load of the bzImage, purgatory checks) and nvwa's
+# (prepared vmlinux, verified, no purgatory pass).  No applications.
+main() {
+	case $1 in
+	1)
+		store_format
+		UPDATE_ARGS="--no-prepare --purgatory-checks" update_apps
+		fatal "update 1 returned"
+		;;
+	2)
+		metric stock_kexec_to_init_ms "$(awk -v a="$(phase_start reboot)" -v b="$(phase_start init-start)" 'BEGIN { print b - a }')"
+		update_apps
+		fatal "update 2 returned"
+		;;
+	3)
+		metric nvwa_kexec_to_init_ms "$(awk -v a="$(phase_start reboot)" -v b="$(phase_start init-start)" 'BEGIN { print b - a }')"
+		;;
+	esac
+}

@@ -109,3 +109,14 @@ phase_duration() {
 downtime_ms() { nvwa report --json | sed -n 's/^  "downtime_ms": \([0-9.]*\).*/\1/p'; }
 # metric NAME VALUE: a figure for the host's benchmark table.
 metric() { report "metric $1 $2"; }
+# Boot 1 of a one-application scenario: format the store, start the
+# application NAME, update it.  Returns only by failing.
+start_and_update() {	# start_and_update NAME APP-ARGS...
+	local name=$1 pid
+	store_format
+	pid=$(start_app "$@")
+	wait_for 300 grep -q '^ready' "/disk/data/$name.log" || fatal "$name did not start"
+	echo "$pid" > /disk/state/test/pid
+	update_apps "$pid"
+	fatal "nvwa update returned ($(cat /tmp/update.rc)) instead of rebooting"
+}

@@ -4,14 +4,7 @@
 # asks for a lazy restore: the application runs before its memory is back.
 main() {
 	local pid
-	if [ "$1" = 1 ]; then
-		store_format
-		pid=$(start_app app --mem 128)
-		wait_for 120 grep -q '^ready' /disk/data/app.log || fatal "app did not start"
-		echo "$pid" > /disk/state/test/pid
-		update_apps "$pid"
-		fatal "update 1 returned ($(cat /tmp/update.rc))"
-	fi
+	[ "$1" = 1 ] && start_and_update app --mem 128
 	pid=$(cat /disk/state/test/pid)
 	check "boot $1: nvwa restore succeeded" restore_ok
 	check "boot $1: PID $pid runs" app_alive "$pid"

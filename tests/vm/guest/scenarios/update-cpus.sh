@@ -6,13 +6,9 @@ main() {
 	local pid
 	case $1 in
 	1)
-		store_format
 		check "two CPUs online at first" [ "$(cat /sys/devices/system/cpu/online)" = 0-1 ]
-		pid=$(start_app app --mem 64 --threads 2)
-		wait_for 120 grep -q '^ready' /disk/data/app.log || fatal "app did not start"
-		echo "$pid" > /disk/state/test/pid
-		UPDATE_ARGS="--defer-cpus --quiet-boot" update_apps "$pid"
-		fatal "nvwa update returned ($(cat /tmp/update.rc)) instead of rebooting"
+		UPDATE_ARGS="--defer-cpus --quiet-boot"
+		start_and_update app --mem 64 --threads 2
 		;;
 	2)
 		pid=$(cat /disk/state/test/pid)

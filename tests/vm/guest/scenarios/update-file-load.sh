@@ -4,12 +4,8 @@ main() {
 	local pid
 	case $1 in
 	1)
-		store_format
-		pid=$(start_app app --mem 64)
-		wait_for 120 grep -q '^ready' /disk/data/app.log || fatal "app did not start"
-		echo "$pid" > /disk/state/test/pid
-		UPDATE_ARGS=--file-load update_apps "$pid"
-		fatal "nvwa update returned ($(cat /tmp/update.rc)) instead of rebooting"
+		UPDATE_ARGS=--file-load
+		start_and_update app --mem 64
 		;;
 	2)
 		pid=$(cat /disk/state/test/pid)

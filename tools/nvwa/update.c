@@ -41,6 +41,10 @@
 
 #define MAX_TREE 512
 
+/* Exit statuses of a failed update, for scripts (see --help). */
+#define EXIT_UNTOUCHED 1
+#define EXIT_RESUMED 3
+
 struct app {
 	pid_t pid;
 	char comm[NVWA_COMM_MAX];
@@ -127,6 +131,10 @@ void usage_update(FILE *f)
 		"      --defer-cpus[=N] boot the new kernel with N CPUs (default 1) and\n"
 		"                       bring the others up once the applications run\n"
 		"\n"
+		"Exit status, when nvwa update returns at all: 0 after --dry-run,\n"
+		"1 if it stopped before any application was frozen, 2 for bad usage,\n"
+		"3 if it stopped after the freeze and resumed the applications.\n"
+		"\n"
 		"The running kernel needs memmap=SIZE!START on its command line and a\n"
 		"formatted store (`nvwa store format`).  After the update, `nvwa report`\n"
 		"shows where the time went.\n", NVWA_MAX_APPS);
@@ -141,8 +149,12 @@ static void phase(struct update *u, const char *name, uint64_t start)
 	log_info("  %s: %.0f ms", name, tsc_to_ms(end - start, u->h->timeline.tsc_khz));
 }
 
-/* Undoes everything this update did; the applications run on. */
-static void roll_back(struct update *u)
+/*
+ * Undoes everything this update did; the applications run on.  Returns
+ * the exit status that tells a script which: EXIT_UNTOUCHED if nothing
+ * was ever stopped, EXIT_RESUMED if frozen applications were resumed.
+ */
+static int roll_back(struct update *u)
 {
 	size_t resumed = 0;
 
@@ -163,11 +175,13 @@ static void roll_back(struct update *u)
 		kexec_unload();
 	if (u->gendir[0] && rm_rf(u->gendir) < 0)
 		log_warn("Could not remove %s", u->gendir);
-	if (resumed)
+	if (resumed) {
 		log_error("Update aborted: %zu application(s) resumed in the running kernel; nothing was kexec'd.",
 			  resumed);
-	else
-		log_error("Update aborted before any application was frozen; they keep running untouched.");
+		return EXIT_RESUMED;
+	}
+	log_error("Update aborted before any application was frozen; they keep running untouched.");
+	return EXIT_UNTOUCHED;
 }
 
 static int check_image(struct update *u)
@@ -713,10 +727,8 @@ int cmd_update(int argc, char **argv)
 	sigaddset(&held, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &held, NULL);
 	r = update(u);
-	if (r < 0) {
-		roll_back(u);
-		r = 1;
-	}
+	if (r < 0)
+		r = roll_back(u);
 	close(lock);
 	sigprocmask(SIG_UNBLOCK, &held, NULL);
 cleanup:

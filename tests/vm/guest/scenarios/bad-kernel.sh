@@ -10,7 +10,7 @@ refused() {	# refused IMAGE EXPECTED-TEXT
 		> /tmp/bad.log 2>&1
 	local rc=$?
 	cat /tmp/bad.log
-	[ "$rc" != 0 ] && grep -q "$2" /tmp/bad.log &&
+	[ "$rc" = 1 ] && grep -q "$2" /tmp/bad.log &&
 		grep -q 'before any application was frozen' /tmp/bad.log
 }
 # Ctrl-C once the pre-dump has started: held until the step ends, then
@@ -25,7 +25,7 @@ interrupted_update() {
 	wait "$u"
 	local rc=$?
 	cat /tmp/int.log
-	[ "$rc" != 0 ] && grep -q 'Interrupted' /tmp/int.log &&
+	[ "$rc" = 1 ] && grep -q 'Interrupted' /tmp/int.log &&
 		grep -q 'Update aborted' /tmp/int.log
 }
 main() {

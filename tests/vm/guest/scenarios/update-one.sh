@@ -20,6 +20,7 @@ main() {
 		check "the store was cleaned up" [ ! -e /run/nvwa/store/handover.dtb ]
 		check "the prepared vmlinux was booted without purgatory checks" sh -c \
 			"nvwa report --json | grep -q '\"loader\": \"kexec_load elf, purgatory checks skipped'"
+		metric nd_pmem_load_ms "$(cat /tmp/nd_pmem.ms)"
 		check "the store is mounted with DAX" sh -c "grep pmem0 /proc/mounts | grep -q dax"
 		check "the store's filesystem came through clean" sh -c "! dmesg | grep -q 'EXT4-fs error\|unchecked fs'"
 		check "nvwa status --json shows the update restored" sh -c \

@@ -464,7 +464,13 @@ static int freeze(struct update *u)
 		r = mkdir_p(dir, 0700);
 		if (r < 0)
 			return log_error_errno(r, "Failed to create %s: %m", dir);
-		/* From here the tree may be stopped, whatever CRIU does next. */
+		/*
+		 * From here the tree may be stopped, whatever CRIU does next:
+		 * list it as it is now, children forked since the check too.
+		 */
+		a->ntree = 0;
+		if (collect_tree(a->pid, a) < 0)
+			log_warn("Could not list every process of %d; a roll-back may miss some", a->pid);
 		a->stopped = 1;
 		t = tsc_read();
 		r = criu_dump(a->pid, dir, "../pre", why, sizeof(why));

@@ -18,7 +18,7 @@ export NVWA_CACHE
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 CFLAGS ?= -O2 -g
-override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon -Ifastboot -Icriu-plugin
+override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon -Ifastboot -Icriu-plugin -Itools/nvwa
 LDLIBS := -lfdt -lz -llzma -lzstd -llz4 -lnettle
 
 COMMON_SRC := common/log.c common/tsc.c common/timeline.c common/handover.c \
@@ -30,10 +30,12 @@ NVWA_SRC := tools/nvwa/main.c tools/nvwa/update.c tools/nvwa/restore.c \
 	    tools/nvwa/status.c tools/nvwa/report.c tools/nvwa/store.c \
 	    tools/nvwa/handover_cmd.c tools/nvwa/kmsg.c tools/nvwa/record.c \
 	    tools/nvwa/prepare_cmd.c
-LIB_SRC := $(COMMON_SRC) $(FASTBOOT_SRC) $(CRIU_SRC)
+# Parts of the nvwa command that unit tests link too.
+TOOL_LIB_SRC := tools/nvwa/compare.c
+LIB_SRC := $(COMMON_SRC) $(FASTBOOT_SRC) $(CRIU_SRC) $(TOOL_LIB_SRC)
 
 UNIT_TESTS := handover_test cmdline_test timeline_test bzimage_test decompress_test \
-	      kexec_test
+	      kexec_test compare_test
 FUZZERS := handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz
 
 all: $(O)/nvwa $(O)/nvwa-testapp $(O)/nvwa-clock

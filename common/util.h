@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -54,4 +55,7 @@ int parse_pid(const char *s, pid_t *ret);
  */
 __attribute__((format(printf, 3, 4)))
 int xsnprintf(char *buf, size_t size, const char *fmt, ...);
+/* Writes @s as a JSON string, quoted and escaped; any byte stays valid JSON. */
+void json_str(FILE *f, const char *s);
+
 #endif

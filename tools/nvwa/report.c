@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "nvwa.h"
+#include "compare.h"
 #include "report.h"
 #include "tsc.h"
 #include "util.h"
@@ -109,21 +110,6 @@ void report_print_table(FILE *f, const struct nvwa_handover *h)
 			"no freeze or no app-running phase");
 }
 
-void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)	/* stays valid JSON whatever the bytes */
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
 
 static void json_kernel(FILE *f, const char *key, const struct nvwa_kernel *k)
 {
@@ -190,6 +176,7 @@ void usage_report(FILE *f)
 {
 	fprintf(f,
 		"usage: nvwa report [--json] [--update N | FILE]\n"
+		"       nvwa report --compare [--json] [--threshold PCT] [--min-ms MS] A B\n"
 		"\n"
 		"Shows an update as one timeline across the kexec: the old kernel's\n"
 		"phases (check, kexec-load, pre-dump, freeze, sync, reboot), the jump\n"
@@ -203,6 +190,11 @@ void usage_report(FILE *f)
 		"      --json       machine-readable; see nvwa-report(8) for the fields\n"
 		"      --update N   generation N instead of the newest\n"
 		"      FILE         a report or handover record file\n"
+		"      --compare A B  two updates (generation numbers or files) side by\n"
+		"                   side: every phase both have, and the downtime.  A\n"
+		"                   phase regressed if B is slower by more than PCT %%\n"
+		"                   (default 10) and MS ms (default 50).  Exit status 0:\n"
+		"                   nothing regressed, 1: something did, 2: trouble\n"
 		"\n"
 		"Reports are kept in $NVWA_STATE_DIR/updates (default /var/lib/nvwa).\n");
 }
@@ -212,11 +204,15 @@ int cmd_report(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "update", required_argument, NULL, 'u' },
+		{ "compare", no_argument, NULL, 'c' },
+		{ "threshold", required_argument, NULL, 't' },
+		{ "min-ms", required_argument, NULL, 'm' },
 		{}
 	};
+	struct compare_opts co = { .threshold = 0.10, .min_ms = 50 };
 	char path[PATH_MAX];
-	uint64_t gen = 0;
-	int json = 0, c;
+	uint64_t gen = 0, v;
+	int json = 0, compare = 0, c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -228,8 +224,29 @@ int cmd_report(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'c': compare = 1; break;
+		case 't':
+		case 'm':
+			if (parse_u64(optarg, &v) < 0) {
+				log_error("--%s takes a whole number, not '%s'",
+					  c == 't' ? "threshold" : "min-ms", optarg);
+				return 2;
+			}
+			if (c == 't')
+				co.threshold = (double)v / 100.0;
+			else
+				co.min_ms = (double)v;
+			break;
 		default: usage_report(stderr); return 2;
 		}
+	}
+	if (compare) {
+		co.json = json;
+		if (argc - optind != 2) {
+			log_error("--compare takes two updates: generation numbers or report files");
+			return 2;
+		}
+		return report_compare(argv[optind], argv[optind + 1], &co);
 	}
 	if (optind < argc) {
 		strscpy(path, argv[optind], sizeof(path));
@@ -238,6 +255,34 @@ int cmd_report(int argc, char **argv)
 		return 1;
 	}
 	return report_print_file(path, json) < 0 ? 1 : 0;
+}
+
+/* A generation number names a kept report; anything else is a file. */
+static int load_update(const char *which, struct nvwa_handover *h)
+{
+	char path[PATH_MAX], why[512];
+	uint64_t gen;
+
+	if (parse_u64(which, &gen) == 0 && gen) {
+		if (state_report_path(gen, path, sizeof(path)) < 0)
+			return log_error_errno(-ENAMETOOLONG, "Bad generation %s", which);
+	} else if (strscpy(path, which, sizeof(path)) < 0) {
+		return log_error_errno(-ENAMETOOLONG, "Path too long: %s", which);
+	}
+	return record_load(path, 0, h, why, sizeof(why));
+}
+
+/* Exit status as diff(1): 0 nothing regressed, 1 something did, 2 trouble. */
+int report_compare(const char *a, const char *b, const struct compare_opts *o)
+{
+	struct nvwa_handover *ha = calloc(1, sizeof(*ha)), *hb = calloc(1, sizeof(*hb));
+	int r = 2;
+
+	if (ha && hb && load_update(a, ha) == 0 && load_update(b, hb) == 0)
+		r = compare_updates(stdout, ha, hb, o) ? 1 : 0;
+	free(ha);
+	free(hb);
+	return r;
 }
 
 int report_print_file(const char *path, int json)

@@ -6,13 +6,15 @@
 #include <stdio.h>
 
 #include "handover.h"
+#include "util.h"
 
 void report_print_table(FILE *f, const struct nvwa_handover *h);
 void report_print_json(FILE *f, const struct nvwa_handover *h);
+struct compare_opts;
+/* nvwa report --compare: 0 nothing regressed, 1 something did, 2 trouble. */
+int report_compare(const char *a, const char *b, const struct compare_opts *o);
 /* Loads, checks and prints the record at @path; logs why not. */
 int report_print_file(const char *path, int json);
-/* Writes @s as a JSON string, quoted and escaped. */
-void json_str(FILE *f, const char *s);
 /* Freeze to app-running in ms; -ENODATA if the update did not get there. */
 int report_downtime(const struct nvwa_handover *h, double *ret_ms);
 

@@ -24,5 +24,9 @@ main() {
 	fi
 	check "three reports, all restored" \
 		[ "$(for g in 1 2 3; do nvwa report --json --update $g; done | grep -c '"outcome": "restored"')" = 3 ]
+	# Timings are not asserted: the comparison must run and judge (0 or 1).
+	nvwa report --compare 1 3 > /tmp/compare.log 2>&1
+	check "report --compare judges two real updates" \
+		sh -c "[ $? -le 1 ] && grep -q '^  downtime' /tmp/compare.log"
 	send_report
 }

@@ -31,11 +31,11 @@ NVWA_SRC := tools/nvwa/main.c tools/nvwa/update.c tools/nvwa/restore.c \
 	    tools/nvwa/handover_cmd.c tools/nvwa/kmsg.c tools/nvwa/record.c \
 	    tools/nvwa/prepare_cmd.c
 # Parts of the nvwa command that unit tests link too.
-TOOL_LIB_SRC := tools/nvwa/compare.c
+TOOL_LIB_SRC := tools/nvwa/compare.c tools/nvwa/html.c
 LIB_SRC := $(COMMON_SRC) $(FASTBOOT_SRC) $(CRIU_SRC) $(TOOL_LIB_SRC)
 
 UNIT_TESTS := handover_test cmdline_test timeline_test bzimage_test decompress_test \
-	      kexec_test compare_test
+	      kexec_test compare_test html_test
 FUZZERS := handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz
 
 all: $(O)/nvwa $(O)/nvwa-testapp $(O)/nvwa-clock

@@ -116,6 +116,36 @@ int record_save(const char *path, const struct nvwa_handover *h)
 	return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t state_list_generations(uint64_t *gens, size_t max)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	xsnprintf(dir, sizeof(dir), "%s/updates", state_dir());
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		char *end;
+		uint64_t g = strtoull(de->d_name, &end, 10);
+
+		if (end != de->d_name && !strcmp(end, ".dtb") && g)
+			gens[n++] = g;
+	}
+	closedir(d);
+	qsort(gens, n, sizeof(*gens), cmp_u64);
+	return n;
+}
+
 /* The newest generation among the reports kept. */
 static uint64_t newest_generation(void)
 {

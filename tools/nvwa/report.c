@@ -13,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "nvwa.h"
 #include "compare.h"
+#include "html.h"
 #include "report.h"
 #include "tsc.h"
 #include "util.h"
@@ -176,6 +178,7 @@ void usage_report(FILE *f)
 {
 	fprintf(f,
 		"usage: nvwa report [--json] [--update N | FILE]\n"
+		"       nvwa report --html FILE [--update N | RECORD]\n"
 		"       nvwa report --compare [--json] [--threshold PCT] [--min-ms MS] A B\n"
 		"\n"
 		"Shows an update as one timeline across the kexec: the old kernel's\n"
@@ -190,6 +193,10 @@ void usage_report(FILE *f)
 		"      --json       machine-readable; see nvwa-report(8) for the fields\n"
 		"      --update N   generation N instead of the newest\n"
 		"      FILE         a report or handover record file\n"
+		"      --html FILE  a self-contained dashboard (no network, no external\n"
+		"                   files): the timeline across the kexec, every phase a\n"
+		"                   bar whose tooltip gives its figures, the phase table,\n"
+		"                   and the downtime of every update kept on the machine\n"
 		"      --compare A B  two updates (generation numbers or files) side by\n"
 		"                   side: every phase both have, and the downtime.  A\n"
 		"                   phase regressed if B is slower by more than PCT %%\n"
@@ -199,6 +206,8 @@ void usage_report(FILE *f)
 		"Reports are kept in $NVWA_STATE_DIR/updates (default /var/lib/nvwa).\n");
 }
 
+static int report_html(const char *path, const char *out);
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -207,8 +216,10 @@ int cmd_report(int argc, char **argv)
 		{ "compare", no_argument, NULL, 'c' },
 		{ "threshold", required_argument, NULL, 't' },
 		{ "min-ms", required_argument, NULL, 'm' },
+		{ "html", required_argument, NULL, 'H' },
 		{}
 	};
+	const char *html = NULL;
 	struct compare_opts co = { .threshold = 0.10, .min_ms = 50 };
 	char path[PATH_MAX];
 	uint64_t gen = 0, v;
@@ -225,6 +236,7 @@ int cmd_report(int argc, char **argv)
 			}
 			break;
 		case 'c': compare = 1; break;
+		case 'H': html = optarg; break;
 		case 't':
 		case 'm':
 			if (parse_u64(optarg, &v) < 0) {
@@ -254,7 +266,61 @@ int cmd_report(int argc, char **argv)
 		log_error("No update recorded in %s/updates yet", state_dir());
 		return 1;
 	}
+	if (html)
+		return report_html(path, html) < 0 ? 1 : 0;
 	return report_print_file(path, json) < 0 ? 1 : 0;
+}
+
+#define HISTORY_MAX 500
+
+/* The dashboard of the update at @path, with every update kept as history. */
+static int report_html(const char *path, const char *out)
+{
+	struct nvwa_handover *h = calloc(1, sizeof(*h)), *old = calloc(1, sizeof(*old));
+	struct html_history *hist = calloc(HISTORY_MAX, sizeof(*hist));
+	uint64_t *gens = calloc(HISTORY_MAX, sizeof(*gens));
+	char why[512], p[PATH_MAX], tmp[PATH_MAX + 8];
+	size_t n = 0, ngens;
+	FILE *f;
+	int r = -ENOMEM;
+
+	if (!h || !old || !hist || !gens)
+		goto cleanup;
+	r = record_load(path, 0, h, why, sizeof(why));
+	if (r < 0)
+		goto cleanup;
+	ngens = state_list_generations(gens, HISTORY_MAX);
+	for (size_t i = 0; i < ngens; i++) {
+		if (state_report_path(gens[i], p, sizeof(p)) < 0 ||
+		    record_load(p, 0, old, why, sizeof(why)) < 0)
+			continue;
+		hist[n].generation = old->generation;
+		if (report_downtime(old, &hist[n].downtime_ms) < 0)
+			hist[n].downtime_ms = -1;
+		strscpy(hist[n].outcome, old->outcome, sizeof(hist[n].outcome));
+		n++;
+	}
+	/* Written whole or not at all, like every file nvwa writes. */
+	xsnprintf(tmp, sizeof(tmp), "%s.tmp", out);
+	f = fopen(tmp, "we");
+	if (!f) {
+		r = log_error_errno(-errno, "Failed to create %s: %m", tmp);
+		goto cleanup;
+	}
+	html_write_report(f, h, hist, n);
+	if (fclose(f) != 0 || rename(tmp, out) < 0) {
+		r = log_error_errno(-errno, "Failed to write %s: %m", out);
+		unlink(tmp);
+		goto cleanup;
+	}
+	log_info("Wrote %s (update %" PRIu64 ", %zu update(s) of history)", out, h->generation, n);
+	r = 0;
+cleanup:
+	free(h);
+	free(old);
+	free(hist);
+	free(gens);
+	return r;
 }
 
 /* A generation number names a kept report; anything else is a file. */

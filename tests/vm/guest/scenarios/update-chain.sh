@@ -2,6 +2,12 @@
 # from a kernel that was itself kexec'd, and the application is restored
 # by one kernel and checkpointed again by the next.  The second update
 # asks for a lazy restore: the application runs before its memory is back.
+dashboard_has_every_phase() {
+	local p
+	for p in $(nvwa report --json | sed -n 's/.*"name": "\([^"]*\)".*/\1/p'); do
+		grep -q "data-name=\"$p\"" /tmp/dashboard.html || return 1
+	done
+}
 main() {
 	local pid
 	[ "$1" = 1 ] && start_and_update app --mem 128
@@ -28,5 +34,8 @@ main() {
 	nvwa report --compare 1 3 > /tmp/compare.log 2>&1
 	check "report --compare judges two real updates" \
 		sh -c "[ $? -le 1 ] && grep -q '^  downtime' /tmp/compare.log"
+	nvwa report --html /tmp/dashboard.html > /tmp/html.log 2>&1
+	check "the dashboard draws every phase" dashboard_has_every_phase
+	check "and the three updates' history" [ "$(grep -o 'class="hist"' /tmp/dashboard.html | wc -l)" = 3 ]
 	send_report
 }

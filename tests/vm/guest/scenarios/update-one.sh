@@ -28,6 +28,9 @@ main() {
 		while IFS= read -r line; do report "update $line"; done < /disk/data/update.log
 		while IFS= read -r line; do report "restore $line"; done < /tmp/restore.log
 		send_report
+		# The dashboard travels to the host line by line (make demo keeps it).
+		nvwa report --html /tmp/dashboard.html > /tmp/html.log 2>&1
+		while IFS= read -r line; do report "html $line"; done < /tmp/dashboard.html
 		check "the report has a downtime" grep -q '"downtime_ms": [0-9]' /tmp/report.json
 		;;
 	*)

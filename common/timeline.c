@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "timeline.h"
@@ -60,4 +61,24 @@ const char *timeline_domain_name(enum nvwa_domain domain)
 	if ((unsigned int)domain >= NVWA_DOMAIN_MAX)
 		return "unknown";
 	return names[domain];
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct nvwa_phase *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->domain != y->domain)
+		return x->domain < y->domain ? -1 : 1;
+	return x->end < y->end ? 1 : (x->end > y->end ? -1 : 0);
+}
+
+uint32_t timeline_sorted(const struct nvwa_timeline *tl, struct nvwa_phase *out)
+{
+	uint32_t n = tl->nphases < NVWA_MAX_PHASES ? tl->nphases : NVWA_MAX_PHASES;
+
+	memcpy(out, tl->phases, n * sizeof(out[0]));
+	qsort(out, n, sizeof(out[0]), by_start);
+	return n;
 }

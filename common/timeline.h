@@ -42,5 +42,11 @@ int timeline_add(struct nvwa_timeline *tl, const char *name,
 const struct nvwa_phase *timeline_find(const struct nvwa_timeline *tl,
 				       const char *name);
 const char *timeline_domain_name(enum nvwa_domain domain);
+/*
+ * Copies the phases into @out (NVWA_MAX_PHASES long) in the order a
+ * reader wants them: by start; at the same start the old kernel first,
+ * then the enclosing (longer) phase.  Returns how many.
+ */
+uint32_t timeline_sorted(const struct nvwa_timeline *tl, struct nvwa_phase *out);
 
 #endif

@@ -28,27 +28,6 @@ static void esc(FILE *f, const char *s)
 	}
 }
 
-static int by_start(const void *a, const void *b)
-{
-	const struct nvwa_phase *x = a, *y = b;
-
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	if (x->domain != y->domain)
-		return x->domain < y->domain ? -1 : 1;
-	return x->end < y->end ? 1 : (x->end > y->end ? -1 : 0);
-}
-
-/* The phases in time order, as the chart and the table show them. */
-static uint32_t sorted(const struct nvwa_handover *h, struct nvwa_phase *p)
-{
-	uint32_t n = h->timeline.nphases;
-
-	memcpy(p, h->timeline.phases, n * sizeof(p[0]));
-	qsort(p, n, sizeof(p[0]), by_start);
-	return n;
-}
-
 static double ms(const struct nvwa_handover *h, uint64_t from, uint64_t to)
 {
 	return to >= from ? tsc_to_ms(to - from, h->timeline.tsc_khz) :
@@ -62,7 +41,7 @@ static void timeline_svg(FILE *f, const struct nvwa_handover *h)
 	const struct nvwa_phase *freeze = timeline_find(&h->timeline, "freeze");
 	const struct nvwa_phase *run = timeline_find(&h->timeline, "app-running");
 	const struct nvwa_phase *reboot = timeline_find(&h->timeline, "reboot");
-	uint32_t n = sorted(h, p);
+	uint32_t n = timeline_sorted(&h->timeline, p);
 	uint64_t lo = UINT64_MAX, hi = 0;
 	double scale;
 
@@ -138,7 +117,7 @@ void html_write_report(FILE *f, const struct nvwa_handover *h,
 	const struct nvwa_phase *freeze = timeline_find(&h->timeline, "freeze");
 	const struct nvwa_phase *run = timeline_find(&h->timeline, "app-running");
 	struct nvwa_phase ps[NVWA_MAX_PHASES];
-	uint32_t n = sorted(h, ps);
+	uint32_t n = timeline_sorted(&h->timeline, ps);
 
 	fprintf(f, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 		"<title>nvwa update %" PRIu64 "</title>\n<style>\n"

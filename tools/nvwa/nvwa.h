@@ -59,7 +59,7 @@ int record_save(const char *path, const struct nvwa_handover *h);
 int nvwa_lock(void);
 /* One more than the newest generation recorded in the state directory. */
 uint64_t state_next_generation(void);
-/* The generations of the reports kept, oldest first, at most @max. */
+/* The generations of the newest @max reports kept, oldest first. */
 size_t state_list_generations(uint64_t *gens, size_t max);
 /* Keeps a finished update's record as its report: STATE/updates/GEN.dtb. */
 int state_save_report(const struct nvwa_handover *h);

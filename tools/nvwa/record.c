@@ -123,49 +123,72 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-size_t state_list_generations(uint64_t *gens, size_t max)
+/*
+ * Calls @fn for each report kept (STATE/updates/GEN.dtb), in directory
+ * order; the one place that knows how reports are named.
+ */
+static void for_each_generation(void (*fn)(uint64_t gen, void *data), void *data)
 {
 	char dir[PATH_MAX];
 	struct dirent *de;
-	size_t n = 0;
 	DIR *d;
 
 	xsnprintf(dir, sizeof(dir), "%s/updates", state_dir());
 	d = opendir(dir);
 	if (!d)
-		return 0;
-	while ((de = readdir(d)) && n < max) {
+		return;
+	while ((de = readdir(d))) {
 		char *end;
 		uint64_t g = strtoull(de->d_name, &end, 10);
 
 		if (end != de->d_name && !strcmp(end, ".dtb") && g)
-			gens[n++] = g;
+			fn(g, data);
 	}
 	closedir(d);
-	qsort(gens, n, sizeof(*gens), cmp_u64);
-	return n;
+}
+
+struct gen_list {
+	uint64_t *gens;
+	size_t n, max;
+};
+
+static void keep_newest(uint64_t gen, void *data)
+{
+	struct gen_list *l = data;
+
+	if (l->n < l->max) {
+		l->gens[l->n++] = gen;
+		return;
+	}
+	/* Full: the oldest gives way, so the newest are always listed. */
+	qsort(l->gens, l->n, sizeof(*l->gens), cmp_u64);
+	if (gen > l->gens[0])
+		l->gens[0] = gen;
+}
+
+size_t state_list_generations(uint64_t *gens, size_t max)
+{
+	struct gen_list l = { .gens = gens, .max = max };
+
+	for_each_generation(keep_newest, &l);
+	qsort(gens, l.n, sizeof(*gens), cmp_u64);
+	return l.n;
+}
+
+static void track_max(uint64_t gen, void *data)
+{
+	uint64_t *max = data;
+
+	if (gen > *max)
+		*max = gen;
 }
 
 /* The newest generation among the reports kept. */
 static uint64_t newest_generation(void)
 {
-	char dir[PATH_MAX];
-	struct dirent *de;
 	uint64_t max = 0;
-	DIR *d;
 
-	xsnprintf(dir, sizeof(dir), "%s/updates", state_dir());
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		char *end;
-		uint64_t g = strtoull(de->d_name, &end, 10);
-
-		if (end != de->d_name && !strcmp(end, ".dtb") && g > max)
-			max = g;
-	}
-	closedir(d);
+	for_each_generation(track_max, &max);
 	return max;
 }
 

@@ -23,18 +23,6 @@
 #include "tsc.h"
 #include "util.h"
 
-static int by_start(const void *a, const void *b)
-{
-	const struct nvwa_phase *x = a, *y = b;
-
-	/* Same start: old kernel first, then the longer (enclosing) phase. */
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	if (x->domain != y->domain)
-		return x->domain < y->domain ? -1 : 1;
-	return x->end < y->end ? 1 : (x->end > y->end ? -1 : 0);
-}
-
 int report_downtime(const struct nvwa_handover *h, double *ret_ms)
 {
 	const struct nvwa_phase *freeze = timeline_find(&h->timeline, "freeze");
@@ -73,7 +61,7 @@ void report_print_table(FILE *f, const struct nvwa_handover *h)
 	uint64_t origin = origin_of(h);
 	double downtime = 0;
 	int have_downtime = report_downtime(h, &downtime) == 0;
-	uint32_t n = h->timeline.nphases;
+	uint32_t n = timeline_sorted(&h->timeline, sorted);
 	const struct nvwa_phase *running = timeline_find(&h->timeline, "app-running");
 	uint64_t running_end = running ? running->end : 0;
 
@@ -89,8 +77,6 @@ void report_print_table(FILE *f, const struct nvwa_handover *h)
 			h->apps[i].error);
 	fprintf(f, "\n  %-18s %-4s %11s %11s %8s\n", "phase", "side", "start ms",
 		"duration ms", "downtime");
-	memcpy(sorted, h->timeline.phases, n * sizeof(sorted[0]));
-	qsort(sorted, n, sizeof(sorted[0]), by_start);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct nvwa_phase *p = &sorted[i];
 		double dur = tsc_to_ms(p->end - p->start, h->timeline.tsc_khz);

@@ -50,7 +50,8 @@ static void add(struct nvwa_timeline *tl, const char *name,
 		timeline_add(tl, name, domain, start, end);
 }
 
-int kmsg_add_boot_phases(struct nvwa_timeline *tl, uint64_t kexec_tsc)
+int kmsg_add_boot_phases(struct nvwa_timeline *tl, uint64_t kexec_tsc,
+			 uint64_t restore_tsc)
 {
 	uint64_t usec[M_MAX] = { 0 }, first = UINT64_MAX, t0, t1, mid;
 	int seen[M_MAX] = { 0 };
@@ -129,7 +130,7 @@ int kmsg_add_boot_phases(struct nvwa_timeline *tl, uint64_t kexec_tsc)
 		    AT(usec[M_DEFERRED_PAGES] - deferred_ms * 1000), AT(usec[M_DEFERRED_PAGES]));
 	if (seen[M_RUN_INIT]) {
 		add(tl, "init-start", NVWA_DOMAIN_BOOT, AT(usec[M_RUN_INIT]), AT(usec[M_RUN_INIT]));
-		add(tl, "userspace-early", NVWA_DOMAIN_NEW, AT(usec[M_RUN_INIT]), mid);
+		add(tl, "userspace-early", NVWA_DOMAIN_NEW, AT(usec[M_RUN_INIT]), restore_tsc);
 	}
 #undef AT
 	return (int)(tl->nphases - before);

@@ -70,9 +70,11 @@ int state_report_path(uint64_t gen, char *path, size_t size);
 /*
  * Adds the new kernel's boot phases, read from its log and tied to the
  * TSC with a marker, to @tl.  @kexec_tsc is the old kernel's last reading
- * (0 if unknown).  Returns the number of phases added.
+ * (0 if unknown); @restore_tsc, when the restore began, ends the
+ * userspace-early phase.  Returns the number of phases added.
  */
-int kmsg_add_boot_phases(struct nvwa_timeline *tl, uint64_t kexec_tsc);
+int kmsg_add_boot_phases(struct nvwa_timeline *tl, uint64_t kexec_tsc,
+			 uint64_t restore_tsc);
 
 /* True if --help or -h is among the arguments. */
 int wants_help(int argc, char **argv);

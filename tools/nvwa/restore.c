@@ -328,6 +328,7 @@ static int restore(struct restore *rs)
 	uint64_t t_start = tsc_read(), t_end;
 	char why[512], refused[PATH_MAX + 16], *previous = NULL;
 	uint32_t nlazy = 0;
+	bool first;
 	int failed;
 
 	if (wait_for_device(rs->dev, rs->wait_s) < 0 ||
@@ -358,17 +359,18 @@ static int restore(struct restore *rs)
 	log_info("Restoring update %" PRIu64 ": %s -> %s, %u application(s)",
 		 h->generation, h->old_kernel.release, h->new_kernel.release, h->napps);
 
-	reboot = timeline_find(&h->timeline, "reboot");
-	if (!timeline_find(&h->timeline, "kexec-jump") &&
-	    !timeline_find(&h->timeline, "kernel-early"))
-		kmsg_add_boot_phases(&h->timeline, reboot ? reboot->start : 0);
-
+	first = !timeline_find(&h->timeline, "kexec-jump") &&
+		!timeline_find(&h->timeline, "kernel-early");
 	failed = restore_apps(rs->store, rs->record, h, !want_lazy(rs->lazy), lazy, &nlazy);
 	t_end = tsc_read();
 	timeline_add(&h->timeline, timeline_find(&h->timeline, "restore") ?
 		     "restore-retry" : "restore", NVWA_DOMAIN_NEW, t_start, t_end);
 	if (!failed && !timeline_find(&h->timeline, "app-running"))
 		timeline_add(&h->timeline, "app-running", NVWA_DOMAIN_NEW, t_end, t_end);
+	/* The kernel log keeps: read it once the applications run, not before. */
+	reboot = timeline_find(&h->timeline, "reboot");
+	if (first)
+		kmsg_add_boot_phases(&h->timeline, reboot ? reboot->start : 0, t_start);
 	failed += finish_lazy(rs->store, h, lazy, nlazy);
 	online_deferred_cpus(&h->timeline);
 	strscpy(h->outcome, failed ? "failed" : "restored", sizeof(h->outcome));

@@ -18,7 +18,7 @@ export NVWA_CACHE
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 CFLAGS ?= -O2 -g
-override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon -Ifastboot -Icriu-plugin -Itools/nvwa
+override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon -Ifastboot -Icriu-plugin -Ipinmem/lib -Itools/nvwa
 LDLIBS := -lfdt -lz -llzma -lzstd -llz4 -lnettle
 
 COMMON_SRC := common/log.c common/tsc.c common/timeline.c common/handover.c \
@@ -26,19 +26,21 @@ COMMON_SRC := common/log.c common/tsc.c common/timeline.c common/handover.c \
 FASTBOOT_SRC := fastboot/bzimage.c fastboot/cmdline.c fastboot/kexec.c \
 		fastboot/decompress.c fastboot/prepare.c
 CRIU_SRC := criu-plugin/criu.c
+PINMEM_SRC := pinmem/lib/libpinmem.c pinmem/module/format.c
 NVWA_SRC := tools/nvwa/main.c tools/nvwa/update.c tools/nvwa/restore.c \
 	    tools/nvwa/status.c tools/nvwa/report.c tools/nvwa/store.c \
 	    tools/nvwa/handover_cmd.c tools/nvwa/kmsg.c tools/nvwa/record.c \
-	    tools/nvwa/prepare_cmd.c
+	    tools/nvwa/prepare_cmd.c tools/nvwa/pinmem_cmd.c
 # Parts of the nvwa command that unit tests link too.
 TOOL_LIB_SRC := tools/nvwa/compare.c tools/nvwa/html.c
-LIB_SRC := $(COMMON_SRC) $(FASTBOOT_SRC) $(CRIU_SRC) $(TOOL_LIB_SRC)
+LIB_SRC := $(COMMON_SRC) $(FASTBOOT_SRC) $(CRIU_SRC) $(PINMEM_SRC) $(TOOL_LIB_SRC)
 
-UNIT_TESTS := handover_test cmdline_test timeline_test bzimage_test decompress_test \
+UNIT_TESTS := pinmem_test handover_test cmdline_test timeline_test bzimage_test decompress_test \
 	      kexec_test compare_test html_test
-FUZZERS := handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz
+FUZZERS := pinmem_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz
 
-all: $(O)/nvwa $(O)/nvwa-testapp $(O)/nvwa-clock
+all: $(O)/nvwa $(O)/nvwa-testapp $(O)/nvwa-clock $(O)/nvwa-pattern \
+     $(O)/nvwa-pinmem-check
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -51,6 +53,12 @@ $(O)/nvwa-testapp: $(O)/tests/vm/testapp.o
 	$(CC) $(LDFLAGS) -pthread -o $@ $^
 
 $(O)/nvwa-clock: $(O)/tests/vm/clock.o $(O)/common/tsc.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/nvwa-pattern: $(O)/tests/vm/pattern.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/nvwa-pinmem-check: $(O)/tests/vm/pinmem_check.o $(O)/pinmem/lib/libpinmem.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 # Unit tests run under ASan and UBSan, built apart from the product.
@@ -78,20 +86,45 @@ $(O)/fuzz/%_fuzz: $(O)/fuzzobj/tests/fuzz/%_fuzz.o $(patsubst %.c,$(O)/fuzzobj/%
 
 fuzz: $(addprefix $(O)/fuzz/,$(FUZZERS))
 
+# Kernel modules (pinmem and the tests' client module), built by kbuild
+# against KVER's headers: the running kernel's when they are installed, else
+# those of the test VM's kernel.  Sources are copied under $(O) so the tree
+# stays clean.
+VM_KVER = $(shell sed -n 's/^KVER=//p' $(NVWA_CACHE)/vm.env 2>/dev/null)
+KVER ?= $(if $(wildcard /lib/modules/$(shell uname -r)/build),$(shell uname -r),$(VM_KVER))
+KDIR ?= /lib/modules/$(KVER)/build
+KMOD := $(O)/kmod/$(KVER)
+KMOD_SRC := $(wildcard pinmem/module/* pinmem/uapi/* pinmem/include/* tests/kmod/*)
+
+modules: $(KMOD)/pinmem.ko $(KMOD)/pinmem_client.ko
+
+$(KMOD)/pinmem.ko $(KMOD)/pinmem_client.ko &: $(KMOD_SRC)
+	@test -d $(KDIR) || { echo "no kernel headers in $(KDIR): apt-get install linux-headers-$(KVER)" >&2; exit 1; }
+	rm -rf $(KMOD)/src && mkdir -p $(KMOD)/src/tests
+	cp -r pinmem $(KMOD)/src/ && cp -r tests/kmod $(KMOD)/src/tests/
+	$(MAKE) -C $(KDIR) M=$(abspath $(KMOD)/src/pinmem/module) modules
+	$(MAKE) -C $(KDIR) M=$(abspath $(KMOD)/src/tests/kmod) \
+		KBUILD_EXTRA_SYMBOLS=$(abspath $(KMOD)/src/pinmem/module/Module.symvers) modules
+	cp $(KMOD)/src/pinmem/module/pinmem.ko $(KMOD)/src/tests/kmod/pinmem_client.ko $(KMOD)/
+
 deps:
 	./mk/deps.sh
 
+# The test VM's modules, for the kernel mk/deps.sh fetched.
+vm-modules:
+	$(MAKE) modules KVER=$(VM_KVER)
+
 check: deps
-	$(MAKE) all unit fuzz
+	$(MAKE) all unit fuzz vm-modules
 	./tests/run
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) all vm-modules
 	./tests/vm/demo
 
 # Benchmarks: ratios measured in one run, never a pass/fail on timing.
 bench: deps
-	$(MAKE) all
+	$(MAKE) all vm-modules
 	./tests/vm/bench
 
 install: all
@@ -111,7 +144,7 @@ man: $(O)/nvwa
 clean:
 	rm -rf $(O)
 
-.PHONY: all unit fuzz deps check demo bench install man clean
+.PHONY: all unit fuzz deps check demo bench install man clean modules vm-modules
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -27,6 +27,8 @@ static const struct nvwa_cmd commands[] = {
 	  cmd_handover, usage_handover },
 	{ "store", "format or inspect the preserved-memory store",
 	  cmd_store, usage_store },
+	{ "pinmem", "preserved RAM owned by the pinmem module: areas, status",
+	  cmd_pinmem, usage_pinmem },
 };
 
 static void usage(FILE *f)

@@ -28,6 +28,7 @@ int cmd_status(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_handover(int argc, char **argv);
 int cmd_store(int argc, char **argv);
+int cmd_pinmem(int argc, char **argv);
 int cmd_prepare(int argc, char **argv);
 void usage_update(FILE *f);
 void usage_restore(FILE *f);
@@ -35,6 +36,7 @@ void usage_status(FILE *f);
 void usage_report(FILE *f);
 void usage_handover(FILE *f);
 void usage_store(FILE *f);
+void usage_pinmem(FILE *f);
 void usage_prepare(FILE *f);
 
 /* Where reports and history live: $NVWA_STATE_DIR or /var/lib/nvwa. */

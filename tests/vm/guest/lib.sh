@@ -120,3 +120,33 @@ start_and_update() {	# start_and_update NAME APP-ARGS...
 	update_apps "$pid"
 	fatal "nvwa update returned ($(cat /tmp/update.rc)) instead of rebooting"
 }
+
+# pinmem: nvwa's preserved-RAM module and its test client.
+pinmem_ko() { echo "/lib/modules/$(uname -r)/extra/$1.ko"; }
+pinmem_load() {		# pinmem_load [PARAM=VALUE...] (kernel log in /tmp/insmod.log)
+	insmod "$(pinmem_ko pinmem)" "$@" > /tmp/insmod.log 2>&1
+	local r=$?
+	dmesg | grep 'pinmem:' | tail -n 5 >> /tmp/insmod.log
+	return $r
+}
+pinmem_stat() { awk -v k="$1" '$1 == k { print $2 }' /sys/kernel/debug/pinmem/stats; }
+pinmem_counters() {	# everything in the stats but the generation
+	grep -v '^generation' /sys/kernel/debug/pinmem/stats
+}
+client() {		# client ACTION [PARAM=VALUE...]: runs the test client module
+	local action=$1 r
+	shift
+	insmod "$(pinmem_ko pinmem_client)" "action=$action" "$@" || return 1
+	r=$(cat /sys/module/pinmem_client/parameters/result)
+	rmmod pinmem_client
+	echo "client $action: $r" >> /tmp/client.log
+	case $r in ok*) return 0 ;; *) return 1 ;; esac
+}
+plain_kexec() {		# the same kernel and initramfs, the same command line
+	kexec -l /boot/vmlinuz --initrd=/boot/initrd.img --reuse-cmdline > /tmp/kexec.log 2>&1 ||
+		fatal "kexec -l failed: $(cat /tmp/kexec.log)"
+	sync
+	kexec -e
+	fatal "kexec -e returned"
+}
+kernel_clean() { ! dmesg | grep -q -E 'WARNING:|BUG:|Oops'; }

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * libpinmem: /dev/pinmem for programs.  Every function returns 0 (or a
+ * count) on success and a negative errno on failure, and never half-fills
+ * its outputs.
+ */
+#ifndef LIBPINMEM_H
+#define LIBPINMEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../uapi/pinmem.h"
+
+#define PINMEM_DEV "/dev/pinmem"
+#define PINMEM_SYSFS "/sys/module/pinmem"
+
+int pinmem_dev_open(void);
+int pinmem_dev_status(int fd, struct pinmem_status *ret);
+int pinmem_dev_create(int fd, const char *name, uint64_t length);
+int pinmem_dev_resize(int fd, const char *name, uint64_t length);
+int pinmem_dev_remove(int fd, const char *name);
+int pinmem_dev_list(int fd, bool kernel, struct pinmem_entry **ret,
+		    size_t *ret_n);
+int pinmem_dev_format(int fd, bool discard, uint32_t dir_entries);
+int pinmem_dev_map(const char *name, void **ret_addr, size_t *ret_len);
+const char *pinmem_kind_name(uint32_t kind);
+const char *pinmem_state_name(uint32_t state);
+
+#endif

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/pinmem: create, resize, list and remove named areas, and map them.
+ * Mappings are of the region's own pages (VM_PFNMAP), never copies; an
+ * area cannot be resized or removed while anything maps it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "internal.h"
+
+static void area_vm_open(struct vm_area_struct *vma)
+{
+	struct pinmem_node *node = vma->vm_private_data;
+
+	atomic_inc(&node->maps);
+}
+
+static void area_vm_close(struct vm_area_struct *vma)
+{
+	struct pinmem_node *node = vma->vm_private_data;
+
+	atomic_dec(&node->maps);
+}
+
+/* Splitting would leave a part counted twice or not at all: refuse. */
+static int area_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
+{
+	return -EINVAL;
+}
+
+static const struct vm_operations_struct area_vm_ops = {
+	.open = area_vm_open,
+	.close = area_vm_close,
+	.may_split = area_vm_may_split,
+};
+
+/* Maps area @idx (which must still be generation @gen) into @vma. */
+int pinmem_mmap_area(struct pinmem *pm, u32 idx, u32 gen,
+		     struct vm_area_struct *vma)
+{
+	unsigned long len = vma->vm_end - vma->vm_start;
+	struct pinmem_dirent *e;
+	u64 avail;
+	int r;
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	mutex_lock(&pm->lock);
+	r = -ENOENT;
+	if (!pinmem_area_live(pm, idx, gen))
+		goto out;
+	e = &pm->dir[idx];
+	avail = DIV_ROUND_UP(e->length, PINMEM_PAGE_SIZE);
+	r = -ENXIO;
+	if (vma->vm_pgoff >= avail || len >> PAGE_SHIFT > avail - vma->vm_pgoff)
+		goto out;
+	r = remap_pfn_range(vma, vma->vm_start,
+			    PHYS_PFN(pm->start + e->offset) + vma->vm_pgoff,
+			    len, vma->vm_page_prot);
+	if (r)
+		goto out;
+	vma->vm_private_data = &pm->nodes[idx];
+	vma->vm_ops = &area_vm_ops;
+	atomic_inc(&pm->nodes[idx].maps);
+out:
+	mutex_unlock(&pm->lock);
+	return r;
+}
+
+/* What an open /dev/pinmem is attached to, if anything. */
+struct dev_file {
+	bool attached;
+	u32 idx;
+	u32 gen;
+};
+
+static int dev_open(struct inode *inode, struct file *file)
+{
+	struct dev_file *df = kzalloc(sizeof(*df), GFP_KERNEL);
+
+	if (!df)
+		return -ENOMEM;
+	file->private_data = df;
+	return 0;
+}
+
+static int dev_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
+static int get_req(void __user *arg, struct pinmem_area_req *req)
+{
+	if (copy_from_user(req, arg, sizeof(*req)))
+		return -EFAULT;
+	if (req->size != sizeof(*req) || req->flags)
+		return -EINVAL;
+	if (!pinmem_name_valid(req->name, sizeof(req->name)))
+		return -EINVAL;
+	return 0;
+}
+
+static long area_ioctl(struct file *file, unsigned int cmd, void __user *arg)
+{
+	struct dev_file *df = file->private_data;
+	struct pinmem *pm = &pinmem;
+	struct pinmem_area_req req;
+	int idx, r;
+
+	r = get_req(arg, &req);
+	if (r)
+		return r;
+	mutex_lock(&pm->lock);
+	r = -ENODEV;
+	if (pm->state != PINMEM_STATE_VALID)
+		goto out;
+	if (cmd == PINMEM_IOC_CREATE) {
+		r = pinmem_create(pm, req.name, PINMEM_KIND_AREA, req.length);
+		goto out;
+	}
+	idx = pinmem_lookup(pm, req.name);
+	r = -ENOENT;
+	if (idx < 0 || pm->dir[idx].kind != PINMEM_KIND_AREA)
+		goto out;
+	switch (cmd) {
+	case PINMEM_IOC_RESIZE:
+		r = pinmem_resize(pm, idx, req.length);
+		break;
+	case PINMEM_IOC_REMOVE:
+		r = pinmem_remove(pm, idx);
+		break;
+	case PINMEM_IOC_ATTACH:
+		df->attached = true;
+		df->idx = idx;
+		df->gen = pm->nodes[idx].gen;
+		r = 0;
+		break;
+	}
+out:
+	mutex_unlock(&pm->lock);
+	return r < 0 ? r : 0;
+}
+
+static long list_ioctl(void __user *arg)
+{
+	struct pinmem_list __user *ulist = arg;
+	struct pinmem *pm = &pinmem;
+	struct pinmem_entry *buf = NULL;
+	struct pinmem_list list;
+	u32 i, n = 0, total = 0;
+	int r = 0;
+
+	if (copy_from_user(&list, ulist, sizeof(list)))
+		return -EFAULT;
+	if (list.size != sizeof(list) || list.flags & ~PINMEM_LIST_KERNEL)
+		return -EINVAL;
+	if (list.capacity > PINMEM_MAX_ENTRIES)
+		return -EINVAL;
+	if (list.capacity) {
+		buf = kvcalloc(list.capacity, sizeof(*buf), GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+	}
+	mutex_lock(&pm->lock);
+	if (pm->state != PINMEM_STATE_VALID) {
+		r = -ENODEV;
+		goto unlock;
+	}
+	for (i = 0; i < pm->sb->dir_entries; i++) {
+		const struct pinmem_dirent *e = &pm->dir[i];
+
+		if (e->kind == PINMEM_KIND_FREE ||
+		    (e->kind != PINMEM_KIND_AREA &&
+		     !(list.flags & PINMEM_LIST_KERNEL)))
+			continue;
+		if (n < list.capacity) {
+			memcpy(buf[n].name, e->name, sizeof(buf[n].name));
+			buf[n].kind = e->kind;
+			buf[n].mapped = atomic_read(&pm->nodes[i].maps);
+			buf[n].offset = e->offset;
+			buf[n].length = e->length;
+			n++;
+		}
+		total++;
+	}
+unlock:
+	mutex_unlock(&pm->lock);
+	if (!r && n && copy_to_user(u64_to_user_ptr(list.entries), buf,
+				    array_size(n, sizeof(*buf))))
+		r = -EFAULT;
+	if (!r && put_user(total, &ulist->count))
+		r = -EFAULT;
+	kvfree(buf);
+	return r;
+}
+
+static long status_ioctl(void __user *arg)
+{
+	struct pinmem_status *st;
+	u32 size;
+	int r = 0;
+
+	if (get_user(size, (u32 __user *)arg))
+		return -EFAULT;
+	if (size != sizeof(*st))
+		return -EINVAL;
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	mutex_lock(&pinmem.lock);
+	pinmem_fill_status(&pinmem, st);
+	mutex_unlock(&pinmem.lock);
+	if (copy_to_user(arg, st, sizeof(*st)))
+		r = -EFAULT;
+	kfree(st);
+	return r;
+}
+
+static long format_ioctl(void __user *arg)
+{
+	struct pinmem *pm = &pinmem;
+	struct pinmem_status *st;
+	struct pinmem_format fmt;
+	int r;
+
+	if (copy_from_user(&fmt, arg, sizeof(fmt)))
+		return -EFAULT;
+	if (fmt.size != sizeof(fmt) || fmt.reserved ||
+	    fmt.flags & ~PINMEM_FORMAT_DISCARD)
+		return -EINVAL;
+	if (fmt.dir_entries && (fmt.dir_entries < PINMEM_MIN_ENTRIES ||
+				fmt.dir_entries > PINMEM_MAX_ENTRIES))
+		return -EINVAL;
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	mutex_lock(&pm->lock);
+	pinmem_fill_status(pm, st);
+	/* Kernel clients hold pointers into the region: never pull it away. */
+	r = -EBUSY;
+	if (st->kobjs || st->kbufs || st->areas_mapped)
+		goto out;
+	r = -ENOTEMPTY;
+	if (st->areas && !(fmt.flags & PINMEM_FORMAT_DISCARD))
+		goto out;
+	if (pm->state == PINMEM_STATE_INVALID)
+		pr_warn("formatting untrusted region %pa+%llu (was: %s)\n",
+			&pm->start, pm->size, pm->reason);
+	r = pinmem_format(pm, fmt.dir_entries);
+out:
+	mutex_unlock(&pm->lock);
+	kfree(st);
+	return r;
+}
+
+static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case PINMEM_IOC_STATUS:
+		return status_ioctl(uarg);
+	case PINMEM_IOC_CREATE:
+	case PINMEM_IOC_RESIZE:
+	case PINMEM_IOC_REMOVE:
+	case PINMEM_IOC_ATTACH:
+		return area_ioctl(file, cmd, uarg);
+	case PINMEM_IOC_LIST:
+		return list_ioctl(uarg);
+	case PINMEM_IOC_FORMAT:
+		return format_ioctl(uarg);
+	}
+	return -ENOTTY;
+}
+
+static int dev_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct dev_file *df = file->private_data;
+
+	if (!df->attached)
+		return -ENODEV;
+	return pinmem_mmap_area(&pinmem, df->idx, df->gen, vma);
+}
+
+static const struct file_operations dev_fops = {
+	.owner = THIS_MODULE,
+	.open = dev_open,
+	.release = dev_release,
+	.unlocked_ioctl = dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = dev_mmap,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "pinmem",
+	.fops = &dev_fops,
+	.mode = 0600,
+};
+
+int pinmem_dev_init(void)
+{
+	return misc_register(&dev);
+}
+
+void pinmem_dev_exit(void)
+{
+	misc_deregister(&dev);
+}

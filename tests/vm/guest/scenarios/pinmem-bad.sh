@@ -1,0 +1,71 @@
+# vm: -a memmap=64M$1536M
+# What pinmem refuses: regions that are RAM, not reserved or misaligned;
+# a region whose superblock or directory was corrupted (never trusted,
+# never formatted behind its owner's back, adopted again once repaired);
+# bad ioctls, exhaustion, and removing or resizing what is mapped.
+START=$((1536 << 20))
+
+refused() {	# refused WHY PARAM...: insmod fails and the log says WHY
+	local why=$1
+	shift
+	! pinmem_load "$@" && grep -q "$why" /tmp/insmod.log
+}
+
+devmem_save() { dd if=/dev/mem of="$1" bs=4096 skip=$((START / 4096)) count=2 2>/dev/null; }
+devmem_put() {	# devmem_put OFFSET BYTES-FILE: write into the region via /dev/mem
+	dd if="$2" of=/dev/mem bs=1 seek=$((START + $1)) conv=notrunc 2>/dev/null
+}
+
+main() {
+	check "a region in System RAM is refused" refused "System RAM" region=16M@512M
+	check "legacy pmem (memmap=!) is not reserved RAM: refused" \
+		refused "not (entirely) reserved" region=16M@1G
+	check "a misaligned region is refused" refused "not page aligned" region=16M@1610612800
+	check "a region half in RAM is refused" refused "System RAM" region=64M@1568M
+	check "garbage in region= is refused" refused "expected SIZE@START" region=lots
+	check "without region=, memmap=64M\$1536M is found" pinmem_load
+	check "a region never formatted is reported, not formatted" \
+		sh -c "nvwa pinmem status | grep -q 'bad magic'"
+	check "format" nvwa pinmem format
+	nvwa pinmem mount > /tmp/mount.log 2>&1 || fatal "mount: $(cat /tmp/mount.log)"
+	nvwa-pinmem-check /run/pinmem > /tmp/pinmem-check.log 2>&1
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) report "ok ioctl: ${line#ok - }" ;;
+		"not ok - "*) report "FAIL ioctl: ${line#not ok - }"; FAILED=$((FAILED + 1)) ;;
+		esac
+	done < /tmp/pinmem-check.log
+	check "the ioctl checks ran to the end" grep -q 'everything given back' /tmp/pinmem-check.log
+
+	nvwa-pattern write /run/pinmem/keep 1048576 3 > /tmp/pattern.log 2>&1
+	nvwa-pattern hold /run/pinmem/keep /tmp/held & holder=$!
+	wait_for 10 test -f /tmp/held
+	check "nvwa pinmem rm of a mapped area is refused and says why" \
+		sh -c "! nvwa pinmem rm keep 2> /tmp/rm.log && grep -q 'mapped by a process' /tmp/rm.log"
+	kill "$holder"; wait "$holder" 2>/dev/null
+	check "the module unloads once nothing maps it" sh -c "umount /run/pinmem && rmmod pinmem"
+
+	devmem_save /tmp/head.bin
+	printf 'XXXXXXXX' > /tmp/junk
+	devmem_put 16 /tmp/junk		# the generation field
+	check "a corrupted superblock loads untrusted, even with format=1" \
+		sh -c "insmod $(pinmem_ko pinmem) format=1 && nvwa pinmem status > /tmp/st.log; grep -q 'superblock CRC mismatch' /tmp/st.log"
+	check "and the kernel log says so" sh -c "dmesg | grep -q 'not trusted: superblock: superblock CRC mismatch'"
+	check "an untrusted region serves nothing" sh -c "! nvwa pinmem ls 2>/dev/null"
+	rmmod pinmem
+	dd if=/tmp/head.bin of=/dev/mem bs=4096 seek=$((START / 4096)) conv=notrunc 2>/dev/null
+	check "repaired, it is adopted again with its area" \
+		sh -c "insmod $(pinmem_ko pinmem) && nvwa pinmem ls | grep -q '^keep '"
+	nvwa pinmem mount > /dev/null 2>&1
+	check "and the area's bytes are intact" sh -c "nvwa-pattern verify /run/pinmem/keep 1048576 3 >> /tmp/pattern.log"
+	umount /run/pinmem; rmmod pinmem
+
+	devmem_put $((4096 + 50)) /tmp/junk	# inside directory entry 0
+	check "a corrupted directory entry is found and named" \
+		sh -c "insmod $(pinmem_ko pinmem) && nvwa pinmem status | grep -q 'directory entry 0: entry CRC mismatch'"
+	check "format refuses nothing on an untrusted region and makes it usable" \
+		sh -c "nvwa pinmem format && nvwa pinmem status > /dev/null"
+	check "the formatted region is empty" [ "$(nvwa pinmem ls | wc -l)" = 1 ]
+	check "no kernel warning" kernel_clean
+	finish
+}

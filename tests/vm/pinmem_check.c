@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvwa-pinmem-check: what /dev/pinmem and the pinmem filesystem refuse,
+ * run in the test VM against the real module.  Every request that must
+ * fail is checked for its errno and for leaving no trace (the status and
+ * the list are the same afterwards).  Prints one "ok"/"not ok" line per
+ * check; exit status 1 if any failed.
+ *
+ *   nvwa-pinmem-check FSDIR     (FSDIR: where the pinmem fs is mounted)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "libpinmem.h"
+
+static int failed;
+
+__attribute__((format(printf, 2, 3)))
+static void expect(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - ", cond ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	failed |= !cond;
+}
+
+static int req(int fd, unsigned long cmd, const char *name, size_t namelen,
+	       uint64_t length, uint32_t size, uint32_t flags)
+{
+	struct pinmem_area_req r = { .size = size, .flags = flags,
+				     .length = length };
+
+	memcpy(r.name, name, namelen < sizeof(r.name) ? namelen : sizeof(r.name));
+	return ioctl(fd, cmd, &r) < 0 ? -errno : 0;
+}
+
+static int create(int fd, const char *name, uint64_t len)
+{
+	return req(fd, PINMEM_IOC_CREATE, name, strlen(name) + 1, len,
+		   sizeof(struct pinmem_area_req), 0);
+}
+
+static struct pinmem_status status(int fd)
+{
+	struct pinmem_status st;
+
+	if (pinmem_dev_status(fd, &st) < 0) {
+		perror("status");
+		exit(1);
+	}
+	return st;
+}
+
+static int same(const struct pinmem_status *a, const struct pinmem_status *b)
+{
+	return a->free_bytes == b->free_bytes && a->dir_used == b->dir_used &&
+	       a->areas == b->areas && a->area_bytes == b->area_bytes;
+}
+
+int main(int argc, char **argv)
+{
+	struct pinmem_status before, st;
+	struct pinmem_list list;
+	char path[256], longname[PINMEM_NAME_MAX];
+	unsigned n;
+	void *p;
+	int fd, fd2, r;
+	pid_t pid;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: nvwa-pinmem-check FSDIR\n");
+		return 2;
+	}
+	fd = pinmem_dev_open();
+	if (fd < 0) {
+		fprintf(stderr, "open %s: %s\n", PINMEM_DEV, strerror(-fd));
+		return 1;
+	}
+	before = status(fd);
+	expect(before.state == PINMEM_STATE_VALID, "region is valid");
+
+	/* Sizes, flags and names of the request itself. */
+	expect(req(fd, PINMEM_IOC_CREATE, "a", 2, 4096, 8, 0) == -EINVAL,
+	       "create with a short size field: EINVAL");
+	expect(req(fd, PINMEM_IOC_CREATE, "a", 2, 4096,
+		   sizeof(struct pinmem_area_req), 1) == -EINVAL,
+	       "create with unknown flags: EINVAL");
+	expect(create(fd, "", 4096) == -EINVAL, "empty name: EINVAL");
+	expect(create(fd, ".hidden", 4096) == -EINVAL, "leading dot: EINVAL");
+	expect(create(fd, "a/b", 4096) == -EINVAL, "slash in name: EINVAL");
+	memset(longname, 'x', sizeof(longname));
+	expect(req(fd, PINMEM_IOC_CREATE, longname, sizeof(longname), 4096,
+		   sizeof(struct pinmem_area_req), 0) == -EINVAL,
+	       "name without NUL: EINVAL");
+	expect(ioctl(fd, PINMEM_IOC_CREATE, (void *)8) < 0 && errno == EFAULT,
+	       "bad pointer: EFAULT");
+	expect(ioctl(fd, _IO(PINMEM_IOC_MAGIC, 99), 0) < 0 && errno == ENOTTY,
+	       "unknown ioctl: ENOTTY");
+	{
+		struct pinmem_status s = { .size = 4 };
+
+		expect(ioctl(fd, PINMEM_IOC_STATUS, &s) < 0 && errno == EINVAL,
+		       "status with a wrong size: EINVAL");
+	}
+	memset(&list, 0, sizeof(list));
+	list.size = sizeof(list);
+	list.capacity = 0x7fffffff;
+	expect(ioctl(fd, PINMEM_IOC_LIST, &list) < 0 && errno == EINVAL,
+	       "list with a huge capacity: EINVAL");
+	list.capacity = 4;
+	list.entries = 8;
+	r = create(fd, "listed", 4096);
+	expect(ioctl(fd, PINMEM_IOC_LIST, &list) < 0 && errno == EFAULT,
+	       "list into a bad pointer: EFAULT");
+	pinmem_dev_remove(fd, "listed");
+	(void)r;
+
+	/* Ranges and exhaustion leave nothing half-made. */
+	expect(create(fd, "huge", before.region_size * 2) == -ENOSPC,
+	       "area larger than the region: ENOSPC");
+	expect(create(fd, "toobig", before.largest_free + 4096) == -ENOSPC,
+	       "area larger than the largest free extent: ENOSPC");
+	expect(create(fd, "huge", UINT64_MAX) == -ENOSPC,
+	       "area of 2^64-1 bytes: ENOSPC");
+	st = status(fd);
+	expect(same(&before, &st), "refused creates left no trace");
+	for (n = 0;; n++) {
+		snprintf(path, sizeof(path), "fill-%u", n);
+		r = create(fd, path, 4 << 20);
+		if (r)
+			break;
+	}
+	expect(r == -ENOSPC && n > 0, "filling with 4 MiB areas ends in ENOSPC (%u made)", n);
+	st = status(fd);
+	expect(st.areas == before.areas + n &&
+	       st.area_bytes == before.area_bytes + ((uint64_t)n << 22),
+	       "the refused area left nothing half-made");
+	while (n--) {
+		snprintf(path, sizeof(path), "fill-%u", n);
+		if (pinmem_dev_remove(fd, path) < 0)
+			break;
+	}
+	st = status(fd);
+	expect(same(&before, &st), "removing them gives every byte back");
+
+	/* Names that do not exist, names that do. */
+	expect(pinmem_dev_remove(fd, "nosuch") == -ENOENT, "remove of a missing area: ENOENT");
+	expect(pinmem_dev_resize(fd, "nosuch", 4096) == -ENOENT, "resize of a missing area: ENOENT");
+	expect(create(fd, "dup", 4096) == 0, "create dup");
+	expect(create(fd, "dup", 4096) == -EEXIST, "second create of dup: EEXIST");
+
+	/* Mapping: only attached, only shared, only inside the area. */
+	fd2 = pinmem_dev_open();
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd2, 0);
+	expect(p == MAP_FAILED && errno == ENODEV, "mmap before attach: ENODEV");
+	expect(req(fd2, PINMEM_IOC_ATTACH, "dup", 4, 0,
+		   sizeof(struct pinmem_area_req), 0) == 0, "attach dup");
+	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd2, 0);
+	expect(p == MAP_FAILED && errno == EINVAL, "private mapping: EINVAL");
+	p = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd2, 0);
+	expect(p == MAP_FAILED && errno == ENXIO, "mapping past the end: ENXIO");
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd2, 4096);
+	expect(p == MAP_FAILED && errno == ENXIO, "mapping at an offset past the end: ENXIO");
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
+	expect(p != MAP_FAILED, "shared mapping of the area");
+	close(fd2);
+	expect(pinmem_dev_remove(fd, "dup") == -EBUSY, "remove while mapped: EBUSY");
+	expect(pinmem_dev_resize(fd, "dup", 8192) == -EBUSY, "resize while mapped: EBUSY");
+	expect(pinmem_dev_format(fd, true, 0) == -EBUSY, "format while mapped: EBUSY");
+	st = status(fd);
+	expect(st.areas_mapped == 1, "status counts the mapping");
+	pid = fork();
+	if (pid == 0) {
+		((volatile char *)p)[0] = 42;
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	expect(((volatile char *)p)[0] == 42, "a forked child writes the same memory");
+	munmap(p, 4096);
+	expect(pinmem_dev_format(fd, false, 0) == -ENOTEMPTY,
+	       "format with areas, no --discard: ENOTEMPTY");
+	expect(pinmem_dev_remove(fd, "dup") == 0, "remove after munmap");
+
+	/* The filesystem: same rules by path. */
+	snprintf(path, sizeof(path), "%s/byfile", argv[1]);
+	fd2 = open(path, O_RDWR | O_CREAT, 0600);
+	expect(fd2 >= 0, "create %s", path);
+	expect(ftruncate(fd2, 1 << 20) == 0, "ftruncate to 1 MiB");
+	expect(pinmem_dev_list(fd, false, &(struct pinmem_entry *){ NULL }, &(size_t){ 0 }) == 0,
+	       "list works");
+	p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
+	expect(p != MAP_FAILED, "mmap by path");
+	expect(ftruncate(fd2, 2 << 20) < 0 && errno == EBUSY, "ftruncate while mapped: EBUSY");
+	expect(unlink(path) < 0 && errno == EBUSY, "unlink while mapped: EBUSY");
+	munmap(p, 1 << 20);
+	expect(write(fd2, "x", 1) == 1, "write(2) to the file");
+	close(fd2);
+	expect(unlink(path) == 0, "unlink after munmap");
+	snprintf(path, sizeof(path), "%s/bad name", argv[1]);
+	expect(open(path, O_RDWR | O_CREAT, 0600) < 0, "a name pinmem refuses cannot be created");
+
+	/* Root only. */
+	pid = fork();
+	if (pid == 0) {
+		if (setuid(65534) < 0)
+			_exit(2);
+		_exit(open(PINMEM_DEV, O_RDWR) < 0 && errno == EACCES ? 0 : 1);
+	}
+	waitpid(pid, &r, 0);
+	expect(WIFEXITED(r) && WEXITSTATUS(r) == 0, "/dev/pinmem refuses an unprivileged user");
+
+	st = status(fd);
+	expect(same(&before, &st), "everything given back at the end");
+	close(fd);
+	return failed;
+}

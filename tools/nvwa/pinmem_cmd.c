@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvwa pinmem: the preserved RAM the pinmem module owns, for operators.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "libpinmem.h"
+#include "log.h"
+#include "nvwa.h"
+#include "util.h"
+
+#define PINMEM_MOUNT "/run/pinmem"
+
+void usage_pinmem(FILE *f)
+{
+	fprintf(f,
+		"usage: nvwa pinmem status [--json]\n"
+		"       nvwa pinmem ls [--all] [--json]\n"
+		"       nvwa pinmem create NAME SIZE\n"
+		"       nvwa pinmem rm NAME...\n"
+		"       nvwa pinmem format [--discard] [--entries N]\n"
+		"       nvwa pinmem mount [DIR]\n"
+		"\n"
+		"pinmem is RAM that keeps its contents across kexec, owned by the pinmem\n"
+		"kernel module.  Reserve it on the kernel command line of every kernel\n"
+		"in the chain (memmap=SIZE$START, e.g. memmap=512M$2G; quote the $ in\n"
+		"shells and boot loaders), then `modprobe pinmem`.  A region found\n"
+		"after a kexec is adopted if its superblock and directory check out;\n"
+		"otherwise it is left untouched and `status` says why.\n"
+		"\n"
+		"  status   state of the region, generation, space and counters\n"
+		"  ls       named areas (--all: kernel objects too) with their sizes\n"
+		"           and how many mappings each has\n"
+		"  create   make an area of SIZE bytes (K, M, G suffixes), zeroed\n"
+		"  rm       remove areas; an area that is mapped is refused (EBUSY)\n"
+		"  format   make an empty region: needed on the first boot after\n"
+		"           power-on and to reuse a region that failed its checks;\n"
+		"           refuses to destroy areas without --discard, and refuses\n"
+		"           while kernel objects or mappings exist\n"
+		"  mount    mount the pinmem filesystem (default %s): every area\n"
+		"           is a file there, so any program can keep memory in pinmem\n"
+		"           by opening, ftruncating and mmapping (MAP_SHARED) a path,\n"
+		"           e.g. QEMU's memory-backend-file,mem-path=%s/vm0,share=on\n",
+		PINMEM_MOUNT, PINMEM_MOUNT);
+}
+
+static int open_dev(void)
+{
+	int fd = pinmem_dev_open();
+
+	if (fd == -ENOENT)
+		return log_error_errno(fd, "%s missing: load the module (modprobe pinmem) on a kernel booted with memmap=SIZE$START",
+				       PINMEM_DEV);
+	if (fd < 0)
+		return log_error_errno(fd, "Failed to open %s: %m", PINMEM_DEV);
+	return fd;
+}
+
+static void human(uint64_t v, char *buf, size_t size)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)v;
+	int u = 0;
+
+	while (d >= 1024 && u < 4) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", d, unit[u]);
+}
+
+static unsigned frag_pct(const struct pinmem_status *st)
+{
+	if (!st->free_bytes)
+		return 0;
+	return (unsigned)(100 - st->largest_free * 100 / st->free_bytes);
+}
+
+static void status_json(const struct pinmem_status *st)
+{
+	printf("{\"state\":");
+	json_str(stdout, pinmem_state_name(st->state));
+	printf(",\"region_start\":%" PRIu64 ",\"region_size\":%" PRIu64,
+	       (uint64_t)st->region_start, (uint64_t)st->region_size);
+	if (st->state != PINMEM_STATE_VALID) {
+		printf(",\"reason\":");
+		json_str(stdout, st->reason);
+		printf("}\n");
+		return;
+	}
+	printf(",\"version\":%u,\"generation\":%" PRIu64
+	       ",\"metadata_bytes\":%" PRIu64 ",\"data_bytes\":%" PRIu64
+	       ",\"free_bytes\":%" PRIu64 ",\"largest_free\":%" PRIu64
+	       ",\"fragmentation_pct\":%u,\"dir_entries\":%u,\"dir_used\":%u"
+	       ",\"areas\":%u,\"areas_mapped\":%u,\"area_bytes\":%" PRIu64
+	       ",\"kobjs\":%u,\"kobj_bytes\":%" PRIu64 ",\"kbufs\":%u"
+	       ",\"kbuf_bytes\":%" PRIu64 ",\"classes\":[",
+	       st->version, (uint64_t)st->generation,
+	       (uint64_t)st->metadata_bytes, (uint64_t)st->data_bytes,
+	       (uint64_t)st->free_bytes, (uint64_t)st->largest_free,
+	       frag_pct(st), st->dir_entries, st->dir_used, st->areas,
+	       st->areas_mapped, (uint64_t)st->area_bytes, st->kobjs,
+	       (uint64_t)st->kobj_bytes, st->kbufs, (uint64_t)st->kbuf_bytes);
+	for (int i = 0; i < PINMEM_NR_CLASSES; i++)
+		printf("%s{\"object_size\":%u,\"objects\":%u,\"bytes\":%" PRIu64
+		       ",\"pages\":%" PRIu64 "}", i ? "," : "",
+		       st->classes[i].object_size, st->classes[i].objects,
+		       (uint64_t)st->classes[i].bytes,
+		       (uint64_t)st->classes[i].pages);
+	printf("]}\n");
+}
+
+static void status_text(const struct pinmem_status *st)
+{
+	char a[32], b[32], c[32];
+
+	human(st->region_size, a, sizeof(a));
+	printf("region     %#" PRIx64 " + %s: %s\n", (uint64_t)st->region_start,
+	       a, pinmem_state_name(st->state));
+	if (st->state != PINMEM_STATE_VALID) {
+		printf("reason     %s\n", st->reason);
+		printf("next       its contents were left alone; `nvwa pinmem format` makes it usable (and erases it)\n");
+		return;
+	}
+	printf("generation %" PRIu64 " (format version %u)\n",
+	       (uint64_t)st->generation, st->version);
+	human(st->metadata_bytes, a, sizeof(a));
+	printf("metadata   %s (%.2f%% of the region), directory %u of %u slots used\n",
+	       a, 100.0 * (double)st->metadata_bytes / (double)st->region_size,
+	       st->dir_used, st->dir_entries);
+	human(st->free_bytes, a, sizeof(a));
+	human(st->largest_free, b, sizeof(b));
+	human(st->data_bytes, c, sizeof(c));
+	printf("free       %s of %s, largest extent %s (fragmentation %u%%)\n",
+	       a, c, b, frag_pct(st));
+	human(st->area_bytes, a, sizeof(a));
+	printf("areas      %u (%s), %u mapped\n", st->areas, a, st->areas_mapped);
+	human(st->kobj_bytes, a, sizeof(a));
+	human(st->kbuf_bytes, b, sizeof(b));
+	printf("kernel     %u objects (%s), %u buffers (%s)\n", st->kobjs, a,
+	       st->kbufs, b);
+	for (int i = 0; i < PINMEM_NR_CLASSES; i++)
+		if (st->classes[i].objects || st->classes[i].pages)
+			printf("  class %4u: %u objects, %" PRIu64 " bytes, %" PRIu64 " pages\n",
+			       st->classes[i].object_size,
+			       st->classes[i].objects,
+			       (uint64_t)st->classes[i].bytes,
+			       (uint64_t)st->classes[i].pages);
+}
+
+static int do_status(int argc, char **argv)
+{
+	struct pinmem_status st;
+	int fd, r, json = argc > 1 && !strcmp(argv[1], "--json");
+
+	if (argc > 1 + json)
+		return log_error_errno(-EINVAL, "status takes only --json");
+	fd = open_dev();
+	if (fd < 0)
+		return 1;
+	r = pinmem_dev_status(fd, &st);
+	close(fd);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read pinmem status: %m"), 1;
+	if (json)
+		status_json(&st);
+	else
+		status_text(&st);
+	return st.state == PINMEM_STATE_VALID ? 0 : 1;
+}
+
+static int do_ls(int argc, char **argv)
+{
+	struct pinmem_entry *e = NULL;
+	int fd, r, json = 0, all = 0;
+	size_t n;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!strcmp(argv[i], "--all"))
+			all = 1;
+		else
+			return log_error_errno(-EINVAL, "ls: unknown argument %s", argv[i]), 2;
+	}
+	fd = open_dev();
+	if (fd < 0)
+		return 1;
+	r = pinmem_dev_list(fd, all, &e, &n);
+	close(fd);
+	if (r < 0)
+		return log_error_errno(r, "Failed to list pinmem: %m"), 1;
+	if (json)
+		printf("[");
+	else
+		printf("%-40s %-5s %14s %14s %s\n", "NAME", "KIND", "BYTES",
+		       "OFFSET", "MAPPED");
+	for (size_t i = 0; i < n; i++) {
+		char name[PINMEM_NAME_MAX + 1];
+
+		memcpy(name, e[i].name, PINMEM_NAME_MAX);
+		name[PINMEM_NAME_MAX] = '\0';
+		if (json) {
+			printf("%s{\"name\":", i ? "," : "");
+			json_str(stdout, name);
+			printf(",\"kind\":\"%s\",\"length\":%" PRIu64
+			       ",\"offset\":%" PRIu64 ",\"mapped\":%u}",
+			       pinmem_kind_name(e[i].kind),
+			       (uint64_t)e[i].length, (uint64_t)e[i].offset,
+			       e[i].mapped);
+		} else {
+			printf("%-40s %-5s %14" PRIu64 " %#14" PRIx64 " %u\n",
+			       name, pinmem_kind_name(e[i].kind),
+			       (uint64_t)e[i].length, (uint64_t)e[i].offset,
+			       e[i].mapped);
+		}
+	}
+	if (json)
+		printf("]\n");
+	free(e);
+	return 0;
+}
+
+static int do_create(int argc, char **argv)
+{
+	unsigned long long size;
+	char *end;
+	int fd, r;
+
+	if (argc != 3)
+		return log_error_errno(-EINVAL, "usage: nvwa pinmem create NAME SIZE"), 2;
+	if (parse_size(argv[2], &end, &size) < 0 || *end)
+		return log_error_errno(-EINVAL, "invalid size '%s'", argv[2]), 2;
+	fd = open_dev();
+	if (fd < 0)
+		return 1;
+	r = pinmem_dev_create(fd, argv[1], size);
+	close(fd);
+	if (r == -EINVAL)
+		return log_error_errno(r, "Cannot create area '%s': names are up to %d characters of [A-Za-z0-9._-], not starting with '.'",
+				       argv[1], PINMEM_NAME_MAX - 1), 1;
+	if (r == -ENOSPC)
+		return log_error_errno(r, "Cannot create area '%s' of %llu bytes: no room left (see `nvwa pinmem status`)",
+				       argv[1], size), 1;
+	if (r < 0)
+		return log_error_errno(r, "Cannot create area '%s': %m", argv[1]), 1;
+	log_info("created area %s, %llu bytes", argv[1], size);
+	return 0;
+}
+
+static int do_rm(int argc, char **argv)
+{
+	int fd, r, failed = 0;
+
+	if (argc < 2)
+		return log_error_errno(-EINVAL, "usage: nvwa pinmem rm NAME..."), 2;
+	fd = open_dev();
+	if (fd < 0)
+		return 1;
+	for (int i = 1; i < argc; i++) {
+		r = pinmem_dev_remove(fd, argv[i]);
+		if (r == -EBUSY)
+			log_error("Cannot remove '%s': it is mapped by a process (see `nvwa pinmem ls`)", argv[i]);
+		else if (r < 0)
+			log_error_errno(r, "Cannot remove '%s': %m", argv[i]);
+		else
+			log_info("removed %s", argv[i]);
+		failed |= r < 0;
+	}
+	close(fd);
+	return failed;
+}
+
+static int do_format(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "discard", no_argument, NULL, 'd' },
+		{ "entries", required_argument, NULL, 'e' },
+		{}
+	};
+	struct pinmem_status st;
+	uint64_t entries = 0;
+	int c, fd, r, discard = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': discard = 1; break;
+		case 'e':
+			if (parse_u64(optarg, &entries) < 0 || entries > UINT32_MAX)
+				return log_error_errno(-EINVAL, "invalid --entries %s", optarg), 2;
+			break;
+		default: return 2;
+		}
+	}
+	fd = open_dev();
+	if (fd < 0)
+		return 1;
+	r = pinmem_dev_format(fd, discard, (uint32_t)entries);
+	if (r == -ENOTEMPTY)
+		log_error("The region holds areas; `nvwa pinmem ls` lists them. --discard erases them.");
+	else if (r == -EBUSY)
+		log_error("The region is in use (kernel objects or mapped areas): nothing was changed");
+	else if (r == -EINVAL)
+		log_error("The module refused the format (see the kernel log)");
+	else if (r < 0)
+		log_error_errno(r, "Failed to format pinmem: %m");
+	if (r == 0 && pinmem_dev_status(fd, &st) == 0)
+		log_info("formatted: generation %" PRIu64 ", %u directory slots, %" PRIu64 " bytes free",
+			 (uint64_t)st.generation, st.dir_entries, (uint64_t)st.free_bytes);
+	close(fd);
+	return r < 0;
+}
+
+static int do_mount(int argc, char **argv)
+{
+	const char *dir = argc > 1 ? argv[1] : PINMEM_MOUNT;
+	int r;
+
+	r = mkdir_p(dir, 0700);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create %s: %m", dir), 1;
+	if (mount("none", dir, "pinmem", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		r = -errno;
+		if (r == -ENODEV)
+			return log_error_errno(r, "No pinmem filesystem: load the module (modprobe pinmem)"), 1;
+		if (r == -EBUSY)
+			return 0;
+		return log_error_errno(r, "Failed to mount pinmem on %s: %m", dir), 1;
+	}
+	log_info("pinmem mounted on %s", dir);
+	return 0;
+}
+
+int cmd_pinmem(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*run)(int argc, char **argv);
+	} subs[] = {
+		{ "status", do_status }, { "ls", do_ls },
+		{ "create", do_create }, { "rm", do_rm },
+		{ "format", do_format }, { "mount", do_mount },
+	};
+
+	if (argc < 2) {
+		usage_pinmem(stderr);
+		return 2;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
+		if (!strcmp(argv[1], subs[i].name))
+			return subs[i].run(argc - 1, argv + 1);
+	log_error("unknown pinmem command '%s'; `nvwa pinmem --help` lists them", argv[1]);
+	return 2;
+}

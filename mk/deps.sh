@@ -32,4 +32,5 @@ if [ -n "$missing" ]; then
 	apt-get install -y -q --no-install-recommends $missing
 fi
 
+"$(dirname "$0")/fetch-checkpatch"
 exec "$(dirname "$0")/../tests/vm/fetch-kernel"

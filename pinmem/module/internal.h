@@ -44,6 +44,7 @@ struct pinmem {
 	struct xarray objs;		/* offset >> min class -> index + 1 */
 	struct list_head partial[PINMEM_NR_CLASSES];
 	u32 next_gen;
+	u32 free_hint;			/* lowest slot that may be free */
 };
 
 extern struct pinmem pinmem;

@@ -224,6 +224,7 @@ static int rebuild(struct pinmem *pm)
 		r = -ENOMEM;
 		goto fail;
 	}
+	pm->free_hint = 0;
 	bitmap_set(pm->pages, 0, page_of(sb->data_offset));
 	for (i = 0; i < sb->dir_entries; i++) {
 		if (pm->dir[i].kind == PINMEM_KIND_FREE)
@@ -340,13 +341,17 @@ void pinmem_unload(struct pinmem *pm)
 	mutex_unlock(&pm->lock);
 }
 
+/* No slot below free_hint is free: allocation does not rescan them. */
 static int free_slot(struct pinmem *pm)
 {
 	u32 i;
 
-	for (i = 0; i < pm->sb->dir_entries; i++)
-		if (pm->dir[i].kind == PINMEM_KIND_FREE)
+	for (i = pm->free_hint; i < pm->sb->dir_entries; i++)
+		if (pm->dir[i].kind == PINMEM_KIND_FREE) {
+			pm->free_hint = i + 1;
 			return i;
+		}
+	pm->free_hint = pm->sb->dir_entries;
 	return -ENOSPC;
 }
 
@@ -396,6 +401,7 @@ int pinmem_create(struct pinmem *pm, const char *name, u16 kind, u64 len)
 		else
 			extent_free(pm, offset, len);
 		memset(e, 0, sizeof(*e));
+		pm->free_hint = min_t(u32, pm->free_hint, idx);
 		return -ENOMEM;
 	}
 	memset(pm->base + offset, 0, pinmem_entry_span(e));
@@ -421,6 +427,7 @@ int pinmem_remove(struct pinmem *pm, u32 idx)
 	hash_del(&pm->nodes[idx].hash);
 	pm->nodes[idx].gen = 0;
 	memset(e, 0, sizeof(*e));
+	pm->free_hint = min(pm->free_hint, idx);
 	return 0;
 }
 

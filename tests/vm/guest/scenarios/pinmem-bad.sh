@@ -1,4 +1,4 @@
-# vm: -a memmap=64M$1536M
+# vm: -r 64M@1536M
 # What pinmem refuses: regions that are RAM, not reserved or misaligned;
 # a region whose superblock or directory was corrupted (never trusted,
 # never formatted behind its owner's back, adopted again once repaired);

@@ -1,4 +1,4 @@
-# vm: -a memmap=384M$1536M
+# vm: -r 384M@1536M
 # pinmem across ten kexecs in a row.  Boot 1 formats the region, a client
 # module fills 3000 named kernel objects of mixed sizes and an 8 MiB buffer
 # with patterns, and a process keeps 256 MiB in an area by path (the pinmem

@@ -348,7 +348,8 @@ static int free_slot(struct pinmem *pm)
 
 	for (i = pm->free_hint; i < pm->sb->dir_entries; i++)
 		if (pm->dir[i].kind == PINMEM_KIND_FREE) {
-			pm->free_hint = i + 1;
+			/* Not i + 1: the caller may still fail to use it. */
+			pm->free_hint = i;
 			return i;
 		}
 	pm->free_hint = pm->sb->dir_entries;

@@ -50,7 +50,7 @@ static int show(int argc, char **argv)
 	} else {
 		if (store_mount(store_device(dev), store, sizeof(store)) < 0)
 			return 1;
-		if (store_path(store, STORE_RECORD, path, sizeof(path)) < 0)
+		if (record_find(store, path, sizeof(path)) < 0)
 			return 1;
 	}
 	if (raw) {

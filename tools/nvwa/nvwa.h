@@ -5,12 +5,15 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "handover.h"
 
 /* Files inside the store (the preserved-memory filesystem). */
 #define STORE_RECORD "handover.dtb"
+#define PINMEM_MOUNT "/run/pinmem"
+#define PINMEM_RECORD PINMEM_MOUNT "/nvwa.handover"
 #define STORE_REFUSED "restore-refused"	/* why the last restore failed */
 #define NVWA_RUN_DIR "/run/nvwa"
 #define STORE_MOUNTPOINT NVWA_RUN_DIR "/store"
@@ -53,6 +56,9 @@ int store_find_mount(const char *dev, char *root, size_t size);
 /* record.c */
 /* @store/@name into @buf; -ENAMETOOLONG if it does not fit. */
 int store_path(const char *store, const char *name, char *buf, size_t size);
+int record_path(const char *store, char *buf, size_t size);
+int record_find(const char *store, char *buf, size_t size);
+int pinmem_mount_default(bool verbose);
 /* Reads and validates a record; logs and returns in @why why it is refused. */
 int record_load(const char *path, unsigned int flags, struct nvwa_handover *ret,
 		char *why, size_t whylen);

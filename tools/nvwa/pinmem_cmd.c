@@ -10,14 +10,13 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "libpinmem.h"
 #include "log.h"
 #include "nvwa.h"
 #include "util.h"
-
-#define PINMEM_MOUNT "/run/pinmem"
 
 void usage_pinmem(FILE *f)
 {
@@ -318,6 +317,36 @@ static int do_format(int argc, char **argv)
 			 (uint64_t)st.generation, st.dir_entries, (uint64_t)st.free_bytes);
 	close(fd);
 	return r < 0;
+}
+
+/*
+ * Mounts the pinmem filesystem on PINMEM_MOUNT unless it is there already;
+ * fails (quietly unless @verbose) when no trusted region is served.
+ */
+int pinmem_mount_default(bool verbose)
+{
+	struct pinmem_status st;
+	struct statfs sfs;
+	int fd, r;
+
+	fd = pinmem_dev_open();
+	if (fd < 0)
+		return fd;
+	r = pinmem_dev_status(fd, &st);
+	close(fd);
+	if (r < 0)
+		return r;
+	if (st.state != PINMEM_STATE_VALID)
+		return -ENODEV;
+	if (statfs(PINMEM_MOUNT, &sfs) == 0 && sfs.f_type == PINMEM_FS_MAGIC)
+		return 0;
+	r = mkdir_p(PINMEM_MOUNT, 0700);
+	if (r == 0 && mount("none", PINMEM_MOUNT, "pinmem",
+			    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		r = -errno;
+	if (r < 0 && verbose)
+		log_error_errno(r, "Failed to mount pinmem on %s: %m", PINMEM_MOUNT);
+	return r;
 }
 
 static int do_mount(int argc, char **argv)

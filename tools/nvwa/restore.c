@@ -333,7 +333,7 @@ static int restore(struct restore *rs)
 
 	if (wait_for_device(rs->dev, rs->wait_s) < 0 ||
 	    store_mount(rs->dev, rs->store, sizeof(rs->store)) < 0 ||
-	    store_path(rs->store, STORE_RECORD, rs->record, sizeof(rs->record)) < 0 ||
+	    record_find(rs->store, rs->record, sizeof(rs->record)) < 0 ||
 	    store_path(rs->store, STORE_REFUSED, refused, sizeof(refused)) < 0)
 		return -ENODEV;
 	if (access(rs->record, F_OK) < 0) {
@@ -356,6 +356,7 @@ static int restore(struct restore *rs)
 		return log_error_errno(-EBADMSG, "Fix or replace %s, then run `nvwa restore --retry` (or `--retry --ignore-crc` if only its checksum is wrong).",
 				       rs->record);
 	}
+	log_info("Handover record: %s", rs->record);
 	log_info("Restoring update %" PRIu64 ": %s -> %s, %u application(s)",
 		 h->generation, h->old_kernel.release, h->new_kernel.release, h->napps);
 

@@ -71,7 +71,7 @@ static void gather(struct status *st)
 		strscpy(st->store_state, "mounted", sizeof(st->store_state));
 		st->store_free = (unsigned long long)sv.f_bavail * sv.f_frsize;
 		st->store_size = (unsigned long long)sv.f_blocks * sv.f_frsize;
-		if (store_path(st->store_root, STORE_RECORD, path, sizeof(path)) == 0 &&
+		if (record_find(st->store_root, path, sizeof(path)) == 0 &&
 		    access(path, F_OK) == 0)
 			strscpy(st->pending_state,
 				record_load(path, 0, st->pending, st->pending_why,

@@ -375,11 +375,11 @@ static int check_apps(struct update *u)
 
 	if (store_mount(u->store_dev, u->store, sizeof(u->store)) < 0)
 		return -ENODEV;
-	if (store_path(u->store, STORE_RECORD, record, sizeof(record)) < 0)
+	if (record_find(u->store, record, sizeof(record)) < 0)
 		return -ENAMETOOLONG;
 	if (access(record, F_OK) == 0)
-		return log_error_errno(-EEXIST, "The store %s still holds an update that was not restored (%s). Restore it with `nvwa restore --retry`, or erase it with `nvwa store format --yes`.",
-				       u->store_dev, record);
+		return log_error_errno(-EEXIST, "An update that was not restored is pending (%s). Restore it with `nvwa restore --retry`, or erase it with `nvwa store format --yes` (and `rm %s`).",
+				       record, record);
 	/* Without a record, a refusal note or images are debris of a crash. */
 	if (store_path(u->store, STORE_REFUSED, record, sizeof(record)) == 0)
 		unlink(record);
@@ -679,9 +679,10 @@ static int update(struct update *u)
 	sync();
 	phase(u, "sync", t);
 	fflush(NULL);
-	r = store_path(u->store, STORE_RECORD, record, sizeof(record));
+	r = record_path(u->store, record, sizeof(record));
 	if (r < 0)
 		return r;
+	log_debug("Handover record: %s", record);
 	t = tsc_read();
 	timeline_add(tl, "reboot", NVWA_DOMAIN_OLD, t, t);
 	/* The record is fsync'ed; the last chance to back out is before it. */

@@ -17,6 +17,7 @@ devmem_put() {	# devmem_put OFFSET BYTES-FILE: write into the region via /dev/me
 }
 
 main() {
+	rmmod pinmem || fatal "pinmem was not loaded at boot"
 	check "a region in System RAM is refused" refused "System RAM" region=16M@512M
 	check "legacy pmem (memmap=!) is not reserved RAM: refused" \
 		refused "not (entirely) reserved" region=16M@1G

@@ -14,6 +14,7 @@
 
 #include "cmdline.h"
 #include "kexec.h"
+#include "libpinmem.h"
 #include "log.h"
 #include "nvwa.h"
 #include "report.h"
@@ -33,6 +34,8 @@ struct status {
 	struct nvwa_handover *pending;
 	bool have_last;
 	struct nvwa_handover *last;
+	bool have_pinmem;		/* the module is loaded */
+	struct pinmem_status pinmem;
 };
 
 void usage_status(FILE *f)
@@ -47,15 +50,22 @@ void usage_status(FILE *f)
 		"kernel, reservation {size, start} or null, kexec_loaded, store\n"
 		"{device, state, mountpoint, size, free}, pending {state, reason,\n"
 		"generation, apps}, last_update {generation, outcome, downtime_ms}\n"
-		"or null.\n");
+		"or null, pinmem {state, region_start, region_size, generation,\n"
+		"free, reason} or null (module not loaded).\n");
 }
 
 static void gather(struct status *st)
 {
 	char *cmdline, path[PATH_MAX + 16], why[512];
 	struct statvfs sv;
+	int fd;
 
 	uname(&st->uts);
+	fd = pinmem_dev_open();
+	if (fd >= 0) {
+		st->have_pinmem = pinmem_dev_status(fd, &st->pinmem) == 0;
+		close(fd);
+	}
 	if (cmdline_read_running(&cmdline) == 0) {
 		st->have_reservation = cmdline_find_pmem(cmdline, &st->res) == 0;
 		free(cmdline);
@@ -92,6 +102,16 @@ static void print_text(const struct status *st)
 		       st->res.size >> 20, st->res.start >> 20);
 	else
 		printf("reservation:  none (add memmap=SIZE!START to the kernel command line)\n");
+	if (!st->have_pinmem)
+		printf("pinmem:       module not loaded\n");
+	else if (st->pinmem.state == PINMEM_STATE_VALID)
+		printf("pinmem:       %llu MiB at %#llx, generation %llu, %llu MiB free\n",
+		       (unsigned long long)st->pinmem.region_size >> 20,
+		       (unsigned long long)st->pinmem.region_start,
+		       (unsigned long long)st->pinmem.generation,
+		       (unsigned long long)st->pinmem.free_bytes >> 20);
+	else
+		printf("pinmem:       region not trusted: %s\n", st->pinmem.reason);
 	printf("kexec:        %s\n", st->kexec_loaded ? "a kernel is loaded" : "nothing loaded");
 	if (!strcmp(st->store_state, "mounted"))
 		printf("store:        %s on %s, %llu of %llu MiB free\n", st->store_dev,
@@ -154,11 +174,23 @@ static void print_json(const struct status *st)
 		       st->last->generation);
 		json_str(stdout, st->last->outcome);
 		if (report_downtime(st->last, &downtime) == 0)
-			printf(", \"downtime_ms\": %.3f}\n}\n", downtime);
+			printf(", \"downtime_ms\": %.3f}", downtime);
 		else
-			printf(", \"downtime_ms\": null}\n}\n");
+			printf(", \"downtime_ms\": null}");
 	} else {
-		printf(",\n  \"last_update\": null\n}\n");
+		printf(",\n  \"last_update\": null");
+	}
+	if (st->have_pinmem) {
+		printf(",\n  \"pinmem\": {\"state\": \"%s\", \"region_start\": %llu, \"region_size\": %llu, \"generation\": %llu, \"free\": %llu, \"reason\": ",
+		       pinmem_state_name(st->pinmem.state),
+		       (unsigned long long)st->pinmem.region_start,
+		       (unsigned long long)st->pinmem.region_size,
+		       (unsigned long long)st->pinmem.generation,
+		       (unsigned long long)st->pinmem.free_bytes);
+		json_str(stdout, st->pinmem.reason);
+		printf("}\n}\n");
+	} else {
+		printf(",\n  \"pinmem\": null\n}\n");
 	}
 }
 

@@ -16,6 +16,7 @@ main() {
 	check "nothing was written to the store's record" [ ! -e /run/nvwa/store/handover.dtb ]
 	check "pinmem is empty again" [ "$(nvwa pinmem ls | wc -l)" = 1 ]
 	check "the report has the whole timeline" sh -c "nvwa report --json | grep -q '\"kexec-jump\"'"
+	check "nvwa status shows the region" sh -c "nvwa status --json | grep -q '\"pinmem\": {\"state\": \"valid\"'"
 	check "no kernel warning" kernel_clean
 	send_report
 }

@@ -83,9 +83,10 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int write_file(const char *path, const void *buf, size_t len)
+static int write_open(const char *path, int flags, const void *buf,
+		      size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = open(path, O_WRONLY | O_CLOEXEC | flags, 0600);
 	int r;
 
 	if (fd < 0)
@@ -94,6 +95,17 @@ int write_file(const char *path, const void *buf, size_t len)
 	if (close(fd) < 0 && !r)
 		r = -errno;
 	return r;
+}
+
+int write_file(const char *path, const void *buf, size_t len)
+{
+	return write_open(path, 0, buf, len);
+}
+
+/* Creates or truncates: for files where rename() is not available. */
+int write_file_create(const char *path, const void *buf, size_t len)
+{
+	return write_open(path, O_CREAT | O_TRUNC, buf, len);
 }
 
 int write_file_atomic(const char *path, const void *buf, size_t len)

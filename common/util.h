@@ -17,6 +17,7 @@
 int read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 /* Writes @len bytes to an existing file, e.g. under /sys. */
 int write_file(const char *path, const void *buf, size_t len);
+int write_file_create(const char *path, const void *buf, size_t len);
 /* Writes @path via a temporary file, fsync and rename: all or nothing. */
 int write_file_atomic(const char *path, const void *buf, size_t len);
 int mkdir_p(const char *path, mode_t mode);

@@ -58,7 +58,7 @@ int store_find_mount(const char *dev, char *root, size_t size);
 int store_path(const char *store, const char *name, char *buf, size_t size);
 int record_path(const char *store, char *buf, size_t size);
 int record_find(const char *store, char *buf, size_t size);
-int pinmem_mount_default(bool verbose);
+int pinmem_mount_default(void);
 /* Reads and validates a record; logs and returns in @why why it is refused. */
 int record_load(const char *path, unsigned int flags, struct nvwa_handover *ret,
 		char *why, size_t whylen);

@@ -319,14 +319,25 @@ static int do_format(int argc, char **argv)
 	return r < 0;
 }
 
-/*
- * Mounts the pinmem filesystem on PINMEM_MOUNT unless it is there already;
- * fails (quietly unless @verbose) when no trusted region is served.
- */
-int pinmem_mount_default(bool verbose)
+/* Mounts the pinmem filesystem on @dir unless it is there already. */
+static int mount_at(const char *dir)
+{
+	struct statfs sfs;
+	int r;
+
+	if (statfs(dir, &sfs) == 0 && sfs.f_type == PINMEM_FS_MAGIC)
+		return 0;
+	r = mkdir_p(dir, 0700);
+	if (r == 0 && mount("none", dir, "pinmem",
+			    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		r = -errno;
+	return r;
+}
+
+/* Mounts PINMEM_MOUNT when the module serves a trusted region. */
+int pinmem_mount_default(void)
 {
 	struct pinmem_status st;
-	struct statfs sfs;
 	int fd, r;
 
 	fd = pinmem_dev_open();
@@ -338,33 +349,18 @@ int pinmem_mount_default(bool verbose)
 		return r;
 	if (st.state != PINMEM_STATE_VALID)
 		return -ENODEV;
-	if (statfs(PINMEM_MOUNT, &sfs) == 0 && sfs.f_type == PINMEM_FS_MAGIC)
-		return 0;
-	r = mkdir_p(PINMEM_MOUNT, 0700);
-	if (r == 0 && mount("none", PINMEM_MOUNT, "pinmem",
-			    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		r = -errno;
-	if (r < 0 && verbose)
-		log_error_errno(r, "Failed to mount pinmem on %s: %m", PINMEM_MOUNT);
-	return r;
+	return mount_at(PINMEM_MOUNT);
 }
 
 static int do_mount(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : PINMEM_MOUNT;
-	int r;
+	int r = mount_at(dir);
 
-	r = mkdir_p(dir, 0700);
+	if (r == -ENODEV)
+		return log_error_errno(r, "No pinmem filesystem: load the module (modprobe pinmem)"), 1;
 	if (r < 0)
-		return log_error_errno(r, "Failed to create %s: %m", dir), 1;
-	if (mount("none", dir, "pinmem", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
-		r = -errno;
-		if (r == -ENODEV)
-			return log_error_errno(r, "No pinmem filesystem: load the module (modprobe pinmem)"), 1;
-		if (r == -EBUSY)
-			return 0;
 		return log_error_errno(r, "Failed to mount pinmem on %s: %m", dir), 1;
-	}
 	log_info("pinmem mounted on %s", dir);
 	return 0;
 }

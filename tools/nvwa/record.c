@@ -35,7 +35,7 @@ int store_path(const char *store, const char *name, char *buf, size_t size)
  */
 int record_path(const char *store, char *buf, size_t size)
 {
-	if (pinmem_mount_default(false) == 0)
+	if (pinmem_mount_default() == 0)
 		return xsnprintf(buf, size, "%s", PINMEM_RECORD) < 0 ? -ENAMETOOLONG : 0;
 	return store_path(store, STORE_RECORD, buf, size);
 }
@@ -43,38 +43,9 @@ int record_path(const char *store, char *buf, size_t size)
 /* Where a pending record is: pinmem first, then the store. */
 int record_find(const char *store, char *buf, size_t size)
 {
-	if (pinmem_mount_default(false) == 0 && access(PINMEM_RECORD, F_OK) == 0)
+	if (pinmem_mount_default() == 0 && access(PINMEM_RECORD, F_OK) == 0)
 		return xsnprintf(buf, size, "%s", PINMEM_RECORD) < 0 ? -ENAMETOOLONG : 0;
 	return store_path(store, STORE_RECORD, buf, size);
-}
-
-/*
- * A pinmem area is RAM: no rename (and no dot files for a temporary), no
- * blocks to sync.  A torn write is caught by the record's CRC.
- */
-static int write_pinmem(const char *path, const void *buf, size_t len)
-{
-	const char *p = buf;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int r = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	return r;
 }
 
 static bool valid_state(const char *state)
@@ -158,8 +129,12 @@ int record_save(const char *path, const struct nvwa_handover *h)
 	r = handover_build(h, &blob, &len);
 	if (r < 0)
 		return log_error_errno(r, "Failed to build the handover record: %m");
+	/*
+	 * A pinmem file is RAM: no rename (nor a dot file to rename from), no
+	 * blocks to sync; a torn write is caught by the record's CRC.
+	 */
 	if (startswith(path, PINMEM_MOUNT "/"))
-		r = write_pinmem(path, blob, len);
+		r = write_file_create(path, blob, len);
 	else
 		r = write_file_atomic(path, blob, len);
 	free(blob);

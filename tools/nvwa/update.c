@@ -74,6 +74,7 @@ struct update {
 
 	char store[PATH_MAX];		/* mount point */
 	char gendir[PATH_MAX];
+	char record[PATH_MAX];		/* where the handover record will go */
 	char cmdline[KERNEL_CMDLINE_MAX];
 	struct kimage_boot boot;
 	int kexec_loaded;
@@ -390,6 +391,10 @@ static int check_apps(struct update *u)
 		rm_rf(u->gendir);
 	}
 	u->gendir[0] = '\0';
+	/* Decided now, so the downtime window does not probe for pinmem. */
+	if (record_path(u->store, u->record, sizeof(u->record)) < 0)
+		return -ENAMETOOLONG;
+	log_debug("Handover record: %s", u->record);
 	if (statvfs(u->store, &sv) < 0)
 		return log_error_errno(-errno, "statvfs %s: %m", u->store);
 	if ((unsigned long long)sv.f_bavail * sv.f_frsize < need)
@@ -646,7 +651,6 @@ static int prepare(struct update *u)
 static int update(struct update *u)
 {
 	struct nvwa_timeline *tl = &u->h->timeline;
-	char record[PATH_MAX];
 	uint64_t t;
 	int r;
 
@@ -679,16 +683,12 @@ static int update(struct update *u)
 	sync();
 	phase(u, "sync", t);
 	fflush(NULL);
-	r = record_path(u->store, record, sizeof(record));
-	if (r < 0)
-		return r;
-	log_debug("Handover record: %s", record);
 	t = tsc_read();
 	timeline_add(tl, "reboot", NVWA_DOMAIN_OLD, t, t);
 	/* The record is fsync'ed; the last chance to back out is before it. */
 	r = interrupted();
 	if (!r)
-		r = record_save(record, u->h);
+		r = record_save(u->record, u->h);
 	if (r < 0)
 		return r;
 	/*
@@ -702,7 +702,7 @@ static int update(struct update *u)
 	}
 	r = kexec_jump();
 	mount(NULL, u->store, NULL, MS_REMOUNT, NULL);
-	unlink(record);
+	unlink(u->record);
 	return log_error_errno(r, "reboot(LINUX_REBOOT_CMD_KEXEC) failed: %m");
 }
 

@@ -133,6 +133,7 @@ pinmem_stat() { awk -v k="$1" '$1 == k { print $2 }' /sys/kernel/debug/pinmem/st
 pinmem_counters() {	# everything in the stats but the generation
 	grep -v '^generation' /sys/kernel/debug/pinmem/stats
 }
+pinmem_counters_are() { pinmem_counters | cmp -s - "$1"; }
 client() {		# client ACTION [PARAM=VALUE...]: runs the test client module
 	local action=$1 r
 	shift

@@ -33,7 +33,7 @@ main() {
 	fi
 	check "boot $b: generation $b" [ "$(pinmem_stat generation)" = "$b" ]
 	check "boot $b: no space leaked, counters as after the fill" \
-		sh -c "pinmem_counters() { grep -v '^generation' /sys/kernel/debug/pinmem/stats; }; pinmem_counters | cmp -s - /disk/state/test/counters.full"
+		pinmem_counters_are /disk/state/test/counters.full
 	check "boot $b: every kernel object found and verified" client verify
 	if [ "$b" = 2 ] || [ "$b" = "$BOOTS" ]; then
 		check "boot $b: a new process maps /run/pinmem/big, 256 MiB verified" area_verify
@@ -44,7 +44,7 @@ main() {
 	check "client frees everything" client free
 	check "the area is removed" nvwa pinmem rm big
 	check "counters back to the empty region's" \
-		sh -c "grep -v '^generation' /sys/kernel/debug/pinmem/stats | cmp -s - /disk/state/test/counters.empty"
+		pinmem_counters_are /disk/state/test/counters.empty
 	check "nothing listed" [ "$(nvwa pinmem ls --all | wc -l)" = 1 ]
 	cat /sys/kernel/debug/pinmem/stats > /tmp/stats.log
 	check "no kernel warning" kernel_clean

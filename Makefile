@@ -13,6 +13,8 @@ O ?= build
 CC ?= cc
 PREFIX ?= /usr/local
 DESTDIR ?=
+# Where CRIU looks for plugins whatever PREFIX is (criu -L's default).
+CRIU_PLUGIN_DIR ?= /usr/lib/criu
 NVWA_CACHE ?= $(HOME)/.cache/nvwa
 export NVWA_CACHE
 
@@ -25,22 +27,22 @@ COMMON_SRC := common/log.c common/tsc.c common/timeline.c common/handover.c \
 	      common/util.c
 FASTBOOT_SRC := fastboot/bzimage.c fastboot/cmdline.c fastboot/kexec.c \
 		fastboot/decompress.c fastboot/prepare.c
-CRIU_SRC := criu-plugin/criu.c
+CRIU_SRC := criu-plugin/criu.c criu-plugin/pinimg.c
 PINMEM_SRC := pinmem/lib/libpinmem.c pinmem/module/format.c
 NVWA_SRC := tools/nvwa/main.c tools/nvwa/update.c tools/nvwa/restore.c \
 	    tools/nvwa/status.c tools/nvwa/report.c tools/nvwa/store.c \
 	    tools/nvwa/handover_cmd.c tools/nvwa/kmsg.c tools/nvwa/record.c \
-	    tools/nvwa/prepare_cmd.c tools/nvwa/pinmem_cmd.c
+	    tools/nvwa/prepare_cmd.c tools/nvwa/pinmem_cmd.c tools/nvwa/checkpoint.c
 # Parts of the nvwa command that unit tests link too.
 TOOL_LIB_SRC := tools/nvwa/compare.c tools/nvwa/html.c
 LIB_SRC := $(COMMON_SRC) $(FASTBOOT_SRC) $(CRIU_SRC) $(PINMEM_SRC) $(TOOL_LIB_SRC)
 
-UNIT_TESTS := pinmem_test handover_test cmdline_test timeline_test bzimage_test decompress_test \
+UNIT_TESTS := pinmem_test pinimg_test handover_test cmdline_test timeline_test bzimage_test decompress_test \
 	      kexec_test compare_test html_test
-FUZZERS := pinmem_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz
+FUZZERS := pinmem_fuzz pinimg_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz
 
-all: $(O)/nvwa $(O)/nvwa-testapp $(O)/nvwa-clock $(O)/nvwa-pattern \
-     $(O)/nvwa-pinmem-check
+all: $(O)/nvwa $(O)/nvwa_pinmem.so $(O)/nvwa-testapp $(O)/nvwa-clock \
+     $(O)/nvwa-pattern $(O)/nvwa-pinmem-check
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -49,7 +51,17 @@ $(O)/%.o: %.c
 $(O)/nvwa: $(patsubst %.c,$(O)/%.o,$(NVWA_SRC) $(LIB_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(O)/nvwa-testapp: $(O)/tests/vm/testapp.o
+# The CRIU plugin: position-independent objects of its own, one symbol out.
+PLUGIN_SRC := criu-plugin/pinmem_plugin.c criu-plugin/pinimg.c $(PINMEM_SRC)
+$(O)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
+$(O)/nvwa_pinmem.so: $(patsubst %.c,$(O)/pic/%.o,$(PLUGIN_SRC)) criu-plugin/plugin.map
+	$(CC) $(LDFLAGS) -shared -Wl,--version-script=criu-plugin/plugin.map -o $@ \
+		$(filter %.o,$^) -lz
+
+$(O)/nvwa-testapp: $(O)/tests/vm/testapp.o $(O)/pinmem/lib/libpinmem.o
 	$(CC) $(LDFLAGS) -pthread -o $@ $^
 
 $(O)/nvwa-clock: $(O)/tests/vm/clock.o $(O)/common/tsc.o
@@ -129,6 +141,7 @@ bench: deps
 
 install: all
 	install -D -m 0755 $(O)/nvwa $(DESTDIR)$(PREFIX)/sbin/nvwa
+	install -D -m 0644 $(O)/nvwa_pinmem.so $(DESTDIR)$(CRIU_PLUGIN_DIR)/nvwa_pinmem.so
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|' tools/systemd/nvwa-restore.service \
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/nvwa-restore.service

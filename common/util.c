@@ -399,3 +399,36 @@ void json_str(FILE *f, const char *s)
 	}
 	fputc('"', f);
 }
+
+int proc_tree(pid_t pid, pid_t *tree, size_t max, size_t *n)
+{
+	char path[64], *children, *p, *end;
+	struct dirent *de;
+	int r = 0;
+	DIR *d;
+
+	if (*n == max)
+		return -E2BIG;
+	tree[(*n)++] = pid;
+	xsnprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while (!r && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		xsnprintf(path, sizeof(path), "/proc/%d/task/%s/children", pid, de->d_name);
+		if (read_file(path, 1 << 20, &children, NULL) < 0)
+			continue;
+		for (p = children; !r && *p; p = end) {
+			long child = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			r = proc_tree((pid_t)child, tree, max, n);
+		}
+		free(children);
+	}
+	closedir(d);
+	return r;
+}

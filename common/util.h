@@ -49,6 +49,11 @@ int run_capture(const char *const *argv, char *out, size_t size);
 /* Parses a size with an optional K, M, G or T suffix (binary units). */
 int parse_size(const char *s, char **ret_end, unsigned long long *ret);
 int parse_pid(const char *s, pid_t *ret);
+/*
+ * Appends @pid and its descendants (children of every thread) to @tree,
+ * which holds @max; *@n counts them.  -E2BIG when they do not fit.
+ */
+int proc_tree(pid_t pid, pid_t *tree, size_t max, size_t *n);
 
 /*
  * snprintf() for paths and messages: returns the length, or -ENAMETOOLONG

@@ -21,6 +21,31 @@ static const char *criu_bin(void)
 	return bin && *bin ? bin : "criu";
 }
 
+const char *criu_plugin_dir(void)
+{
+	const char *dir = getenv("NVWA_CRIU_PLUGIN_DIR");
+
+	return dir && *dir ? dir : CRIU_PLUGIN_DIR;
+}
+
+int criu_plugin_present(char *path, size_t size)
+{
+	if (xsnprintf(path, size, "%s/%s", criu_plugin_dir(), CRIU_PLUGIN_NAME) < 0)
+		return -ENAMETOOLONG;
+	return access(path, R_OK) ? -ENOENT : 0;
+}
+
+/* -L DIR, so a criu run by nvwa loads nvwa's plugin (CRIU fails on a missing DIR). */
+static void add_plugin_dir(const char **argv, int *argc)
+{
+	struct stat st;
+
+	if (stat(criu_plugin_dir(), &st) == 0 && S_ISDIR(st.st_mode)) {
+		argv[(*argc)++] = "-L";
+		argv[(*argc)++] = criu_plugin_dir();
+	}
+}
+
 /*
  * Collects CRIU's "Error (...)" lines from @log into @why: they name the
  * resource it refused, which is what the operator needs to know.
@@ -95,37 +120,80 @@ int criu_check(char *why, size_t whylen)
 int criu_pre_dump(pid_t pid, const char *dir, char *why, size_t whylen)
 {
 	char spid[16];
-	const char *argv[] = { criu_bin(), "pre-dump", "-t", spid, "-D", dir,
-			       "--track-mem", "-o", "pre-dump.log", "-v4", NULL };
+	const char *argv[16] = { criu_bin(), "pre-dump", "-t", spid, "-D", dir,
+				 "--track-mem", "-o", "pre-dump.log", "-v4" };
+	int argc = 10;
 
 	xsnprintf(spid, sizeof(spid), "%d", (int)pid);
+	add_plugin_dir(argv, &argc);
+	argv[argc] = NULL;
 	return criu_run(argv, dir, "pre-dump.log", why, whylen);
 }
 
-int criu_dump(pid_t pid, const char *dir, const char *parent, char *why,
-	      size_t whylen)
+int criu_dump(pid_t pid, const char *dir, const char *parent,
+	      enum criu_after after, char *why, size_t whylen)
 {
 	char spid[16];
 	const char *argv[16] = { criu_bin(), "dump", "-t", spid, "-D", dir,
-				 "--track-mem", "--leave-stopped",
-				 "-o", "dump.log", "-v4" };
-	int argc = 11;
+				 "--track-mem", "-o", "dump.log", "-v4" };
+	int argc = 10;
 
 	xsnprintf(spid, sizeof(spid), "%d", (int)pid);
+	if (after == CRIU_LEAVE_STOPPED)
+		argv[argc++] = "--leave-stopped";
+	else if (after == CRIU_LEAVE_RUNNING)
+		argv[argc++] = "--leave-running";
 	if (parent) {
 		argv[argc++] = "--prev-images-dir";
 		argv[argc++] = parent;
 	}
+	add_plugin_dir(argv, &argc);
 	argv[argc] = NULL;
 	return criu_run(argv, dir, "dump.log", why, whylen);
 }
 
+#define CRIU_PIDFILE "restored.pid"
+
+int criu_restored_pid(const char *dir, pid_t *ret)
+{
+	char path[PATH_MAX], line[32];
+	int r;
+
+	if (xsnprintf(path, sizeof(path), "%s/%s", dir, CRIU_PIDFILE) < 0)
+		return -ENAMETOOLONG;
+	r = read_one_line(path, line, sizeof(line));
+	return r < 0 ? r : parse_pid(line, ret);
+}
+
+/*
+ * Where criu is to write the root's PID: an absolute path (criu opens it
+ * from its work directory) to a file that must not exist yet.
+ */
+static int pidfile_path(const char *dir, char *path, size_t size)
+{
+	char abs[PATH_MAX];
+
+	if (!realpath(dir, abs))
+		return -errno;
+	if (xsnprintf(path, size, "%s/%s", abs, CRIU_PIDFILE) < 0)
+		return -ENAMETOOLONG;
+	unlink(path);
+	return 0;
+}
+
 int criu_restore(const char *dir, char *why, size_t whylen)
 {
-	const char *argv[] = { criu_bin(), "restore", "-D", dir,
-			       "--restore-detached", "-o", "restore.log", "-v4",
-			       NULL };
+	char pidfile[PATH_MAX];
+	const char *argv[16] = { criu_bin(), "restore", "-D", dir,
+				 "--restore-detached", "-o", "restore.log", "-v4",
+				 "--pidfile", pidfile };
+	int argc = 10, r;
 
+	r = pidfile_path(dir, pidfile, sizeof(pidfile));
+	if (r < 0)
+		return r;
+	add_plugin_dir(argv, &argc);
+	argv[argc] = NULL;
 	return criu_run(argv, dir, "restore.log", why, whylen);
 }
 
@@ -159,14 +227,21 @@ static void stop_daemon(pid_t daemon)
 int criu_restore_lazy(const char *dir, pid_t *ret_daemon, char *why,
 		      size_t whylen)
 {
+	char sock[PATH_MAX], log[PATH_MAX], pidfile[PATH_MAX];
 	const char *lazy[] = { criu_bin(), "lazy-pages", "-D", dir,
 			       "-o", "lazy-pages.log", "-v4", NULL };
-	const char *restore[] = { criu_bin(), "restore", "-D", dir,
-				  "--restore-detached", "--lazy-pages",
-				  "-o", "restore.log", "-v4", NULL };
-	char sock[PATH_MAX], log[PATH_MAX];
+	const char *restore[16] = { criu_bin(), "restore", "-D", dir,
+				    "--restore-detached", "--lazy-pages",
+				    "-o", "restore.log", "-v4",
+				    "--pidfile", pidfile };
+	int argc = 11, r;
 	pid_t daemon;
-	int r;
+
+	r = pidfile_path(dir, pidfile, sizeof(pidfile));
+	if (r < 0)
+		return r;
+	add_plugin_dir(restore, &argc);
+	restore[argc] = NULL;
 
 	if (xsnprintf(sock, sizeof(sock), "%s/lazy-pages.socket", dir) < 0 ||
 	    xsnprintf(log, sizeof(log), "%s/lazy-pages.log", dir) < 0)

@@ -13,6 +13,26 @@
 
 #define CRIU_WHY_MAX 512
 
+/*
+ * Where CRIU loads plugins from (its default) and where `make install`
+ * puts nvwa's; NVWA_CRIU_PLUGIN_DIR in the environment overrides it.
+ * Every criu this driver runs is given that directory, so memory in
+ * pinmem areas is kept by reference whenever the plugin is there.
+ */
+#define CRIU_PLUGIN_DIR "/usr/lib/criu"
+#define CRIU_PLUGIN_NAME "nvwa_pinmem.so"
+
+/* What a dump leaves of the dumped tree. */
+enum criu_after {
+	CRIU_KILL,		/* CRIU's default */
+	CRIU_LEAVE_STOPPED,	/* a failed update can still SIGCONT it */
+	CRIU_LEAVE_RUNNING,
+};
+
+const char *criu_plugin_dir(void);
+/* 0 when nvwa's plugin is where criu_plugin_dir() says, else -ENOENT. */
+int criu_plugin_present(char *path, size_t size);
+
 /* `criu check`: the kernel has what a dump and restore need. */
 int criu_check(char *why, size_t whylen);
 /* Copies memory while @pid keeps running; @dir must exist. */
@@ -20,13 +40,13 @@ int criu_pre_dump(pid_t pid, const char *dir, char *why, size_t whylen);
 /*
  * Dumps @pid (and its descendants) into @dir, writing only the pages that
  * changed since the pre-dump in @parent (relative to @dir, may be NULL).
- * The tasks are left stopped, not killed, so a failed update can resume
- * them with SIGCONT.
  */
-int criu_dump(pid_t pid, const char *dir, const char *parent, char *why,
-	      size_t whylen);
+int criu_dump(pid_t pid, const char *dir, const char *parent,
+	      enum criu_after after, char *why, size_t whylen);
 /* Restores the tree dumped in @dir, detached from the caller. */
 int criu_restore(const char *dir, char *why, size_t whylen);
+/* The PID of the tree's root after a restore of @dir (either kind). */
+int criu_restored_pid(const char *dir, pid_t *ret);
 /*
  * Restores the tree dumped in @dir with its memory served on demand: a
  * `criu lazy-pages` daemon answers the tasks' page faults (userfaultfd)

@@ -57,6 +57,25 @@ int pinmem_dev_remove(int fd, const char *name)
 	return area_req(fd, PINMEM_IOC_REMOVE, name, 0);
 }
 
+int pinmem_dev_attach(int fd, const char *name)
+{
+	return area_req(fd, PINMEM_IOC_ATTACH, name, 0);
+}
+
+int pinmem_dev_attached(int fd, char name[PINMEM_NAME_MAX], uint64_t *ret_len)
+{
+	struct pinmem_area_req req = { .size = sizeof(req) };
+	int r = xioctl(fd, PINMEM_IOC_ATTACHED, &req);
+
+	if (r < 0)
+		return r;
+	if (!memchr(req.name, '\0', sizeof(req.name)))
+		return -EPROTO;
+	memcpy(name, req.name, sizeof(req.name));
+	*ret_len = req.length;
+	return 0;
+}
+
 /* Entries can come and go between two calls: retry until they fit. */
 int pinmem_dev_list(int fd, bool kernel, struct pinmem_entry **ret,
 		    size_t *ret_n)
@@ -122,7 +141,7 @@ int pinmem_dev_map(const char *name, void **ret_addr, size_t *ret_len)
 		}
 	if (r < 0)
 		goto out;
-	r = area_req(fd, PINMEM_IOC_ATTACH, name, 0);
+	r = pinmem_dev_attach(fd, name);
 	if (r < 0)
 		goto out;
 	r = -EINVAL;

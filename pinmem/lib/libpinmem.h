@@ -21,6 +21,9 @@ int pinmem_dev_status(int fd, struct pinmem_status *ret);
 int pinmem_dev_create(int fd, const char *name, uint64_t length);
 int pinmem_dev_resize(int fd, const char *name, uint64_t length);
 int pinmem_dev_remove(int fd, const char *name);
+int pinmem_dev_attach(int fd, const char *name);
+/* The area @fd is attached to: -ENODATA none, -ENOENT removed since. */
+int pinmem_dev_attached(int fd, char name[PINMEM_NAME_MAX], uint64_t *ret_len);
 int pinmem_dev_list(int fd, bool kernel, struct pinmem_entry **ret,
 		    size_t *ret_n);
 int pinmem_dev_format(int fd, bool discard, uint32_t dir_entries);

@@ -42,9 +42,13 @@ static const struct vm_operations_struct area_vm_ops = {
 	.may_split = area_vm_may_split,
 };
 
-/* Maps area @idx (which must still be generation @gen) into @vma. */
+/*
+ * Maps area @idx (which must still be generation @gen) into @vma, whose
+ * page offset is into the area.  With @region_pgoff the mapping's page
+ * offset becomes the region's afterwards (see dev_mmap()).
+ */
 int pinmem_mmap_area(struct pinmem *pm, u32 idx, u32 gen,
-		     struct vm_area_struct *vma)
+		     struct vm_area_struct *vma, bool region_pgoff)
 {
 	unsigned long len = vma->vm_end - vma->vm_start;
 	struct pinmem_dirent *e;
@@ -67,6 +71,8 @@ int pinmem_mmap_area(struct pinmem *pm, u32 idx, u32 gen,
 			    len, vma->vm_page_prot);
 	if (r)
 		goto out;
+	if (region_pgoff)
+		vma->vm_pgoff += PHYS_PFN(e->offset);
 	vma->vm_private_data = &pm->nodes[idx];
 	vma->vm_ops = &area_vm_ops;
 	atomic_inc(&pm->nodes[idx].maps);
@@ -148,6 +154,34 @@ static long area_ioctl(struct file *file, unsigned int cmd, void __user *arg)
 out:
 	mutex_unlock(&pm->lock);
 	return r < 0 ? r : 0;
+}
+
+/* PINMEM_IOC_ATTACHED: the name and length of the attached area. */
+static long attached_ioctl(struct file *file, void __user *arg)
+{
+	struct dev_file *df = file->private_data;
+	struct pinmem_area_req __user *ureq = arg;
+	struct pinmem *pm = &pinmem;
+	struct pinmem_area_req req;
+	int r;
+
+	if (copy_from_user(&req, ureq, sizeof(req)))
+		return -EFAULT;
+	if (req.size != sizeof(req) || req.flags)
+		return -EINVAL;
+	if (!df->attached)
+		return -ENODATA;
+	mutex_lock(&pm->lock);
+	r = -ENOENT;
+	if (pinmem_area_live(pm, df->idx, df->gen)) {
+		memcpy(req.name, pm->dir[df->idx].name, sizeof(req.name));
+		req.length = pm->dir[df->idx].length;
+		r = 0;
+	}
+	mutex_unlock(&pm->lock);
+	if (!r && copy_to_user(ureq, &req, sizeof(req)))
+		r = -EFAULT;
+	return r;
 }
 
 static long list_ioctl(void __user *arg)
@@ -274,6 +308,8 @@ static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case PINMEM_IOC_REMOVE:
 	case PINMEM_IOC_ATTACH:
 		return area_ioctl(file, cmd, uarg);
+	case PINMEM_IOC_ATTACHED:
+		return attached_ioctl(file, uarg);
 	case PINMEM_IOC_LIST:
 		return list_ioctl(uarg);
 	case PINMEM_IOC_FORMAT:
@@ -282,13 +318,38 @@ static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	return -ENOTTY;
 }
 
+/*
+ * An attached file maps its area from offset 0; an unattached one takes
+ * offsets into the region, and the range must lie inside one area.  Either
+ * way the mapping's page offset ends up the region's, as /proc/PID/maps
+ * shows it, so a mapping names its area however it was made: CRIU records
+ * that offset and the nvwa plugin maps the same area from it at restore.
+ */
 static int dev_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct dev_file *df = file->private_data;
+	struct pinmem *pm = &pinmem;
+	u32 idx, gen;
+	int r;
 
-	if (!df->attached)
-		return -ENODEV;
-	return pinmem_mmap_area(&pinmem, df->idx, df->gen, vma);
+	if (df->attached)
+		return pinmem_mmap_area(pm, df->idx, df->gen, vma, true);
+	mutex_lock(&pm->lock);
+	r = -ENODEV;
+	if (pm->state == PINMEM_STATE_VALID) {
+		r = -ENXIO;
+		if (vma->vm_pgoff < PHYS_PFN(pm->size))
+			r = pinmem_area_at(pm, (u64)vma->vm_pgoff << PAGE_SHIFT);
+	}
+	if (r >= 0) {
+		idx = r;
+		gen = pm->nodes[idx].gen;
+		vma->vm_pgoff -= PHYS_PFN(pm->dir[idx].offset);
+	}
+	mutex_unlock(&pm->lock);
+	if (r < 0)
+		return r == -ENOENT ? -ENXIO : r;
+	return pinmem_mmap_area(pm, idx, gen, vma, true);
 }
 
 static const struct file_operations dev_fops = {

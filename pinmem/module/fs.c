@@ -194,7 +194,7 @@ static int file_mmap(struct file *file, struct vm_area_struct *vma)
 	struct inode *inode = file_inode(file);
 
 	return pinmem_mmap_area(&pinmem, inode_idx(inode),
-				inode->i_generation, vma);
+				inode->i_generation, vma, false);
 }
 
 /*

@@ -59,10 +59,11 @@ int pinmem_resize(struct pinmem *pm, u32 idx, u64 len);
 int pinmem_remove(struct pinmem *pm, u32 idx);
 void pinmem_fill_status(struct pinmem *pm, struct pinmem_status *st);
 bool pinmem_area_live(struct pinmem *pm, u32 idx, u32 gen);
+int pinmem_area_at(struct pinmem *pm, u64 offset);
 
 /* area.c: /dev/pinmem and mappings */
 int pinmem_mmap_area(struct pinmem *pm, u32 idx, u32 gen,
-		     struct vm_area_struct *vma);
+		     struct vm_area_struct *vma, bool region_pgoff);
 int pinmem_dev_init(void);
 void pinmem_dev_exit(void);
 

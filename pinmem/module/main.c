@@ -153,9 +153,10 @@ static int stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "fragmentation_pct %llu\n", st->free_bytes ?
 		   100 - div64_u64(st->largest_free * 100, st->free_bytes) :
 		   0);
-	seq_printf(m, "dir_entries %u\ndir_used %u\nareas %u\narea_bytes %llu\nkbufs %u\nkbuf_bytes %llu\n",
-		   st->dir_entries, st->dir_used, st->areas, st->area_bytes,
-		   st->kbufs, st->kbuf_bytes);
+	seq_printf(m, "dir_entries %u\ndir_used %u\nareas %u\nareas_mapped %u\narea_bytes %llu\n",
+		   st->dir_entries, st->dir_used, st->areas, st->areas_mapped,
+		   st->area_bytes);
+	seq_printf(m, "kbufs %u\nkbuf_bytes %llu\n", st->kbufs, st->kbuf_bytes);
 	seq_puts(m, "class objects bytes pages\n");
 	for (i = 0; i < PINMEM_NR_CLASSES; i++)
 		seq_printf(m, "%u %u %llu %llu\n", st->classes[i].object_size,

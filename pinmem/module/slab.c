@@ -500,6 +500,22 @@ bool pinmem_area_live(struct pinmem *pm, u32 idx, u32 gen)
 	       pm->nodes[idx].gen == gen;
 }
 
+/* The area whose pages hold region offset @offset, or -ENOENT. */
+int pinmem_area_at(struct pinmem *pm, u64 offset)
+{
+	u32 i;
+
+	for (i = 0; i < pm->sb->dir_entries; i++) {
+		const struct pinmem_dirent *e = &pm->dir[i];
+
+		if (e->kind == PINMEM_KIND_AREA && e->length &&
+		    offset >= e->offset &&
+		    offset - e->offset < round_up(e->length, PINMEM_PAGE_SIZE))
+			return i;
+	}
+	return -ENOENT;
+}
+
 void pinmem_fill_status(struct pinmem *pm, struct pinmem_status *st)
 {
 	unsigned long bit, end, page;

@@ -11,6 +11,11 @@
  * An area is also a file in the pinmem filesystem (mount -t pinmem none
  * /run/pinmem): programs that cannot issue ioctls open it by path, size it
  * with ftruncate() and map it with mmap(MAP_SHARED).
+ *
+ * Mapping through /dev/pinmem: after PINMEM_IOC_ATTACH the file offset is
+ * into that area; without it, the offset is into the region and the range
+ * must lie inside one area.  Either way the mapping's offset, as
+ * /proc/PID/maps shows it, is the region offset: it names the area.
  */
 #ifndef _UAPI_PINMEM_H
 #define _UAPI_PINMEM_H
@@ -37,7 +42,11 @@ enum pinmem_kind {
 	PINMEM_KIND_KBUF = 3,		/* kernel buffer, vmalloc-like */
 };
 
-/* PINMEM_IOC_CREATE, _RESIZE, _REMOVE, _ATTACH */
+/*
+ * PINMEM_IOC_CREATE, _RESIZE, _REMOVE, _ATTACH; _ATTACHED fills in the
+ * name and length of the area the file is attached to (ENODATA: none,
+ * ENOENT: it was removed since).
+ */
 struct pinmem_area_req {
 	__u32 size;			/* sizeof(struct pinmem_area_req) */
 	__u32 flags;			/* must be 0 */
@@ -116,5 +125,6 @@ struct pinmem_format {
 #define PINMEM_IOC_ATTACH	_IOW(PINMEM_IOC_MAGIC, 5, struct pinmem_area_req)
 #define PINMEM_IOC_LIST		_IOWR(PINMEM_IOC_MAGIC, 6, struct pinmem_list)
 #define PINMEM_IOC_FORMAT	_IOW(PINMEM_IOC_MAGIC, 7, struct pinmem_format)
+#define PINMEM_IOC_ATTACHED	_IOWR(PINMEM_IOC_MAGIC, 8, struct pinmem_area_req)
 
 #endif /* _UAPI_PINMEM_H */

@@ -69,13 +69,49 @@ static int same(const struct pinmem_status *a, const struct pinmem_status *b)
 	       a->areas == b->areas && a->area_bytes == b->area_bytes;
 }
 
+/* Where the region's directory puts area @name. */
+static uint64_t area_offset(int fd, const char *name)
+{
+	struct pinmem_entry *e = NULL;
+	uint64_t off = UINT64_MAX;
+	size_t n, i;
+
+	if (pinmem_dev_list(fd, false, &e, &n) < 0)
+		return off;
+	for (i = 0; i < n; i++)
+		if (!strcmp(e[i].name, name))
+			off = e[i].offset;
+	free(e);
+	return off;
+}
+
+/* The file offset /proc/self/maps gives the mapping at @addr. */
+static uint64_t map_offset(const void *addr)
+{
+	unsigned long long start, pgoff = UINT64_MAX;
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	if (!f)
+		return UINT64_MAX;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx-%*x %*s %llx", &start, &pgoff) == 2 &&
+		    start == (uintptr_t)addr)
+			break;
+		else
+			pgoff = UINT64_MAX;
+	fclose(f);
+	return pgoff;
+}
+
 int main(int argc, char **argv)
 {
 	struct pinmem_status before, st;
 	struct pinmem_list list;
-	char path[256], longname[PINMEM_NAME_MAX];
+	char path[256], longname[PINMEM_NAME_MAX], name[PINMEM_NAME_MAX];
+	uint64_t len, off;
 	unsigned n;
-	void *p;
+	void *p, *q;
 	int fd, fd2, r;
 	pid_t pid;
 
@@ -161,12 +197,17 @@ int main(int argc, char **argv)
 	expect(create(fd, "dup", 4096) == 0, "create dup");
 	expect(create(fd, "dup", 4096) == -EEXIST, "second create of dup: EEXIST");
 
-	/* Mapping: only attached, only shared, only inside the area. */
+	/* Mapping: only shared, only inside the area. */
 	fd2 = pinmem_dev_open();
 	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd2, 0);
-	expect(p == MAP_FAILED && errno == ENODEV, "mmap before attach: ENODEV");
+	expect(p == MAP_FAILED && errno == ENXIO,
+	       "unattached mmap of the superblock (no area there): ENXIO");
+	expect(pinmem_dev_attached(fd2, name, &len) == -ENODATA,
+	       "ATTACHED before attach: ENODATA");
 	expect(req(fd2, PINMEM_IOC_ATTACH, "dup", 4, 0,
 		   sizeof(struct pinmem_area_req), 0) == 0, "attach dup");
+	expect(pinmem_dev_attached(fd2, name, &len) == 0 &&
+	       !strcmp(name, "dup") && len == 4096, "ATTACHED names dup, 4096 bytes");
 	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd2, 0);
 	expect(p == MAP_FAILED && errno == EINVAL, "private mapping: EINVAL");
 	p = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd2, 0);
@@ -175,6 +216,24 @@ int main(int argc, char **argv)
 	expect(p == MAP_FAILED && errno == ENXIO, "mapping at an offset past the end: ENXIO");
 	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
 	expect(p != MAP_FAILED, "shared mapping of the area");
+	off = area_offset(fd, "dup");
+	expect(map_offset(p) == off,
+	       "/proc/self/maps shows the region offset of dup (%#llx)",
+	       (unsigned long long)off);
+	close(fd2);
+	fd2 = pinmem_dev_open();
+	q = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, (off_t)off);
+	expect(q != MAP_FAILED, "unattached mmap at dup's region offset");
+	if (q != MAP_FAILED) {
+		((volatile char *)p)[1] = 7;
+		expect(((volatile char *)q)[1] == 7, "both mappings are the same memory");
+		expect(map_offset(q) == off, "and it shows the same region offset");
+		munmap(q, 4096);
+	}
+	q = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd2, (off_t)off);
+	expect(q == MAP_FAILED && errno == ENXIO, "unattached mmap past the area: ENXIO");
+	q = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd2, (off_t)1 << 62);
+	expect(q == MAP_FAILED && errno == ENXIO, "unattached mmap past the region: ENXIO");
 	close(fd2);
 	expect(pinmem_dev_remove(fd, "dup") == -EBUSY, "remove while mapped: EBUSY");
 	expect(pinmem_dev_resize(fd, "dup", 8192) == -EBUSY, "resize while mapped: EBUSY");
@@ -191,7 +250,12 @@ int main(int argc, char **argv)
 	munmap(p, 4096);
 	expect(pinmem_dev_format(fd, false, 0) == -ENOTEMPTY,
 	       "format with areas, no --discard: ENOTEMPTY");
+	fd2 = pinmem_dev_open();
+	expect(pinmem_dev_attach(fd2, "dup") == 0, "attach dup again");
 	expect(pinmem_dev_remove(fd, "dup") == 0, "remove after munmap");
+	expect(pinmem_dev_attached(fd2, name, &len) == -ENOENT,
+	       "ATTACHED once the area is removed: ENOENT");
+	close(fd2);
 
 	/* The filesystem: same rules by path. */
 	snprintf(path, sizeof(path), "%s/byfile", argv[1]);

@@ -9,6 +9,12 @@
  * tick, so pages change between a pre-dump and the final dump, and a
  * restore that lost an incremental page fails verification.
  *
+ * With --pinmem NAME:MiB it also keeps memory in a pinmem area mapped from
+ * /dev/pinmem (created if missing, the descriptor kept open): the area's
+ * first word is a heartbeat, the tick, written every tick, so another
+ * process reading the area (/run/pinmem/NAME) sees whether this process
+ * writes the same memory; the rest holds a fixed pattern.
+ *
  * SIGUSR1: verify all memory and append "verify ok ..." or
  * "verify FAIL ..." to the log.
  */
@@ -28,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "libpinmem.h"
+
 #define PAGE 4096u
 #define WORDS_PER_PAGE (PAGE / sizeof(uint64_t))
 
@@ -39,6 +47,8 @@ static int logfd = -1;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile sig_atomic_t verify_requested;
 static uint64_t *thread_ticks;
+static volatile uint64_t *pin;	/* the pinmem area, if any */
+static size_t pin_words;
 
 static uint64_t mix(uint64_t x)
 {
@@ -83,11 +93,65 @@ static void logline(const char *fmt, ...)
 		_exit(3);
 }
 
+static uint64_t pin_word(size_t i)
+{
+	return mix(seed ^ 0x70696eull ^ i);
+}
+
+/* Maps area NAME of MIB MiB, filling it only when this call created it. */
+static int map_pinmem(const char *spec)
+{
+	char name[PINMEM_NAME_MAX];
+	const char *colon = strchr(spec, ':');
+	size_t len;
+	int fd, r;
+
+	if (!colon || (size_t)(colon - spec) >= sizeof(name) || atol(colon + 1) <= 0)
+		return -EINVAL;
+	memcpy(name, spec, (size_t)(colon - spec));
+	name[colon - spec] = '\0';
+	len = (size_t)atol(colon + 1) << 20;
+	fd = pinmem_dev_open();
+	if (fd < 0)
+		return fd;
+	/* Kept open on purpose: CRIU must carry it over (DUMP_EXT_FILE). */
+	fcntl(fd, F_SETFD, 0);
+	r = pinmem_dev_create(fd, name, len);
+	if (r < 0 && r != -EEXIST)
+		return r;
+	if (r == -EEXIST)
+		r = 1;
+	if (pinmem_dev_attach(fd, name) < 0)
+		return -ENOENT;
+	pin = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (pin == MAP_FAILED)
+		return -errno;
+	pin_words = len / sizeof(uint64_t);
+	if (r == 0)
+		for (size_t i = 1; i < pin_words; i++)
+			pin[i] = pin_word(i);
+	return 0;
+}
+
+static size_t verify_pinmem(void)
+{
+	size_t bad = 0;
+
+	for (size_t i = 1; i < pin_words; i++)
+		bad += pin[i] != pin_word(i);
+	return bad;
+}
+
 static void verify(long nthreads)
 {
-	size_t bad = 0, first = 0;
+	size_t bad = 0, first = 0, pin_bad;
 	long word = -1;
 
+	pin_bad = verify_pinmem();
+	if (pin_bad) {
+		logline("verify FAIL %zu words of the pinmem area differ\n", pin_bad);
+		return;
+	}
 	pthread_mutex_lock(&lock);
 	for (size_t p = 0; p < npages; p++) {
 		long w = check_page(p);
@@ -102,8 +166,8 @@ static void verify(long nthreads)
 		logline("verify FAIL %zu of %zu pages differ, first page %zu word %ld\n",
 			bad, npages, first, word);
 	else
-		logline("verify ok pages=%zu bytes=%zu threads=%ld\n",
-			npages, npages * PAGE, nthreads);
+		logline("verify ok pages=%zu bytes=%zu threads=%ld pinned=%zu\n",
+			npages, npages * PAGE, nthreads, pin_words * sizeof(uint64_t));
 }
 
 static void on_usr1(int sig)
@@ -146,7 +210,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: nvwa-testapp --log FILE [--mem MiB] [--threads N]\n"
 		   "                    [--interval-ms MS] [--tcp-peer PORT]\n"
-		   "                    [--children N]\n");
+		   "                    [--children N] [--pinmem NAME:MiB]\n");
 }
 
 int main(int argc, char **argv)
@@ -158,10 +222,11 @@ int main(int argc, char **argv)
 		{ "interval-ms", required_argument, NULL, 'i' },
 		{ "tcp-peer", required_argument, NULL, 'p' },
 		{ "children", required_argument, NULL, 'c' },
+		{ "pinmem", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *logpath = NULL;
+	const char *logpath = NULL, *pinspec = NULL;
 	long mib = 64, nthreads = 0, interval_ms = 100, port = 0, children = 0;
 	struct sigaction sa = { .sa_handler = on_usr1 };
 	pthread_t tid;
@@ -176,6 +241,7 @@ int main(int argc, char **argv)
 		case 'i': interval_ms = strtol(optarg, NULL, 0); break;
 		case 'p': port = strtol(optarg, NULL, 0); break;
 		case 'c': children = strtol(optarg, NULL, 0); break;
+		case 'P': pinspec = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -192,6 +258,14 @@ int main(int argc, char **argv)
 	}
 	if (port > 0 && connect_peer((int)port) < 0)
 		return 1;
+	if (pinspec) {
+		int r = map_pinmem(pinspec);
+
+		if (r < 0) {
+			fprintf(stderr, "testapp: pinmem area %s: %s\n", pinspec, strerror(-r));
+			return 1;
+		}
+	}
 
 	npages = (size_t)mib * 1024 * 1024 / PAGE;
 	mem = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE,
@@ -236,6 +310,8 @@ int main(int argc, char **argv)
 		pthread_mutex_lock(&lock);
 		fill_page((size_t)(mix(tick) % npages), tick);
 		pthread_mutex_unlock(&lock);
+		if (pin)
+			pin[0] = tick;
 		logline("count %llu\n", (unsigned long long)tick);
 		if (verify_requested) {
 			verify_requested = 0;

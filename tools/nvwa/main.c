@@ -29,6 +29,12 @@ static const struct nvwa_cmd commands[] = {
 	  cmd_store, usage_store },
 	{ "pinmem", "preserved RAM owned by the pinmem module: areas, status",
 	  cmd_pinmem, usage_pinmem },
+	{ "checkpoint", "checkpoint a process tree, pinmem areas by reference",
+	  cmd_checkpoint, usage_checkpoint },
+	{ "restore-app", "restore a checkpoint made by `nvwa checkpoint`",
+	  cmd_restore_app, usage_restore_app },
+	{ "criu", "run criu, accepting openEuler's --pin-memory",
+	  cmd_criu, usage_criu },
 };
 
 static void usage(FILE *f)
@@ -43,7 +49,7 @@ static void usage(FILE *f)
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
 		"\n"
 		"  -v, --verbose   also print debugging detail\n"

@@ -283,35 +283,7 @@ cleanup:
 /* Adds @pid and, through /proc/PID/task/TID/children, its descendants. */
 static int collect_tree(pid_t pid, struct app *a)
 {
-	char path[64], *children, *p, *end;
-	DIR *d;
-	struct dirent *de;
-	int r = 0;
-
-	if (a->ntree == MAX_TREE)
-		return -E2BIG;
-	a->tree[a->ntree++] = pid;
-	xsnprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while (!r && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		xsnprintf(path, sizeof(path), "/proc/%d/task/%s/children", pid, de->d_name);
-		if (read_file(path, 1 << 20, &children, NULL) < 0)
-			continue;
-		for (p = children; !r && *p; p = end) {
-			long child = strtol(p, &end, 10);
-
-			if (end == p)
-				break;
-			r = collect_tree((pid_t)child, a);
-		}
-		free(children);
-	}
-	closedir(d);
-	return r;
+	return proc_tree(pid, a->tree, MAX_TREE, &a->ntree);
 }
 
 static bool in_tree(const struct app *a, pid_t pid)
@@ -478,7 +450,8 @@ static int freeze(struct update *u)
 			log_warn("Could not list every process of %d; a roll-back may miss some", a->pid);
 		a->stopped = 1;
 		t = tsc_read();
-		r = criu_dump(a->pid, dir, "../pre", why, sizeof(why));
+		r = criu_dump(a->pid, dir, "../pre", CRIU_LEAVE_STOPPED, why,
+			      sizeof(why));
 		if (r < 0)
 			return log_error_errno(r, "Dump of %d (%s) failed: %s (log: %s)",
 					       a->pid, a->comm, why,

@@ -151,3 +151,30 @@ plain_kexec() {		# the same kernel and initramfs, the same command line
 	fatal "kexec -e returned"
 }
 kernel_clean() { ! dmesg | grep -q -E 'WARNING:|BUG:|Oops'; }
+
+# CRIU with pinmem: checkpoints on the store's device, kept across kexec.
+ckpt_mount() {		# ckpt_mount [format]
+	mkdir -p /ckpt
+	if [ "$1" = format ]; then
+		/usr/sbin/mke2fs -q -t ext4 -F /dev/pmem0 > /tmp/mke2fs.log 2>&1 || fatal "mke2fs: $(cat /tmp/mke2fs.log)"
+	fi
+	mount -t ext4 /dev/pmem0 /ckpt || fatal "cannot mount /dev/pmem0 on /ckpt"
+}
+img_bytes() { find "$1" -name '*.img' -type f -exec cat {} + | wc -c; }	# CRIU's images under DIR
+img_sums() { find "$1" -name '*.img' -type f | sort | xargs md5sum; }
+sums_are() { img_sums "$1" | cmp -s - "$2"; }	# DIR SUMS-FILE
+not() { ! "$@"; }
+heartbeat() { od -An -tu8 -N8 "/run/pinmem/$1" | tr -d ' '; }
+# The process writing the area is the area: its heartbeat moves.
+heartbeat_moves() {	# AREA
+	local before
+	before=$(heartbeat "$1")
+	wait_for 30 sh -c "[ \"\$(od -An -tu8 -N8 /run/pinmem/$1 | tr -d ' ')\" != $before ]"
+}
+# PID maps AREA from /dev/pinmem at the area's own region offset: the same RAM.
+maps_area() {		# PID AREA
+	local m a
+	m=$(awk '$6 == "/dev/pinmem" { print $3; exit }' "/proc/$1/maps")
+	a=$(nvwa pinmem ls | awk -v n="$2" '$1 == n { print $4 }')
+	[ -n "$m" ] && [ -n "$a" ] && [ $((0x$m)) = $((a)) ]
+}

@@ -136,6 +136,11 @@ void usage_update(FILE *f)
 		"1 if it stopped before any application was frozen, 2 for bad usage,\n"
 		"3 if it stopped after the freeze and resumed the applications.\n"
 		"\n"
+		"Memory an application keeps in pinmem areas (nvwa pinmem --help) is not\n"
+		"copied at all: nvwa's CRIU plugin records the areas by name and the\n"
+		"restore maps the same RAM again.  Ordinary anonymous memory is copied\n"
+		"to the store, mostly by the pre-dump before the freeze.\n"
+		"\n"
 		"The running kernel needs memmap=SIZE!START on its command line and a\n"
 		"formatted store (`nvwa store format`).  After the update, `nvwa report`\n"
 		"shows where the time went.\n", NVWA_MAX_APPS);

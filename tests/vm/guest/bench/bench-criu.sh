@@ -1,7 +1,8 @@
 # Benchmark: CRIU checkpoint and restore of a process holding nvwa.mem= MiB
 # in a pinmem area (nvwa's plugin: by reference) against the same process
 # with that memory anonymous, dumped by plain CRIU to a disk-backed images
-# directory.  Times are nvwa's own (checkpoint: the dump, process frozen;
+# directory (the pinned process has 1 MiB of anonymous memory besides).
+# Times are nvwa's own (checkpoint: the dump, process frozen;
 # restore: until it runs), bytes are the images written.  No pre-dump in
 # either case, so both freeze for the whole dump.
 MEM=$(cmdline_value nvwa.mem)
@@ -9,7 +10,7 @@ MEM=$(cmdline_value nvwa.mem)
 measure() {	# measure NAME DIR APP-ARGS...: checkpoint, restore, verify
 	local name=$1 dir=$2 pid
 	shift 2
-	pid=$(start_app "$name" --mem 4 "$@")
+	pid=$(start_app "$name" --mem 1 "$@")
 	wait_for 600 grep -q '^ready' "/disk/data/$name.log" || fatal "$name did not start"
 	nvwa checkpoint --pin-memory --no-pre-dump --json "$pid" -D "$dir" > "/tmp/$name-ckpt.json" 2> "/tmp/$name-ckpt.log" ||
 		fatal "$name: checkpoint failed: $(cat "/tmp/$name-ckpt.log")"

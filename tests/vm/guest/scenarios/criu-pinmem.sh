@@ -6,7 +6,8 @@
 # anonymous memory only; `nvwa restore-app` brings it back in the same
 # kernel, mapping the same RAM; openEuler's spelling (`nvwa criu dump
 # --pin-memory`) checkpoints it again, and the machine kexecs.  Boot 2:
-# the second restore, in the new kernel; no area leaked; then an area
+# the second restore, in the new kernel, lazy (CRIU's page server on
+# first touch for the anonymous memory); no area leaked; then an area
 # removed before a restore stops it with a clear error, the images kept.
 PIN_MIB=512
 PIN_BYTES=$((PIN_MIB << 20))
@@ -72,8 +73,9 @@ boot2() {
 	nvwa pinmem mount > /tmp/mount.log 2>&1 || fatal "mount: $(cat /tmp/mount.log)"
 	ckpt_mount
 	check "the checkpoint survived the kexec in preserved RAM" [ -f /ckpt/c2/nvwa-pinmem.img ]
-	check "nvwa restore-app after the kexec" \
-		sh -c "nvwa restore-app -D /ckpt/c2 > /tmp/r2.log 2>&1"
+	check "nvwa restore-app --lazy after the kexec (anonymous memory on first touch)" \
+		sh -c "nvwa restore-app --lazy --json -D /ckpt/c2 > /tmp/r2.json 2> /tmp/r2.log"
+	check "  lazily, not falling back to a copy" grep -q '"lazy": true' /tmp/r2.json
 	check "  with the same PID" app_alive "$pid"
 	same_memory "restore 2"
 	check "two checkpoint-restore cycles leaked no pinmem space" \

@@ -30,8 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (pinimg_parse(text, len, &back, why, sizeof(why)) ||
 	    back.nareas != img.nareas || back.nfds != img.nfds ||
-	    memcmp(back.areas, img.areas, img.nareas * sizeof(*img.areas)) ||
-	    memcmp(back.fds, img.fds, img.nfds * sizeof(*img.fds)))
+	    (img.nareas && memcmp(back.areas, img.areas, img.nareas * sizeof(*img.areas))) ||
+	    (img.nfds && memcmp(back.fds, img.fds, img.nfds * sizeof(*img.fds))))
 		abort();
 	free(text);
 	pinimg_free(&back);

@@ -107,7 +107,6 @@ void usage_criu(FILE *f)
 struct pinned {
 	uint64_t bytes;
 	unsigned int mappings;
-	unsigned int by_device;		/* of them, mapped from /dev/pinmem */
 };
 
 static bool on_pinmem_fs(const char *path)
@@ -137,11 +136,8 @@ static int scan_maps(pid_t pid, struct pinned *p)
 		file = strstrip(line + off);
 		if (file[0] != '/')
 			continue;
-		if (!strcmp(file, PINMEM_DEV)) {
-			p->by_device++;
-		} else if (!on_pinmem_fs(file)) {
+		if (strcmp(file, PINMEM_DEV) && !on_pinmem_fs(file))
 			continue;
-		}
 		p->bytes += end - start;
 		p->mappings++;
 	}

@@ -111,7 +111,12 @@ static int snapshot(void)
 	return r;
 }
 
-/* Writes the image whole, under a temporary name first. */
+/*
+ * Writes the image whole, under a temporary name first.  Called after each
+ * record, not once at the end: cr_plugin_fini() cannot fail a dump, a hook
+ * can, so an image that cannot be written stops the dump instead of leaving
+ * one that cannot be restored.
+ */
 static int save(void)
 {
 	int dir = criu_get_image_dir();

@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,6 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include "criu.h"
@@ -309,7 +309,12 @@ int cmd_checkpoint(int argc, char **argv)
 	return 0;
 }
 
-/* Checks what the plugin will need before criu starts anything. */
+/*
+ * Checks what the plugin will need before criu starts anything: a damaged
+ * image or a missing module is reported here, in nvwa's words, rather than
+ * from inside a half-started restore.  The plugin parses the image again
+ * in criu's process; it cannot be handed this copy.
+ */
 static int restore_preflight(const char *dir)
 {
 	char path[PATH_MAX], why[PINIMG_WHY_MAX], *buf;

@@ -169,8 +169,9 @@ heartbeat() { od -An -tu8 -N8 "/run/pinmem/$1" | tr -d ' '; }
 heartbeat_moves() {	# AREA
 	local before
 	before=$(heartbeat "$1")
-	wait_for 30 sh -c "[ \"\$(od -An -tu8 -N8 /run/pinmem/$1 | tr -d ' ')\" != $before ]"
+	wait_for 30 heartbeat_is_not "$1" "$before"
 }
+heartbeat_is_not() { [ "$(heartbeat "$1")" != "$2" ]; }	# AREA VALUE
 # PID maps AREA from /dev/pinmem at the area's own region offset: the same RAM.
 maps_area() {		# PID AREA
 	local m a

@@ -20,11 +20,12 @@ export NVWA_CACHE
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 CFLAGS ?= -O2 -g
-override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon -Ifastboot -Icriu-plugin -Ipinmem/lib -Itools/nvwa
+override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon -Ifastboot -Icriu-plugin -Ipinmem/lib -Itools/nvwa -Ibpf
 LDLIBS := -lfdt -lz -llzma -lzstd -llz4 -lnettle
+NVWA_LDLIBS := $(LDLIBS) -lbpf -lelf
 
 COMMON_SRC := common/log.c common/tsc.c common/timeline.c common/handover.c \
-	      common/util.c
+	      common/util.c common/probebuf.c
 FASTBOOT_SRC := fastboot/bzimage.c fastboot/cmdline.c fastboot/kexec.c \
 		fastboot/decompress.c fastboot/prepare.c
 CRIU_SRC := criu-plugin/criu.c criu-plugin/pinimg.c
@@ -32,24 +33,43 @@ PINMEM_SRC := pinmem/lib/libpinmem.c pinmem/module/format.c
 NVWA_SRC := tools/nvwa/main.c tools/nvwa/update.c tools/nvwa/restore.c \
 	    tools/nvwa/status.c tools/nvwa/report.c tools/nvwa/store.c \
 	    tools/nvwa/handover_cmd.c tools/nvwa/kmsg.c tools/nvwa/record.c \
-	    tools/nvwa/prepare_cmd.c tools/nvwa/pinmem_cmd.c tools/nvwa/checkpoint.c
+	    tools/nvwa/prepare_cmd.c tools/nvwa/pinmem_cmd.c tools/nvwa/checkpoint.c \
+	    bpf/shutdown.c bpf/firstrun.c
+# eBPF programs: CO-RE objects, and skeletons bpftool makes of them.
+BPF_PROGS := shutdown firstrun
+BPFTOOL ?= bpftool
+BPF_CLANG ?= clang
+BPF_ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 # Parts of the nvwa command that unit tests link too.
 TOOL_LIB_SRC := tools/nvwa/compare.c tools/nvwa/html.c
 LIB_SRC := $(COMMON_SRC) $(FASTBOOT_SRC) $(CRIU_SRC) $(PINMEM_SRC) $(TOOL_LIB_SRC)
 
-UNIT_TESTS := pinmem_test pinimg_test handover_test cmdline_test timeline_test bzimage_test decompress_test \
+UNIT_TESTS := pinmem_test pinimg_test probebuf_test handover_test cmdline_test timeline_test bzimage_test decompress_test \
 	      kexec_test compare_test html_test
-FUZZERS := pinmem_fuzz pinimg_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz
+FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz
 
 all: $(O)/nvwa $(O)/nvwa_pinmem.so $(O)/nvwa-testapp $(O)/nvwa-clock \
-     $(O)/nvwa-pattern $(O)/nvwa-pinmem-check
+     $(O)/nvwa-pattern $(O)/nvwa-pinmem-check $(O)/nvwa-stamp
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(O)/nvwa: $(patsubst %.c,$(O)/%.o,$(NVWA_SRC) $(LIB_SRC))
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(NVWA_LDLIBS)
+
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c bpf/%.h bpf/kernel.h
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
+		-I/usr/include/$(shell uname -m)-linux-gnu -Ibpf -c -o $@ $<
+
+$(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
+
+# The loaders include their skeletons.
+$(O)/bpf/shutdown.o $(O)/bpf/firstrun.o: override CFLAGS += -I$(O)/bpf
+$(O)/bpf/shutdown.o: $(O)/bpf/shutdown.skel.h
+$(O)/bpf/firstrun.o: $(O)/bpf/firstrun.skel.h
 
 # The CRIU plugin: position-independent objects of its own, one symbol out.
 PLUGIN_SRC := criu-plugin/pinmem_plugin.c criu-plugin/pinimg.c $(PINMEM_SRC)
@@ -65,6 +85,9 @@ $(O)/nvwa-testapp: $(O)/tests/vm/testapp.o $(O)/pinmem/lib/libpinmem.o
 	$(CC) $(LDFLAGS) -pthread -o $@ $^
 
 $(O)/nvwa-clock: $(O)/tests/vm/clock.o $(O)/common/tsc.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/nvwa-stamp: $(O)/tests/vm/stamp.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/nvwa-pattern: $(O)/tests/vm/pattern.o

@@ -82,10 +82,12 @@ static int check_field(struct why *w, const char *path, const char *prop,
 
 static int check_version(struct why *w, uint32_t version)
 {
-	if (version != NVWA_HANDOVER_VERSION)
+	if (version < NVWA_HANDOVER_VERSION_MIN ||
+	    version > NVWA_HANDOVER_VERSION)
 		return refuse(w, -EPROTONOSUPPORT,
-			      "property 'version' is %u, this nvwa reads version %u",
-			      version, NVWA_HANDOVER_VERSION);
+			      "property 'version' is %u, this nvwa reads versions %u to %u",
+			      version, NVWA_HANDOVER_VERSION_MIN,
+			      NVWA_HANDOVER_VERSION);
 	return 0;
 }
 
@@ -185,6 +187,54 @@ static int check_phase(struct why *w, uint32_t i, const struct nvwa_phase *p)
 	return 0;
 }
 
+static int check_item(struct why *w, uint32_t i, const struct nvwa_item *it)
+{
+	char path[NODE_PATH_MAX];
+	int r;
+
+	snprintf(path, sizeof(path), "items/item@%x", i);
+	r = CHECK_FIELD(w, path, "kind", it->kind);
+	if (!r)
+		r = CHECK_FIELD(w, path, "name", it->name);
+	if (!r)
+		r = CHECK_FIELD(w, path, "detail", it->detail);
+	if (r < 0)
+		return r;
+	if (!it->kind[0] || !it->name[0])
+		return refuse(w, -EBADMSG, "%s: property '%s' is empty", path,
+			      it->kind[0] ? "name" : "kind");
+	if (it->end < it->start)
+		return refuse(w, -EBADMSG,
+			      "%s: property 'end' (%llu) is before 'start' (%llu)",
+			      path, (unsigned long long)it->end,
+			      (unsigned long long)it->start);
+	return 0;
+}
+
+/* Version 1 has no place for probes or items: nothing may be lost. */
+static int check_v2(struct why *w, const struct nvwa_handover *h)
+{
+	uint32_t i;
+	int r;
+
+	if (h->version < 2 && (h->probes[0] || h->nitems))
+		return refuse(w, -EINVAL,
+			      "version %u records have no probes or items",
+			      h->version);
+	r = CHECK_FIELD(w, "", "probes", h->probes);
+	if (r < 0)
+		return r;
+	r = check_count(w, "items", "items", h->nitems, NVWA_MAX_ITEMS);
+	if (r < 0)
+		return r;
+	for (i = 0; i < h->nitems; i++) {
+		r = check_item(w, i, &h->items[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int check_record(struct why *w, const struct nvwa_handover *h)
 {
 	uint32_t i;
@@ -230,6 +280,29 @@ static int check_record(struct why *w, const struct nvwa_handover *h)
 		if (r < 0)
 			return r;
 	}
+	return check_v2(w, h);
+}
+
+int handover_add_item(struct nvwa_handover *h, const char *kind,
+		      const char *name, const char *detail, uint64_t start,
+		      uint64_t end)
+{
+	struct nvwa_item *it;
+
+	if (!*kind || !*name || end < start ||
+	    strlen(kind) >= sizeof(it->kind) ||
+	    strlen(detail) >= sizeof(it->detail))
+		return -EINVAL;
+	if (h->nitems >= NVWA_MAX_ITEMS)
+		return -ENOSPC;
+	it = &h->items[h->nitems++];
+	memset(it, 0, sizeof(*it));
+	strcpy(it->kind, kind);
+	/* Device names can be long; the start says which one it is. */
+	snprintf(it->name, sizeof(it->name), "%s", name);
+	strcpy(it->detail, detail);
+	it->start = start;
+	it->end = end;
 	return 0;
 }
 
@@ -347,12 +420,58 @@ static int build_timeline(void *fdt, const struct nvwa_timeline *tl)
 	return 0;
 }
 
+static int build_item(void *fdt, int parent, uint32_t i,
+		      const struct nvwa_item *it)
+{
+	char name[NODE_PATH_MAX];
+	int node, r;
+
+	snprintf(name, sizeof(name), "item@%x", i);
+	node = fdt_add_subnode(fdt, parent, name);
+	if (node < 0)
+		return node;
+	r = fdt_setprop_u64(fdt, node, "end", it->end);
+	if (r < 0)
+		return r;
+	r = fdt_setprop_u64(fdt, node, "start", it->start);
+	if (r < 0)
+		return r;
+	r = fdt_setprop_string(fdt, node, "detail", it->detail);
+	if (r < 0)
+		return r;
+	r = fdt_setprop_string(fdt, node, "name", it->name);
+	if (r < 0)
+		return r;
+	return fdt_setprop_string(fdt, node, "kind", it->kind);
+}
+
+static int build_items(void *fdt, const struct nvwa_handover *h)
+{
+	int parent, r;
+	uint32_t i;
+
+	if (h->version < 2)
+		return 0;
+	parent = fdt_add_subnode(fdt, 0, "items");
+	if (parent < 0)
+		return parent;
+	for (i = h->nitems; i-- > 0;) {
+		r = build_item(fdt, parent, i, &h->items[i]);
+		if (r < 0)
+			return r;
+	}
+	return fdt_setprop_string(fdt, 0, "probes", h->probes);
+}
+
 /* Returns 0 or a negative libfdt error. */
 static int build_tree(void *fdt, int capacity, const struct nvwa_handover *h)
 {
 	int r;
 
 	r = fdt_create_empty_tree(fdt, capacity);
+	if (r < 0)
+		return r;
+	r = build_items(fdt, h);
 	if (r < 0)
 		return r;
 	r = build_timeline(fdt, &h->timeline);
@@ -679,6 +798,55 @@ static int read_phase(const void *fdt, int node, uint32_t i,
 	return read_u64(fdt, node, path, "end", &p->end, w);
 }
 
+static int read_item(const void *fdt, int node, uint32_t i,
+		     struct nvwa_item *it, struct why *w)
+{
+	char path[NODE_PATH_MAX];
+	int r;
+
+	snprintf(path, sizeof(path), "items/item@%x", i);
+	r = READ_STR(fdt, node, path, "kind", it->kind, w);
+	if (!r)
+		r = READ_STR(fdt, node, path, "name", it->name, w);
+	if (!r)
+		r = READ_STR(fdt, node, path, "detail", it->detail, w);
+	if (!r)
+		r = read_u64(fdt, node, path, "start", &it->start, w);
+	if (!r)
+		r = read_u64(fdt, node, path, "end", &it->end, w);
+	return r;
+}
+
+static int read_items(const void *fdt, struct nvwa_handover *h,
+		      struct why *w)
+{
+	int parent, node, r;
+	uint32_t i = 0, n;
+
+	if (h->version < 2)
+		return 0;
+	r = READ_STR(fdt, 0, "", "probes", h->probes, w);
+	if (r < 0)
+		return r;
+	parent = find_node(fdt, 0, "items", w);
+	if (parent < 0)
+		return parent;
+	r = count_children(fdt, parent, "items", "item", &n, w);
+	if (r < 0)
+		return r;
+	r = check_count(w, "items", "items", n, NVWA_MAX_ITEMS);
+	if (r < 0)
+		return r;
+	fdt_for_each_subnode(node, fdt, parent) {
+		r = read_item(fdt, node, i, &h->items[i], w);
+		if (r < 0)
+			return r;
+		i++;
+	}
+	h->nitems = n;
+	return 0;
+}
+
 static int read_apps(const void *fdt, struct nvwa_handover *h,
 		     struct why *w)
 {
@@ -818,6 +986,9 @@ static int parse_fdt(void *fdt, size_t size, unsigned int flags,
 	if (r < 0)
 		return r;
 	r = read_timeline(fdt, &h->timeline, w);
+	if (r < 0)
+		return r;
+	r = read_items(fdt, h, w);
 	if (r < 0)
 		return r;
 

@@ -9,7 +9,8 @@
  *
  *   / {
  *       compatible = "nvwa,handover";
- *       version = <1>;                 u32, NVWA_HANDOVER_VERSION
+ *       version = <2>;                 u32, NVWA_HANDOVER_VERSION; 1 is
+ *                                      read too (no probes, no items)
  *       generation = <hi lo>;          u64, one more per update
  *       crc32 = <...>;                 zlib crc32 of the blob with this
  *                                      property's value set to zero
@@ -29,6 +30,13 @@
  *           phase@0 { label = "..."; domain = <u32>; start = <hi lo>;
  *                     end = <hi lo>; };
  *       };
+ *       probes = "fentry/fexit";       v2: how the old kernel's shutdown
+ *                                      was timed, or "off: why"
+ *       items {                        v2: what a phase is made of
+ *           item@0 { kind = "device"; name = "0000:00:03.0";
+ *                    detail = "virtio-pci"; start = <hi lo>;
+ *                    end = <hi lo>; };
+ *       };
  *   };
  *
  * Every string property must be NUL-terminated inside its property and fit
@@ -44,7 +52,8 @@
 #include "timeline.h"
 
 #define NVWA_HANDOVER_COMPATIBLE "nvwa,handover"
-#define NVWA_HANDOVER_VERSION 1
+#define NVWA_HANDOVER_VERSION 2
+#define NVWA_HANDOVER_VERSION_MIN 1
 #define NVWA_HANDOVER_MAX_SIZE (1u << 20)
 #define NVWA_MAX_APPS 32
 #define NVWA_RELEASE_MAX 65	/* struct utsname's release, with the NUL */
@@ -54,6 +63,8 @@
 #define NVWA_WORD_MAX 32
 #define NVWA_ERROR_MAX 256
 #define NVWA_LOADER_MAX 128
+#define NVWA_MAX_ITEMS 512
+#define NVWA_ITEM_NAME_MAX 48
 
 struct nvwa_kernel {
 	char release[NVWA_RELEASE_MAX];
@@ -71,6 +82,19 @@ struct nvwa_app {
 	char error[NVWA_ERROR_MAX];		/* why it failed, or "" */
 };
 
+/*
+ * One of the things a phase is made of: a device in the old kernel's
+ * device_shutdown ("device", detail: its driver), an initcall of the new
+ * kernel ("initcall", detail: "").  Times on the TSC, like phases.
+ */
+struct nvwa_item {
+	char kind[NVWA_WORD_MAX];
+	char name[NVWA_ITEM_NAME_MAX];
+	char detail[NVWA_WORD_MAX];
+	uint64_t start;
+	uint64_t end;			/* >= start */
+};
+
 struct nvwa_handover {
 	uint32_t version;
 	uint64_t generation;
@@ -81,7 +105,15 @@ struct nvwa_handover {
 	uint32_t napps;
 	struct nvwa_app apps[NVWA_MAX_APPS];
 	struct nvwa_timeline timeline;		/* tsc_khz lives here */
+	char probes[NVWA_LOADER_MAX];		/* "" when not recorded */
+	uint32_t nitems;
+	struct nvwa_item items[NVWA_MAX_ITEMS];
 };
+
+/* Appends an item; -ENOSPC when full, -EINVAL for bad fields. */
+int handover_add_item(struct nvwa_handover *h, const char *kind,
+		      const char *name, const char *detail, uint64_t start,
+		      uint64_t end);
 
 /* Skip the CRC check (an operator's explicit override); bounds still hold. */
 #define HANDOVER_PARSE_IGNORE_CRC (1u << 0)

@@ -56,6 +56,7 @@ const char *timeline_domain_name(enum nvwa_domain domain)
 		[NVWA_DOMAIN_OLD] = "old",
 		[NVWA_DOMAIN_BOOT] = "boot",
 		[NVWA_DOMAIN_NEW] = "new",
+		[NVWA_DOMAIN_PROBE] = "probe",
 	};
 
 	if ((unsigned int)domain >= NVWA_DOMAIN_MAX)

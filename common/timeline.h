@@ -19,6 +19,7 @@ enum nvwa_domain {
 	NVWA_DOMAIN_OLD,	/* old kernel, measured by nvwa in userspace */
 	NVWA_DOMAIN_BOOT,	/* new kernel before userspace, from its log */
 	NVWA_DOMAIN_NEW,	/* new kernel, measured by nvwa in userspace */
+	NVWA_DOMAIN_PROBE,	/* old kernel after the reboot call, by eBPF */
 	NVWA_DOMAIN_MAX,
 };
 

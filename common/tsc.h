@@ -26,6 +26,14 @@ static inline uint64_t tsc_read(void)
 /* Cycles per millisecond, measured over about 20 ms. */
 uint64_t tsc_calibrate_khz(void);
 
+/*
+ * One reading of CLOCK_MONOTONIC (what eBPF's bpf_ktime_get_ns() returns)
+ * and the TSC at the same moment: the midpoint of two TSC reads around it.
+ */
+void tsc_mono_pair(uint64_t *ret_tsc, uint64_t *ret_ns);
+/* The TSC at CLOCK_MONOTONIC time @ns of this boot (@ns in the past). */
+uint64_t tsc_from_mono(uint64_t ns, uint64_t khz);
+
 static inline double tsc_to_ms(uint64_t cycles, uint64_t khz)
 {
 	return khz ? (double)cycles / (double)khz : 0.0;

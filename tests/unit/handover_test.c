@@ -82,6 +82,11 @@ static struct nvwa_handover *full_record(void)
 		  5900000000ull);
 	add_phase(h, "restore", NVWA_DOMAIN_NEW, 6000000000ull,
 		  6300000000ull);
+	strcpy(h->probes, "fentry/fexit");
+	handover_add_item(h, "device", "0000:00:03.0", "virtio-pci",
+			  5100100000ull, 5100200000ull);
+	handover_add_item(h, "initcall", "pci_init", "", 5300000000ull,
+			  5300000000ull);
 	return h;
 }
 
@@ -132,6 +137,15 @@ static struct nvwa_handover *max_record(void)
 		h->timeline.phases[i].start = UINT64_MAX - 2 * i;
 		h->timeline.phases[i].end = UINT64_MAX - i;
 	}
+	FILL_MAX(h->probes, 'p');
+	h->nitems = NVWA_MAX_ITEMS;
+	for (i = 0; i < NVWA_MAX_ITEMS; i++) {
+		FILL_MAX(h->items[i].kind, 'k' + i % 10);
+		FILL_MAX(h->items[i].name, 'a' + i % 26);
+		FILL_MAX(h->items[i].detail, 'A' + i % 26);
+		h->items[i].start = UINT64_MAX - 2 * i;
+		h->items[i].end = UINT64_MAX - i;
+	}
 	return h;
 }
 
@@ -155,6 +169,7 @@ static void expect_same(const struct nvwa_handover *got,
 	const struct nvwa_kernel *wk[] = { &want->old_kernel,
 					   &want->new_kernel };
 	const struct nvwa_phase *gp, *wp;
+	const struct nvwa_item *gi, *wi;
 	const struct nvwa_app *ga, *wa;
 	uint32_t i;
 
@@ -190,6 +205,17 @@ static void expect_same(const struct nvwa_handover *got,
 		CHECKF(gp->domain == wp->domain, "phase %u", i);
 		CHECKF(gp->start == wp->start, "phase %u", i);
 		CHECKF(gp->end == wp->end, "phase %u", i);
+	}
+	CHECK_STREQ(got->probes, want->probes);
+	if (!CHECK_EQ_INT(got->nitems, want->nitems))
+		return;
+	for (i = 0; i < want->nitems; i++) {
+		gi = &got->items[i];
+		wi = &want->items[i];
+		CHECKF(!strcmp(gi->kind, wi->kind), "item %u", i);
+		CHECKF(!strcmp(gi->name, wi->name), "item %u", i);
+		CHECKF(!strcmp(gi->detail, wi->detail), "item %u", i);
+		CHECKF(gi->start == wi->start && gi->end == wi->end, "item %u", i);
 	}
 }
 
@@ -483,6 +509,50 @@ TEST(layout_is_as_documented)
 	free(copy);
 out:
 	free(blob);
+	free(h);
+}
+
+/* Reports written by the first nvwa stay readable: no probes, no items. */
+TEST(version_1_records_are_read)
+{
+	struct nvwa_handover *h = full_record(), *got = new_record();
+	char why[256];
+	size_t size;
+	void *blob;
+
+	h->version = 1;
+	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
+	h->probes[0] = '\0';
+	h->nitems = 0;
+	blob = build(h, &size);
+	if (blob) {
+		CHECK(fdt_path_offset(blob, "/items") == -FDT_ERR_NOTFOUND);
+		CHECK_EQ_INT(handover_parse(blob, size, 0, got, why, sizeof(why)), 0);
+		expect_same(got, h);
+	}
+	free(blob);
+	free(got);
+	free(h);
+}
+
+TEST(items_breaking_a_rule_are_refused)
+{
+	struct nvwa_handover *h = full_record();
+	void *blob;
+	size_t size;
+
+	CHECK_EQ_INT(handover_add_item(h, "device", "x", "", 2, 1), -EINVAL);
+	CHECK_EQ_INT(handover_add_item(h, "", "x", "", 1, 2), -EINVAL);
+	h->items[1].end = h->items[1].start - 1;
+	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
+	h->items[1].end = h->items[1].start;
+	h->items[0].name[0] = '\0';
+	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
+	h->nitems = NVWA_MAX_ITEMS;
+	for (uint32_t i = 2; i < NVWA_MAX_ITEMS; i++)
+		h->items[i] = h->items[1];
+	strcpy(h->items[0].name, "n");
+	CHECK_EQ_INT(handover_add_item(h, "device", "x", "", 1, 2), -ENOSPC);
 	free(h);
 }
 
@@ -991,7 +1061,7 @@ TEST(wrong_compatible_is_refused)
 
 TEST(unknown_version_is_not_supported)
 {
-	static const uint32_t versions[] = { 0, 2, 0xffffffff };
+	static const uint32_t versions[] = { 0, NVWA_HANDOVER_VERSION + 1, 0xffffffff };
 	struct nvwa_handover *h = full_record();
 	char want[64];
 	size_t size, i;
@@ -1009,12 +1079,13 @@ TEST(unknown_version_is_not_supported)
 
 	/* A later version may lay out the rest anew: say so, not "missing". */
 	fdt = edit_begin(h);
-	set_u32(fdt, "/", "version", 2);
+	set_u32(fdt, "/", "version", NVWA_HANDOVER_VERSION + 1);
 	del_prop(fdt, "/", "store");
 	edited(fdt_del_node(fdt, node(fdt, "/apps")), "delete", "/apps");
 	size = edit_end(fdt);
-	EXPECT_REFUSED(fdt, size, 0, -EPROTONOSUPPORT,
-		       "property 'version' is 2");
+	snprintf(want, sizeof(want), "property 'version' is %u",
+		 NVWA_HANDOVER_VERSION + 1);
+	EXPECT_REFUSED(fdt, size, 0, -EPROTONOSUPPORT, want);
 	free(fdt);
 	free(h);
 }
@@ -1039,7 +1110,7 @@ static const struct bad_value bad_values[] = {
 	  "property 'generation' must be > 0" },
 	{ "/", "tsc-khz", U64, 0, NULL, "property 'tsc-khz' must be non-zero" },
 	{ "/timeline/phase@2", "domain", U32, NVWA_DOMAIN_MAX, NULL,
-	  "timeline/phase@2: property 'domain' is 3" },
+	  "timeline/phase@2: property 'domain' is 4" },
 	{ "/timeline/phase@2", "domain", U32, 0xffffffff, NULL,
 	  "timeline/phase@2: property 'domain' is 4294967295" },
 	{ "/timeline/phase@3", "end", U64, 6000000000ull - 1, NULL,
@@ -1236,7 +1307,7 @@ static bool break_rule(struct nvwa_handover *h, unsigned int i)
 		strcpy(h->outcome, "ok");
 		break;
 	case 9:
-		h->version = 2;
+		h->version = NVWA_HANDOVER_VERSION + 1;
 		break;
 	case 10:
 		h->generation = 0;

@@ -125,3 +125,27 @@ TEST(the_page_is_self_contained)
 	CHECK(!strstr(html, "<link"));
 	free(html);
 }
+
+TEST(devices_and_initcalls_are_bars_slowest_first)
+{
+	static struct nvwa_handover h;
+	char *out;
+
+	make(&h);
+	strcpy(h.probes, "fentry/fexit");
+	handover_add_item(&h, "device", "0000:00:02.0", "virtio-pci", 0, 2 * KHZ);
+	handover_add_item(&h, "device", "serial8250", "", 2 * KHZ, 9 * KHZ);
+	handover_add_item(&h, "initcall", "acpi_init", "", 0, 196 * KHZ);
+	out = render(&h, NULL, 0);
+	if (!CHECK(out))
+		return;
+	CHECK(strstr(out, "<svg class=\"devices\""));
+	CHECK(strstr(out, "<svg class=\"initcalls\""));
+	CHECK(strstr(out, "Timed by fentry/fexit."));
+	CHECK(strstr(out, "2 recorded, 9.0 ms in all"));
+	/* Slowest first, and hovering names the driver and the exact time. */
+	CHECK(strstr(out, "serial8250") < strstr(out, "0000:00:02.0"));
+	CHECK(strstr(out, "<title>0000:00:02.0 (virtio-pci): 2.000 ms</title>"));
+	CHECK(strstr(out, "<title>acpi_init: 196.000 ms</title>"));
+	free(out);
+}

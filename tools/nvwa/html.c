@@ -36,7 +36,8 @@ static double ms(const struct nvwa_handover *h, uint64_t from, uint64_t to)
 
 static void timeline_svg(FILE *f, const struct nvwa_handover *h)
 {
-	static const char *const colour[] = { "#4c78a8", "#f58518", "#54a24b" };
+	static const char *const colour[NVWA_DOMAIN_MAX] = {
+		"#4c78a8", "#f58518", "#54a24b", "#b279a2" };
 	struct nvwa_phase p[NVWA_MAX_PHASES];
 	const struct nvwa_phase *freeze = timeline_find(&h->timeline, "freeze");
 	const struct nvwa_phase *run = timeline_find(&h->timeline, "app-running");
@@ -74,7 +75,7 @@ static void timeline_svg(FILE *f, const struct nvwa_handover *h)
 		esc(f, p[i].name);
 		fprintf(f, "</text><rect x=\"%.1f\" y=\"%u\" width=\"%.1f\" height=\"%d\" fill=\"%s\"><title>",
 			x, i * ROW + 3, w < 2 ? 2 : w, ROW - 6,
-			colour[p[i].domain < 3 ? p[i].domain : 0]);
+			colour[p[i].domain < NVWA_DOMAIN_MAX ? p[i].domain : 0]);
 		esc(f, p[i].name);
 		fprintf(f, " (%s): starts at %.1f ms, lasts %.1f ms</title></rect></g>\n",
 			timeline_domain_name(p[i].domain),
@@ -83,6 +84,62 @@ static void timeline_svg(FILE *f, const struct nvwa_handover *h)
 	}
 	fprintf(f, "</svg>\n");
 #undef X
+}
+
+static int slower(const void *a, const void *b)
+{
+	const struct nvwa_item *x = *(const struct nvwa_item *const *)a;
+	const struct nvwa_item *y = *(const struct nvwa_item *const *)b;
+	uint64_t dx = x->end - x->start, dy = y->end - y->start;
+
+	return dx < dy ? 1 : dx > dy ? -1 : 0;
+}
+
+/* The @max slowest items of @kind, as bars on one scale. */
+static void items_svg(FILE *f, const struct nvwa_handover *h, const char *kind,
+		      const char *cls, size_t max)
+{
+	const struct nvwa_item *it[NVWA_MAX_ITEMS];
+	uint64_t total = 0;
+	size_t n = 0, shown;
+	double scale, top;
+
+	for (uint32_t i = 0; i < h->nitems; i++)
+		if (!strcmp(h->items[i].kind, kind)) {
+			it[n++] = &h->items[i];
+			total += h->items[i].end - h->items[i].start;
+		}
+	if (!n) {
+		fprintf(f, "<p>None recorded.</p>\n");
+		return;
+	}
+	qsort(it, n, sizeof(it[0]), slower);
+	shown = n < max ? n : max;
+	top = ms(h, it[0]->start, it[0]->end);
+	scale = top > 0 ? (WIDTH - 120) / top : 0;
+	fprintf(f, "<p>%zu recorded, %.1f ms in all; the %zu slowest:</p>\n", n,
+		tsc_to_ms(total, h->timeline.tsc_khz), shown);
+	fprintf(f, "<svg class=\"%s\" width=\"%d\" height=\"%zu\" role=\"img\">\n",
+		cls, LABEL + WIDTH + 10, shown * ROW + 4);
+	for (size_t i = 0; i < shown; i++) {
+		double d = ms(h, it[i]->start, it[i]->end), w = d * scale;
+
+		fprintf(f, "<g class=\"item\" data-name=\"");
+		esc(f, it[i]->name);
+		fprintf(f, "\"><text x=\"4\" y=\"%zu\">", i * ROW + 15);
+		esc(f, it[i]->name);
+		fprintf(f, "</text><rect x=\"%d\" y=\"%zu\" width=\"%.1f\" height=\"%d\"><title>",
+			LABEL, i * ROW + 3, w < 2 ? 2 : w, ROW - 6);
+		esc(f, it[i]->name);
+		if (it[i]->detail[0]) {
+			fputs(" (", f);
+			esc(f, it[i]->detail);
+			fputs(")", f);
+		}
+		fprintf(f, ": %.3f ms</title></rect><text x=\"%.1f\" y=\"%zu\">%.2f ms</text></g>\n",
+			d, LABEL + (w < 2 ? 2 : w) + 6, i * ROW + 15, d);
+	}
+	fprintf(f, "</svg>\n");
 }
 
 static void history_svg(FILE *f, const struct html_history *hist, size_t n)
@@ -125,6 +182,7 @@ void html_write_report(FILE *f, const struct nvwa_handover *h,
 		"svg text{font-size:12px} rect.downtime{fill:#fbe3e3}\n"
 		"line.kexec{stroke:#c00;stroke-dasharray:4 3} text.kexec{fill:#c00}\n"
 		"rect.hist{fill:#4c78a8} table{border-collapse:collapse}\n"
+		"svg.devices rect{fill:#b279a2} svg.initcalls rect{fill:#f58518}\n"
 		"td,th{padding:2px 10px;text-align:right} td:first-child{text-align:left}\n"
 		".legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}\n"
 		"</style></head><body>\n<h1>nvwa update %" PRIu64 ": ",
@@ -146,6 +204,7 @@ void html_write_report(FILE *f, const struct nvwa_handover *h,
 	fprintf(f, "</p>\n<h2>Timeline across the kexec</h2>\n"
 		"<p class=\"legend\"><span style=\"background:#4c78a8\"></span>old kernel"
 		"<span style=\"background:#f58518\"></span>new kernel's boot (its log)"
+		"<span style=\"background:#b279a2\"></span>old kernel after the reboot call (eBPF)"
 		"<span style=\"background:#54a24b\"></span>new kernel's userspace"
 		"<span style=\"background:#fbe3e3\"></span>downtime</p>\n");
 	timeline_svg(f, h);
@@ -160,7 +219,16 @@ void html_write_report(FILE *f, const struct nvwa_handover *h,
 			timeline_domain_name(p->domain),
 			freeze ? ms(h, freeze->start, p->start) : 0.0, ms(h, p->start, p->end));
 	}
-	fprintf(f, "</table>\n<h2>Applications</h2>\n<ul>\n");
+	fputs("</table>\n<h2>Old kernel: device shutdown, device by device</h2>\n", f);
+	if (h->probes[0]) {
+		fputs("<p>Timed by ", f);
+		esc(f, h->probes);
+		fputs(".</p>\n", f);
+	}
+	items_svg(f, h, "device", "devices", 25);
+	fputs("<h2>New kernel: slowest initcalls</h2>\n", f);
+	items_svg(f, h, "initcall", "initcalls", 10);
+	fprintf(f, "<h2>Applications</h2>\n<ul>\n");
 	for (uint32_t i = 0; i < h->napps; i++) {
 		fprintf(f, "<li>%d (", h->apps[i].pid);
 		esc(f, h->apps[i].comm);

@@ -43,6 +43,41 @@ static const char *const mark_text[M_MARKER] = {
 	[M_DEFERRED_PAGES] = "node 0 deferred pages initialised in ",
 };
 
+#define SLOWEST_INITCALLS 10
+
+struct initcall {
+	char name[NVWA_ITEM_NAME_MAX];
+	uint64_t end_us, usecs;
+};
+
+/*
+ * initcall_debug's "initcall NAME+0x0/0x40 returned 0 after 123 usecs":
+ * keeps the slowest SLOWEST_INITCALLS, slowest first.
+ */
+static void note_initcall(struct initcall *slow, const char *msg, uint64_t u)
+{
+	unsigned long long usecs;
+	struct initcall c = { .end_us = u };
+	const char *after;
+	size_t len;
+	int i;
+
+	if (strncmp(msg, "initcall ", 9) || !(after = strstr(msg, " after ")) ||
+	    sscanf(after, " after %llu usecs", &usecs) != 1)
+		return;
+	msg += 9;
+	len = strcspn(msg, "+ ");
+	if (!len)
+		return;
+	snprintf(c.name, sizeof(c.name), "%.*s", (int)len, msg);
+	c.usecs = usecs;
+	for (i = SLOWEST_INITCALLS - 1; i >= 0 && slow[i].usecs < c.usecs; i--)
+		if (i + 1 < SLOWEST_INITCALLS)
+			slow[i + 1] = slow[i];
+	if (i + 1 < SLOWEST_INITCALLS)
+		slow[i + 1] = c;
+}
+
 static void add(struct nvwa_timeline *tl, const char *name,
 		enum nvwa_domain domain, uint64_t start, uint64_t end)
 {
@@ -50,9 +85,11 @@ static void add(struct nvwa_timeline *tl, const char *name,
 		timeline_add(tl, name, domain, start, end);
 }
 
-int kmsg_add_boot_phases(struct nvwa_timeline *tl, uint64_t kexec_tsc,
+int kmsg_add_boot_phases(struct nvwa_handover *h, uint64_t kexec_tsc,
 			 uint64_t restore_tsc)
 {
+	struct nvwa_timeline *tl = &h->timeline;
+	struct initcall slow[SLOWEST_INITCALLS] = { 0 };
 	uint64_t usec[M_MAX] = { 0 }, first = UINT64_MAX, t0, t1, mid;
 	int seen[M_MAX] = { 0 };
 	unsigned long deferred_ms = 0;
@@ -96,6 +133,7 @@ int kmsg_add_boot_phases(struct nvwa_timeline *tl, uint64_t kexec_tsc,
 		msg++;
 		if (u < first)
 			first = u;
+		note_initcall(slow, msg, u);
 		for (int m = 0; m < M_MARKER; m++)
 			if (!seen[m] && !strncmp(msg, mark_text[m], strlen(mark_text[m]))) {
 				seen[m] = 1;
@@ -132,6 +170,10 @@ int kmsg_add_boot_phases(struct nvwa_timeline *tl, uint64_t kexec_tsc,
 		add(tl, "init-start", NVWA_DOMAIN_BOOT, AT(usec[M_RUN_INIT]), AT(usec[M_RUN_INIT]));
 		add(tl, "userspace-early", NVWA_DOMAIN_NEW, AT(usec[M_RUN_INIT]), restore_tsc);
 	}
+	for (int i = 0; i < SLOWEST_INITCALLS && slow[i].usecs; i++)
+		if (slow[i].end_us >= slow[i].usecs)
+			handover_add_item(h, "initcall", slow[i].name, "",
+					  AT(slow[i].end_us - slow[i].usecs), AT(slow[i].end_us));
 #undef AT
 	return (int)(tl->nphases - before);
 }

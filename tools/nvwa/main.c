@@ -15,6 +15,8 @@
 static const struct nvwa_cmd commands[] = {
 	{ "update", "checkpoint applications, kexec a new kernel, restore them",
 	  cmd_update, usage_update },
+	{ "trace", "profile a plain kexec reboot: trace reboot --kernel IMAGE",
+	  cmd_trace, usage_trace },
 	{ "prepare", "decompress and cache a kernel image ahead of an update",
 	  cmd_prepare, usage_prepare },
 	{ "restore", "restore the applications after the kexec (early boot)",

@@ -26,6 +26,7 @@ struct nvwa_cmd {
 };
 
 int cmd_update(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_report(int argc, char **argv);
@@ -40,6 +41,7 @@ void usage_checkpoint(FILE *f);
 void usage_restore_app(FILE *f);
 void usage_criu(FILE *f);
 void usage_update(FILE *f);
+void usage_trace(FILE *f);
 void usage_restore(FILE *f);
 void usage_status(FILE *f);
 void usage_report(FILE *f);
@@ -83,11 +85,13 @@ int state_report_path(uint64_t gen, char *path, size_t size);
 /* kmsg.c */
 /*
  * Adds the new kernel's boot phases, read from its log and tied to the
- * TSC with a marker, to @tl.  @kexec_tsc is the old kernel's last reading
- * (0 if unknown); @restore_tsc, when the restore began, ends the
- * userspace-early phase.  Returns the number of phases added.
+ * TSC with a marker, to @h's timeline, and the slowest initcalls (when
+ * the kernel ran with initcall_debug) as items.  @kexec_tsc is the old
+ * kernel's last reading (0 if unknown); @restore_tsc, when the restore
+ * began, ends the userspace-early phase.  Returns the number of phases
+ * added.
  */
-int kmsg_add_boot_phases(struct nvwa_timeline *tl, uint64_t kexec_tsc,
+int kmsg_add_boot_phases(struct nvwa_handover *h, uint64_t kexec_tsc,
 			 uint64_t restore_tsc);
 
 /* True if --help or -h is among the arguments. */

@@ -55,6 +55,64 @@ static uint64_t origin_of(const struct nvwa_handover *h)
 	return min == UINT64_MAX ? 0 : min;
 }
 
+struct inner {
+	const char *name, *detail;
+	uint64_t cycles;
+};
+
+static int longer(const void *a, const void *b)
+{
+	const struct inner *x = a, *y = b;
+
+	return x->cycles < y->cycles ? 1 : x->cycles > y->cycles ? -1 : 0;
+}
+
+/*
+ * The biggest phase of the downtime and the three slowest things measured
+ * inside it (phases within it, devices, initcalls): where to look first.
+ */
+static void print_slowest(FILE *f, const struct nvwa_handover *h, uint64_t from,
+			  uint64_t to)
+{
+	static struct inner in[NVWA_MAX_PHASES + NVWA_MAX_ITEMS];
+	const struct nvwa_timeline *tl = &h->timeline;
+	const struct nvwa_phase *big = NULL;
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < tl->nphases; i++) {
+		const struct nvwa_phase *p = &tl->phases[i];
+
+		if (p->start >= from && p->end <= to &&
+		    (!big || p->end - p->start > big->end - big->start))
+			big = p;
+	}
+	if (!big)
+		return;
+	for (uint32_t i = 0; i < tl->nphases; i++) {
+		const struct nvwa_phase *p = &tl->phases[i];
+
+		if (p != big && p->start >= big->start && p->end <= big->end && p->end > p->start)
+			in[n++] = (struct inner){ p->name, "phase", p->end - p->start };
+	}
+	for (uint32_t i = 0; i < h->nitems; i++) {
+		const struct nvwa_item *it = &h->items[i];
+
+		if (it->start >= big->start && it->end <= big->end && it->end > it->start)
+			in[n++] = (struct inner){ it->name, it->kind, it->end - it->start };
+	}
+	fprintf(f, "  biggest phase: %s, %.1f ms; ", big->name,
+		tsc_to_ms(big->end - big->start, tl->tsc_khz));
+	if (!n) {
+		fprintf(f, "nothing finer was measured inside it\n");
+		return;
+	}
+	qsort(in, n, sizeof(in[0]), longer);
+	fprintf(f, "slowest inside it:\n");
+	for (size_t i = 0; i < n && i < 3; i++)
+		fprintf(f, "    %-40s %-14s %9.1f ms\n", in[i].name, in[i].detail,
+			tsc_to_ms(in[i].cycles, tl->tsc_khz));
+}
+
 void report_print_table(FILE *f, const struct nvwa_handover *h)
 {
 	struct nvwa_phase sorted[NVWA_MAX_PHASES];
@@ -90,9 +148,16 @@ void report_print_table(FILE *f, const struct nvwa_handover *h)
 			timeline_domain_name(p->domain), rel_ms(h, origin, p->start),
 			dur, share);
 	}
-	if (have_downtime)
+	if (h->probes[0])
+		fprintf(f, "\n  old kernel's shutdown timed by: %s\n", h->probes);
+	if (have_downtime) {
 		fprintf(f, "\n  downtime (freeze to application running): %.1f ms\n", downtime);
-	else
+		print_slowest(f, h, origin, running_end);
+	} else if (!h->napps && n) {
+		/* nvwa trace reboot: no application, the whole reboot counts. */
+		fprintf(f, "\n  no application: downtime does not apply\n");
+		print_slowest(f, h, sorted[0].start, UINT64_MAX);
+	} else
 		fprintf(f, "\n  downtime: not known (%s)\n",
 			strcmp(h->outcome, "restored") ? "the restore did not finish" :
 			"no freeze or no app-running phase");
@@ -153,7 +218,23 @@ void report_print_json(FILE *f, const struct nvwa_handover *h)
 			tsc_to_ms(p->end - p->start, h->timeline.tsc_khz),
 			p->start, p->end);
 	}
-	fprintf(f, "%s],\n  \"downtime_ms\": ", h->timeline.nphases ? "\n  " : "");
+	fprintf(f, "%s],\n  \"probes\": ", h->timeline.nphases ? "\n  " : "");
+	json_str(f, h->probes);
+	fprintf(f, ",\n  \"items\": [");
+	for (uint32_t i = 0; i < h->nitems; i++) {
+		const struct nvwa_item *it = &h->items[i];
+
+		fprintf(f, "%s\n    {\"kind\": ", i ? "," : "");
+		json_str(f, it->kind);
+		fprintf(f, ", \"name\": ");
+		json_str(f, it->name);
+		fprintf(f, ", \"detail\": ");
+		json_str(f, it->detail);
+		fprintf(f, ", \"start_ms\": %.3f, \"duration_ms\": %.3f}",
+			rel_ms(h, origin, it->start),
+			tsc_to_ms(it->end - it->start, h->timeline.tsc_khz));
+	}
+	fprintf(f, "%s],\n  \"downtime_ms\": ", h->nitems ? "\n  " : "");
 	if (report_downtime(h, &downtime) == 0)
 		fprintf(f, "%.3f\n}\n", downtime);
 	else

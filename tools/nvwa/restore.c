@@ -19,14 +19,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cmdline.h"
 #include "criu.h"
+#include "libpinmem.h"
 #include "log.h"
 #include "nvwa.h"
+#include "probebuf.h"
+#include "probes.h"
+#include "shutdown.h"
 #include "tsc.h"
 #include "util.h"
 
@@ -228,6 +233,83 @@ static int finish_lazy(const char *store, struct nvwa_handover *h,
 	return failed;
 }
 
+/* Watches the applications' first system calls; best effort. */
+static void watch_first_run(const struct nvwa_handover *h, struct firstrun_probe **ret)
+{
+	char why[128];
+
+	if (!h->napps || firstrun_start(ret, why, sizeof(why)) < 0) {
+		if (h->napps)
+			log_info("  first-run probe not loaded (%s): the report ends at CRIU's exit", why);
+		return;
+	}
+	for (uint32_t i = 0; i < h->napps; i++)
+		firstrun_watch(*ret, h->apps[i].pid);
+}
+
+/*
+ * The moment the last application ran code of its own again: one item per
+ * application, and the first-syscall point at the last of them.
+ */
+static void first_run(struct nvwa_handover *h, struct firstrun_probe *fr)
+{
+	uint64_t last = 0, tsc, ns;
+	char name[NVWA_ITEM_NAME_MAX], nr[NVWA_WORD_MAX];
+	uint32_t call;
+
+	if (!fr)
+		return;
+	for (uint32_t i = 0; i < h->napps; i++) {
+		const struct nvwa_app *a = &h->apps[i];
+
+		if (strcmp(a->state, "restored"))
+			continue;
+		if (firstrun_wait(fr, a->pid, 1000, &ns, &call) < 0) {
+			log_info("  %d (%s) made no system call within 1 s of its restore",
+				 a->pid, a->comm);
+			continue;
+		}
+		tsc = tsc_from_mono(ns, h->timeline.tsc_khz);
+		xsnprintf(name, sizeof(name), "%d (%s)", a->pid, a->comm);
+		xsnprintf(nr, sizeof(nr), "system call %u", call);
+		handover_add_item(h, "first-syscall", name, nr, tsc, tsc);
+		last = tsc > last ? tsc : last;
+	}
+	firstrun_stop(fr);
+	if (last)
+		timeline_add(&h->timeline, "first-syscall", NVWA_DOMAIN_NEW, last, last);
+}
+
+/* What the shutdown probes left in preserved memory, into the report. */
+static void read_shutdown(struct nvwa_handover *h)
+{
+	char why[256];
+	size_t len;
+	void *addr;
+	int fd, r;
+
+	if (!h->probes[0] || !strncmp(h->probes, "off", 3))
+		return;
+	r = pinmem_dev_map(SHUTDOWN_AREA, &addr, &len);
+	if (r < 0) {
+		log_warn("The old kernel's shutdown timings are lost: pinmem area %s: %s",
+			 SHUTDOWN_AREA, strerror(-r));
+		return;
+	}
+	r = probebuf_merge(addr, len, h, why, sizeof(why));
+	if (r < 0)
+		log_warn("The old kernel's shutdown timings were refused: %s", why);
+	else
+		log_info("Old kernel's shutdown: %d phase(s) by %s%s%s", r, h->probes,
+			 why[0] ? "; " : "", why);
+	munmap(addr, len);
+	fd = pinmem_dev_open();
+	if (fd >= 0) {
+		pinmem_dev_remove(fd, SHUTDOWN_AREA);
+		close(fd);
+	}
+}
+
 struct restore {
 	const char *dev;
 	unsigned int flags;
@@ -327,6 +409,7 @@ static int restore(struct restore *rs)
 	struct lazy lazy[NVWA_MAX_APPS];
 	uint64_t t_start = tsc_read(), t_end;
 	char why[512], refused[PATH_MAX + 16], *previous = NULL;
+	struct firstrun_probe *fr = NULL;
 	uint32_t nlazy = 0;
 	bool first;
 	int failed;
@@ -362,16 +445,29 @@ static int restore(struct restore *rs)
 
 	first = !timeline_find(&h->timeline, "kexec-jump") &&
 		!timeline_find(&h->timeline, "kernel-early");
+	if (first)
+		watch_first_run(h, &fr);
 	failed = restore_apps(rs->store, rs->record, h, !want_lazy(rs->lazy), lazy, &nlazy);
 	t_end = tsc_read();
+	if (!failed)
+		log_info("Applications running: %u restored", h->napps);
 	timeline_add(&h->timeline, timeline_find(&h->timeline, "restore") ?
 		     "restore-retry" : "restore", NVWA_DOMAIN_NEW, t_start, t_end);
 	if (!failed && !timeline_find(&h->timeline, "app-running"))
 		timeline_add(&h->timeline, "app-running", NVWA_DOMAIN_NEW, t_end, t_end);
-	/* The kernel log keeps: read it once the applications run, not before. */
-	reboot = timeline_find(&h->timeline, "reboot");
-	if (first)
-		kmsg_add_boot_phases(&h->timeline, reboot ? reboot->start : 0, t_start);
+	/*
+	 * The kernel log and the shutdown's timings keep: read them once the
+	 * applications run, not before.  The jump starts where the probes saw
+	 * the old kernel last, else at the reboot call.
+	 */
+	if (first) {
+		first_run(h, fr);
+		read_shutdown(h);
+		reboot = timeline_find(&h->timeline, "machine-kexec");
+		if (!reboot)
+			reboot = timeline_find(&h->timeline, "reboot");
+		kmsg_add_boot_phases(h, reboot ? reboot->start : 0, t_start);
+	}
 	failed += finish_lazy(rs->store, h, lazy, nlazy);
 	online_deferred_cpus(&h->timeline);
 	strscpy(h->outcome, failed ? "failed" : "restored", sizeof(h->outcome));

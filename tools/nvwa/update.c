@@ -36,6 +36,8 @@
 #include "log.h"
 #include "nvwa.h"
 #include "prepare.h"
+#include "probes.h"
+#include "shutdown.h"
 #include "tsc.h"
 #include "util.h"
 
@@ -66,6 +68,10 @@ struct update {
 	int file_load;
 	int purgatory_checks;
 	int quiet_boot;
+	int profile_boot;		/* initcall_debug in the new kernel */
+	int trace;			/* nvwa trace reboot: no applications */
+	enum probe_mode probes;
+	struct shutdown_probes *shutdown;
 	long defer_cpus;		/* CPUs to boot with, 0: all */
 	enum kexec_method method;
 	bool skip_checks;
@@ -88,6 +94,7 @@ void usage_update(FILE *f)
 		"                   [--app PID]... [--store DEV] [--dry-run]\n"
 		"                   [--lazy-restore] [--no-prepare] [--file-load]\n"
 		"                   [--purgatory-checks] [--quiet-boot] [--defer-cpus[=N]]\n"
+		"                   [--profile-boot] [--probes=auto|kprobe|off]\n"
 		"\n"
 		"Replaces the running kernel with IMAGE through kexec, keeping the\n"
 		"applications: each PID (with its children) is checkpointed with CRIU\n"
@@ -131,6 +138,16 @@ void usage_update(FILE *f)
 		"                       the new kernel hundreds of ms (see `nvwa report`)\n"
 		"      --defer-cpus[=N] boot the new kernel with N CPUs (default 1) and\n"
 		"                       bring the others up once the applications run\n"
+		"      --profile-boot   add initcall_debug: `nvwa report` then names the\n"
+		"                       new kernel's slowest initcalls (the log costs time)\n"
+		"      --probes=MODE    how the old kernel's shutdown is timed after the\n"
+		"                       reboot call (kernel_kexec, each device's shutdown,\n"
+		"                       ..., machine_kexec): eBPF fentry/fexit where the\n"
+		"                       kernel's BTF has the function, else kprobes (auto,\n"
+		"                       the default); kprobe; or off.  The probes write into\n"
+		"                       a pinmem area, so they need the pinmem module with a\n"
+		"                       reserved region; without it the shutdown is one\n"
+		"                       phase, kexec-jump\n"
 		"\n"
 		"Exit status, when nvwa update returns at all: 0 after --dry-run,\n"
 		"1 if it stopped before any application was frozen, 2 for bad usage,\n"
@@ -179,6 +196,8 @@ static int roll_back(struct update *u)
 	}
 	if (u->kexec_loaded)
 		kexec_unload();
+	shutdown_probes_stop(u->shutdown, 0);
+	u->shutdown = NULL;
 	if (u->gendir[0] && rm_rf(u->gendir) < 0)
 		log_warn("Could not remove %s", u->gendir);
 	if (resumed) {
@@ -251,9 +270,11 @@ static int check_cmdline(struct update *u)
 			return log_error_errno(r, "No preserved-memory reservation on the kernel command line: add memmap=SIZE!START (e.g. memmap=512M!1G), reboot, and format the store with `nvwa store format`");
 		return log_error_errno(r, "Malformed memmap=SIZE!START on the kernel command line");
 	}
-	r = xsnprintf(own, sizeof(own), "%s=%s%s%s", NVWA_HANDOVER_PARAM,
+	r = xsnprintf(own, sizeof(own), "%s=%s%s%s%s", NVWA_HANDOVER_PARAM,
 		      u->store_dev, u->lazy_restore ? " " NVWA_RESTORE_PARAM "=lazy" : "",
-		      u->quiet_boot ? " quiet" : "");
+		      u->quiet_boot ? " quiet" : "",
+		      /* initcall_debug's lines would push the boot's first ones out. */
+		      u->profile_boot ? " initcall_debug log_buf_len=4M" : "");
 	if (r >= 0 && u->defer_cpus) {
 		size_t n = strlen(own);
 
@@ -521,6 +542,8 @@ static int parse_args(struct update *u, int argc, char **argv)
 		{ "purgatory-checks", no_argument, NULL, 'C' },
 		{ "quiet-boot", no_argument, NULL, 'Q' },
 		{ "defer-cpus", optional_argument, NULL, 'D' },
+		{ "profile-boot", no_argument, NULL, 'B' },
+		{ "probes", required_argument, NULL, 'R' },
 		{}
 	};
 	int c;
@@ -538,12 +561,25 @@ static int parse_args(struct update *u, int argc, char **argv)
 		case 'F': u->file_load = 1; break;
 		case 'C': u->purgatory_checks = 1; break;
 		case 'Q': u->quiet_boot = 1; break;
+		case 'B': u->profile_boot = 1; break;
+		case 'R':
+			if (!strcmp(optarg, "auto"))
+				u->probes = PROBE_AUTO;
+			else if (!strcmp(optarg, "kprobe"))
+				u->probes = PROBE_KPROBE;
+			else if (!strcmp(optarg, "off"))
+				u->probes = PROBE_OFF;
+			else
+				return log_error_errno(-EINVAL, "--probes takes auto, kprobe or off, not '%s'", optarg);
+			break;
 		case 'D':
 			u->defer_cpus = optarg ? strtol(optarg, NULL, 10) : 1;
 			if (u->defer_cpus < 1 || u->defer_cpus > 4096)
 				return log_error_errno(-EINVAL, "--defer-cpus takes how many CPUs to boot with (1 or more)");
 			break;
 		case 'p':
+			if (u->trace)
+				return log_error_errno(-EINVAL, "nvwa trace reboot keeps no applications; use nvwa update --app");
 			if (u->napps == NVWA_MAX_APPS)
 				return log_error_errno(-E2BIG, "At most %d applications per update", NVWA_MAX_APPS);
 			if (parse_pid(optarg, &u->apps[u->napps].pid) < 0)
@@ -579,6 +615,20 @@ static int interrupted(void)
 	return 0;
 }
 
+/* Timing the shutdown is worth having, never worth failing an update. */
+static void start_probes(struct update *u)
+{
+	char *how = u->h->probes;
+	uint64_t t = tsc_read();
+
+	if (shutdown_probes_start(u->probes, &u->shutdown, how, NVWA_LOADER_MAX) < 0) {
+		log_info("  shutdown probes %s", how);
+		return;
+	}
+	phase(u, "probes", t);
+	log_info("  shutdown probes: %s, writing to pinmem area %s", how, SHUTDOWN_AREA);
+}
+
 static int prepare(struct update *u)
 {
 	struct nvwa_timeline *tl = &u->h->timeline;
@@ -608,6 +658,7 @@ static int prepare(struct update *u)
 		return r;
 	u->kexec_loaded = 1;
 	phase(u, "kexec-load", t);
+	start_probes(u);
 
 	r = interrupted();
 	if (r < 0)
@@ -643,6 +694,8 @@ static int update(struct update *u)
 		log_info("Dry run: every check passed and the pre-dump worked; undoing it.");
 		kexec_unload();
 		u->kexec_loaded = 0;
+		shutdown_probes_stop(u->shutdown, 0);
+		u->shutdown = NULL;
 		rm_rf(u->gendir);
 		u->gendir[0] = '\0';
 		return 0;
@@ -678,13 +731,15 @@ static int update(struct update *u)
 		log_warn("Could not remount %s read-only (%m); syncing it instead", u->store);
 		sync();
 	}
+	if (u->shutdown)
+		shutdown_probes_arm(u->shutdown);
 	r = kexec_jump();
 	mount(NULL, u->store, NULL, MS_REMOUNT, NULL);
 	unlink(u->record);
 	return log_error_errno(r, "reboot(LINUX_REBOOT_CMD_KEXEC) failed: %m");
 }
 
-int cmd_update(int argc, char **argv)
+static int run_update(int argc, char **argv, int trace)
 {
 	struct update *u = calloc(1, sizeof(*u));
 	sigset_t held;
@@ -695,6 +750,8 @@ int cmd_update(int argc, char **argv)
 		log_error("Out of memory");
 		return 1;
 	}
+	u->trace = trace;
+	u->profile_boot = trace;
 	r = parse_args(u, argc, argv);
 	if (r < 0) {
 		r = 2;
@@ -720,4 +777,34 @@ cleanup:
 	free(u->h);
 	free(u);
 	return r;
+}
+
+int cmd_update(int argc, char **argv)
+{
+	return run_update(argc, argv, 0);
+}
+
+void usage_trace(FILE *f)
+{
+	fprintf(f,
+		"usage: nvwa trace reboot --kernel IMAGE [--initrd FILE] [--append ARGS]\n"
+		"                         [--store DEV] [--probes=auto|kprobe|off]\n"
+		"\n"
+		"Profiles a plain kexec reboot into IMAGE, with no application kept:\n"
+		"for kernel engineers tuning where a reboot's time goes.  It is an\n"
+		"update without --app and with --profile-boot (initcall_debug), so the\n"
+		"report after the reboot (`nvwa report`, `--html`) shows the old\n"
+		"kernel's shutdown call by call and device by device, the jump, the new\n"
+		"kernel's boot phases and its slowest initcalls.  The options are nvwa\n"
+		"update's (see nvwa update --help); the same store and memmap= are\n"
+		"needed, as the report travels in it.\n");
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "reboot")) {
+		usage_trace(stderr);
+		return 2;
+	}
+	return run_update(argc - 1, argv + 1, 1);
 }

@@ -113,7 +113,7 @@ FUZZ_CC := clang
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
 $(O)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(filter-out -O2,$(CFLAGS)) $(FUZZ_FLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(filter-out -O2,$(CFLAGS)) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
 
 $(O)/fuzz/%_fuzz: $(O)/fuzzobj/tests/fuzz/%_fuzz.o $(patsubst %.c,$(O)/fuzzobj/%.o,$(LIB_SRC))
 	@mkdir -p $(dir $@)

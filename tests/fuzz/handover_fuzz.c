@@ -38,6 +38,13 @@ static bool same_phase(const struct nvwa_phase *a, const struct nvwa_phase *b)
 	       a->start == b->start && a->end == b->end;
 }
 
+static bool same_item(const struct nvwa_item *a, const struct nvwa_item *b)
+{
+	return !strcmp(a->kind, b->kind) && !strcmp(a->name, b->name) &&
+	       !strcmp(a->detail, b->detail) && a->start == b->start &&
+	       a->end == b->end;
+}
+
 /* Field by field: padding and bytes past a string's NUL do not count. */
 static bool same(const struct nvwa_handover *a, const struct nvwa_handover *b)
 {
@@ -49,8 +56,12 @@ static bool same(const struct nvwa_handover *a, const struct nvwa_handover *b)
 	    !same_kernel(&a->new_kernel, &b->new_kernel) ||
 	    a->napps != b->napps ||
 	    a->timeline.tsc_khz != b->timeline.tsc_khz ||
-	    a->timeline.nphases != b->timeline.nphases)
+	    a->timeline.nphases != b->timeline.nphases ||
+	    strcmp(a->probes, b->probes) || a->nitems != b->nitems)
 		return false;
+	for (i = 0; i < a->nitems; i++)
+		if (!same_item(&a->items[i], &b->items[i]))
+			return false;
 	for (i = 0; i < a->napps; i++)
 		if (!same_app(&a->apps[i], &b->apps[i]))
 			return false;

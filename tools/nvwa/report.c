@@ -67,27 +67,13 @@ static int longer(const void *a, const void *b)
 	return x->cycles < y->cycles ? 1 : x->cycles > y->cycles ? -1 : 0;
 }
 
-/*
- * The biggest phase of the downtime and the three slowest things measured
- * inside it (phases within it, devices, initcalls): where to look first.
- */
-static void print_slowest(FILE *f, const struct nvwa_handover *h, uint64_t from,
-			  uint64_t to)
+/* What was measured inside @big (phases, devices, initcalls), slowest first. */
+static size_t inner(const struct nvwa_handover *h, const struct nvwa_phase *big,
+		    struct inner *in)
 {
-	static struct inner in[NVWA_MAX_PHASES + NVWA_MAX_ITEMS];
 	const struct nvwa_timeline *tl = &h->timeline;
-	const struct nvwa_phase *big = NULL;
 	size_t n = 0;
 
-	for (uint32_t i = 0; i < tl->nphases; i++) {
-		const struct nvwa_phase *p = &tl->phases[i];
-
-		if (p->start >= from && p->end <= to &&
-		    (!big || p->end - p->start > big->end - big->start))
-			big = p;
-	}
-	if (!big)
-		return;
 	for (uint32_t i = 0; i < tl->nphases; i++) {
 		const struct nvwa_phase *p = &tl->phases[i];
 
@@ -100,13 +86,47 @@ static void print_slowest(FILE *f, const struct nvwa_handover *h, uint64_t from,
 		if (it->start >= big->start && it->end <= big->end && it->end > it->start)
 			in[n++] = (struct inner){ it->name, it->kind, it->end - it->start };
 	}
-	fprintf(f, "  biggest phase: %s, %.1f ms; ", big->name,
-		tsc_to_ms(big->end - big->start, tl->tsc_khz));
-	if (!n) {
-		fprintf(f, "nothing finer was measured inside it\n");
-		return;
-	}
 	qsort(in, n, sizeof(in[0]), longer);
+	return n;
+}
+
+/*
+ * The biggest phase between @from and @to and the three slowest things
+ * measured inside it: where to look first.  When nothing finer was measured
+ * there, the biggest phase that has something inside follows.
+ */
+static void print_slowest(FILE *f, const struct nvwa_handover *h, uint64_t from,
+			  uint64_t to)
+{
+	static struct inner in[NVWA_MAX_PHASES + NVWA_MAX_ITEMS];
+	const struct nvwa_timeline *tl = &h->timeline;
+	const struct nvwa_phase *big, *shown = NULL;
+	uint64_t below = UINT64_MAX;
+	size_t n;
+
+	for (;;) {
+		big = NULL;
+		for (uint32_t i = 0; i < tl->nphases; i++) {
+			const struct nvwa_phase *p = &tl->phases[i];
+			uint64_t d = p->end - p->start;
+
+			if (p->start >= from && p->end <= to && d < below &&
+			    (!big || d > big->end - big->start))
+				big = p;
+		}
+		if (!big)
+			return;
+		below = big->end - big->start;
+		n = inner(h, big, in);
+		if (!shown || n)
+			fprintf(f, "  %s: %s, %.1f ms; ", shown ? "next biggest phase with something inside" : "biggest phase",
+				big->name, tsc_to_ms(big->end - big->start, tl->tsc_khz));
+		if (n)
+			break;
+		if (!shown)
+			fprintf(f, "nothing finer was measured inside it\n");
+		shown = big;
+	}
 	fprintf(f, "slowest inside it:\n");
 	for (size_t i = 0; i < n && i < 3; i++)
 		fprintf(f, "    %-40s %-14s %9.1f ms\n", in[i].name, in[i].detail,
@@ -249,21 +269,40 @@ void usage_report(FILE *f)
 		"       nvwa report --compare [--json] [--threshold PCT] [--min-ms MS] A B\n"
 		"\n"
 		"Shows an update as one timeline across the kexec: the old kernel's\n"
-		"phases (check, kexec-load, pre-dump, freeze, sync, reboot), the jump\n"
-		"and the new kernel's boot (kexec-jump, kernel-early, smp-bringup,\n"
-		"initcalls, initramfs-unpack, memmap-deferred, init-start; from its\n"
-		"log, tied to the TSC), the restore (userspace-early, restore,\n"
-		"restore/PID, app-running) and what follows it (lazy-pages,\n"
-		"cpu-online).  Times are milliseconds from the freeze, when the\n"
-		"downtime starts; the downtime ends when the applications run again.\n"
+		"phases (check, kexec-load, probes, pre-dump, freeze, sync, reboot);\n"
+		"its shutdown after the reboot call, timed by eBPF probes (side\n"
+		"\"probe\": kernel-kexec, restart-prepare, device-shutdown,\n"
+		"syscore-shutdown where the kernel calls it, machine-shutdown,\n"
+		"machine-kexec); the jump and the new kernel's boot (kexec-jump,\n"
+		"kernel-early, smp-bringup, initcalls, initramfs-unpack,\n"
+		"memmap-deferred, init-start; from its log, tied to the TSC); the\n"
+		"restore (userspace-early, restore, restore/PID, first-syscall: the\n"
+		"first system call of the application's own code, app-running) and\n"
+		"what follows it (lazy-pages, cpu-online).  Times are milliseconds from\n"
+		"the freeze, when the downtime starts; the downtime ends when the\n"
+		"applications run again.  The table ends with the biggest phase of the\n"
+		"downtime and the three slowest things measured inside it.\n"
 		"\n"
-		"      --json       machine-readable; see nvwa-report(8) for the fields\n"
+		"      --json       machine-readable, stable names: format\n"
+		"                   (\"nvwa-report\"), version (of the record), generation,\n"
+		"                   outcome, store, tsc_khz, old_kernel and new_kernel\n"
+		"                   {release, cmdline, image, loader}, apps [{pid, comm,\n"
+		"                   state, error, images, dump_mode}], phases [{name,\n"
+		"                   side: old|probe|boot|new, start_ms, duration_ms,\n"
+		"                   start_tsc, end_tsc}], probes (how the shutdown was\n"
+		"                   timed: fentry/fexit, kprobe/kretprobe, or off: why),\n"
+		"                   items [{kind: device|initcall|first-syscall, name,\n"
+		"                   detail (driver, or the system call), start_ms,\n"
+		"                   duration_ms}], downtime_ms (null if not known)\n"
 		"      --update N   generation N instead of the newest\n"
 		"      FILE         a report or handover record file\n"
 		"      --html FILE  a self-contained dashboard (no network, no external\n"
 		"                   files): the timeline across the kexec, every phase a\n"
 		"                   bar whose tooltip gives its figures, the phase table,\n"
-		"                   and the downtime of every update kept on the machine\n"
+		"                   the slowest devices of the old kernel's shutdown and\n"
+		"                   the slowest initcalls of the new kernel's boot (with\n"
+		"                   update --profile-boot or trace reboot), and the\n"
+		"                   downtime of every update kept on the machine\n"
 		"      --compare A B  two updates (generation numbers or files) side by\n"
 		"                   side: every phase both have, and the downtime.  A\n"
 		"                   phase regressed if B is slower by more than PCT %%\n"

@@ -4,7 +4,7 @@
 # asks for a lazy restore: the application runs before its memory is back.
 dashboard_has_every_phase() {
 	local p
-	for p in $(nvwa report --json | sed -n 's/.*"name": "\([^"]*\)".*/\1/p'); do
+	for p in $(nvwa report --json | sed -n 's/.*"name": "\([^"]*\)", "side".*/\1/p'); do
 		grep -q "data-name=\"$p\"" /tmp/dashboard.html || return 1
 	done
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Loader of the first-run probe (firstrun.bpf.c). */
 #include <errno.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -24,14 +23,6 @@ static int woken(void *ctx, void *data, size_t size)
 	(void)data;
 	(void)size;
 	return 0;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int firstrun_start(struct firstrun_probe **ret, char *why, size_t whylen)
@@ -81,7 +72,7 @@ int firstrun_watch(struct firstrun_probe *f, pid_t pid)
 int firstrun_wait(struct firstrun_probe *f, pid_t pid, int timeout_ms,
 		  uint64_t *ret_ns, uint32_t *ret_nr)
 {
-	int64_t deadline = now_ms() + timeout_ms, left;
+	double deadline = mono_ms() + timeout_ms, left;
 	struct firstrun_app app;
 	__u32 key = pid;
 
@@ -94,8 +85,8 @@ int firstrun_wait(struct firstrun_probe *f, pid_t pid, int timeout_ms,
 			*ret_nr = app.nr;
 			return 0;
 		}
-		left = deadline - now_ms();
-		if (left <= 0)
+		left = deadline - mono_ms();
+		if (left < 1)
 			return -ETIMEDOUT;
 		ring_buffer__poll(f->running, (int)left);
 	}

@@ -28,6 +28,13 @@ int shutdown_probes_start(enum probe_mode mode, struct shutdown_probes **ret,
 void shutdown_probes_arm(struct shutdown_probes *p);
 /* Detaches; removes the area too unless the kexec is under way. */
 void shutdown_probes_stop(struct shutdown_probes *p, int keep_area);
+struct nvwa_handover;
+/*
+ * In the next kernel: adds what the probes left in the area to @h (see
+ * probebuf_merge(), whose return and @why it passes on) and removes the
+ * area, read or refused.
+ */
+int shutdown_probes_collect(struct nvwa_handover *h, char *why, size_t whylen);
 
 struct firstrun_probe;
 

@@ -16,6 +16,7 @@
 
 #include "libpinmem.h"
 #include "log.h"
+#include "probebuf.h"
 #include "probes.h"
 #include "shutdown.h"
 #include "shutdown.skel.h"
@@ -40,49 +41,33 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return 0;
 }
 
-/* "fentry_kernel_kexec" -> "kernel_kexec"; NULL for a kprobe. */
-static const char *fentry_target(const char *prog)
-{
-	if (!strncmp(prog, "fentry_", 7))
-		return prog + 7;
-	if (!strncmp(prog, "fexit_", 6))
-		return prog + 6;
-	return NULL;
-}
-
-static const char *kprobe_target(const char *prog)
-{
-	if (!strncmp(prog, "kprobe_", 7))
-		return prog + 7;
-	if (!strncmp(prog, "kretprobe_", 10))
-		return prog + 10;
-	return NULL;
-}
-
 /*
- * Keeps one program of each fentry/kprobe pair: fentry when @mode allows
- * it and the kernel's BTF describes the function.  Says in @how which.
+ * Keeps one program of each kprobe_X/fentry_X (kretprobe_X/fexit_X) pair:
+ * fentry when @mode allows it and the kernel's BTF describes X.  Says in
+ * @how which.
  */
 static void pick(struct shutdown *skel, enum probe_mode mode, char *how,
 		 size_t howlen)
 {
 	struct btf *vmlinux = mode == PROBE_AUTO ? btf__load_vmlinux_btf() : NULL;
 	struct bpf_program *prog;
-	char kprobed[256] = "";
+	char kprobed[256] = "", twin[128];
 	int nfentry = 0, nkprobe = 0;
 
 	if (libbpf_get_error(vmlinux))
 		vmlinux = NULL;
 	bpf_object__for_each_program(prog, skel->obj) {
-		const char *name = bpf_program__name(prog);
-		const char *fn = fentry_target(name);
-		int has_btf;
+		const char *name = bpf_program__name(prog), *fn;
+		int ret = !strncmp(name, "kretprobe_", 10), has_btf;
 
-		if (!fn)
+		if (strncmp(name, "kprobe_", 7) && !ret)
 			continue;
-		has_btf = vmlinux &&
-			  btf__find_by_name_kind(vmlinux, fn, BTF_KIND_FUNC) >= 0;
-		bpf_program__set_autoload(prog, has_btf);
+		fn = name + (ret ? 10 : 7);
+		xsnprintf(twin, sizeof(twin), "%s_%s", ret ? "fexit" : "fentry", fn);
+		has_btf = vmlinux && btf__find_by_name_kind(vmlinux, fn, BTF_KIND_FUNC) >= 0;
+		bpf_program__set_autoload(prog, !has_btf);
+		bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, twin),
+					  has_btf);
 		if (has_btf) {
 			nfentry++;
 			continue;
@@ -90,19 +75,6 @@ static void pick(struct shutdown *skel, enum probe_mode mode, char *how,
 		nkprobe++;
 		if (!strstr(kprobed, fn) && strlen(kprobed) + strlen(fn) + 3 < sizeof(kprobed))
 			strcat(strcat(kprobed, kprobed[0] ? ", " : ""), fn);
-	}
-	/* Its kprobe twin is loaded exactly when the fentry one is not. */
-	bpf_object__for_each_program(prog, skel->obj) {
-		const char *fn = kprobe_target(bpf_program__name(prog));
-		char twin[128];
-		struct bpf_program *other;
-
-		if (!fn)
-			continue;
-		xsnprintf(twin, sizeof(twin), "%s_%s",
-			  !strncmp(bpf_program__name(prog), "kprobe_", 7) ? "fentry" : "fexit", fn);
-		other = bpf_object__find_program_by_name(skel->obj, twin);
-		bpf_program__set_autoload(prog, !other || !bpf_program__autoload(other));
 	}
 	btf__free(vmlinux);
 	if (!nkprobe)
@@ -152,18 +124,22 @@ static int map_area(struct shutdown_probes *p, char *how, size_t howlen)
 	return 0;
 }
 
-static void drop_area(struct shutdown_probes *p)
+static void remove_area(void)
 {
-	int fd;
+	int fd = pinmem_dev_open();
 
-	if (p->buf)
-		munmap(p->buf, p->len);
-	p->buf = NULL;
-	fd = pinmem_dev_open();
 	if (fd >= 0) {
 		pinmem_dev_remove(fd, SHUTDOWN_AREA);
 		close(fd);
 	}
+}
+
+static void drop_area(struct shutdown_probes *p)
+{
+	if (p->buf)
+		munmap(p->buf, p->len);
+	p->buf = NULL;
+	remove_area();
 }
 
 static int load(struct shutdown_probes *p, enum probe_mode mode, char *how,
@@ -246,4 +222,21 @@ void shutdown_probes_stop(struct shutdown_probes *p, int keep_area)
 	else
 		drop_area(p);
 	free(p);
+}
+
+int shutdown_probes_collect(struct nvwa_handover *h, char *why, size_t whylen)
+{
+	size_t len;
+	void *addr;
+	int r;
+
+	r = pinmem_dev_map(SHUTDOWN_AREA, &addr, &len);
+	if (r < 0) {
+		xsnprintf(why, whylen, "pinmem area %s: %s", SHUTDOWN_AREA, strerror(-r));
+		return r;
+	}
+	r = probebuf_merge(addr, len, h, why, whylen);
+	munmap(addr, len);
+	remove_area();
+	return r;
 }

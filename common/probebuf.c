@@ -8,6 +8,7 @@
 
 #include "probebuf.h"
 #include "shutdown.h"
+#include "tsc.h"
 
 /* The probes fire within seconds of nvwa's clock reading; 10 min is generous. */
 #define MAX_SPAN_NS (600ull * 1000000000ull)
@@ -53,9 +54,7 @@ static const struct {
 
 static uint64_t to_tsc(const struct shutdown_buf *b, uint64_t khz, uint64_t ns)
 {
-	unsigned __int128 cycles = (unsigned __int128)(ns - b->clock_ns) * khz;
-
-	return b->clock_tsc + (uint64_t)(cycles / 1000000u);
+	return b->clock_tsc + tsc_cycles(ns - b->clock_ns, khz);
 }
 
 static int check_time(const struct shutdown_buf *b, uint64_t ns,

@@ -45,5 +45,5 @@ uint64_t tsc_from_mono(uint64_t ns, uint64_t khz)
 	tsc_mono_pair(&now_tsc, &now_ns);
 	if (ns >= now_ns)
 		return now_tsc;
-	return now_tsc - (uint64_t)((unsigned __int128)(now_ns - ns) * khz / 1000000u);
+	return now_tsc - tsc_cycles(now_ns - ns, khz);
 }

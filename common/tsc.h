@@ -34,6 +34,12 @@ void tsc_mono_pair(uint64_t *ret_tsc, uint64_t *ret_ns);
 /* The TSC at CLOCK_MONOTONIC time @ns of this boot (@ns in the past). */
 uint64_t tsc_from_mono(uint64_t ns, uint64_t khz);
 
+/* Cycles in @ns nanoseconds at @khz, without overflow for any u64 @ns. */
+static inline uint64_t tsc_cycles(uint64_t ns, uint64_t khz)
+{
+	return (uint64_t)((unsigned __int128)ns * khz / 1000000u);
+}
+
 static inline double tsc_to_ms(uint64_t cycles, uint64_t khz)
 {
 	return khz ? (double)cycles / (double)khz : 0.0;

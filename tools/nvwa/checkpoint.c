@@ -164,14 +164,6 @@ static uint64_t dir_bytes(const char *dir)
 	return sum;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static int plugin_needed(void)
 {
 	char path[PATH_MAX];
@@ -266,20 +258,20 @@ int cmd_checkpoint(int argc, char **argv)
 		return log_error_errno(r, "Cannot create %s: %m", o.dir), 1;
 	if (o.pre_dump) {
 		log_info("pre-dump of %d while it runs", o.pid);
-		t = now_ms();
+		t = mono_ms();
 		r = criu_pre_dump(o.pid, pre, why, sizeof(why));
 		if (r < 0) {
 			log_error("Pre-dump of %d failed, it keeps running: %s (log: %s/pre-dump.log)",
 				  o.pid, why, pre);
 			return 1;
 		}
-		pre_ms = now_ms() - t;
+		pre_ms = mono_ms() - t;
 		pre_bytes = dir_bytes(pre);
 	}
 	log_info("dump of %d (frozen until it ends)", o.pid);
-	t = now_ms();
+	t = mono_ms();
 	r = criu_dump(o.pid, o.dir, o.pre_dump ? "pre" : NULL, o.after, why, sizeof(why));
-	freeze_ms = now_ms() - t;
+	freeze_ms = mono_ms() - t;
 	if (r < 0) {
 		/* CRIU resumes the tree when a dump fails. */
 		log_error("Dump of %d failed, it keeps running: %s (log: %s/dump.log)", o.pid,
@@ -372,7 +364,7 @@ int cmd_restore_app(int argc, char **argv)
 	}
 	if (restore_preflight(dir) < 0)
 		return 1;
-	t = now_ms();
+	t = mono_ms();
 	if (lazy) {
 		r = criu_restore_lazy(dir, &daemon, why, sizeof(why));
 		if (r == -EOPNOTSUPP) {
@@ -382,7 +374,7 @@ int cmd_restore_app(int argc, char **argv)
 	}
 	if (!lazy)
 		r = criu_restore(dir, why, sizeof(why));
-	ms = now_ms() - t;
+	ms = mono_ms() - t;
 	if (r < 0) {
 		log_error("Restore from %s failed: %s (log: %s/restore.log); the images are "
 			  "untouched: fix the cause and run this again", dir, why, dir);
@@ -394,7 +386,7 @@ int cmd_restore_app(int argc, char **argv)
 		if (r < 0)
 			log_error("%d runs, but its lazy pages failed: %s", pid, why);
 	}
-	all_ms = now_ms() - t;
+	all_ms = mono_ms() - t;
 	if (json) {
 		printf("{\"pid\": %d, \"images_dir\": ", pid);
 		json_str(stdout, dir);

@@ -19,19 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cmdline.h"
 #include "criu.h"
-#include "libpinmem.h"
 #include "log.h"
 #include "nvwa.h"
-#include "probebuf.h"
 #include "probes.h"
-#include "shutdown.h"
 #include "tsc.h"
 #include "util.h"
 
@@ -284,30 +280,16 @@ static void first_run(struct nvwa_handover *h, struct firstrun_probe *fr)
 static void read_shutdown(struct nvwa_handover *h)
 {
 	char why[256];
-	size_t len;
-	void *addr;
-	int fd, r;
+	int r;
 
 	if (!h->probes[0] || !strncmp(h->probes, "off", 3))
 		return;
-	r = pinmem_dev_map(SHUTDOWN_AREA, &addr, &len);
-	if (r < 0) {
-		log_warn("The old kernel's shutdown timings are lost: pinmem area %s: %s",
-			 SHUTDOWN_AREA, strerror(-r));
-		return;
-	}
-	r = probebuf_merge(addr, len, h, why, sizeof(why));
+	r = shutdown_probes_collect(h, why, sizeof(why));
 	if (r < 0)
-		log_warn("The old kernel's shutdown timings were refused: %s", why);
+		log_warn("The old kernel's shutdown timings are lost: %s", why);
 	else
 		log_info("Old kernel's shutdown: %d phase(s) by %s%s%s", r, h->probes,
 			 why[0] ? "; " : "", why);
-	munmap(addr, len);
-	fd = pinmem_dev_open();
-	if (fd >= 0) {
-		pinmem_dev_remove(fd, SHUTDOWN_AREA);
-		close(fd);
-	}
 }
 
 struct restore {

@@ -20,21 +20,21 @@ export NVWA_CACHE
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 CFLAGS ?= -O2 -g
-override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon -Ifastboot -Icriu-plugin -Ipinmem/lib -Itools/nvwa -Ibpf
+override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -I$(O)
 LDLIBS := -lfdt -lz -llzma -lzstd -llz4 -lnettle
 NVWA_LDLIBS := $(LDLIBS) -lbpf -lelf
 
 COMMON_SRC := common/log.c common/tsc.c common/timeline.c common/handover.c \
-	      common/util.c common/probebuf.c
+	      common/util.c
 FASTBOOT_SRC := fastboot/bzimage.c fastboot/cmdline.c fastboot/kexec.c \
 		fastboot/decompress.c fastboot/prepare.c
-CRIU_SRC := criu-plugin/criu.c criu-plugin/pinimg.c
+CRIU_SRC := criu-plugin/pinimg.c
 PINMEM_SRC := pinmem/lib/libpinmem.c pinmem/module/format.c
 NVWA_SRC := tools/nvwa/main.c tools/nvwa/update.c tools/nvwa/restore.c \
 	    tools/nvwa/status.c tools/nvwa/report.c tools/nvwa/store.c \
 	    tools/nvwa/handover_cmd.c tools/nvwa/kmsg.c tools/nvwa/record.c \
 	    tools/nvwa/prepare_cmd.c tools/nvwa/pinmem_cmd.c tools/nvwa/checkpoint.c \
-	    bpf/shutdown.c bpf/firstrun.c
+	    tools/nvwa/criu.c bpf/shutdown.c bpf/firstrun.c
 # eBPF programs: CO-RE objects, and skeletons bpftool makes of them.
 BPF_PROGS := shutdown firstrun
 BPFTOOL ?= bpftool
@@ -42,7 +42,9 @@ BPF_CLANG ?= clang
 BPF_ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 # Parts of the nvwa command that unit tests link too.
 TOOL_LIB_SRC := tools/nvwa/compare.c tools/nvwa/html.c
-LIB_SRC := $(COMMON_SRC) $(FASTBOOT_SRC) $(CRIU_SRC) $(PINMEM_SRC) $(TOOL_LIB_SRC)
+# The shutdown probes' buffer decoder, without the loader (no libbpf).
+BPF_LIB_SRC := bpf/probebuf.c
+LIB_SRC := $(COMMON_SRC) $(BPF_LIB_SRC) $(FASTBOOT_SRC) $(CRIU_SRC) $(PINMEM_SRC) $(TOOL_LIB_SRC)
 
 UNIT_TESTS := pinmem_test pinimg_test probebuf_test handover_test cmdline_test timeline_test bzimage_test decompress_test \
 	      kexec_test compare_test html_test
@@ -61,13 +63,12 @@ $(O)/nvwa: $(patsubst %.c,$(O)/%.o,$(NVWA_SRC) $(LIB_SRC))
 $(O)/bpf/%.bpf.o: bpf/%.bpf.c bpf/%.h bpf/kernel.h
 	@mkdir -p $(dir $@)
 	$(BPF_CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
-		-I/usr/include/$(shell uname -m)-linux-gnu -Ibpf -c -o $@ $<
+		-I/usr/include/$(shell uname -m)-linux-gnu -I. -c -o $@ $<
 
 $(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
-# The loaders include their skeletons.
-$(O)/bpf/shutdown.o $(O)/bpf/firstrun.o: override CFLAGS += -I$(O)/bpf
+# The loaders include their skeletons (-I$(O): "bpf/NAME.skel.h").
 $(O)/bpf/shutdown.o: $(O)/bpf/shutdown.skel.h
 $(O)/bpf/firstrun.o: $(O)/bpf/firstrun.skel.h
 

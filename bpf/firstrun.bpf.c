@@ -14,8 +14,8 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
-#include "kernel.h"
-#include "firstrun.h"
+#include "bpf/firstrun.h"
+#include "bpf/kernel.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

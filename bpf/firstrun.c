@@ -7,10 +7,10 @@
 
 #include <bpf/libbpf.h>
 
-#include "firstrun.h"
-#include "firstrun.skel.h"
-#include "probes.h"
-#include "util.h"
+#include "bpf/firstrun.h"
+#include "bpf/firstrun.skel.h"
+#include "bpf/probes.h"
+#include "common/util.h"
 
 struct firstrun_probe {
 	struct firstrun *skel;

@@ -16,8 +16,8 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
-#include "kernel.h"
-#include "shutdown.h"
+#include "bpf/kernel.h"
+#include "bpf/shutdown.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

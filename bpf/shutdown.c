@@ -14,14 +14,14 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "libpinmem.h"
-#include "log.h"
-#include "probebuf.h"
-#include "probes.h"
-#include "shutdown.h"
-#include "shutdown.skel.h"
-#include "tsc.h"
-#include "util.h"
+#include "bpf/probebuf.h"
+#include "bpf/probes.h"
+#include "bpf/shutdown.h"
+#include "bpf/shutdown.skel.h"
+#include "common/log.h"
+#include "common/tsc.h"
+#include "common/util.h"
+#include "pinmem/lib/libpinmem.h"
 
 struct shutdown_probes {
 	struct shutdown *skel;

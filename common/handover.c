@@ -26,7 +26,7 @@
 #include <libfdt.h>
 #include <zlib.h>
 
-#include "handover.h"
+#include "common/handover.h"
 
 /* Room for a fully populated record with every tag, name and pad. */
 #define BUILD_CAPACITY (2 * sizeof(struct nvwa_handover) + 4096)

@@ -49,7 +49,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "timeline.h"
+#include "common/timeline.h"
 
 #define NVWA_HANDOVER_COMPATIBLE "nvwa,handover"
 #define NVWA_HANDOVER_VERSION 2

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "log.h"
+#include "common/log.h"
 
 static enum log_level max_level = LOG_LVL_INFO;
 static const char *ident = "nvwa";

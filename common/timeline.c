@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "timeline.h"
+#include "common/timeline.h"
 
 int timeline_add(struct nvwa_timeline *tl, const char *name,
 		 enum nvwa_domain domain, uint64_t start, uint64_t end)

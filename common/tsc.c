@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <time.h>
 
-#include "tsc.h"
+#include "common/tsc.h"
 
 static uint64_t mono_raw_ns(void)
 {

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "common/util.h"
 
 int read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
 {

@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pinimg.h"
-#include "../pinmem/module/format.h"
+#include "criu-plugin/pinimg.h"
 
 #define PAGE_MASK_ ((uint64_t)PINMEM_PAGE_SIZE - 1)
 #define FD_FLAGS (O_ACCMODE | O_NONBLOCK)

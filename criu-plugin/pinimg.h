@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../pinmem/uapi/pinmem.h"
+#include "pinmem/uapi/pinmem.h"
 
 #define PINIMG_FILE "nvwa-pinmem.img"
 #define PINIMG_VERSION 1

@@ -34,8 +34,8 @@
 
 #include <criu/criu-plugin.h>
 
-#include "libpinmem.h"
-#include "pinimg.h"
+#include "criu-plugin/pinimg.h"
+#include "pinmem/lib/libpinmem.h"
 
 /* CRIU's logger: exported by the criu binary, declared in no usable header. */
 extern void print_on_level(unsigned int loglevel, const char *format, ...)

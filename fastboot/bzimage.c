@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bzimage.h"
+#include "fastboot/bzimage.h"
 
 /* Offsets into the setup header, from the boot protocol. */
 #define HDR_SETUP_SECTS		0x1f1

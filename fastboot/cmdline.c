@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmdline.h"
-#include "util.h"
+#include "common/util.h"
+#include "fastboot/cmdline.h"
 
 /* Parameters that describe one boot only and must not be carried over. */
 static const char *const one_shot[] = {

@@ -11,7 +11,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "decompress.h"
+#include "fastboot/decompress.h"
 
 __attribute__((format(printf, 4, 5)))
 static int fail(int r, char *why, size_t whylen, const char *fmt, ...)

@@ -7,9 +7,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "kexec.h"
-#include "log.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "fastboot/kexec.h"
 
 const char *kexec_method_name(enum kexec_method method)
 {

@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "decompress.h"
-#include "log.h"
-#include "prepare.h"
-#include "tsc.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/tsc.h"
+#include "common/util.h"
+#include "fastboot/decompress.h"
+#include "fastboot/prepare.h"
 
 #define IMAGE_MAX (512u << 20)
 #define VMLINUX_MAX (1024u << 20)

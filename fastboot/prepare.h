@@ -11,7 +11,7 @@
 
 #include <limits.h>
 
-#include "bzimage.h"
+#include "fastboot/bzimage.h"
 
 struct kimage_boot {
 	char path[PATH_MAX];		/* what kexec loads */

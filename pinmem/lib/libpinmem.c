@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "libpinmem.h"
+#include "pinmem/lib/libpinmem.h"
 
 int pinmem_dev_open(void)
 {

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../uapi/pinmem.h"
+#include "pinmem/uapi/pinmem.h"
 
 #define PINMEM_DEV "/dev/pinmem"
 #define PINMEM_SYSFS "/sys/module/pinmem"

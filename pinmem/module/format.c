@@ -27,31 +27,6 @@ u32 pinmem_crc32(const void *buf, size_t len)
 #endif
 }
 
-static int name_char_ok(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-}
-
-/*
- * A name fits in PINMEM_NAME_MAX with its NUL, is made of [A-Za-z0-9._-]
- * (it is a file name in the pinmem filesystem) and does not start with '.'.
- */
-int pinmem_name_valid(const char *name, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || name[0] == '\0' || name[0] == '.')
-		return 0;
-	for (i = 0; i < len && i < PINMEM_NAME_MAX; i++) {
-		if (name[i] == '\0')
-			return 1;
-		if (!name_char_ok(name[i]))
-			return 0;
-	}
-	return 0;
-}
-
 static u64 round_page(u64 v)
 {
 	return (v + PINMEM_PAGE_SIZE - 1) & ~(u64)(PINMEM_PAGE_SIZE - 1);

@@ -26,7 +26,6 @@
 
 #define PINMEM_SB_MAGIC		0x31304d454d4e4950ULL	/* "PINMEM01" */
 #define PINMEM_FORMAT_VERSION	1
-#define PINMEM_PAGE_SIZE	4096U
 #define PINMEM_MAX_CLASS_SHIFT	(PINMEM_MIN_CLASS_SHIFT + PINMEM_NR_CLASSES - 1)
 #define PINMEM_MIN_ENTRIES	64U
 #define PINMEM_MAX_ENTRIES	0x100000U
@@ -74,7 +73,6 @@ struct pinmem_span {
 };
 
 u32 pinmem_crc32(const void *buf, size_t len);
-int pinmem_name_valid(const char *name, size_t len);
 u64 pinmem_entry_span(const struct pinmem_dirent *e);
 u32 pinmem_default_entries(u64 region_size);
 const char *pinmem_layout(u64 start, u64 size, u32 entries,

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "decompress.h"
+#include "fastboot/decompress.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

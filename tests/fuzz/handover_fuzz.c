@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handover.h"
+#include "common/handover.h"
 
 static bool same_kernel(const struct nvwa_kernel *a,
 			const struct nvwa_kernel *b)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pinimg.h"
+#include "criu-plugin/pinimg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../pinmem/module/format.h"
+#include "pinmem/module/format.h"
 
 #define START (1536ULL << 20)
 #define SIZE (64ULL << 20)

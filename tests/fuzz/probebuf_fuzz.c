@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probebuf.h"
+#include "bpf/probebuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

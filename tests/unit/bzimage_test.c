@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bzimage.h"
-#include "util.h"
+#include "common/util.h"
+#include "fastboot/bzimage.h"
 
 #define UNIT_MAIN
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #define SETUP_SECTS 3
 #define SETUP_SIZE ((SETUP_SECTS + 1) * 512)

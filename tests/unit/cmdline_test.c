@@ -2,10 +2,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cmdline.h"
+#include "fastboot/cmdline.h"
 
 #define UNIT_MAIN
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 static char out[KERNEL_CMDLINE_MAX];
 

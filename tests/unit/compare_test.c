@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compare.h"
+#include "tools/nvwa/compare.h"
 
 #define UNIT_MAIN
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #define KHZ 1000000ull	/* 1 ms = 1e6 cycles */
 

@@ -13,12 +13,12 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "bzimage.h"
-#include "decompress.h"
-#include "util.h"
+#include "common/util.h"
+#include "fastboot/bzimage.h"
+#include "fastboot/decompress.h"
 
 #define UNIT_MAIN
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #define PLAIN_LEN (3u << 20)
 

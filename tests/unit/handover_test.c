@@ -19,8 +19,8 @@
 #include <libfdt.h>
 #include <zlib.h>
 
-#include "handover.h"
-#include "unit.h"
+#include "common/handover.h"
+#include "tests/unit/unit.h"
 
 #define WHY_MAX 512
 /* Room for whatever an edit adds to a record. */

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "html.h"
+#include "tools/nvwa/html.h"
 
 #define UNIT_MAIN
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #define KHZ 1000000ull
 

@@ -2,10 +2,10 @@
 /* When only kexec_file_load will do: lockdown and secure boot. */
 #include <string.h>
 
-#include "kexec.h"
+#include "fastboot/kexec.h"
 
 #define UNIT_MAIN
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 static char why[128];
 

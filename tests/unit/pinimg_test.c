@@ -8,8 +8,8 @@
 #include <stdlib.h>
 
 #define UNIT_MAIN
-#include "unit.h"
-#include "pinimg.h"
+#include "criu-plugin/pinimg.h"
+#include "tests/unit/unit.h"
 
 #define HEAD "nvwa-pinmem-image 1\nregion 0x60000000 0x40000000\n"
 

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../pinmem/module/format.h"
+#include "pinmem/module/format.h"
 
 #define UNIT_MAIN
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #define START (1536ULL << 20)
 #define SIZE (64ULL << 20)

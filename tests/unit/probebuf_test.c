@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probebuf.h"
-#include "shutdown.h"
+#include "bpf/probebuf.h"
+#include "bpf/shutdown.h"
 
 #define UNIT_MAIN
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #define KHZ 2000000ull		/* 2 cycles per ns */
 #define T0 1000000000ull	/* nvwa's clock reading, ns */

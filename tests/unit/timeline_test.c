@@ -2,10 +2,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "timeline.h"
+#include "common/timeline.h"
 
 #define UNIT_MAIN
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 TEST(add_then_find)
 {

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "tsc.h"
+#include "common/tsc.h"
 
 int main(int argc, char **argv)
 {

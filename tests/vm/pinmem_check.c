@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "libpinmem.h"
+#include "pinmem/lib/libpinmem.h"
 
 static int failed;
 

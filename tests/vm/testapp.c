@@ -34,7 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "libpinmem.h"
+#include "pinmem/lib/libpinmem.h"
 
 #define PAGE 4096u
 #define WORDS_PER_PAGE (PAGE / sizeof(uint64_t))

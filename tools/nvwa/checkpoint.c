@@ -25,12 +25,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "criu.h"
-#include "libpinmem.h"
-#include "log.h"
-#include "nvwa.h"
-#include "pinimg.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "criu-plugin/pinimg.h"
+#include "pinmem/lib/libpinmem.h"
+#include "tools/nvwa/criu.h"
+#include "tools/nvwa/nvwa.h"
 
 #define MAX_TREE 512
 

@@ -3,9 +3,9 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "compare.h"
-#include "tsc.h"
-#include "util.h"
+#include "common/tsc.h"
+#include "common/util.h"
+#include "tools/nvwa/compare.h"
 
 static double duration(const struct nvwa_handover *h, const struct nvwa_phase *p)
 {

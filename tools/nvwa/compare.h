@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "handover.h"
+#include "common/handover.h"
 
 struct compare_opts {
 	double threshold;	/* a phase regressed if B > A * (1 + threshold) */

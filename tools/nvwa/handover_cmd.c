@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "nvwa.h"
-#include "report.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "tools/nvwa/nvwa.h"
+#include "tools/nvwa/report.h"
 
 void usage_handover(FILE *f)
 {

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "html.h"
-#include "tsc.h"
+#include "common/tsc.h"
+#include "tools/nvwa/html.h"
 
 #define WIDTH 960	/* chart area, px */
 #define LABEL 170	/* phase names, px */

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "handover.h"
+#include "common/handover.h"
 
 /* One earlier update, for the history chart. */
 struct html_history {

@@ -15,10 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "nvwa.h"
-#include "tsc.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/tsc.h"
+#include "common/util.h"
+#include "tools/nvwa/nvwa.h"
 
 /* Log messages that open or close a phase, in boot order. */
 enum mark {

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "nvwa.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "tools/nvwa/nvwa.h"
 
 static const struct nvwa_cmd commands[] = {
 	{ "update", "checkpoint applications, kexec a new kernel, restore them",

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "handover.h"
+#include "common/handover.h"
 
 /* Files inside the store (the preserved-memory filesystem). */
 #define STORE_RECORD "handover.dtb"

@@ -13,10 +13,10 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "libpinmem.h"
-#include "log.h"
-#include "nvwa.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "pinmem/lib/libpinmem.h"
+#include "tools/nvwa/nvwa.h"
 
 void usage_pinmem(FILE *f)
 {

@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
-#include "nvwa.h"
-#include "prepare.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "fastboot/prepare.h"
+#include "tools/nvwa/nvwa.h"
 
 void usage_prepare(FILE *f)
 {

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "nvwa.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "tools/nvwa/nvwa.h"
 
 const char *state_dir(void)
 {

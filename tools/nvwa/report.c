@@ -15,13 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "nvwa.h"
-#include "compare.h"
-#include "html.h"
-#include "report.h"
-#include "tsc.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/tsc.h"
+#include "common/util.h"
+#include "tools/nvwa/compare.h"
+#include "tools/nvwa/html.h"
+#include "tools/nvwa/nvwa.h"
+#include "tools/nvwa/report.h"
 
 int report_downtime(const struct nvwa_handover *h, double *ret_ms)
 {

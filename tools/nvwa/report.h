@@ -5,8 +5,8 @@
 
 #include <stdio.h>
 
-#include "handover.h"
-#include "util.h"
+#include "common/handover.h"
+#include "common/util.h"
 
 void report_print_table(FILE *f, const struct nvwa_handover *h);
 void report_print_json(FILE *f, const struct nvwa_handover *h);

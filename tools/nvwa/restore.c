@@ -23,13 +23,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmdline.h"
-#include "criu.h"
-#include "log.h"
-#include "nvwa.h"
-#include "probes.h"
-#include "tsc.h"
-#include "util.h"
+#include "bpf/probes.h"
+#include "common/log.h"
+#include "common/tsc.h"
+#include "common/util.h"
+#include "fastboot/cmdline.h"
+#include "tools/nvwa/criu.h"
+#include "tools/nvwa/nvwa.h"
 
 void usage_restore(FILE *f)
 {

@@ -12,13 +12,13 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "cmdline.h"
-#include "kexec.h"
-#include "libpinmem.h"
-#include "log.h"
-#include "nvwa.h"
-#include "report.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "fastboot/cmdline.h"
+#include "fastboot/kexec.h"
+#include "pinmem/lib/libpinmem.h"
+#include "tools/nvwa/nvwa.h"
+#include "tools/nvwa/report.h"
 
 struct status {
 	struct utsname uts;

@@ -19,10 +19,10 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "cmdline.h"
-#include "log.h"
-#include "nvwa.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "fastboot/cmdline.h"
+#include "tools/nvwa/nvwa.h"
 
 #define STORE_MOUNT_FLAGS (MS_NOATIME | MS_NOSUID | MS_NODEV | MS_NOEXEC)
 

@@ -30,16 +30,16 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "cmdline.h"
-#include "criu.h"
-#include "kexec.h"
-#include "log.h"
-#include "nvwa.h"
-#include "prepare.h"
-#include "probes.h"
-#include "shutdown.h"
-#include "tsc.h"
-#include "util.h"
+#include "bpf/probes.h"
+#include "bpf/shutdown.h"
+#include "common/log.h"
+#include "common/tsc.h"
+#include "common/util.h"
+#include "fastboot/cmdline.h"
+#include "fastboot/kexec.h"
+#include "fastboot/prepare.h"
+#include "tools/nvwa/criu.h"
+#include "tools/nvwa/nvwa.h"
 
 #define MAX_TREE 512
 

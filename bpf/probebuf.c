@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probebuf.h"
-#include "shutdown.h"
-#include "tsc.h"
+#include "bpf/probebuf.h"
+#include "bpf/shutdown.h"
+#include "common/tsc.h"
 
 /* The probes fire within seconds of nvwa's clock reading; 10 min is generous. */
 #define MAX_SPAN_NS (600ull * 1000000000ull)

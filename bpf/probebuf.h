@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "handover.h"
+#include "common/handover.h"
 
 /*
  * Checks the @len bytes at @buf and adds to @h what they hold: the shutdown

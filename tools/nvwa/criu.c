@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "criu.h"
-#include "log.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "tools/nvwa/criu.h"
 
 static const char *criu_bin(void)
 {

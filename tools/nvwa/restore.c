@@ -28,6 +28,7 @@
 #include "common/tsc.h"
 #include "common/util.h"
 #include "fastboot/cmdline.h"
+#include "park/defer.h"
 #include "tools/nvwa/criu.h"
 #include "tools/nvwa/nvwa.h"
 
@@ -303,56 +304,6 @@ struct restore {
 	struct nvwa_handover *h;
 };
 
-/*
- * With nvwa.cpus=defer the new kernel booted with maxcpus=N: the other
- * CPUs come up now, after the applications run, outside the downtime.
- * Returns how many were brought up.
- */
-static int online_deferred_cpus(struct nvwa_timeline *tl)
-{
-	char *cmdline, mode[16], present[256], path[96], state[8];
-	uint64_t t = tsc_read();
-	int brought = 0;
-	char *p;
-
-	if (cmdline_read_running(&cmdline) < 0)
-		return 0;
-	if (cmdline_get(cmdline, NVWA_CPUS_PARAM, mode, sizeof(mode)) < 0 ||
-	    strcmp(mode, "defer")) {
-		free(cmdline);
-		return 0;
-	}
-	free(cmdline);
-	if (read_one_line("/sys/devices/system/cpu/present", present, sizeof(present)) < 0)
-		return log_warn_errno(-errno, "Cannot read the present CPUs; the deferred ones stay offline");
-	/* A list of ranges: "0-3,5,8-9". */
-	for (p = present; *p;) {
-		char *end;
-		long first = strtol(p, &end, 10), last = first;
-
-		if (end == p)
-			break;
-		if (*end == '-')
-			last = strtol(end + 1, &end, 10);
-		for (long cpu = first; cpu <= last; cpu++) {
-			xsnprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%ld/online", cpu);
-			if (read_one_line(path, state, sizeof(state)) < 0 || !strcmp(state, "1"))
-				continue;	/* cpu0 has no such file */
-			if (write_file(path, "1\n", 2) < 0)
-				log_warn("Could not bring CPU %ld online", cpu);
-			else
-				brought++;
-		}
-		p = *end == ',' ? end + 1 : end;
-		if (*end != ',')
-			break;
-	}
-	timeline_add(tl, "cpu-online", NVWA_DOMAIN_NEW, t, tsc_read());
-	log_info("Brought %d deferred CPU(s) online in %.0f ms", brought,
-		 tsc_to_ms(tsc_read() - t, tl->tsc_khz));
-	return brought;
-}
-
 /* The update is over: keep its report, drop what only the restore needed. */
 static void finish(struct restore *rs, uint64_t t_start, uint64_t t_end)
 {
@@ -451,7 +402,7 @@ static int restore(struct restore *rs)
 		kmsg_add_boot_phases(h, reboot ? reboot->start : 0, t_start);
 	}
 	failed += finish_lazy(rs->store, h, lazy, nlazy);
-	online_deferred_cpus(&h->timeline);
+	park_online_deferred(&h->timeline);
 	strscpy(h->outcome, failed ? "failed" : "restored", sizeof(h->outcome));
 
 	if (failed) {

@@ -38,6 +38,7 @@
 #include "fastboot/cmdline.h"
 #include "fastboot/kexec.h"
 #include "fastboot/prepare.h"
+#include "park/defer.h"
 #include "tools/nvwa/criu.h"
 #include "tools/nvwa/nvwa.h"
 
@@ -275,12 +276,8 @@ static int check_cmdline(struct update *u)
 		      u->quiet_boot ? " quiet" : "",
 		      /* initcall_debug's lines would push the boot's first ones out. */
 		      u->profile_boot ? " initcall_debug log_buf_len=4M" : "");
-	if (r >= 0 && u->defer_cpus) {
-		size_t n = strlen(own);
-
-		r = xsnprintf(own + n, sizeof(own) - n, " maxcpus=%ld %s=defer",
-			      u->defer_cpus, NVWA_CPUS_PARAM);
-	}
+	if (r >= 0 && u->defer_cpus)
+		r = park_defer_append_params(u->defer_cpus, own, sizeof(own));
 	if (r >= 0)
 		r = cmdline_compose(current, u->append, own, u->cmdline,
 				    sizeof(u->cmdline));
@@ -574,7 +571,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 			break;
 		case 'D':
 			u->defer_cpus = optarg ? strtol(optarg, NULL, 10) : 1;
-			if (u->defer_cpus < 1 || u->defer_cpus > 4096)
+			if (u->defer_cpus < 1 || u->defer_cpus > PARK_DEFER_MAX_CPUS)
 				return log_error_errno(-EINVAL, "--defer-cpus takes how many CPUs to boot with (1 or more)");
 			break;
 		case 'p':

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+
+#include "park/defer.h"
+
+#define UNIT_MAIN
+#include "tests/unit/unit.h"
+
+struct seen {
+	long cpus[16];
+	int n;
+	int stop_at;	/* fail on this CPU, -1 never */
+};
+
+static int record(long cpu, void *data)
+{
+	struct seen *s = data;
+
+	if (cpu == s->stop_at)
+		return -EIO;
+	if (s->n < 16)
+		s->cpus[s->n] = cpu;
+	s->n++;
+	return 0;
+}
+
+static int walk(const char *list, struct seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->stop_at = -1;
+	return park_cpulist_for_each(list, record, s);
+}
+
+TEST(cpulist_ranges_and_singles)
+{
+	struct seen s;
+
+	CHECK_EQ_INT(walk("0-3,5,8-9", &s), 0);
+	CHECK_EQ_INT(s.n, 7);
+	CHECK_EQ_INT(s.cpus[0], 0);
+	CHECK_EQ_INT(s.cpus[3], 3);
+	CHECK_EQ_INT(s.cpus[4], 5);
+	CHECK_EQ_INT(s.cpus[6], 9);
+	/* sysfs ends the list with a newline when read raw. */
+	CHECK_EQ_INT(walk("0-1\n", &s), 0);
+	CHECK_EQ_INT(s.n, 2);
+	CHECK_EQ_INT(walk("", &s), 0);
+	CHECK_EQ_INT(s.n, 0);
+}
+
+TEST(cpulist_malformed_is_refused)
+{
+	static const char *const bad[] = {
+		"a", "-1", "3-1", "0-", "0,,1", "0,", "1x", "0-99999", "99999",
+		"0 1", "+1", "0-+3",
+	};
+	struct seen s;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_EQ_INT(walk(bad[i], &s), -EINVAL);
+}
+
+TEST(cpulist_callback_error_stops_the_walk)
+{
+	struct seen s;
+
+	memset(&s, 0, sizeof(s));
+	s.stop_at = 2;
+	CHECK_EQ_INT(park_cpulist_for_each("0-7", record, &s), -EIO);
+	CHECK_EQ_INT(s.n, 2);
+}
+
+TEST(defer_params_append)
+{
+	char buf[64] = "nvwa.handover=/dev/pmem0";
+
+	CHECK_EQ_INT(park_defer_append_params(2, buf, sizeof(buf)), 0);
+	CHECK_STREQ(buf, "nvwa.handover=/dev/pmem0 maxcpus=2 nvwa.cpus=defer");
+	CHECK(park_deferred(buf));
+	CHECK(!park_deferred("maxcpus=2 nvwa.cpus=now"));
+	CHECK(!park_deferred("quiet"));
+}
+
+TEST(defer_params_bounds)
+{
+	char small[20] = "quiet", buf[64] = "";
+
+	CHECK_EQ_INT(park_defer_append_params(0, buf, sizeof(buf)), -EINVAL);
+	CHECK_EQ_INT(park_defer_append_params(PARK_DEFER_MAX_CPUS + 1, buf,
+					      sizeof(buf)), -EINVAL);
+	CHECK_EQ_INT(park_defer_append_params(1, small, sizeof(small)), -E2BIG);
+	CHECK_STREQ(small, "quiet");
+}

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -48,6 +49,8 @@ int run_capture(const char *const *argv, char *out, size_t size);
 
 /* Parses a size with an optional K, M, G or T suffix (binary units). */
 int parse_size(const char *s, char **ret_end, unsigned long long *ret);
+/* A decimal number and nothing else (no sign, no suffix); -EINVAL otherwise. */
+int parse_u64(const char *s, uint64_t *ret);
 int parse_pid(const char *s, pid_t *ret);
 /*
  * Appends @pid and its descendants (children of every thread) to @tree,

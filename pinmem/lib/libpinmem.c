@@ -5,6 +5,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "pinmem/lib/libpinmem.h"
@@ -183,4 +186,34 @@ const char *pinmem_state_name(uint32_t state)
 		return "invalid";
 	}
 	return "not loaded";
+}
+
+int pinmem_fs_mount(const char *dir)
+{
+	struct statfs sfs;
+
+	if (statfs(dir, &sfs) == 0 && sfs.f_type == PINMEM_FS_MAGIC)
+		return 0;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (mount("none", dir, "pinmem", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int pinmem_fs_mount_trusted(const char *dir)
+{
+	struct pinmem_status st;
+	int fd, r;
+
+	fd = pinmem_dev_open();
+	if (fd < 0)
+		return fd;
+	r = pinmem_dev_status(fd, &st);
+	close(fd);
+	if (r < 0)
+		return r;
+	if (st.state != PINMEM_STATE_VALID)
+		return -ENODEV;
+	return pinmem_fs_mount(dir);
 }

@@ -28,6 +28,13 @@ int pinmem_dev_list(int fd, bool kernel, struct pinmem_entry **ret,
 		    size_t *ret_n);
 int pinmem_dev_format(int fd, bool discard, uint32_t dir_entries);
 int pinmem_dev_map(const char *name, void **ret_addr, size_t *ret_len);
+/*
+ * Mounts the pinmem filesystem on @dir (created if missing, its parent
+ * must exist) unless it is mounted there already.  -ENODEV: no module.
+ */
+int pinmem_fs_mount(const char *dir);
+/* The same, only when the module serves a trusted (valid) region. */
+int pinmem_fs_mount_trusted(const char *dir);
 const char *pinmem_kind_name(uint32_t kind);
 const char *pinmem_state_name(uint32_t state);
 

@@ -47,7 +47,7 @@ static const char memory_note[] =
 	"    during the freeze.  Put DIR in preserved RAM (the store, or a pinmem\n"
 	"    filesystem) for images that survive a kexec and never touch disk.\n";
 
-void usage_checkpoint(FILE *f)
+static void usage_checkpoint(FILE *f)
 {
 	fprintf(f,
 		"usage: nvwa checkpoint [--pin-memory] [--no-pre-dump] [--leave-running]\n"
@@ -68,7 +68,7 @@ void usage_checkpoint(FILE *f)
 		"\n%s", memory_note);
 }
 
-void usage_restore_app(FILE *f)
+static void usage_restore_app(FILE *f)
 {
 	fprintf(f,
 		"usage: nvwa restore-app [--lazy] [--json] -D DIR\n"
@@ -88,7 +88,7 @@ void usage_restore_app(FILE *f)
 		"\n%s", memory_note);
 }
 
-void usage_criu(FILE *f)
+static void usage_criu(FILE *f)
 {
 	fprintf(f,
 		"usage: nvwa criu CRIU-ARGS...\n"
@@ -219,7 +219,7 @@ static int parse_checkpoint(struct checkpoint_opts *o, int argc, char **argv)
 	return 0;
 }
 
-int cmd_checkpoint(int argc, char **argv)
+static int cmd_checkpoint(int argc, char **argv)
 {
 	char pre[PATH_MAX], path[PATH_MAX], why[CRIU_WHY_MAX];
 	struct checkpoint_opts o;
@@ -335,7 +335,7 @@ static int restore_preflight(const char *dir)
 	return plugin_needed();
 }
 
-int cmd_restore_app(int argc, char **argv)
+static int cmd_restore_app(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "images-dir", required_argument, NULL, 'D' },
@@ -401,7 +401,7 @@ int cmd_restore_app(int argc, char **argv)
 	return r < 0 ? 1 : 0;
 }
 
-int cmd_criu(int argc, char **argv)
+static int cmd_criu(int argc, char **argv)
 {
 	const char *bin = getenv("NVWA_CRIU");
 	const char **args;
@@ -429,3 +429,24 @@ int cmd_criu(int argc, char **argv)
 	log_error_errno(-errno, "Cannot run %s: %m", args[0]);
 	return 127;
 }
+
+const struct nvwa_cmd nvwa_cmd_checkpoint = {
+	.name = "checkpoint",
+	.summary = "checkpoint a process tree, pinmem areas by reference",
+	.run = cmd_checkpoint,
+	.usage = usage_checkpoint,
+};
+
+const struct nvwa_cmd nvwa_cmd_restore_app = {
+	.name = "restore-app",
+	.summary = "restore a checkpoint made by `nvwa checkpoint`",
+	.run = cmd_restore_app,
+	.usage = usage_restore_app,
+};
+
+const struct nvwa_cmd nvwa_cmd_criu = {
+	.name = "criu",
+	.summary = "run criu, accepting openEuler's --pin-memory",
+	.run = cmd_criu,
+	.usage = usage_criu,
+};

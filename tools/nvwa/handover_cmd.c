@@ -12,7 +12,7 @@
 #include "tools/nvwa/nvwa.h"
 #include "tools/nvwa/report.h"
 
-void usage_handover(FILE *f)
+static void usage_handover(FILE *f)
 {
 	fprintf(f,
 		"usage: nvwa handover show [--json] [--raw FILE] [--store DEV | RECORD]\n"
@@ -73,10 +73,17 @@ static int show(int argc, char **argv)
 	return report_print_file(path, json) < 0 ? 1 : 0;
 }
 
-int cmd_handover(int argc, char **argv)
+static int cmd_handover(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "show"))
 		return show(argc - 1, argv + 1);
 	usage_handover(stderr);
 	return 2;
 }
+
+const struct nvwa_cmd nvwa_cmd_handover = {
+	.name = "handover",
+	.summary = "show or extract a handover record",
+	.run = cmd_handover,
+	.usage = usage_handover,
+};

@@ -3,7 +3,7 @@
  * nvwa: update the running kernel with kexec and bring the applications
  * back where they were.
  */
-#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,31 +12,19 @@
 #include "common/util.h"
 #include "tools/nvwa/nvwa.h"
 
-static const struct nvwa_cmd commands[] = {
-	{ "update", "checkpoint applications, kexec a new kernel, restore them",
-	  cmd_update, usage_update },
-	{ "trace", "profile a plain kexec reboot: trace reboot --kernel IMAGE",
-	  cmd_trace, usage_trace },
-	{ "prepare", "decompress and cache a kernel image ahead of an update",
-	  cmd_prepare, usage_prepare },
-	{ "restore", "restore the applications after the kexec (early boot)",
-	  cmd_restore, usage_restore },
-	{ "status", "reservation, store, loaded kernel, pending and last update",
-	  cmd_status, usage_status },
-	{ "report", "the last update's timeline and downtime",
-	  cmd_report, usage_report },
-	{ "handover", "show or extract a handover record",
-	  cmd_handover, usage_handover },
-	{ "store", "format or inspect the preserved-memory store",
-	  cmd_store, usage_store },
-	{ "pinmem", "preserved RAM owned by the pinmem module: areas, status",
-	  cmd_pinmem, usage_pinmem },
-	{ "checkpoint", "checkpoint a process tree, pinmem areas by reference",
-	  cmd_checkpoint, usage_checkpoint },
-	{ "restore-app", "restore a checkpoint made by `nvwa checkpoint`",
-	  cmd_restore_app, usage_restore_app },
-	{ "criu", "run criu, accepting openEuler's --pin-memory",
-	  cmd_criu, usage_criu },
+static const struct nvwa_cmd *const commands[] = {
+	&nvwa_cmd_update,
+	&nvwa_cmd_trace,
+	&nvwa_cmd_prepare,
+	&nvwa_cmd_restore,
+	&nvwa_cmd_status,
+	&nvwa_cmd_report,
+	&nvwa_cmd_handover,
+	&nvwa_cmd_store,
+	&nvwa_cmd_pinmem,
+	&nvwa_cmd_checkpoint,
+	&nvwa_cmd_restore_app,
+	&nvwa_cmd_criu,
 };
 
 static void usage(FILE *f)
@@ -51,7 +39,7 @@ static void usage(FILE *f)
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(f,
 		"\n"
 		"  -v, --verbose   also print debugging detail\n"
@@ -64,25 +52,12 @@ static void usage(FILE *f)
 		"  nvwa report                         # after the new kernel is up\n");
 }
 
-int wants_help(int argc, char **argv)
+static bool wants_help(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			return 1;
-	return 0;
-}
-
-int parse_u64(const char *s, uint64_t *ret)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || *s == '-')
-		return -EINVAL;
-	*ret = v;
-	return 0;
+			return true;
+	return false;
 }
 
 int main(int argc, char **argv)
@@ -114,19 +89,19 @@ int main(int argc, char **argv)
 		}
 		i++;
 		for (size_t c = 0; c < ARRAY_SIZE(commands); c++)
-			if (!strcmp(argv[i], commands[c].name)) {
-				commands[c].usage(stdout);
+			if (!strcmp(argv[i], commands[c]->name)) {
+				commands[c]->usage(stdout);
 				return 0;
 			}
 	}
 	for (size_t c = 0; c < ARRAY_SIZE(commands); c++) {
-		if (strcmp(argv[i], commands[c].name))
+		if (strcmp(argv[i], commands[c]->name))
 			continue;
 		if (wants_help(argc - i, argv + i)) {
-			commands[c].usage(stdout);
+			commands[c]->usage(stdout);
 			return 0;
 		}
-		return commands[c].run(argc - i, argv + i);
+		return commands[c]->run(argc - i, argv + i);
 	}
 	log_error("unknown command '%s'; `nvwa --help` lists them", argv[i]);
 	return 2;

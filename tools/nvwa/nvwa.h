@@ -25,33 +25,24 @@ struct nvwa_cmd {
 	void (*usage)(FILE *f);
 };
 
-int cmd_update(int argc, char **argv);
-int cmd_trace(int argc, char **argv);
-int cmd_restore(int argc, char **argv);
-int cmd_status(int argc, char **argv);
-int cmd_report(int argc, char **argv);
-int cmd_handover(int argc, char **argv);
-int cmd_store(int argc, char **argv);
-int cmd_pinmem(int argc, char **argv);
-int cmd_prepare(int argc, char **argv);
-int cmd_checkpoint(int argc, char **argv);
-int cmd_restore_app(int argc, char **argv);
-int cmd_criu(int argc, char **argv);
-void usage_checkpoint(FILE *f);
-void usage_restore_app(FILE *f);
-void usage_criu(FILE *f);
-void usage_update(FILE *f);
-void usage_trace(FILE *f);
-void usage_restore(FILE *f);
-void usage_status(FILE *f);
-void usage_report(FILE *f);
-void usage_handover(FILE *f);
-void usage_store(FILE *f);
-void usage_pinmem(FILE *f);
-void usage_prepare(FILE *f);
+/*
+ * Every command file exports one descriptor per command; main.c lists
+ * them.  Command files never call each other: what two commands share
+ * lives in a file of its own (record.c, state.c, store.c, criu.c, ...).
+ */
+extern const struct nvwa_cmd nvwa_cmd_update;
+extern const struct nvwa_cmd nvwa_cmd_trace;
+extern const struct nvwa_cmd nvwa_cmd_prepare;
+extern const struct nvwa_cmd nvwa_cmd_restore;
+extern const struct nvwa_cmd nvwa_cmd_status;
+extern const struct nvwa_cmd nvwa_cmd_report;
+extern const struct nvwa_cmd nvwa_cmd_handover;
+extern const struct nvwa_cmd nvwa_cmd_store;
+extern const struct nvwa_cmd nvwa_cmd_pinmem;
+extern const struct nvwa_cmd nvwa_cmd_checkpoint;
+extern const struct nvwa_cmd nvwa_cmd_restore_app;
+extern const struct nvwa_cmd nvwa_cmd_criu;
 
-/* Where reports and history live: $NVWA_STATE_DIR or /var/lib/nvwa. */
-const char *state_dir(void);
 
 /* store.c */
 /* The store device: --store, else $NVWA_STORE, else nvwa.handover=, else /dev/pmem0. */
@@ -66,11 +57,13 @@ int store_find_mount(const char *dev, char *root, size_t size);
 int store_path(const char *store, const char *name, char *buf, size_t size);
 int record_path(const char *store, char *buf, size_t size);
 int record_find(const char *store, char *buf, size_t size);
-int pinmem_mount_default(void);
 /* Reads and validates a record; logs and returns in @why why it is refused. */
 int record_load(const char *path, unsigned int flags, struct nvwa_handover *ret,
 		char *why, size_t whylen);
 int record_save(const char *path, const struct nvwa_handover *h);
+/* state.c */
+/* Where reports and history live: $NVWA_STATE_DIR or /var/lib/nvwa. */
+const char *state_dir(void);
 /* One update or restore at a time: holds a lock until the fd is closed. */
 int nvwa_lock(void);
 /* One more than the newest generation recorded in the state directory. */
@@ -94,9 +87,5 @@ int state_report_path(uint64_t gen, char *path, size_t size);
 int kmsg_add_boot_phases(struct nvwa_handover *h, uint64_t kexec_tsc,
 			 uint64_t restore_tsc);
 
-/* True if --help or -h is among the arguments. */
-int wants_help(int argc, char **argv);
-/* Strict number parsing for options: -EINVAL unless all of @s is a number. */
-int parse_u64(const char *s, uint64_t *ret);
 
 #endif

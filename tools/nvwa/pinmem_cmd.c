@@ -8,9 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -18,7 +16,7 @@
 #include "pinmem/lib/libpinmem.h"
 #include "tools/nvwa/nvwa.h"
 
-void usage_pinmem(FILE *f)
+static void usage_pinmem(FILE *f)
 {
 	fprintf(f,
 		"usage: nvwa pinmem status [--json]\n"
@@ -319,43 +317,10 @@ static int do_format(int argc, char **argv)
 	return r < 0;
 }
 
-/* Mounts the pinmem filesystem on @dir unless it is there already. */
-static int mount_at(const char *dir)
-{
-	struct statfs sfs;
-	int r;
-
-	if (statfs(dir, &sfs) == 0 && sfs.f_type == PINMEM_FS_MAGIC)
-		return 0;
-	r = mkdir_p(dir, 0700);
-	if (r == 0 && mount("none", dir, "pinmem",
-			    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		r = -errno;
-	return r;
-}
-
-/* Mounts PINMEM_MOUNT when the module serves a trusted region. */
-int pinmem_mount_default(void)
-{
-	struct pinmem_status st;
-	int fd, r;
-
-	fd = pinmem_dev_open();
-	if (fd < 0)
-		return fd;
-	r = pinmem_dev_status(fd, &st);
-	close(fd);
-	if (r < 0)
-		return r;
-	if (st.state != PINMEM_STATE_VALID)
-		return -ENODEV;
-	return mount_at(PINMEM_MOUNT);
-}
-
 static int do_mount(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : PINMEM_MOUNT;
-	int r = mount_at(dir);
+	int r = pinmem_fs_mount(dir);
 
 	if (r == -ENODEV)
 		return log_error_errno(r, "No pinmem filesystem: load the module (modprobe pinmem)"), 1;
@@ -365,7 +330,7 @@ static int do_mount(int argc, char **argv)
 	return 0;
 }
 
-int cmd_pinmem(int argc, char **argv)
+static int cmd_pinmem(int argc, char **argv)
 {
 	static const struct {
 		const char *name;
@@ -386,3 +351,10 @@ int cmd_pinmem(int argc, char **argv)
 	log_error("unknown pinmem command '%s'; `nvwa pinmem --help` lists them", argv[1]);
 	return 2;
 }
+
+const struct nvwa_cmd nvwa_cmd_pinmem = {
+	.name = "pinmem",
+	.summary = "preserved RAM owned by the pinmem module: areas, status",
+	.run = cmd_pinmem,
+	.usage = usage_pinmem,
+};

@@ -9,7 +9,7 @@
 #include "fastboot/prepare.h"
 #include "tools/nvwa/nvwa.h"
 
-void usage_prepare(FILE *f)
+static void usage_prepare(FILE *f)
 {
 	fprintf(f,
 		"usage: nvwa prepare IMAGE\n"
@@ -23,7 +23,7 @@ void usage_prepare(FILE *f)
 		"downtime.  Prints the file kexec will load.\n");
 }
 
-int cmd_prepare(int argc, char **argv)
+static int cmd_prepare(int argc, char **argv)
 {
 	struct kimage_boot b;
 
@@ -40,3 +40,10 @@ int cmd_prepare(int argc, char **argv)
 	printf("%s\n", b.path);
 	return 0;
 }
+
+const struct nvwa_cmd nvwa_cmd_prepare = {
+	.name = "prepare",
+	.summary = "decompress and cache a kernel image ahead of an update",
+	.run = cmd_prepare,
+	.usage = usage_prepare,
+};

@@ -261,7 +261,7 @@ void report_print_json(FILE *f, const struct nvwa_handover *h)
 		fprintf(f, "null\n}\n");
 }
 
-void usage_report(FILE *f)
+static void usage_report(FILE *f)
 {
 	fprintf(f,
 		"usage: nvwa report [--json] [--update N | FILE]\n"
@@ -314,7 +314,7 @@ void usage_report(FILE *f)
 
 static int report_html(const char *path, const char *out);
 
-int cmd_report(int argc, char **argv)
+static int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -475,3 +475,10 @@ int report_print_file(const char *path, int json)
 	free(h);
 	return r;
 }
+
+const struct nvwa_cmd nvwa_cmd_report = {
+	.name = "report",
+	.summary = "the last update's timeline and downtime",
+	.run = cmd_report,
+	.usage = usage_report,
+};

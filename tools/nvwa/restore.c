@@ -32,7 +32,7 @@
 #include "tools/nvwa/criu.h"
 #include "tools/nvwa/nvwa.h"
 
-void usage_restore(FILE *f)
+static void usage_restore(FILE *f)
 {
 	fprintf(f,
 		"usage: nvwa restore [--retry] [--ignore-crc] [--lazy|--eager]\n"
@@ -418,7 +418,7 @@ static int restore(struct restore *rs)
 	return 0;
 }
 
-int cmd_restore(int argc, char **argv)
+static int cmd_restore(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "retry", no_argument, NULL, 'r' },
@@ -462,3 +462,10 @@ int cmd_restore(int argc, char **argv)
 	free(rs.h);
 	return r < 0 ? 1 : 0;
 }
+
+const struct nvwa_cmd nvwa_cmd_restore = {
+	.name = "restore",
+	.summary = "restore the applications after the kexec (early boot)",
+	.run = cmd_restore,
+	.usage = usage_restore,
+};

@@ -38,7 +38,7 @@ struct status {
 	struct pinmem_status pinmem;
 };
 
-void usage_status(FILE *f)
+static void usage_status(FILE *f)
 {
 	fprintf(f,
 		"usage: nvwa status [--json] [--store DEV]\n"
@@ -194,7 +194,7 @@ static void print_json(const struct status *st)
 	}
 }
 
-int cmd_status(int argc, char **argv)
+static int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -231,3 +231,10 @@ int cmd_status(int argc, char **argv)
 	free(st.last);
 	return 0;
 }
+
+const struct nvwa_cmd nvwa_cmd_status = {
+	.name = "status",
+	.summary = "reservation, store, loaded kernel, pending and last update",
+	.run = cmd_status,
+	.usage = usage_status,
+};

@@ -88,7 +88,7 @@ struct update {
 	struct nvwa_handover *h;
 };
 
-void usage_update(FILE *f)
+static void usage_update(FILE *f)
 {
 	fprintf(f,
 		"usage: nvwa update --kernel IMAGE [--initrd FILE] [--append ARGS]\n"
@@ -626,7 +626,12 @@ static void start_probes(struct update *u)
 	log_info("  shutdown probes: %s, writing to pinmem area %s", how, SHUTDOWN_AREA);
 }
 
-static int prepare(struct update *u)
+/*
+ * Stages the update while the applications run: checks, loads the new
+ * kernel and pre-dumps.  ("prepare" is the kernel image's own step, in
+ * fastboot/prepare.c and `nvwa prepare`; this step includes it.)
+ */
+static int stage(struct update *u)
 {
 	struct nvwa_timeline *tl = &u->h->timeline;
 	uint64_t t, t_all = tsc_read();
@@ -670,7 +675,7 @@ static int prepare(struct update *u)
 	/* Whatever is dirty now is flushed outside the downtime. */
 	sync();
 	phase(u, "pre-dump", t);
-	timeline_add(tl, "prepare", NVWA_DOMAIN_OLD, t_all, tsc_read());
+	timeline_add(tl, "stage", NVWA_DOMAIN_OLD, t_all, tsc_read());
 	return interrupted();
 }
 
@@ -684,7 +689,7 @@ static int update(struct update *u)
 	u->h->generation = state_next_generation();
 	if (geteuid() != 0)
 		return log_error_errno(-EPERM, "nvwa update must run as root");
-	r = prepare(u);
+	r = stage(u);
 	if (r < 0)
 		return r;
 	if (u->dry_run) {
@@ -776,12 +781,12 @@ cleanup:
 	return r;
 }
 
-int cmd_update(int argc, char **argv)
+static int cmd_update(int argc, char **argv)
 {
 	return run_update(argc, argv, 0);
 }
 
-void usage_trace(FILE *f)
+static void usage_trace(FILE *f)
 {
 	fprintf(f,
 		"usage: nvwa trace reboot --kernel IMAGE [--initrd FILE] [--append ARGS]\n"
@@ -797,7 +802,7 @@ void usage_trace(FILE *f)
 		"needed, as the report travels in it.\n");
 }
 
-int cmd_trace(int argc, char **argv)
+static int cmd_trace(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "reboot")) {
 		usage_trace(stderr);
@@ -805,3 +810,17 @@ int cmd_trace(int argc, char **argv)
 	}
 	return run_update(argc - 1, argv + 1, 1);
 }
+
+const struct nvwa_cmd nvwa_cmd_update = {
+	.name = "update",
+	.summary = "checkpoint applications, kexec a new kernel, restore them",
+	.run = cmd_update,
+	.usage = usage_update,
+};
+
+const struct nvwa_cmd nvwa_cmd_trace = {
+	.name = "trace",
+	.summary = "profile a plain kexec reboot: trace reboot --kernel IMAGE",
+	.run = cmd_trace,
+	.usage = usage_trace,
+};

@@ -47,7 +47,7 @@ TOOL_LIB_SRC := tools/nvwa/compare.c tools/nvwa/html.c
 BPF_LIB_SRC := bpf/probebuf.c
 LIB_SRC := $(COMMON_SRC) $(BPF_LIB_SRC) $(FASTBOOT_SRC) $(PARK_SRC) $(CRIU_SRC) $(PINMEM_SRC) $(TOOL_LIB_SRC)
 
-UNIT_TESTS := park_test pinmem_test pinimg_test probebuf_test handover_test cmdline_test timeline_test bzimage_test decompress_test \
+UNIT_TESTS := park_test write_test pinmem_test pinimg_test probebuf_test handover_test cmdline_test timeline_test bzimage_test decompress_test \
 	      kexec_test compare_test html_test
 FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz
 

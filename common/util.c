@@ -109,17 +109,29 @@ int write_file_create(const char *path, const void *buf, size_t len)
 	return write_open(path, O_CREAT | O_TRUNC, buf, len);
 }
 
+int tmpfile_beside(const char *path, char *ret_tmp, size_t size)
+{
+	int fd;
+
+	if (snprintf(ret_tmp, size, "%s.XXXXXX", path) >= (int)size)
+		return -ENAMETOOLONG;
+	/* O_EXCL under the hood: a planted file or link is never opened. */
+	fd = mkostemp(ret_tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return fd;
+}
+
 int write_file_atomic(const char *path, const void *buf, size_t len)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
 	int fd, dfd, r;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp) ||
-	    strscpy(dir, path, sizeof(dir)) < 0)
+	if (strscpy(dir, path, sizeof(dir)) < 0)
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = tmpfile_beside(path, tmp, sizeof(tmp));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	r = write_all(fd, buf, len);
 	if (!r && fsync(fd) < 0)
 		r = -errno;

@@ -20,6 +20,12 @@ int read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 int write_file(const char *path, const void *buf, size_t len);
 int write_file_create(const char *path, const void *buf, size_t len);
 /* Writes @path via a temporary file, fsync and rename: all or nothing. */
+/*
+ * Creates a new file PATH.XXXXXX beside @path, exclusively (never an
+ * existing file or link), mode 0600; its name into @ret_tmp.  Returns the
+ * descriptor or a negative errno.  Rename it over @path when complete.
+ */
+int tmpfile_beside(const char *path, char *ret_tmp, size_t size);
 int write_file_atomic(const char *path, const void *buf, size_t len);
 int mkdir_p(const char *path, mode_t mode);
 /* Removes a directory tree; a missing tree is not an error. */

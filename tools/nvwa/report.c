@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -387,8 +388,8 @@ static int report_html(const char *path, const char *out)
 	uint64_t *gens = calloc(HISTORY_MAX, sizeof(*gens));
 	char why[512], p[PATH_MAX], tmp[PATH_MAX + 8];
 	size_t n = 0, ngens;
+	int fd, r = -ENOMEM;
 	FILE *f;
-	int r = -ENOMEM;
 
 	if (!h || !old || !hist || !gens)
 		goto cleanup;
@@ -407,10 +408,15 @@ static int report_html(const char *path, const char *out)
 		n++;
 	}
 	/* Written whole or not at all, like every file nvwa writes. */
-	xsnprintf(tmp, sizeof(tmp), "%s.tmp", out);
-	f = fopen(tmp, "we");
+	fd = tmpfile_beside(out, tmp, sizeof(tmp));
+	/* A page to open in a browser, not a secret: readable like any. */
+	f = fd < 0 || fchmod(fd, 0644) < 0 ? NULL : fdopen(fd, "w");
 	if (!f) {
-		r = log_error_errno(-errno, "Failed to create %s: %m", tmp);
+		r = log_error_errno(fd < 0 ? fd : -errno, "Failed to create a file beside %s: %m", out);
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
 		goto cleanup;
 	}
 	html_write_report(f, h, hist, n);

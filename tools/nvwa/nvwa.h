@@ -49,6 +49,11 @@ extern const struct nvwa_cmd nvwa_cmd_criu;
 const char *store_device(const char *option);
 /* Mounts @dev (DAX where it can) unless mounted; its mount point to @root. */
 int store_mount(const char *dev, char *root, size_t size);
+/*
+ * Remounts the store at @root read-only or read-write, keeping nosuid,
+ * nodev, noexec and noatime.  Returns 0 or a negative errno (not logged).
+ */
+int store_remount(const char *root, bool readonly);
 /* The mount point of @dev if mounted, else -ENOENT. */
 int store_find_mount(const char *dev, char *root, size_t size);
 

@@ -104,3 +104,14 @@ int store_mount(const char *dev, char *root, size_t size)
 	log_debug("Mounted store %s on %s", dev, STORE_MOUNTPOINT);
 	return strscpy(root, STORE_MOUNTPOINT, size) < 0 ? -ENAMETOOLONG : 0;
 }
+
+int store_remount(const char *root, bool readonly)
+{
+	unsigned long flags = MS_REMOUNT | STORE_MOUNT_FLAGS;
+
+	/* A remount replaces the flags: without them the store would allow
+	 * set-uid files, devices and execution. */
+	if (mount(NULL, root, NULL, flags | (readonly ? MS_RDONLY : 0), NULL) < 0)
+		return -errno;
+	return 0;
+}

@@ -679,6 +679,28 @@ static int stage(struct update *u)
 	return interrupted();
 }
 
+/*
+ * The reboot call failed after the record was written: the applications
+ * will be resumed, so the record must go, or the next boot would restore
+ * stale copies of them next to the live ones.  The store was remounted
+ * read-only for the jump; if it cannot be made writable again, the
+ * record stays and the operator is told exactly what to remove.
+ */
+static int withdraw_record(struct update *u, int cause)
+{
+	int r = store_remount(u->store, false);
+
+	if (r < 0)
+		log_error_errno(r, "Could not remount the store %s read-write: %m", u->store);
+	if (unlink(u->record) < 0 && errno != ENOENT) {
+		log_error_errno(-errno, "The handover record %s could not be removed (%m): remove it by hand (`mount -o remount,rw %s && rm %s`) before the next boot, or it will restore stale copies of the resumed applications",
+				u->record, u->store, u->record);
+		/* Keep the images: the record that names them is still there. */
+		u->gendir[0] = '\0';
+	}
+	return cause;
+}
+
 static int update(struct update *u)
 {
 	struct nvwa_timeline *tl = &u->h->timeline;
@@ -729,16 +751,16 @@ static int update(struct update *u)
 	 * bitmaps of a journal-less ext4: without this the next kernel finds
 	 * the store's metadata stale.  Read-only also leaves it clean.
 	 */
-	if (mount(NULL, u->store, NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0) {
-		log_warn("Could not remount %s read-only (%m); syncing it instead", u->store);
+	r = store_remount(u->store, true);
+	if (r < 0) {
+		log_warn_errno(r, "Could not remount %s read-only (%m); syncing it instead", u->store);
 		sync();
 	}
 	if (u->shutdown)
 		shutdown_probes_arm(u->shutdown);
 	r = kexec_jump();
-	mount(NULL, u->store, NULL, MS_REMOUNT, NULL);
-	unlink(u->record);
-	return log_error_errno(r, "reboot(LINUX_REBOOT_CMD_KEXEC) failed: %m");
+	log_error_errno(r, "reboot(LINUX_REBOOT_CMD_KEXEC) failed: %m");
+	return withdraw_record(u, r);
 }
 
 static int run_update(int argc, char **argv, int trace)

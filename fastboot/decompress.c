@@ -55,14 +55,22 @@ static int gunzip(const uint8_t *in, size_t len, struct sink *out, char *why,
 	return fail(-EBADMSG, why, whylen, "gzip: %s", s.msg ? s.msg : "corrupt data");
 }
 
+/* As much memory as zstd's 2^27 window. */
+#define XZ_MEMLIMIT (128U << 20)
+
 static int unxz(const uint8_t *in, size_t len, struct sink *out, char *why,
 		size_t whylen)
 {
 	lzma_stream s = LZMA_STREAM_INIT;
 	lzma_ret r;
 
-	/* The kernel's xz carries a BCJ filter and a CRC32: liblzma does both. */
-	if (lzma_stream_decoder(&s, UINT64_MAX, 0) != LZMA_OK)
+	/*
+	 * The kernel's xz carries a BCJ filter and a CRC32: liblzma does both.
+	 * The dictionary size comes from the header, untrusted: bound the
+	 * decoder's memory as zstd's window is bounded (the kernel's own xz
+	 * dictionary is 32 MiB).
+	 */
+	if (lzma_stream_decoder(&s, XZ_MEMLIMIT, 0) != LZMA_OK)
 		return fail(-ENOMEM, why, whylen, "xz: cannot initialise");
 	s.next_in = in;
 	s.avail_in = len;
@@ -73,6 +81,9 @@ static int unxz(const uint8_t *in, size_t len, struct sink *out, char *why,
 	lzma_end(&s);
 	if (r == LZMA_STREAM_END)
 		return 0;
+	if (r == LZMA_MEMLIMIT_ERROR)
+		return fail(-E2BIG, why, whylen, "xz: the header asks for more than %u MiB of decoder memory",
+			    XZ_MEMLIMIT >> 20);
 	if (r == LZMA_BUF_ERROR && out->len == out->cap)
 		return fail(-EFBIG, why, whylen, "xz: output larger than %zu bytes", out->cap);
 	return fail(-EBADMSG, why, whylen, "xz: corrupt data (liblzma error %d)", (int)r);

@@ -189,6 +189,44 @@ TEST(the_size_trailer_is_enforced)
 	CHECK_EQ_INT(DECOMPRESS("gzip", 5), -EBADMSG);
 }
 
+/* CRC32 as xz's headers carry it (zlib's is the same polynomial). */
+static void xz_seal(uint8_t *p, size_t len)
+{
+	uint32_t c = (uint32_t)crc32(0, p, (unsigned int)len);
+
+	p[len] = c & 0xff;
+	p[len + 1] = (c >> 8) & 0xff;
+	p[len + 2] = (c >> 16) & 0xff;
+	p[len + 3] = (c >> 24) & 0xff;
+}
+
+/*
+ * A header that asks for a 4 GiB dictionary is refused before liblzma
+ * allocates it: the decoder's memory is bounded like zstd's window.
+ */
+TEST(xz_decoder_memory_is_bounded)
+{
+	size_t len, hdr_len, i, out_len;
+	void *out = NULL;
+	uint8_t *hdr;
+
+	make_plain();
+	len = pack_xz();
+	/* Stream header (12 bytes), then the block header: size byte first. */
+	hdr = packed + 12;
+	hdr_len = ((size_t)hdr[0] + 1) * 4;
+	/* LZMA2's filter flags: ID 0x21, one byte of properties, the dict size. */
+	for (i = 1; i + 2 < hdr_len - 4; i++)
+		if (hdr[i] == 0x21 && hdr[i + 1] == 0x01)
+			break;
+	if (!CHECK(i + 2 < hdr_len - 4))
+		return;
+	hdr[i + 2] = 40;		/* 4 GiB - 1 */
+	xz_seal(hdr, hdr_len - 4);
+	CHECK_EQ_INT(DECOMPRESS("xz", len), -E2BIG);
+	CHECK(strstr(why, "decoder memory") != NULL);
+}
+
 TEST(unsupported_formats_say_so)
 {
 	size_t out_len;

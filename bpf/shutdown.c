@@ -226,8 +226,8 @@ void shutdown_probes_stop(struct shutdown_probes *p, int keep_area)
 
 int shutdown_probes_collect(struct nvwa_handover *h, char *why, size_t whylen)
 {
+	void *addr, *copy;
 	size_t len;
-	void *addr;
 	int r;
 
 	r = pinmem_dev_map(SHUTDOWN_AREA, &addr, &len);
@@ -235,7 +235,20 @@ int shutdown_probes_collect(struct nvwa_handover *h, char *why, size_t whylen)
 		xsnprintf(why, whylen, "pinmem area %s: %s", SHUTDOWN_AREA, strerror(-r));
 		return r;
 	}
-	r = probebuf_merge(addr, len, h, why, whylen);
+	/*
+	 * The area is a live shared mapping that anyone with /dev/pinmem can
+	 * write while it is parsed: check a private copy, so a count checked
+	 * once cannot change before it is used.
+	 */
+	copy = malloc(len);
+	if (copy) {
+		memcpy(copy, addr, len);
+		r = probebuf_merge(copy, len, h, why, whylen);
+		free(copy);
+	} else {
+		xsnprintf(why, whylen, "no memory for a copy of %zu bytes", len);
+		r = -ENOMEM;
+	}
 	munmap(addr, len);
 	remove_area();
 	return r;

@@ -345,13 +345,17 @@ static int restore(struct restore *rs)
 	struct firstrun_probe *fr = NULL;
 	uint32_t nlazy = 0;
 	bool first;
-	int failed;
+	int failed, r;
 
-	if (wait_for_device(rs->dev, rs->wait_s) < 0 ||
-	    store_mount(rs->dev, rs->store, sizeof(rs->store)) < 0 ||
-	    record_find(rs->store, rs->record, sizeof(rs->record)) < 0 ||
-	    store_path(rs->store, STORE_REFUSED, refused, sizeof(refused)) < 0)
-		return -ENODEV;
+	/* Each step logs its own cause; the cause is what is returned. */
+	r = wait_for_device(rs->dev, rs->wait_s);
+	if (!r)
+		r = store_mount(rs->dev, rs->store, sizeof(rs->store));
+	if (!r && (record_find(rs->store, rs->record, sizeof(rs->record)) < 0 ||
+		   store_path(rs->store, STORE_REFUSED, refused, sizeof(refused)) < 0))
+		r = log_error_errno(-ENAMETOOLONG, "The store's mount point %s is too long", rs->store);
+	if (r < 0)
+		return r;
 	if (access(rs->record, F_OK) < 0) {
 		log_info("No update to restore in %s", rs->dev);
 		return 0;
@@ -454,7 +458,7 @@ static int cmd_restore(int argc, char **argv)
 	rs.dev = store_device(rs.dev);
 	rs.h = calloc(1, sizeof(*rs.h));
 	if (!rs.h)
-		return 1;
+		return log_error_errno(-ENOMEM, "Out of memory"), 1;
 	lock = nvwa_lock();
 	r = lock < 0 ? lock : restore(&rs);
 	if (lock >= 0)

@@ -330,12 +330,12 @@ static int check_apps(struct update *u)
 	unsigned long long need = 16ull << 20;
 	char path[64], record[PATH_MAX];
 	struct statvfs sv;
+	int r;
 
 	for (size_t i = 0; i < u->napps; i++) {
 		struct app *a = &u->apps[i];
 		unsigned long long pages = 0, resident = 0;
 		FILE *f;
-		int r;
 
 		if (a->pid == 1 || a->pid == getpid())
 			return log_error_errno(-EINVAL, "PID %d cannot be checkpointed by nvwa itself", a->pid);
@@ -369,10 +369,11 @@ static int check_apps(struct update *u)
 		log_info("  app %d (%s): %llu MiB resident", a->pid, a->comm, a->rss >> 20);
 	}
 
-	if (store_mount(u->store_dev, u->store, sizeof(u->store)) < 0)
-		return -ENODEV;
+	r = store_mount(u->store_dev, u->store, sizeof(u->store));
+	if (r < 0)
+		return r;
 	if (record_find(u->store, record, sizeof(record)) < 0)
-		return -ENAMETOOLONG;
+		return log_error_errno(-ENAMETOOLONG, "The store's mount point %s is too long", u->store);
 	if (access(record, F_OK) == 0)
 		return log_error_errno(-EEXIST, "An update that was not restored is pending (%s). Restore it with `nvwa restore --retry`, or erase it with `nvwa store format --yes` (and `rm %s`).",
 				       record, record);
@@ -403,8 +404,8 @@ static int check_apps(struct update *u)
 
 	if (u->napps) {
 		char why[CRIU_WHY_MAX];
-		int r = criu_check(why, sizeof(why));
 
+		r = criu_check(why, sizeof(why));
 		if (r < 0)
 			return log_error_errno(r, "CRIU cannot checkpoint on this kernel: %s", why);
 	}

@@ -41,14 +41,15 @@ BPFTOOL ?= bpftool
 BPF_CLANG ?= clang
 BPF_ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 # Parts of the nvwa command that unit tests link too.
-TOOL_LIB_SRC := tools/nvwa/compare.c tools/nvwa/html.c
+TOOL_LIB_SRC := tools/nvwa/compare.c tools/nvwa/html.c tools/nvwa/bootlog.c
 # The shutdown probes' buffer decoder, without the loader (no libbpf).
 BPF_LIB_SRC := bpf/probebuf.c
 LIB_SRC := $(COMMON_SRC) $(BPF_LIB_SRC) $(FASTBOOT_SRC) $(CRIU_SRC) $(PINMEM_SRC) $(TOOL_LIB_SRC)
 
 UNIT_TESTS := pinmem_test pinimg_test probebuf_test handover_test cmdline_test timeline_test bzimage_test decompress_test \
-	      kexec_test compare_test html_test
-FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz
+	      kexec_test compare_test html_test bootlog_test
+FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz \
+	   bootlog_fuzz
 
 all: $(O)/nvwa $(O)/nvwa_pinmem.so $(O)/nvwa-testapp $(O)/nvwa-clock \
      $(O)/nvwa-pattern $(O)/nvwa-pinmem-check $(O)/nvwa-stamp

@@ -32,7 +32,7 @@ int kmsg_add_boot_phases(struct nvwa_handover *h, uint64_t kexec_tsc,
 			 uint64_t restore_tsc)
 {
 	struct nvwa_timeline *tl = &h->timeline;
-	struct bootlog log;
+	struct bootlog blog;
 	struct bootlog_phases bp;
 	uint64_t t0, t1, mid;
 	char marker[BOOTLOG_MARKER_MAX], rec[8192];
@@ -59,17 +59,17 @@ int kmsg_add_boot_phases(struct nvwa_handover *h, uint64_t kexec_tsc,
 	mid = t0 + (t1 - t0) / 2;
 	marker[strlen(marker) - 1] = '\0';
 
-	bootlog_init(&log, marker);
+	bootlog_init(&blog, marker);
 	for (;;) {
 		ssize_t n = read(fd, rec, sizeof(rec));
 
 		if (n < 0 && errno == EPIPE)
 			continue;	/* overwritten while reading: skip */
-		if (n <= 0 || bootlog_feed(&log, rec, (size_t)n))
+		if (n <= 0 || bootlog_feed(&blog, rec, (size_t)n))
 			break;
 	}
 	close(fd);
-	if (bootlog_phases(&log, &bp) < 0 || !tl->tsc_khz)
+	if (bootlog_phases(&blog, &bp) < 0 || !tl->tsc_khz)
 		return log_warn_errno(-ENODATA, "The kernel log did not show nvwa's marker: no boot phases in the report");
 
 	/* Before the kernel's clock starts, its log is stamped 0. */

@@ -21,7 +21,7 @@ export NVWA_CACHE
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -I$(O)
-LDLIBS := -lfdt -lz -llzma -lzstd -llz4 -lnettle
+LDLIBS := -lfdt -lz -llzma -lzstd -llz4 -lnettle -ljson-c
 NVWA_LDLIBS := $(LDLIBS) -lbpf -lelf
 
 COMMON_SRC := common/log.c common/tsc.c common/timeline.c common/handover.c \
@@ -42,14 +42,17 @@ BPFTOOL ?= bpftool
 BPF_CLANG ?= clang
 BPF_ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 # Parts of the nvwa command that unit tests link too.
-TOOL_LIB_SRC := tools/nvwa/compare.c tools/nvwa/html.c tools/nvwa/store.c
+TOOL_LIB_SRC := tools/nvwa/compare.c tools/nvwa/html.c tools/nvwa/store.c \
+		tools/nvwa/bootlog.c tools/nvwa/json.c
 # The shutdown probes' buffer decoder, without the loader (no libbpf).
 BPF_LIB_SRC := bpf/probebuf.c
 LIB_SRC := $(COMMON_SRC) $(BPF_LIB_SRC) $(FASTBOOT_SRC) $(PARK_SRC) $(CRIU_SRC) $(PINMEM_SRC) $(TOOL_LIB_SRC)
 
-UNIT_TESTS := park_test write_test store_test pinmem_test pinimg_test probebuf_test handover_test cmdline_test timeline_test bzimage_test decompress_test \
-	      kexec_test compare_test html_test
-FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz
+UNIT_TESTS := park_test write_test store_test pinmem_test pinimg_test probebuf_test \
+	      handover_test cmdline_test timeline_test bzimage_test decompress_test \
+	      kexec_test compare_test html_test bootlog_test json_test
+FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz \
+	   bootlog_fuzz
 
 all: $(O)/nvwa $(O)/nvwa_pinmem.so $(O)/nvwa-testapp $(O)/nvwa-clock \
      $(O)/nvwa-pattern $(O)/nvwa-pinmem-check $(O)/nvwa-stamp

@@ -397,22 +397,6 @@ int xsnprintf(char *buf, size_t size, const char *fmt, ...)
 	return (size_t)n >= size ? -ENAMETOOLONG : n;
 }
 
-void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)	/* stays valid JSON whatever the bytes */
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 int proc_tree(pid_t pid, pid_t *tree, size_t max, size_t *n)
 {
 	char path[64], *children, *p, *end;

@@ -72,7 +72,5 @@ __attribute__((format(printf, 3, 4)))
 int xsnprintf(char *buf, size_t size, const char *fmt, ...);
 /* CLOCK_MONOTONIC in milliseconds: for durations and deadlines. */
 double mono_ms(void);
-/* Writes @s as a JSON string, quoted and escaped; any byte stays valid JSON. */
-void json_str(FILE *f, const char *s);
 
 #endif

@@ -30,6 +30,7 @@
 #include "criu-plugin/pinimg.h"
 #include "pinmem/lib/libpinmem.h"
 #include "tools/nvwa/criu.h"
+#include "tools/nvwa/json.h"
 #include "tools/nvwa/nvwa.h"
 
 #define MAX_TREE 512
@@ -280,14 +281,19 @@ static int cmd_checkpoint(int argc, char **argv)
 	}
 	dump_bytes = dir_bytes(o.dir);
 	if (o.json) {
-		printf("{\"pid\": %d, \"images_dir\": ", o.pid);
-		json_str(stdout, o.dir);
-		printf(", \"pre_dump_ms\": %.1f, \"freeze_ms\": %.1f, \"pre_dump_bytes\": %" PRIu64
-		       ", \"dump_bytes\": %" PRIu64 ", \"pinned_bytes\": %" PRIu64
-		       ", \"pinned_mappings\": %u, \"left_running\": %s}\n",
-		       pre_ms, freeze_ms, pre_bytes, dump_bytes, pinned.bytes, pinned.mappings,
-		       o.after == CRIU_LEAVE_RUNNING ? "true" : "false");
-		return 0;
+		struct json_object *out = json_object_new_object();
+
+		json_object_object_add(out, "pid", json_object_new_int(o.pid));
+		json_object_object_add(out, "images_dir", json_bytes(o.dir));
+		json_object_object_add(out, "pre_dump_ms", json_fixed(pre_ms, 1));
+		json_object_object_add(out, "freeze_ms", json_fixed(freeze_ms, 1));
+		json_object_object_add(out, "pre_dump_bytes", json_object_new_uint64(pre_bytes));
+		json_object_object_add(out, "dump_bytes", json_object_new_uint64(dump_bytes));
+		json_object_object_add(out, "pinned_bytes", json_object_new_uint64(pinned.bytes));
+		json_object_object_add(out, "pinned_mappings", json_object_new_int64(pinned.mappings));
+		json_object_object_add(out, "left_running",
+				       json_object_new_boolean(o.after == CRIU_LEAVE_RUNNING));
+		return json_write(stdout, out, JSON_LINE) < 0;
 	}
 	printf("checkpoint of %d in %s\n", o.pid, o.dir);
 	if (o.pre_dump)
@@ -388,10 +394,15 @@ static int cmd_restore_app(int argc, char **argv)
 	}
 	all_ms = mono_ms() - t;
 	if (json) {
-		printf("{\"pid\": %d, \"images_dir\": ", pid);
-		json_str(stdout, dir);
-		printf(", \"running_ms\": %.1f, \"all_memory_ms\": %.1f, \"lazy\": %s}\n", ms,
-		       all_ms, lazy ? "true" : "false");
+		struct json_object *out = json_object_new_object();
+
+		json_object_object_add(out, "pid", json_object_new_int(pid));
+		json_object_object_add(out, "images_dir", json_bytes(dir));
+		json_object_object_add(out, "running_ms", json_fixed(ms, 1));
+		json_object_object_add(out, "all_memory_ms", json_fixed(all_ms, 1));
+		json_object_object_add(out, "lazy", json_object_new_boolean(lazy));
+		if (json_write(stdout, out, JSON_LINE) < 0)
+			r = -ENOMEM;
 	} else {
 		printf("restored %d from %s: running after %.0f ms", pid, dir, ms);
 		if (lazy)

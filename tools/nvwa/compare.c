@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "common/tsc.h"
-#include "common/util.h"
 #include "tools/nvwa/compare.h"
+#include "tools/nvwa/json.h"
 
 static double duration(const struct nvwa_handover *h, const struct nvwa_phase *p)
 {
@@ -28,37 +28,52 @@ static double downtime(const struct nvwa_handover *h)
 	return tsc_to_ms(r->end - f->start, h->timeline.tsc_khz);
 }
 
-static void row(FILE *f, const struct compare_opts *o, bool first,
-		const char *name, double a, double b, bool bad)
+static double change_pct(double a, double b)
 {
-	double change = a > 0 ? 100.0 * (b - a) / a : 0;
+	return a > 0 ? 100.0 * (b - a) / a : 0;
+}
 
-	if (o->json) {
-		fprintf(f, "%s\n    {\"name\": ", first ? "" : ",");
-		json_str(f, name);
-		fprintf(f, ", \"a_ms\": %.3f, \"b_ms\": %.3f, \"change_pct\": %.1f, \"regressed\": %s}",
-			a, b, change, bad ? "true" : "false");
-	} else {
-		fprintf(f, "  %-18s %11.1f %11.1f %+8.1f%%%s\n", name, a, b, change,
-			bad ? "  REGRESSED" : "");
-	}
+static void row(FILE *f, const char *name, double a, double b, bool bad)
+{
+	fprintf(f, "  %-18s %11.1f %11.1f %+8.1f%%%s\n", name, a, b, change_pct(a, b),
+		bad ? "  REGRESSED" : "");
+}
+
+/* A phase's row; the downtime's (@name NULL) has no name and no change. */
+static struct json_object *json_row(const char *name, double a, double b, bool bad)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (name)
+		json_object_object_add(o, "name", json_bytes(name));
+	json_object_object_add(o, "a_ms", json_fixed(a, 3));
+	json_object_object_add(o, "b_ms", json_fixed(b, 3));
+	if (name)
+		json_object_object_add(o, "change_pct", json_fixed(change_pct(a, b), 1));
+	json_object_object_add(o, "regressed", json_object_new_boolean(bad));
+	return o;
 }
 
 int compare_updates(FILE *f, const struct nvwa_handover *a,
 		    const struct nvwa_handover *b, const struct compare_opts *o)
 {
 	double da = downtime(a), db = downtime(b);
+	bool have_downtime = da >= 0 && db >= 0;
+	struct json_object *root = NULL, *rows = NULL;
 	int bad = 0;
-	bool first = true;
 
-	if (o->json)
-		fprintf(f, "{\n  \"a\": %" PRIu64 ",\n  \"b\": %" PRIu64 ",\n  \"phases\": [",
-			a->generation, b->generation);
-	else
+	if (o->json) {
+		root = json_object_new_object();
+		rows = json_object_new_array();
+		json_object_object_add(root, "a", json_object_new_uint64(a->generation));
+		json_object_object_add(root, "b", json_object_new_uint64(b->generation));
+		json_object_object_add(root, "phases", rows);
+	} else {
 		fprintf(f, "update %" PRIu64 " -> update %" PRIu64
 			" (regressed: slower by more than %.0f%% and %.0f ms)\n\n"
 			"  %-18s %11s %11s %9s\n", a->generation, b->generation,
 			o->threshold * 100, o->min_ms, "phase", "A ms", "B ms", "change");
+	}
 	for (uint32_t i = 0; i < b->timeline.nphases; i++) {
 		const struct nvwa_phase *pb = &b->timeline.phases[i];
 		const struct nvwa_phase *pa = timeline_find(&a->timeline, pb->name);
@@ -72,25 +87,24 @@ int compare_updates(FILE *f, const struct nvwa_handover *a,
 		mb = duration(b, pb);
 		r = regressed(ma, mb, o);
 		bad += r;
-		row(f, o, first, pb->name, ma, mb, r);
-		first = false;
-	}
-	if (o->json) {
-		fprintf(f, "\n  ],\n  \"downtime\": ");
-		if (da >= 0 && db >= 0)
-			fprintf(f, "{\"a_ms\": %.3f, \"b_ms\": %.3f, \"regressed\": %s},\n",
-				da, db, regressed(da, db, o) ? "true" : "false");
+		if (o->json)
+			json_object_array_add(rows, json_row(pb->name, ma, mb, r));
 		else
-			fprintf(f, "null,\n");
-	} else if (da >= 0 && db >= 0) {
-		fprintf(f, "\n");
-		row(f, o, false, "downtime", da, db, regressed(da, db, o));
+			row(f, pb->name, ma, mb, r);
 	}
-	if (da >= 0 && db >= 0 && regressed(da, db, o))
+	if (have_downtime && regressed(da, db, o))
 		bad++;
-	if (o->json)
-		fprintf(f, "  \"regressions\": %d\n}\n", bad);
-	else
-		fprintf(f, "\n  %d regression(s)\n", bad);
+	if (o->json) {
+		json_object_object_add(root, "downtime", have_downtime ?
+				       json_row(NULL, da, db, regressed(da, db, o)) : NULL);
+		json_object_object_add(root, "regressions", json_object_new_int(bad));
+		json_write(f, root, JSON_LINES);
+		return bad;
+	}
+	if (have_downtime) {
+		fprintf(f, "\n");
+		row(f, "downtime", da, db, regressed(da, db, o));
+	}
+	fprintf(f, "\n  %d regression(s)\n", bad);
 	return bad;
 }

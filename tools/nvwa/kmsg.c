@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The new kernel's boot phases, from its own log.
+ * The new kernel's boot phases, from its own log: read here, parsed by
+ * bootlog.c.
  *
  * printk stamps each record with local_clock(), which on x86 runs off the
  * TSC.  Writing a marker to /dev/kmsg between two TSC reads ties that
@@ -11,72 +12,14 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "common/tsc.h"
 #include "common/util.h"
+#include "tools/nvwa/bootlog.h"
 #include "tools/nvwa/nvwa.h"
-
-/* Log messages that open or close a phase, in boot order. */
-enum mark {
-	M_SMP_START,
-	M_SMP_DONE,
-	M_UNPACK_START,
-	M_UNPACK_DONE,
-	M_INITCALLS_DONE,
-	M_RUN_INIT,
-	M_DEFERRED_PAGES,
-	M_MARKER,
-	M_MAX,
-};
-
-static const char *const mark_text[M_MARKER] = {
-	[M_SMP_START] = "smp: Bringing up secondary CPUs",
-	[M_SMP_DONE] = "smp: Brought up",
-	[M_UNPACK_START] = "Trying to unpack rootfs image as initramfs",
-	[M_UNPACK_DONE] = "Freeing initrd memory",
-	[M_INITCALLS_DONE] = "Freeing unused kernel image",
-	[M_RUN_INIT] = "Run /init as init process",
-	[M_DEFERRED_PAGES] = "node 0 deferred pages initialised in ",
-};
-
-#define SLOWEST_INITCALLS 10
-
-struct initcall {
-	char name[NVWA_ITEM_NAME_MAX];
-	uint64_t end_us, usecs;
-};
-
-/*
- * initcall_debug's "initcall NAME+0x0/0x40 returned 0 after 123 usecs":
- * keeps the slowest SLOWEST_INITCALLS, slowest first.
- */
-static void note_initcall(struct initcall *slow, const char *msg, uint64_t u)
-{
-	unsigned long long usecs;
-	struct initcall c = { .end_us = u };
-	const char *after;
-	size_t len;
-	int i;
-
-	if (strncmp(msg, "initcall ", 9) || !(after = strstr(msg, " after ")) ||
-	    sscanf(after, " after %llu usecs", &usecs) != 1)
-		return;
-	msg += 9;
-	len = strcspn(msg, "+ ");
-	if (!len)
-		return;
-	snprintf(c.name, sizeof(c.name), "%.*s", (int)len, msg);
-	c.usecs = usecs;
-	for (i = SLOWEST_INITCALLS - 1; i >= 0 && slow[i].usecs < c.usecs; i--)
-		if (i + 1 < SLOWEST_INITCALLS)
-			slow[i + 1] = slow[i];
-	if (i + 1 < SLOWEST_INITCALLS)
-		slow[i + 1] = c;
-}
 
 static void add(struct nvwa_timeline *tl, const char *name,
 		enum nvwa_domain domain, uint64_t start, uint64_t end)
@@ -89,15 +32,14 @@ int kmsg_add_boot_phases(struct nvwa_handover *h, uint64_t kexec_tsc,
 			 uint64_t restore_tsc)
 {
 	struct nvwa_timeline *tl = &h->timeline;
-	struct initcall slow[SLOWEST_INITCALLS] = { 0 };
-	uint64_t usec[M_MAX] = { 0 }, first = UINT64_MAX, t0, t1, mid;
-	int seen[M_MAX] = { 0 };
-	unsigned long deferred_ms = 0;
-	char marker[64], rec[8192];
+	struct bootlog blog;
+	struct bootlog_phases bp;
+	uint64_t t0, t1, mid;
+	char marker[BOOTLOG_MARKER_MAX], rec[8192];
 	uint32_t before = tl->nphases;
 	int fd;
 
-#define AT(u) (mid - (usec[M_MARKER] - (u)) * tl->tsc_khz / 1000)
+#define AT(u) (mid - (bp.marker_us - (u)) * tl->tsc_khz / 1000)
 
 	fd = open("/dev/kmsg", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
@@ -117,63 +59,31 @@ int kmsg_add_boot_phases(struct nvwa_handover *h, uint64_t kexec_tsc,
 	mid = t0 + (t1 - t0) / 2;
 	marker[strlen(marker) - 1] = '\0';
 
+	bootlog_init(&blog, marker);
 	for (;;) {
-		unsigned long long u;
-		ssize_t n = read(fd, rec, sizeof(rec) - 1);
-		char *msg;
+		ssize_t n = read(fd, rec, sizeof(rec));
 
 		if (n < 0 && errno == EPIPE)
 			continue;	/* overwritten while reading: skip */
-		if (n <= 0)
+		if (n <= 0 || bootlog_feed(&blog, rec, (size_t)n))
 			break;
-		rec[n] = '\0';
-		msg = strchr(rec, ';');
-		if (!msg || sscanf(rec, "%*u,%*u,%llu", &u) != 1)
-			continue;
-		msg++;
-		if (u < first)
-			first = u;
-		note_initcall(slow, msg, u);
-		for (int m = 0; m < M_MARKER; m++)
-			if (!seen[m] && !strncmp(msg, mark_text[m], strlen(mark_text[m]))) {
-				seen[m] = 1;
-				usec[m] = u;
-				if (m == M_DEFERRED_PAGES)
-					deferred_ms = strtoul(msg + strlen(mark_text[m]), NULL, 10);
-			}
-		if (!strncmp(msg, marker, strlen(marker))) {
-			seen[M_MARKER] = 1;
-			usec[M_MARKER] = u;
-			break;
-		}
 	}
 	close(fd);
-	if (!seen[M_MARKER] || first == UINT64_MAX || !tl->tsc_khz)
+	if (bootlog_phases(&blog, &bp) < 0 || !tl->tsc_khz)
 		return log_warn_errno(-ENODATA, "The kernel log did not show nvwa's marker: no boot phases in the report");
 
 	/* Before the kernel's clock starts, its log is stamped 0. */
-	if (kexec_tsc && AT(first) > kexec_tsc)
-		add(tl, "kexec-jump", NVWA_DOMAIN_BOOT, kexec_tsc, AT(first));
-	if (seen[M_SMP_START])
-		add(tl, "kernel-early", NVWA_DOMAIN_BOOT, AT(first), AT(usec[M_SMP_START]));
-	if (seen[M_SMP_START] && seen[M_SMP_DONE])
-		add(tl, "smp-bringup", NVWA_DOMAIN_BOOT, AT(usec[M_SMP_START]), AT(usec[M_SMP_DONE]));
-	if (seen[M_SMP_DONE] && seen[M_INITCALLS_DONE])
-		add(tl, "initcalls", NVWA_DOMAIN_BOOT, AT(usec[M_SMP_DONE]), AT(usec[M_INITCALLS_DONE]));
-	if (seen[M_UNPACK_START] && seen[M_UNPACK_DONE])
-		add(tl, "initramfs-unpack", NVWA_DOMAIN_BOOT, AT(usec[M_UNPACK_START]), AT(usec[M_UNPACK_DONE]));
-	/* Deferred memmap init runs in a kthread; its log line says how long. */
-	if (seen[M_DEFERRED_PAGES] && usec[M_DEFERRED_PAGES] >= deferred_ms * 1000)
-		add(tl, "memmap-deferred", NVWA_DOMAIN_BOOT,
-		    AT(usec[M_DEFERRED_PAGES] - deferred_ms * 1000), AT(usec[M_DEFERRED_PAGES]));
-	if (seen[M_RUN_INIT]) {
-		add(tl, "init-start", NVWA_DOMAIN_BOOT, AT(usec[M_RUN_INIT]), AT(usec[M_RUN_INIT]));
-		add(tl, "userspace-early", NVWA_DOMAIN_NEW, AT(usec[M_RUN_INIT]), restore_tsc);
-	}
-	for (int i = 0; i < SLOWEST_INITCALLS && slow[i].usecs; i++)
-		if (slow[i].end_us >= slow[i].usecs)
-			handover_add_item(h, "initcall", slow[i].name, "",
-					  AT(slow[i].end_us - slow[i].usecs), AT(slow[i].end_us));
+	if (kexec_tsc && AT(bp.first_us) > kexec_tsc)
+		add(tl, "kexec-jump", NVWA_DOMAIN_BOOT, kexec_tsc, AT(bp.first_us));
+	for (size_t i = 0; i < bp.nphases; i++)
+		add(tl, bp.phase[i].name, NVWA_DOMAIN_BOOT, AT(bp.phase[i].start_us),
+		    AT(bp.phase[i].end_us));
+	if (bp.init_started)
+		add(tl, "userspace-early", NVWA_DOMAIN_NEW, AT(bp.init_us), restore_tsc);
+	for (size_t i = 0; i < bp.ninitcalls; i++)
+		handover_add_item(h, "initcall", bp.initcall[i].name, "",
+				  AT(bp.initcall[i].end_us - bp.initcall[i].usecs),
+				  AT(bp.initcall[i].end_us));
 #undef AT
 	return (int)(tl->nphases - before);
 }

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "pinmem/lib/libpinmem.h"
+#include "tools/nvwa/json.h"
 #include "tools/nvwa/nvwa.h"
 
 static void usage_pinmem(FILE *f)
@@ -81,38 +82,45 @@ static unsigned frag_pct(const struct pinmem_status *st)
 	return (unsigned)(100 - st->largest_free * 100 / st->free_bytes);
 }
 
-static void status_json(const struct pinmem_status *st)
+static int status_json(const struct pinmem_status *st)
 {
-	printf("{\"state\":");
-	json_str(stdout, pinmem_state_name(st->state));
-	printf(",\"region_start\":%" PRIu64 ",\"region_size\":%" PRIu64,
-	       (uint64_t)st->region_start, (uint64_t)st->region_size);
+	struct json_object *o = json_object_new_object(), *classes;
+
+	json_object_object_add(o, "state", json_object_new_string(pinmem_state_name(st->state)));
+	json_object_object_add(o, "region_start", json_object_new_uint64(st->region_start));
+	json_object_object_add(o, "region_size", json_object_new_uint64(st->region_size));
 	if (st->state != PINMEM_STATE_VALID) {
-		printf(",\"reason\":");
-		json_str(stdout, st->reason);
-		printf("}\n");
-		return;
+		json_object_object_add(o, "reason", json_bytes(st->reason));
+		return json_write(stdout, o, JSON_COMPACT);
 	}
-	printf(",\"version\":%u,\"generation\":%" PRIu64
-	       ",\"metadata_bytes\":%" PRIu64 ",\"data_bytes\":%" PRIu64
-	       ",\"free_bytes\":%" PRIu64 ",\"largest_free\":%" PRIu64
-	       ",\"fragmentation_pct\":%u,\"dir_entries\":%u,\"dir_used\":%u"
-	       ",\"areas\":%u,\"areas_mapped\":%u,\"area_bytes\":%" PRIu64
-	       ",\"kobjs\":%u,\"kobj_bytes\":%" PRIu64 ",\"kbufs\":%u"
-	       ",\"kbuf_bytes\":%" PRIu64 ",\"classes\":[",
-	       st->version, (uint64_t)st->generation,
-	       (uint64_t)st->metadata_bytes, (uint64_t)st->data_bytes,
-	       (uint64_t)st->free_bytes, (uint64_t)st->largest_free,
-	       frag_pct(st), st->dir_entries, st->dir_used, st->areas,
-	       st->areas_mapped, (uint64_t)st->area_bytes, st->kobjs,
-	       (uint64_t)st->kobj_bytes, st->kbufs, (uint64_t)st->kbuf_bytes);
-	for (int i = 0; i < PINMEM_NR_CLASSES; i++)
-		printf("%s{\"object_size\":%u,\"objects\":%u,\"bytes\":%" PRIu64
-		       ",\"pages\":%" PRIu64 "}", i ? "," : "",
-		       st->classes[i].object_size, st->classes[i].objects,
-		       (uint64_t)st->classes[i].bytes,
-		       (uint64_t)st->classes[i].pages);
-	printf("]}\n");
+	json_object_object_add(o, "version", json_object_new_int64(st->version));
+	json_object_object_add(o, "generation", json_object_new_uint64(st->generation));
+	json_object_object_add(o, "metadata_bytes", json_object_new_uint64(st->metadata_bytes));
+	json_object_object_add(o, "data_bytes", json_object_new_uint64(st->data_bytes));
+	json_object_object_add(o, "free_bytes", json_object_new_uint64(st->free_bytes));
+	json_object_object_add(o, "largest_free", json_object_new_uint64(st->largest_free));
+	json_object_object_add(o, "fragmentation_pct", json_object_new_int64(frag_pct(st)));
+	json_object_object_add(o, "dir_entries", json_object_new_int64(st->dir_entries));
+	json_object_object_add(o, "dir_used", json_object_new_int64(st->dir_used));
+	json_object_object_add(o, "areas", json_object_new_int64(st->areas));
+	json_object_object_add(o, "areas_mapped", json_object_new_int64(st->areas_mapped));
+	json_object_object_add(o, "area_bytes", json_object_new_uint64(st->area_bytes));
+	json_object_object_add(o, "kobjs", json_object_new_int64(st->kobjs));
+	json_object_object_add(o, "kobj_bytes", json_object_new_uint64(st->kobj_bytes));
+	json_object_object_add(o, "kbufs", json_object_new_int64(st->kbufs));
+	json_object_object_add(o, "kbuf_bytes", json_object_new_uint64(st->kbuf_bytes));
+	classes = json_object_new_array();
+	for (int i = 0; i < PINMEM_NR_CLASSES; i++) {
+		struct json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "object_size", json_object_new_int64(st->classes[i].object_size));
+		json_object_object_add(c, "objects", json_object_new_int64(st->classes[i].objects));
+		json_object_object_add(c, "bytes", json_object_new_uint64(st->classes[i].bytes));
+		json_object_object_add(c, "pages", json_object_new_uint64(st->classes[i].pages));
+		json_object_array_add(classes, c);
+	}
+	json_object_object_add(o, "classes", classes);
+	return json_write(stdout, o, JSON_COMPACT);
 }
 
 static void status_text(const struct pinmem_status *st)
@@ -167,9 +175,9 @@ static int do_status(int argc, char **argv)
 	close(fd);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read pinmem status: %m"), 1;
-	if (json)
-		status_json(&st);
-	else
+	if (json && status_json(&st) < 0)
+		return 1;
+	if (!json)
 		status_text(&st);
 	return st.state == PINMEM_STATE_VALID ? 0 : 1;
 }
@@ -177,6 +185,7 @@ static int do_status(int argc, char **argv)
 static int do_ls(int argc, char **argv)
 {
 	struct pinmem_entry *e = NULL;
+	struct json_object *list = NULL;
 	int fd, r, json = 0, all = 0;
 	size_t n;
 
@@ -196,33 +205,35 @@ static int do_ls(int argc, char **argv)
 	if (r < 0)
 		return log_error_errno(r, "Failed to list pinmem: %m"), 1;
 	if (json)
-		printf("[");
+		list = json_object_new_array();
 	else
 		printf("%-40s %-5s %14s %14s %s\n", "NAME", "KIND", "BYTES",
 		       "OFFSET", "MAPPED");
 	for (size_t i = 0; i < n; i++) {
 		char name[PINMEM_NAME_MAX + 1];
+		struct json_object *area;
 
 		memcpy(name, e[i].name, PINMEM_NAME_MAX);
 		name[PINMEM_NAME_MAX] = '\0';
-		if (json) {
-			printf("%s{\"name\":", i ? "," : "");
-			json_str(stdout, name);
-			printf(",\"kind\":\"%s\",\"length\":%" PRIu64
-			       ",\"offset\":%" PRIu64 ",\"mapped\":%u}",
-			       pinmem_kind_name(e[i].kind),
-			       (uint64_t)e[i].length, (uint64_t)e[i].offset,
-			       e[i].mapped);
-		} else {
+		if (!json) {
 			printf("%-40s %-5s %14" PRIu64 " %#14" PRIx64 " %u\n",
 			       name, pinmem_kind_name(e[i].kind),
 			       (uint64_t)e[i].length, (uint64_t)e[i].offset,
 			       e[i].mapped);
+			continue;
 		}
+		area = json_object_new_object();
+		json_object_object_add(area, "name", json_bytes(name));
+		json_object_object_add(area, "kind",
+				       json_object_new_string(pinmem_kind_name(e[i].kind)));
+		json_object_object_add(area, "length", json_object_new_uint64(e[i].length));
+		json_object_object_add(area, "offset", json_object_new_uint64(e[i].offset));
+		json_object_object_add(area, "mapped", json_object_new_int64(e[i].mapped));
+		json_object_array_add(list, area);
 	}
-	if (json)
-		printf("]\n");
 	free(e);
+	if (json)
+		return json_write(stdout, list, JSON_COMPACT) < 0;
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "common/util.h"
 #include "tools/nvwa/compare.h"
 #include "tools/nvwa/html.h"
+#include "tools/nvwa/json.h"
 #include "tools/nvwa/nvwa.h"
 #include "tools/nvwa/report.h"
 
@@ -185,81 +186,80 @@ void report_print_table(FILE *f, const struct nvwa_handover *h)
 }
 
 
-static void json_kernel(FILE *f, const char *key, const struct nvwa_kernel *k)
+static struct json_object *json_kernel(const struct nvwa_kernel *k)
 {
-	fprintf(f, "  \"%s\": {\"release\": ", key);
-	json_str(f, k->release);
-	fprintf(f, ", \"cmdline\": ");
-	json_str(f, k->cmdline);
-	fprintf(f, ", \"image\": ");
-	json_str(f, k->image);
-	fprintf(f, ", \"loader\": ");
-	json_str(f, k->loader);
-	fprintf(f, "},\n");
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "release", json_bytes(k->release));
+	json_object_object_add(o, "cmdline", json_bytes(k->cmdline));
+	json_object_object_add(o, "image", json_bytes(k->image));
+	json_object_object_add(o, "loader", json_bytes(k->loader));
+	return o;
 }
 
-void report_print_json(FILE *f, const struct nvwa_handover *h)
+int report_print_json(FILE *f, const struct nvwa_handover *h)
 {
+	const struct nvwa_timeline *tl = &h->timeline;
 	uint64_t origin = origin_of(h);
+	struct json_object *o = json_object_new_object();
+	struct json_object *apps = json_object_new_array();
+	struct json_object *phases = json_object_new_array();
+	struct json_object *items = json_object_new_array();
 	double downtime;
 
-	fprintf(f, "{\n  \"format\": \"nvwa-report\",\n  \"version\": %u,\n",
-		h->version);
-	fprintf(f, "  \"generation\": %" PRIu64 ",\n  \"outcome\": ", h->generation);
-	json_str(f, h->outcome);
-	fprintf(f, ",\n  \"store\": ");
-	json_str(f, h->store);
-	fprintf(f, ",\n  \"tsc_khz\": %" PRIu64 ",\n", h->timeline.tsc_khz);
-	json_kernel(f, "old_kernel", &h->old_kernel);
-	json_kernel(f, "new_kernel", &h->new_kernel);
-	fprintf(f, "  \"apps\": [");
 	for (uint32_t i = 0; i < h->napps; i++) {
 		const struct nvwa_app *a = &h->apps[i];
+		struct json_object *app = json_object_new_object();
 
-		fprintf(f, "%s\n    {\"pid\": %d, \"comm\": ", i ? "," : "", a->pid);
-		json_str(f, a->comm);
-		fprintf(f, ", \"state\": ");
-		json_str(f, a->state);
-		fprintf(f, ", \"error\": ");
-		json_str(f, a->error);
-		fprintf(f, ", \"images\": ");
-		json_str(f, a->images);
-		fprintf(f, ", \"dump_mode\": ");
-		json_str(f, a->dump_mode);
-		fprintf(f, "}");
+		json_object_object_add(app, "pid", json_object_new_int(a->pid));
+		json_object_object_add(app, "comm", json_bytes(a->comm));
+		json_object_object_add(app, "state", json_bytes(a->state));
+		json_object_object_add(app, "error", json_bytes(a->error));
+		json_object_object_add(app, "images", json_bytes(a->images));
+		json_object_object_add(app, "dump_mode", json_bytes(a->dump_mode));
+		json_object_array_add(apps, app);
 	}
-	fprintf(f, "%s],\n  \"phases\": [", h->napps ? "\n  " : "");
-	for (uint32_t i = 0; i < h->timeline.nphases; i++) {
-		const struct nvwa_phase *p = &h->timeline.phases[i];
+	for (uint32_t i = 0; i < tl->nphases; i++) {
+		const struct nvwa_phase *p = &tl->phases[i];
+		struct json_object *phase = json_object_new_object();
 
-		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
-		json_str(f, p->name);
-		fprintf(f, ", \"side\": \"%s\", \"start_ms\": %.3f, \"duration_ms\": %.3f, \"start_tsc\": %" PRIu64 ", \"end_tsc\": %" PRIu64 "}",
-			timeline_domain_name(p->domain), rel_ms(h, origin, p->start),
-			tsc_to_ms(p->end - p->start, h->timeline.tsc_khz),
-			p->start, p->end);
+		json_object_object_add(phase, "name", json_bytes(p->name));
+		json_object_object_add(phase, "side",
+				       json_object_new_string(timeline_domain_name(p->domain)));
+		json_object_object_add(phase, "start_ms", json_fixed(rel_ms(h, origin, p->start), 3));
+		json_object_object_add(phase, "duration_ms",
+				       json_fixed(tsc_to_ms(p->end - p->start, tl->tsc_khz), 3));
+		json_object_object_add(phase, "start_tsc", json_object_new_uint64(p->start));
+		json_object_object_add(phase, "end_tsc", json_object_new_uint64(p->end));
+		json_object_array_add(phases, phase);
 	}
-	fprintf(f, "%s],\n  \"probes\": ", h->timeline.nphases ? "\n  " : "");
-	json_str(f, h->probes);
-	fprintf(f, ",\n  \"items\": [");
 	for (uint32_t i = 0; i < h->nitems; i++) {
 		const struct nvwa_item *it = &h->items[i];
+		struct json_object *item = json_object_new_object();
 
-		fprintf(f, "%s\n    {\"kind\": ", i ? "," : "");
-		json_str(f, it->kind);
-		fprintf(f, ", \"name\": ");
-		json_str(f, it->name);
-		fprintf(f, ", \"detail\": ");
-		json_str(f, it->detail);
-		fprintf(f, ", \"start_ms\": %.3f, \"duration_ms\": %.3f}",
-			rel_ms(h, origin, it->start),
-			tsc_to_ms(it->end - it->start, h->timeline.tsc_khz));
+		json_object_object_add(item, "kind", json_bytes(it->kind));
+		json_object_object_add(item, "name", json_bytes(it->name));
+		json_object_object_add(item, "detail", json_bytes(it->detail));
+		json_object_object_add(item, "start_ms", json_fixed(rel_ms(h, origin, it->start), 3));
+		json_object_object_add(item, "duration_ms",
+				       json_fixed(tsc_to_ms(it->end - it->start, tl->tsc_khz), 3));
+		json_object_array_add(items, item);
 	}
-	fprintf(f, "%s],\n  \"downtime_ms\": ", h->nitems ? "\n  " : "");
-	if (report_downtime(h, &downtime) == 0)
-		fprintf(f, "%.3f\n}\n", downtime);
-	else
-		fprintf(f, "null\n}\n");
+	json_object_object_add(o, "format", json_object_new_string("nvwa-report"));
+	json_object_object_add(o, "version", json_object_new_int64(h->version));
+	json_object_object_add(o, "generation", json_object_new_uint64(h->generation));
+	json_object_object_add(o, "outcome", json_bytes(h->outcome));
+	json_object_object_add(o, "store", json_bytes(h->store));
+	json_object_object_add(o, "tsc_khz", json_object_new_uint64(tl->tsc_khz));
+	json_object_object_add(o, "old_kernel", json_kernel(&h->old_kernel));
+	json_object_object_add(o, "new_kernel", json_kernel(&h->new_kernel));
+	json_object_object_add(o, "apps", apps);
+	json_object_object_add(o, "phases", phases);
+	json_object_object_add(o, "probes", json_bytes(h->probes));
+	json_object_object_add(o, "items", items);
+	json_object_object_add(o, "downtime_ms", report_downtime(h, &downtime) == 0 ?
+			       json_fixed(downtime, 3) : NULL);
+	return json_write(f, o, JSON_LINES);
 }
 
 static void usage_report(FILE *f)
@@ -472,12 +472,10 @@ int report_print_file(const char *path, int json)
 	if (!h)
 		return log_error_errno(-ENOMEM, "Out of memory");
 	r = record_load(path, 0, h, why, sizeof(why));
-	if (r == 0) {
-		if (json)
-			report_print_json(stdout, h);
-		else
-			report_print_table(stdout, h);
-	}
+	if (r == 0 && json)
+		r = report_print_json(stdout, h);
+	else if (r == 0)
+		report_print_table(stdout, h);
 	free(h);
 	return r;
 }

@@ -17,6 +17,7 @@
 #include "fastboot/cmdline.h"
 #include "fastboot/kexec.h"
 #include "pinmem/lib/libpinmem.h"
+#include "tools/nvwa/json.h"
 #include "tools/nvwa/nvwa.h"
 #include "tools/nvwa/report.h"
 
@@ -145,53 +146,57 @@ static void print_text(const struct status *st)
 	}
 }
 
-static void print_json(const struct status *st)
+static int print_json(const struct status *st)
 {
+	struct json_object *o = json_object_new_object(), *v;
+	bool pending = !strcmp(st->pending_state, "valid");
 	double downtime;
 
-	printf("{\n  \"kernel\": ");
-	json_str(stdout, st->uts.release);
-	if (st->have_reservation)
-		printf(",\n  \"reservation\": {\"size\": %llu, \"start\": %llu}",
-		       st->res.size, st->res.start);
-	else
-		printf(",\n  \"reservation\": null");
-	printf(",\n  \"kexec_loaded\": %s,\n  \"store\": {\"device\": ",
-	       st->kexec_loaded ? "true" : "false");
-	json_str(stdout, st->store_dev);
-	printf(", \"state\": \"%s\", \"mountpoint\": ", st->store_state);
-	json_str(stdout, st->store_root);
-	printf(", \"size\": %llu, \"free\": %llu},\n", st->store_size, st->store_free);
-	printf("  \"pending\": {\"state\": \"%s\", \"reason\": ", st->pending_state);
-	json_str(stdout, st->pending_why);
-	if (!strcmp(st->pending_state, "valid"))
-		printf(", \"generation\": %" PRIu64 ", \"apps\": %u}", st->pending->generation,
-		       st->pending->napps);
-	else
-		printf(", \"generation\": null, \"apps\": null}");
+	json_object_object_add(o, "kernel", json_bytes(st->uts.release));
+	v = NULL;
+	if (st->have_reservation) {
+		v = json_object_new_object();
+		json_object_object_add(v, "size", json_object_new_uint64(st->res.size));
+		json_object_object_add(v, "start", json_object_new_uint64(st->res.start));
+	}
+	json_object_object_add(o, "reservation", v);
+	json_object_object_add(o, "kexec_loaded", json_object_new_boolean(st->kexec_loaded));
+	v = json_object_new_object();
+	json_object_object_add(v, "device", json_bytes(st->store_dev));
+	json_object_object_add(v, "state", json_bytes(st->store_state));
+	json_object_object_add(v, "mountpoint", json_bytes(st->store_root));
+	json_object_object_add(v, "size", json_object_new_uint64(st->store_size));
+	json_object_object_add(v, "free", json_object_new_uint64(st->store_free));
+	json_object_object_add(o, "store", v);
+	v = json_object_new_object();
+	json_object_object_add(v, "state", json_bytes(st->pending_state));
+	json_object_object_add(v, "reason", json_bytes(st->pending_why));
+	json_object_object_add(v, "generation",
+			       pending ? json_object_new_uint64(st->pending->generation) : NULL);
+	json_object_object_add(v, "apps", pending ? json_object_new_int64(st->pending->napps) : NULL);
+	json_object_object_add(o, "pending", v);
+	v = NULL;
 	if (st->have_last) {
-		printf(",\n  \"last_update\": {\"generation\": %" PRIu64 ", \"outcome\": ",
-		       st->last->generation);
-		json_str(stdout, st->last->outcome);
-		if (report_downtime(st->last, &downtime) == 0)
-			printf(", \"downtime_ms\": %.3f}", downtime);
-		else
-			printf(", \"downtime_ms\": null}");
-	} else {
-		printf(",\n  \"last_update\": null");
+		v = json_object_new_object();
+		json_object_object_add(v, "generation", json_object_new_uint64(st->last->generation));
+		json_object_object_add(v, "outcome", json_bytes(st->last->outcome));
+		json_object_object_add(v, "downtime_ms", report_downtime(st->last, &downtime) == 0 ?
+				       json_fixed(downtime, 3) : NULL);
 	}
+	json_object_object_add(o, "last_update", v);
+	v = NULL;
 	if (st->have_pinmem) {
-		printf(",\n  \"pinmem\": {\"state\": \"%s\", \"region_start\": %llu, \"region_size\": %llu, \"generation\": %llu, \"free\": %llu, \"reason\": ",
-		       pinmem_state_name(st->pinmem.state),
-		       (unsigned long long)st->pinmem.region_start,
-		       (unsigned long long)st->pinmem.region_size,
-		       (unsigned long long)st->pinmem.generation,
-		       (unsigned long long)st->pinmem.free_bytes);
-		json_str(stdout, st->pinmem.reason);
-		printf("}\n}\n");
-	} else {
-		printf(",\n  \"pinmem\": null\n}\n");
+		v = json_object_new_object();
+		json_object_object_add(v, "state",
+				       json_object_new_string(pinmem_state_name(st->pinmem.state)));
+		json_object_object_add(v, "region_start", json_object_new_uint64(st->pinmem.region_start));
+		json_object_object_add(v, "region_size", json_object_new_uint64(st->pinmem.region_size));
+		json_object_object_add(v, "generation", json_object_new_uint64(st->pinmem.generation));
+		json_object_object_add(v, "free", json_object_new_uint64(st->pinmem.free_bytes));
+		json_object_object_add(v, "reason", json_bytes(st->pinmem.reason));
 	}
+	json_object_object_add(o, "pinmem", v);
+	return json_write(stdout, o, JSON_LINES);
 }
 
 static int cmd_status(int argc, char **argv)
@@ -203,7 +208,7 @@ static int cmd_status(int argc, char **argv)
 	};
 	struct status st = { 0 };
 	const char *dev = NULL;
-	int json = 0, c;
+	int json = 0, c, r = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -224,12 +229,12 @@ static int cmd_status(int argc, char **argv)
 	}
 	gather(&st);
 	if (json)
-		print_json(&st);
+		r = print_json(&st);
 	else
 		print_text(&st);
 	free(st.pending);
 	free(st.last);
-	return 0;
+	return r < 0 ? 1 : 0;
 }
 
 const struct nvwa_cmd nvwa_cmd_status = {

@@ -153,22 +153,22 @@ int kmsg_add_boot_phases(struct nvwa_handover *h, uint64_t kexec_tsc,
 
 	/* Before the kernel's clock starts, its log is stamped 0. */
 	if (kexec_tsc && AT(first) > kexec_tsc)
-		add(tl, "kexec-jump", NVWA_DOMAIN_BOOT, kexec_tsc, AT(first));
+		add(tl, NVWA_PHASE_KEXEC_JUMP, NVWA_DOMAIN_BOOT, kexec_tsc, AT(first));
 	if (seen[M_SMP_START])
-		add(tl, "kernel-early", NVWA_DOMAIN_BOOT, AT(first), AT(usec[M_SMP_START]));
+		add(tl, NVWA_PHASE_KERNEL_EARLY, NVWA_DOMAIN_BOOT, AT(first), AT(usec[M_SMP_START]));
 	if (seen[M_SMP_START] && seen[M_SMP_DONE])
-		add(tl, "smp-bringup", NVWA_DOMAIN_BOOT, AT(usec[M_SMP_START]), AT(usec[M_SMP_DONE]));
+		add(tl, NVWA_PHASE_SMP_BRINGUP, NVWA_DOMAIN_BOOT, AT(usec[M_SMP_START]), AT(usec[M_SMP_DONE]));
 	if (seen[M_SMP_DONE] && seen[M_INITCALLS_DONE])
-		add(tl, "initcalls", NVWA_DOMAIN_BOOT, AT(usec[M_SMP_DONE]), AT(usec[M_INITCALLS_DONE]));
+		add(tl, NVWA_PHASE_INITCALLS, NVWA_DOMAIN_BOOT, AT(usec[M_SMP_DONE]), AT(usec[M_INITCALLS_DONE]));
 	if (seen[M_UNPACK_START] && seen[M_UNPACK_DONE])
-		add(tl, "initramfs-unpack", NVWA_DOMAIN_BOOT, AT(usec[M_UNPACK_START]), AT(usec[M_UNPACK_DONE]));
+		add(tl, NVWA_PHASE_INITRAMFS_UNPACK, NVWA_DOMAIN_BOOT, AT(usec[M_UNPACK_START]), AT(usec[M_UNPACK_DONE]));
 	/* Deferred memmap init runs in a kthread; its log line says how long. */
 	if (seen[M_DEFERRED_PAGES] && usec[M_DEFERRED_PAGES] >= deferred_ms * 1000)
-		add(tl, "memmap-deferred", NVWA_DOMAIN_BOOT,
+		add(tl, NVWA_PHASE_MEMMAP_DEFERRED, NVWA_DOMAIN_BOOT,
 		    AT(usec[M_DEFERRED_PAGES] - deferred_ms * 1000), AT(usec[M_DEFERRED_PAGES]));
 	if (seen[M_RUN_INIT]) {
-		add(tl, "init-start", NVWA_DOMAIN_BOOT, AT(usec[M_RUN_INIT]), AT(usec[M_RUN_INIT]));
-		add(tl, "userspace-early", NVWA_DOMAIN_NEW, AT(usec[M_RUN_INIT]), restore_tsc);
+		add(tl, NVWA_PHASE_INIT_START, NVWA_DOMAIN_BOOT, AT(usec[M_RUN_INIT]), AT(usec[M_RUN_INIT]));
+		add(tl, NVWA_PHASE_USERSPACE_EARLY, NVWA_DOMAIN_NEW, AT(usec[M_RUN_INIT]), restore_tsc);
 	}
 	for (int i = 0; i < SLOWEST_INITCALLS && slow[i].usecs; i++)
 		if (slow[i].end_us >= slow[i].usecs)

@@ -183,7 +183,7 @@ static int restore_apps(const char *store, const char *record,
 			xsnprintf(why, sizeof(why), "CRIU succeeded but PID %d is not running", a->pid);
 			r = -ESRCH;
 		}
-		xsnprintf(name, sizeof(name), "restore/%d", a->pid);
+		xsnprintf(name, sizeof(name), NVWA_PHASE_RESTORE "/%d", a->pid);
 		timeline_add(tl, name, NVWA_DOMAIN_NEW, t, tsc_read());
 		if (r < 0) {
 			log_error("Restore of %d (%s) failed: %s (log: %s/restore.log)",
@@ -225,7 +225,7 @@ static int finish_lazy(const char *store, struct nvwa_handover *h,
 		failed++;
 	}
 	if (nlazy)
-		timeline_add(&h->timeline, "lazy-pages", NVWA_DOMAIN_NEW, t, tsc_read());
+		timeline_add(&h->timeline, NVWA_PHASE_LAZY_PAGES, NVWA_DOMAIN_NEW, t, tsc_read());
 	return failed;
 }
 
@@ -273,7 +273,7 @@ static void first_run(struct nvwa_handover *h, struct firstrun_probe *fr)
 	}
 	firstrun_stop(fr);
 	if (last)
-		timeline_add(&h->timeline, "first-syscall", NVWA_DOMAIN_NEW, last, last);
+		timeline_add(&h->timeline, NVWA_PHASE_FIRST_SYSCALL, NVWA_DOMAIN_NEW, last, last);
 }
 
 /* What the shutdown probes left in preserved memory, into the report. */
@@ -347,7 +347,7 @@ static int online_deferred_cpus(struct nvwa_timeline *tl)
 		if (*end != ',')
 			break;
 	}
-	timeline_add(tl, "cpu-online", NVWA_DOMAIN_NEW, t, tsc_read());
+	timeline_add(tl, NVWA_PHASE_CPU_ONLINE, NVWA_DOMAIN_NEW, t, tsc_read());
 	log_info("Brought %d deferred CPU(s) online in %.0f ms", brought,
 		 tsc_to_ms(tsc_read() - t, tl->tsc_khz));
 	return brought;
@@ -357,13 +357,13 @@ static int online_deferred_cpus(struct nvwa_timeline *tl)
 static void finish(struct restore *rs, uint64_t t_start, uint64_t t_end)
 {
 	struct nvwa_handover *h = rs->h;
-	const struct nvwa_phase *freeze = timeline_find(&h->timeline, "freeze");
 	char gendir[PATH_MAX + 32], refused[PATH_MAX + 16], fallback[PATH_MAX + 32];
 
-	if (freeze && t_end > freeze->start)
+	double downtime;
+
+	if (timeline_downtime_ms(&h->timeline, &downtime) == 0)
 		log_info("Restored %u application(s) in %.0f ms; downtime %.0f ms (freeze to running)",
-			 h->napps, tsc_to_ms(t_end - t_start, h->timeline.tsc_khz),
-			 tsc_to_ms(t_end - freeze->start, h->timeline.tsc_khz));
+			 h->napps, tsc_to_ms(t_end - t_start, h->timeline.tsc_khz), downtime);
 	else
 		log_info("Restored %u application(s) in %.0f ms", h->napps,
 			 tsc_to_ms(t_end - t_start, h->timeline.tsc_khz));
@@ -425,18 +425,18 @@ static int restore(struct restore *rs)
 	log_info("Restoring update %" PRIu64 ": %s -> %s, %u application(s)",
 		 h->generation, h->old_kernel.release, h->new_kernel.release, h->napps);
 
-	first = !timeline_find(&h->timeline, "kexec-jump") &&
-		!timeline_find(&h->timeline, "kernel-early");
+	first = !timeline_find(&h->timeline, NVWA_PHASE_KEXEC_JUMP) &&
+		!timeline_find(&h->timeline, NVWA_PHASE_KERNEL_EARLY);
 	if (first)
 		watch_first_run(h, &fr);
 	failed = restore_apps(rs->store, rs->record, h, !want_lazy(rs->lazy), lazy, &nlazy);
 	t_end = tsc_read();
 	if (!failed)
 		log_info("Applications running: %u restored", h->napps);
-	timeline_add(&h->timeline, timeline_find(&h->timeline, "restore") ?
-		     "restore-retry" : "restore", NVWA_DOMAIN_NEW, t_start, t_end);
-	if (!failed && !timeline_find(&h->timeline, "app-running"))
-		timeline_add(&h->timeline, "app-running", NVWA_DOMAIN_NEW, t_end, t_end);
+	timeline_add(&h->timeline, timeline_find(&h->timeline, NVWA_PHASE_RESTORE) ?
+		     NVWA_PHASE_RESTORE_RETRY : NVWA_PHASE_RESTORE, NVWA_DOMAIN_NEW, t_start, t_end);
+	if (!failed && !timeline_find(&h->timeline, NVWA_PHASE_APP_RUNNING))
+		timeline_add(&h->timeline, NVWA_PHASE_APP_RUNNING, NVWA_DOMAIN_NEW, t_end, t_end);
 	/*
 	 * The kernel log and the shutdown's timings keep: read them once the
 	 * applications run, not before.  The jump starts where the probes saw
@@ -445,9 +445,9 @@ static int restore(struct restore *rs)
 	if (first) {
 		first_run(h, fr);
 		read_shutdown(h);
-		reboot = timeline_find(&h->timeline, "machine-kexec");
+		reboot = timeline_find(&h->timeline, NVWA_PHASE_MACHINE_KEXEC);
 		if (!reboot)
-			reboot = timeline_find(&h->timeline, "reboot");
+			reboot = timeline_find(&h->timeline, NVWA_PHASE_REBOOT);
 		kmsg_add_boot_phases(h, reboot ? reboot->start : 0, t_start);
 	}
 	failed += finish_lazy(rs->store, h, lazy, nlazy);

@@ -134,7 +134,7 @@ static void print_text(const struct status *st)
 	printf("last update:  %" PRIu64 ", %s -> %s, %s", st->last->generation,
 	       st->last->old_kernel.release, st->last->new_kernel.release,
 	       st->last->outcome);
-	if (report_downtime(st->last, &downtime) == 0)
+	if (timeline_downtime_ms(&st->last->timeline, &downtime) == 0)
 		printf(", downtime %.0f ms", downtime);
 	printf("\n");
 	for (uint32_t i = 0; i < st->last->napps; i++) {
@@ -173,7 +173,7 @@ static void print_json(const struct status *st)
 		printf(",\n  \"last_update\": {\"generation\": %" PRIu64 ", \"outcome\": ",
 		       st->last->generation);
 		json_str(stdout, st->last->outcome);
-		if (report_downtime(st->last, &downtime) == 0)
+		if (timeline_downtime_ms(&st->last->timeline, &downtime) == 0)
 			printf(", \"downtime_ms\": %.3f}", downtime);
 		else
 			printf(", \"downtime_ms\": null}");

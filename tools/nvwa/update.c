@@ -625,7 +625,7 @@ static void start_probes(struct update *u)
 		log_info("  shutdown probes %s", how);
 		return;
 	}
-	phase(u, "probes", t);
+	phase(u, NVWA_PHASE_PROBES, t);
 	log_info("  shutdown probes: %s, writing to pinmem area %s", how, SHUTDOWN_AREA);
 }
 
@@ -646,7 +646,7 @@ static int prepare(struct update *u)
 		r = fill_record(u);
 	if (r < 0)
 		return r;
-	phase(u, "check", t);
+	phase(u, NVWA_PHASE_CHECK, t);
 
 	t = tsc_read();
 	r = mkdir_p(NVWA_RUN_DIR, 0700);
@@ -657,7 +657,7 @@ static int prepare(struct update *u)
 	if (r < 0)
 		return r;
 	u->kexec_loaded = 1;
-	phase(u, "kexec-load", t);
+	phase(u, NVWA_PHASE_KEXEC_LOAD, t);
 	start_probes(u);
 
 	r = interrupted();
@@ -672,8 +672,8 @@ static int prepare(struct update *u)
 		return r;
 	/* Whatever is dirty now is flushed outside the downtime. */
 	sync();
-	phase(u, "pre-dump", t);
-	timeline_add(tl, "prepare", NVWA_DOMAIN_OLD, t_all, tsc_read());
+	phase(u, NVWA_PHASE_PRE_DUMP, t);
+	timeline_add(tl, NVWA_PHASE_PREPARE, NVWA_DOMAIN_OLD, t_all, tsc_read());
 	return interrupted();
 }
 
@@ -706,16 +706,16 @@ static int update(struct update *u)
 	r = freeze(u);
 	if (r < 0)
 		return r;
-	phase(u, "freeze", t);
+	phase(u, NVWA_PHASE_FREEZE, t);
 
 	log_info("[4/4] Writing the handover record and rebooting into %s",
 		 u->boot.info.release[0] ? u->boot.info.release : u->image);
 	t = tsc_read();
 	sync();
-	phase(u, "sync", t);
+	phase(u, NVWA_PHASE_SYNC, t);
 	fflush(NULL);
 	t = tsc_read();
-	timeline_add(tl, "reboot", NVWA_DOMAIN_OLD, t, t);
+	timeline_add(tl, NVWA_PHASE_REBOOT, NVWA_DOMAIN_OLD, t, t);
 	/* The record is fsync'ed; the last chance to back out is before it. */
 	r = interrupted();
 	if (!r)

@@ -64,6 +64,88 @@ static const char *sep(const char *path)
 }
 
 /* ------------------------------------------------------------------ */
+/* States and outcomes: the names the record keeps                     */
+/* ------------------------------------------------------------------ */
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const app_state_names[] = {
+	[NVWA_APP_DUMPED] = "dumped",
+	[NVWA_APP_RESTORING] = "restoring",
+	[NVWA_APP_RESTORED] = "restored",
+	[NVWA_APP_FAILED] = "failed",
+};
+_Static_assert(ARRAY_LEN(app_state_names) == NVWA_APP_STATE_MAX,
+	       "every application state has a name");
+
+static const char *const outcome_names[] = {
+	[NVWA_OUTCOME_PENDING] = "pending",
+	[NVWA_OUTCOME_RESTORED] = "restored",
+	[NVWA_OUTCOME_FAILED] = "failed",
+};
+_Static_assert(ARRAY_LEN(outcome_names) == NVWA_OUTCOME_MAX,
+	       "every outcome has a name");
+
+static int name_lookup(const char *const *names, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(name, names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+const char *app_state_to_string(enum nvwa_app_state state)
+{
+	/* The enum's signedness is the compiler's choice: compare unsigned. */
+	if ((unsigned int)state >= NVWA_APP_STATE_MAX)
+		return NULL;
+	return app_state_names[state];
+}
+
+int app_state_from_string(const char *name)
+{
+	return name_lookup(app_state_names, NVWA_APP_STATE_MAX, name);
+}
+
+const char *outcome_to_string(enum nvwa_outcome outcome)
+{
+	if ((unsigned int)outcome >= NVWA_OUTCOME_MAX)
+		return NULL;
+	return outcome_names[outcome];
+}
+
+int outcome_from_string(const char *name)
+{
+	return name_lookup(outcome_names, NVWA_OUTCOME_MAX, name);
+}
+
+int handover_app_state(const struct nvwa_app *app)
+{
+	return app_state_from_string(app->state);
+}
+
+void handover_set_app_state(struct nvwa_app *app, enum nvwa_app_state state)
+{
+	const char *name = app_state_to_string(state);
+
+	snprintf(app->state, sizeof(app->state), "%s", name ? name : "");
+}
+
+int handover_outcome(const struct nvwa_handover *h)
+{
+	return outcome_from_string(h->outcome);
+}
+
+void handover_set_outcome(struct nvwa_handover *h, enum nvwa_outcome outcome)
+{
+	const char *name = outcome_to_string(outcome);
+
+	snprintf(h->outcome, sizeof(h->outcome), "%s", name ? name : "");
+}
+
+/* ------------------------------------------------------------------ */
 /* The rules, on the struct                                            */
 /* ------------------------------------------------------------------ */
 
@@ -102,12 +184,8 @@ static int check_count(struct why *w, const char *path, const char *what,
 
 static int check_outcome(struct why *w, const char *outcome)
 {
-	static const char *const valid[] = { "pending", "restored", "failed" };
-	size_t i;
-
-	for (i = 0; i < sizeof(valid) / sizeof(valid[0]); i++)
-		if (strcmp(outcome, valid[i]) == 0)
-			return 0;
+	if (outcome_from_string(outcome) >= 0)
+		return 0;
 	return refuse(w, -EBADMSG,
 		      "property 'outcome' is '%s', expected pending, restored or failed",
 		      outcome);

@@ -168,7 +168,7 @@ void report_print_table(FILE *f, const struct nvwa_handover *h)
 		print_slowest(f, h, sorted[0].start, UINT64_MAX);
 	} else
 		fprintf(f, "\n  downtime: not known (%s)\n",
-			strcmp(h->outcome, "restored") ? "the restore did not finish" :
+			handover_outcome(h) != NVWA_OUTCOME_RESTORED ? "the restore did not finish" :
 			"no freeze or no app-running phase");
 }
 

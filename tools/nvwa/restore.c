@@ -156,20 +156,20 @@ static int restore_apps(const char *store, const char *record,
 		uint32_t before = *nlazy;
 		int r;
 
-		if (!strcmp(a->state, "restoring") && came_back(a)) {
+		if (handover_app_state(a) == NVWA_APP_RESTORING && came_back(a)) {
 			log_info("  %d (%s) came back in an earlier attempt", a->pid, a->comm);
-			strscpy(a->state, "restored", sizeof(a->state));
+			handover_set_app_state(a, NVWA_APP_RESTORED);
 		}
-		if (!strcmp(a->state, "restored"))
+		if (handover_app_state(a) == NVWA_APP_RESTORED)
 			continue;
 		if (store_path(store, a->images, dir, sizeof(dir)) < 0) {
 			failed++;
 			continue;
 		}
 		/* Written down first, so a crash now cannot restore it twice. */
-		strscpy(a->state, "restoring", sizeof(a->state));
+		handover_set_app_state(a, NVWA_APP_RESTORING);
 		if (record_save(record, h) < 0) {
-			strscpy(a->state, "failed", sizeof(a->state));
+			handover_set_app_state(a, NVWA_APP_FAILED);
 			strscpy(a->error, "cannot update the handover record", sizeof(a->error));
 			failed++;
 			continue;
@@ -188,11 +188,11 @@ static int restore_apps(const char *store, const char *record,
 		if (r < 0) {
 			log_error("Restore of %d (%s) failed: %s (log: %s/restore.log)",
 				  a->pid, a->comm, why, dir);
-			strscpy(a->state, "failed", sizeof(a->state));
+			handover_set_app_state(a, NVWA_APP_FAILED);
 			strscpy(a->error, why, sizeof(a->error));
 			failed++;
 		} else {
-			strscpy(a->state, "restored", sizeof(a->state));
+			handover_set_app_state(a, NVWA_APP_RESTORED);
 			a->error[0] = '\0';
 		}
 		if (record_save(record, h) < 0)
@@ -220,7 +220,7 @@ static int finish_lazy(const char *store, struct nvwa_handover *h,
 			continue;
 		log_error("Copying the memory of %d (%s) failed: %s (log: %s/lazy-pages.log)",
 			  a->pid, a->comm, why, dir);
-		strscpy(a->state, "failed", sizeof(a->state));
+		handover_set_app_state(a, NVWA_APP_FAILED);
 		xsnprintf(a->error, sizeof(a->error), "lazy pages: %s", why);
 		failed++;
 	}
@@ -258,7 +258,7 @@ static void first_run(struct nvwa_handover *h, struct firstrun_probe *fr)
 	for (uint32_t i = 0; i < h->napps; i++) {
 		const struct nvwa_app *a = &h->apps[i];
 
-		if (strcmp(a->state, "restored"))
+		if (handover_app_state(a) != NVWA_APP_RESTORED)
 			continue;
 		if (firstrun_wait(fr, a->pid, 1000, &ns, &call) < 0) {
 			log_info("  %d (%s) made no system call within 1 s of its restore",
@@ -452,7 +452,7 @@ static int restore(struct restore *rs)
 	}
 	failed += finish_lazy(rs->store, h, lazy, nlazy);
 	online_deferred_cpus(&h->timeline);
-	strscpy(h->outcome, failed ? "failed" : "restored", sizeof(h->outcome));
+	handover_set_outcome(h, failed ? NVWA_OUTCOME_FAILED : NVWA_OUTCOME_RESTORED);
 
 	if (failed) {
 		if (state_save_report(h) < 0)

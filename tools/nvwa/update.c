@@ -497,7 +497,7 @@ static int fill_record(struct update *u)
 
 	uname(&uts);
 	h->version = NVWA_HANDOVER_VERSION;
-	bad |= strscpy(h->outcome, "pending", sizeof(h->outcome)) < 0;
+	handover_set_outcome(h, NVWA_OUTCOME_PENDING);
 	bad |= strscpy(h->store, u->store_dev, sizeof(h->store)) < 0;
 	bad |= strscpy(h->old_kernel.release, uts.release,
 		       sizeof(h->old_kernel.release)) < 0;
@@ -520,7 +520,7 @@ static int fill_record(struct update *u)
 				 a->pid) < 0;
 		bad |= strscpy(a->dump_mode, "pre-dump+dump",
 			       sizeof(a->dump_mode)) < 0;
-		bad |= strscpy(a->state, "dumped", sizeof(a->state)) < 0;
+		handover_set_app_state(a, NVWA_APP_DUMPED);
 	}
 	if (bad)
 		return log_error_errno(-ENAMETOOLONG, "A name is too long for the handover record");

@@ -7,6 +7,10 @@
  * tree convention for unit addresses (app@0 ... app@1f), and must appear in
  * index order, so a record has exactly one reading.
  *
+ * Every node's properties are described once, in a table (root_members
+ * and the nodes it names): name, type, field, version that added it and
+ * rule.  The builder, the parser and check_record() walk those tables.
+ *
  * check_record() is the one statement of what a valid record is: the
  * parser applies it to what it read and the builder to what it was given,
  * so nothing is ever written that would be refused on the way back.  The
@@ -64,6 +68,298 @@ static const char *sep(const char *path)
 }
 
 /* ------------------------------------------------------------------ */
+/* States and outcomes: the names the record keeps                     */
+/* ------------------------------------------------------------------ */
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const app_state_names[] = {
+	[NVWA_APP_DUMPED] = "dumped",
+	[NVWA_APP_RESTORING] = "restoring",
+	[NVWA_APP_RESTORED] = "restored",
+	[NVWA_APP_FAILED] = "failed",
+};
+_Static_assert(ARRAY_LEN(app_state_names) == NVWA_APP_STATE_MAX,
+	       "every application state has a name");
+
+static const char *const outcome_names[] = {
+	[NVWA_OUTCOME_PENDING] = "pending",
+	[NVWA_OUTCOME_RESTORED] = "restored",
+	[NVWA_OUTCOME_FAILED] = "failed",
+};
+_Static_assert(ARRAY_LEN(outcome_names) == NVWA_OUTCOME_MAX,
+	       "every outcome has a name");
+
+static int name_lookup(const char *const *names, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(name, names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+const char *app_state_to_string(enum nvwa_app_state state)
+{
+	/* The enum's signedness is the compiler's choice: compare unsigned. */
+	if ((unsigned int)state >= NVWA_APP_STATE_MAX)
+		return NULL;
+	return app_state_names[state];
+}
+
+int app_state_from_string(const char *name)
+{
+	return name_lookup(app_state_names, NVWA_APP_STATE_MAX, name);
+}
+
+const char *outcome_to_string(enum nvwa_outcome outcome)
+{
+	if ((unsigned int)outcome >= NVWA_OUTCOME_MAX)
+		return NULL;
+	return outcome_names[outcome];
+}
+
+int outcome_from_string(const char *name)
+{
+	return name_lookup(outcome_names, NVWA_OUTCOME_MAX, name);
+}
+
+int handover_app_state(const struct nvwa_app *app)
+{
+	return app_state_from_string(app->state);
+}
+
+void handover_set_app_state(struct nvwa_app *app, enum nvwa_app_state state)
+{
+	const char *name = app_state_to_string(state);
+
+	snprintf(app->state, sizeof(app->state), "%s", name ? name : "");
+}
+
+int handover_outcome(const struct nvwa_handover *h)
+{
+	return outcome_from_string(h->outcome);
+}
+
+void handover_set_outcome(struct nvwa_handover *h, enum nvwa_outcome outcome)
+{
+	const char *name = outcome_to_string(outcome);
+
+	snprintf(h->outcome, sizeof(h->outcome), "%s", name ? name : "");
+}
+
+/* ------------------------------------------------------------------ */
+/* The record, described once                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Each node of the record is a table of its members in the documented
+ * order: the builder writes them from it, the parser reads them with it
+ * and check_record() applies its rules, so a property is added, renamed
+ * or bounded in one row.
+ */
+
+#define PROP_COMPATIBLE "compatible"
+#define PROP_CRC32 "crc32"
+
+enum type {
+	T_U32,
+	T_S32,		/* one cell holding a signed value (a PID) */
+	T_U64,		/* two cells, high first */
+	T_STR,		/* one NUL-terminated string, in a char array */
+	T_COMPATIBLE,	/* NVWA_HANDOVER_COMPATIBLE, kept in no field */
+	T_CRC32,	/* the blob's checksum, kept in no field */
+	T_NODE,		/* a child node holding a struct */
+	T_LIST,		/* a child node holding an array: NAME@0, NAME@1... */
+};
+
+enum rule {
+	R_NONE,
+	R_VERSION,	/* one this nvwa reads */
+	R_POSITIVE,	/* > 0 */
+	R_NONZERO,
+	R_NONEMPTY,
+	R_BELOW,	/* < .max */
+	R_NAMED,	/* one of .names */
+	R_NOT_BEFORE,	/* >= the u64 at .ref, named .ref_name */
+};
+
+struct node;
+struct list;
+
+struct member {
+	const char *name;		/* the property's or the node's */
+	enum type type;
+	size_t offset;			/* in the struct its node holds */
+	size_t size;			/* T_STR: the field's bytes */
+	/* Not in the FDT: the field must stay empty (old-kernel's image). */
+	bool absent;
+	uint32_t since;			/* the record version that added it */
+	enum rule rule;
+	uint64_t max;			/* R_BELOW */
+	const char *const *names;	/* R_NAMED */
+	size_t nnames;
+	size_t ref;			/* R_NOT_BEFORE */
+	const char *ref_name;
+	const struct node *node;	/* T_NODE */
+	const struct list *list;	/* T_LIST; .offset is the array's */
+};
+
+struct node {
+	const struct member *members;
+	size_t n;
+};
+
+struct list {
+	const char *child;		/* children are CHILD@0, CHILD@1... */
+	const char *noun;		/* what a reason calls them */
+	size_t count;			/* offset of the uint32_t count */
+	uint32_t max;
+	size_t stride;
+	const struct node *elem;
+};
+
+#define NODE(members) { members, ARRAY_LEN(members) }
+#define U32(s, f) .type = T_U32, .offset = offsetof(s, f)
+#define S32(s, f) .type = T_S32, .offset = offsetof(s, f)
+#define U64(s, f) .type = T_U64, .offset = offsetof(s, f)
+#define STR(s, f) .type = T_STR, .offset = offsetof(s, f), \
+		  .size = sizeof(((s *)0)->f)
+#define NOT_BEFORE(s, f, prop) .rule = R_NOT_BEFORE, .ref = offsetof(s, f), \
+			       .ref_name = prop
+
+static const struct member old_kernel_members[] = {
+	{ .name = "release", STR(struct nvwa_kernel, release) },
+	{ .name = "cmdline", STR(struct nvwa_kernel, cmdline) },
+	/* Only the new kernel is loaded from an image, by a loader. */
+	{ .name = "image", STR(struct nvwa_kernel, image), .absent = true },
+	{ .name = "loader", STR(struct nvwa_kernel, loader), .absent = true },
+};
+
+static const struct member new_kernel_members[] = {
+	{ .name = "release", STR(struct nvwa_kernel, release) },
+	{ .name = "cmdline", STR(struct nvwa_kernel, cmdline) },
+	{ .name = "image", STR(struct nvwa_kernel, image) },
+	{ .name = "loader", STR(struct nvwa_kernel, loader) },
+};
+
+static const struct member app_members[] = {
+	/* Stored as a cell; a "negative" one is refused. */
+	{ .name = "pid", S32(struct nvwa_app, pid), .rule = R_POSITIVE },
+	{ .name = "comm", STR(struct nvwa_app, comm) },
+	{ .name = "images", STR(struct nvwa_app, images) },
+	{ .name = "dump-mode", STR(struct nvwa_app, dump_mode) },
+	{ .name = "state", STR(struct nvwa_app, state) },
+	{ .name = "error", STR(struct nvwa_app, error) },
+};
+
+static const struct member phase_members[] = {
+	{ .name = "label", STR(struct nvwa_phase, name), .rule = R_NONEMPTY },
+	{ .name = "domain", U32(struct nvwa_phase, domain), .rule = R_BELOW,
+	  .max = NVWA_DOMAIN_MAX },
+	{ .name = "start", U64(struct nvwa_phase, start) },
+	{ .name = "end", U64(struct nvwa_phase, end),
+	  NOT_BEFORE(struct nvwa_phase, start, "start") },
+};
+
+static const struct member item_members[] = {
+	{ .name = "kind", STR(struct nvwa_item, kind), .rule = R_NONEMPTY },
+	{ .name = "name", STR(struct nvwa_item, name), .rule = R_NONEMPTY },
+	{ .name = "detail", STR(struct nvwa_item, detail) },
+	{ .name = "start", U64(struct nvwa_item, start) },
+	{ .name = "end", U64(struct nvwa_item, end),
+	  NOT_BEFORE(struct nvwa_item, start, "start") },
+};
+
+static const struct node old_kernel_node = NODE(old_kernel_members);
+static const struct node new_kernel_node = NODE(new_kernel_members);
+static const struct node app_node = NODE(app_members);
+static const struct node phase_node = NODE(phase_members);
+static const struct node item_node = NODE(item_members);
+
+static const struct list apps_list = {
+	.child = "app",
+	.noun = "apps",
+	.count = offsetof(struct nvwa_handover, napps),
+	.max = NVWA_MAX_APPS,
+	.stride = sizeof(struct nvwa_app),
+	.elem = &app_node,
+};
+
+static const struct list timeline_list = {
+	.child = "phase",
+	.noun = "phases",
+	.count = offsetof(struct nvwa_handover, timeline.nphases),
+	.max = NVWA_MAX_PHASES,
+	.stride = sizeof(struct nvwa_phase),
+	.elem = &phase_node,
+};
+
+static const struct list items_list = {
+	.child = "item",
+	.noun = "items",
+	.count = offsetof(struct nvwa_handover, nitems),
+	.max = NVWA_MAX_ITEMS,
+	.stride = sizeof(struct nvwa_item),
+	.elem = &item_node,
+};
+
+static const struct member root_members[] = {
+	{ .name = PROP_COMPATIBLE, .type = T_COMPATIBLE },
+	{ .name = "version", U32(struct nvwa_handover, version),
+	  .rule = R_VERSION },
+	{ .name = "generation", U64(struct nvwa_handover, generation),
+	  .rule = R_POSITIVE },
+	{ .name = PROP_CRC32, .type = T_CRC32 },
+	{ .name = "tsc-khz", U64(struct nvwa_handover, timeline.tsc_khz),
+	  .rule = R_NONZERO },
+	{ .name = "store", STR(struct nvwa_handover, store) },
+	{ .name = "outcome", STR(struct nvwa_handover, outcome),
+	  .rule = R_NAMED, .names = outcome_names,
+	  .nnames = NVWA_OUTCOME_MAX },
+	{ .name = "old-kernel", .type = T_NODE,
+	  .offset = offsetof(struct nvwa_handover, old_kernel),
+	  .node = &old_kernel_node },
+	{ .name = "new-kernel", .type = T_NODE,
+	  .offset = offsetof(struct nvwa_handover, new_kernel),
+	  .node = &new_kernel_node },
+	{ .name = "apps", .type = T_LIST,
+	  .offset = offsetof(struct nvwa_handover, apps),
+	  .list = &apps_list },
+	{ .name = "timeline", .type = T_LIST,
+	  .offset = offsetof(struct nvwa_handover, timeline.phases),
+	  .list = &timeline_list },
+	{ .name = "probes", STR(struct nvwa_handover, probes), .since = 2 },
+	{ .name = "items", .type = T_LIST,
+	  .offset = offsetof(struct nvwa_handover, items),
+	  .list = &items_list, .since = 2 },
+};
+
+static const struct node root_node = NODE(root_members);
+
+static const void *at(const void *obj, size_t offset)
+{
+	return (const char *)obj + offset;
+}
+
+static uint64_t u64_at(const void *obj, size_t offset)
+{
+	uint64_t v;
+
+	memcpy(&v, at(obj, offset), sizeof(v));
+	return v;
+}
+
+static uint32_t u32_at(const void *obj, size_t offset)
+{
+	uint32_t v;
+
+	memcpy(&v, at(obj, offset), sizeof(v));
+	return v;
+}
+
+/* ------------------------------------------------------------------ */
 /* The rules, on the struct                                            */
 /* ------------------------------------------------------------------ */
 
@@ -76,9 +372,6 @@ static int check_field(struct why *w, const char *path, const char *prop,
 			      path, sep(path), prop, size);
 	return 0;
 }
-
-#define CHECK_FIELD(w, path, prop, field) \
-	check_field(w, path, prop, field, sizeof(field))
 
 static int check_version(struct why *w, uint32_t version)
 {
@@ -100,187 +393,197 @@ static int check_count(struct why *w, const char *path, const char *what,
 	return 0;
 }
 
-static int check_outcome(struct why *w, const char *outcome)
+/* "a, b or c", for a reason that lists what was expected. */
+static void join_names(char *buf, size_t size, const char *const *names,
+		       size_t n)
 {
-	static const char *const valid[] = { "pending", "restored", "failed" };
-	size_t i;
+	size_t i, len = 0;
 
-	for (i = 0; i < sizeof(valid) / sizeof(valid[0]); i++)
-		if (strcmp(outcome, valid[i]) == 0)
+	buf[0] = '\0';
+	for (i = 0; i < n && len < size; i++)
+		len += snprintf(buf + len, size - len, "%s%s",
+				i == 0 ? "" : i + 1 == n ? " or " : ", ",
+				names[i]);
+}
+
+static int check_named(struct why *w, const char *path,
+		       const struct member *m, const char *s)
+{
+	char expected[128];
+
+	if (name_lookup(m->names, m->nnames, s) >= 0)
+		return 0;
+	join_names(expected, sizeof(expected), m->names, m->nnames);
+	return refuse(w, -EBADMSG, "%s%sproperty '%s' is '%s', expected %s",
+		      path, sep(path), m->name, s, expected);
+}
+
+/* What a member's value must be, beyond fitting its field. */
+static int check_rule(struct why *w, const char *path, const struct member *m,
+		      const void *obj)
+{
+	const char *s = at(obj, m->offset);
+	uint64_t v = 0, ref;
+	int32_t pid;
+
+	if (m->type == T_U32)
+		v = u32_at(obj, m->offset);
+	else if (m->type == T_U64)
+		v = u64_at(obj, m->offset);
+
+	switch (m->rule) {
+	case R_NONE:
+		return 0;
+	case R_VERSION:
+		return check_version(w, (uint32_t)v);
+	case R_POSITIVE:
+		if (m->type == T_S32) {
+			pid = (int32_t)u32_at(obj, m->offset);
+			if (pid <= 0)
+				return refuse(w, -EBADMSG,
+					      "%s%sproperty '%s' must be > 0, got %d",
+					      path, sep(path), m->name, pid);
 			return 0;
-	return refuse(w, -EBADMSG,
-		      "property 'outcome' is '%s', expected pending, restored or failed",
-		      outcome);
-}
-
-static int check_kernel(struct why *w, const char *path,
-			const struct nvwa_kernel *k, bool has_image)
-{
-	int r;
-
-	r = CHECK_FIELD(w, path, "release", k->release);
-	if (r < 0)
-		return r;
-	r = CHECK_FIELD(w, path, "cmdline", k->cmdline);
-	if (r < 0)
-		return r;
-	r = CHECK_FIELD(w, path, "image", k->image);
-	if (r < 0)
-		return r;
-	r = CHECK_FIELD(w, path, "loader", k->loader);
-	if (r < 0)
-		return r;
-	/* The old kernel's node has no image or loader property to carry one. */
-	if (!has_image && (k->image[0] || k->loader[0]))
-		return refuse(w, -EBADMSG,
-			      "%s: properties 'image' and 'loader' must be empty, only the new kernel has them",
-			      path);
+		}
+		if (v == 0)
+			return refuse(w, -EBADMSG, "%s%sproperty '%s' must be > 0",
+				      path, sep(path), m->name);
+		return 0;
+	case R_NONZERO:
+		if (v == 0)
+			return refuse(w, -EBADMSG,
+				      "%s%sproperty '%s' must be non-zero",
+				      path, sep(path), m->name);
+		return 0;
+	case R_NONEMPTY:
+		if (!s[0])
+			return refuse(w, -EBADMSG, "%s%sproperty '%s' is empty",
+				      path, sep(path), m->name);
+		return 0;
+	case R_BELOW:
+		if (v >= m->max)
+			return refuse(w, -EBADMSG,
+				      "%s%sproperty '%s' is %llu, expected 0 to %llu",
+				      path, sep(path), m->name,
+				      (unsigned long long)v,
+				      (unsigned long long)m->max - 1);
+		return 0;
+	case R_NAMED:
+		return check_named(w, path, m, s);
+	case R_NOT_BEFORE:
+		ref = u64_at(obj, m->ref);
+		if (v < ref)
+			return refuse(w, -EBADMSG,
+				      "%s%sproperty '%s' (%llu) is before '%s' (%llu)",
+				      path, sep(path), m->name,
+				      (unsigned long long)v, m->ref_name,
+				      (unsigned long long)ref);
+		return 0;
+	}
 	return 0;
 }
 
-static int check_app(struct why *w, uint32_t i, const struct nvwa_app *app)
+/* A member a record of this version has no place for: it must be empty. */
+static bool member_empty(const struct member *m, const void *obj)
 {
-	char path[NODE_PATH_MAX];
-	int r;
-
-	snprintf(path, sizeof(path), "apps/app@%x", i);
-	if (app->pid <= 0)
-		return refuse(w, -EBADMSG,
-			      "%s: property 'pid' must be > 0, got %d",
-			      path, app->pid);
-	r = CHECK_FIELD(w, path, "comm", app->comm);
-	if (r < 0)
-		return r;
-	r = CHECK_FIELD(w, path, "images", app->images);
-	if (r < 0)
-		return r;
-	r = CHECK_FIELD(w, path, "dump-mode", app->dump_mode);
-	if (r < 0)
-		return r;
-	r = CHECK_FIELD(w, path, "state", app->state);
-	if (r < 0)
-		return r;
-	return CHECK_FIELD(w, path, "error", app->error);
+	switch (m->type) {
+	case T_STR:
+		return !*(const char *)at(obj, m->offset);
+	case T_LIST:
+		return u32_at(obj, m->list->count) == 0;
+	case T_U32:
+	case T_S32:
+		return u32_at(obj, m->offset) == 0;
+	case T_U64:
+		return u64_at(obj, m->offset) == 0;
+	default:
+		return true;
+	}
 }
 
-static int check_phase(struct why *w, uint32_t i, const struct nvwa_phase *p)
+static int check_node(struct why *w, const char *path, const struct node *n,
+		      const void *obj, uint32_t version);
+
+static int check_list(struct why *w, const char *path, const struct member *m,
+		      const void *obj, uint32_t version)
 {
-	char path[NODE_PATH_MAX];
+	const struct list *l = m->list;
+	uint32_t i, n = u32_at(obj, l->count);
+	char elem[NODE_PATH_MAX];
 	int r;
 
-	snprintf(path, sizeof(path), "timeline/phase@%x", i);
-	r = CHECK_FIELD(w, path, "label", p->name);
+	/* Before any element is looked at: the array is only so long. */
+	r = check_count(w, path, l->noun, n, l->max);
 	if (r < 0)
 		return r;
-	if (!p->name[0])
-		return refuse(w, -EBADMSG, "%s: property 'label' is empty",
-			      path);
-	if (p->domain >= NVWA_DOMAIN_MAX)
-		return refuse(w, -EBADMSG,
-			      "%s: property 'domain' is %u, expected 0 to %u",
-			      path, p->domain, NVWA_DOMAIN_MAX - 1);
-	if (p->end < p->start)
-		return refuse(w, -EBADMSG,
-			      "%s: property 'end' (%llu) is before 'start' (%llu)",
-			      path, (unsigned long long)p->end,
-			      (unsigned long long)p->start);
-	return 0;
-}
-
-static int check_item(struct why *w, uint32_t i, const struct nvwa_item *it)
-{
-	char path[NODE_PATH_MAX];
-	int r;
-
-	snprintf(path, sizeof(path), "items/item@%x", i);
-	r = CHECK_FIELD(w, path, "kind", it->kind);
-	if (!r)
-		r = CHECK_FIELD(w, path, "name", it->name);
-	if (!r)
-		r = CHECK_FIELD(w, path, "detail", it->detail);
-	if (r < 0)
-		return r;
-	if (!it->kind[0] || !it->name[0])
-		return refuse(w, -EBADMSG, "%s: property '%s' is empty", path,
-			      it->kind[0] ? "name" : "kind");
-	if (it->end < it->start)
-		return refuse(w, -EBADMSG,
-			      "%s: property 'end' (%llu) is before 'start' (%llu)",
-			      path, (unsigned long long)it->end,
-			      (unsigned long long)it->start);
-	return 0;
-}
-
-/* Version 1 has no place for probes or items: nothing may be lost. */
-static int check_v2(struct why *w, const struct nvwa_handover *h)
-{
-	uint32_t i;
-	int r;
-
-	if (h->version < 2 && (h->probes[0] || h->nitems))
-		return refuse(w, -EINVAL,
-			      "version %u records have no probes or items",
-			      h->version);
-	r = CHECK_FIELD(w, "", "probes", h->probes);
-	if (r < 0)
-		return r;
-	r = check_count(w, "items", "items", h->nitems, NVWA_MAX_ITEMS);
-	if (r < 0)
-		return r;
-	for (i = 0; i < h->nitems; i++) {
-		r = check_item(w, i, &h->items[i]);
+	for (i = 0; i < n; i++) {
+		snprintf(elem, sizeof(elem), "%s/%s@%x", path, l->child, i);
+		r = check_node(w, elem, l->elem,
+			       at(obj, m->offset + i * l->stride), version);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
+static int check_member(struct why *w, const char *path,
+			const struct member *m, const void *obj,
+			uint32_t version)
+{
+	int r;
+
+	if (m->since > version) {
+		if (!member_empty(m, obj))
+			return refuse(w, -EINVAL,
+				      "version %u records have no %s",
+				      version, m->name);
+		return 0;
+	}
+	switch (m->type) {
+	case T_COMPATIBLE:
+	case T_CRC32:
+		return 0;
+	case T_NODE:
+		return check_node(w, m->name, m->node, at(obj, m->offset),
+				  version);
+	case T_LIST:
+		return check_list(w, m->name, m, obj, version);
+	case T_STR:
+		r = check_field(w, path, m->name, at(obj, m->offset), m->size);
+		if (r < 0)
+			return r;
+		if (m->absent && !member_empty(m, obj))
+			return refuse(w, -EBADMSG,
+				      "%s%sproperty '%s' must be empty, this node has none",
+				      path, sep(path), m->name);
+		break;
+	default:
+		break;
+	}
+	return check_rule(w, path, m, obj);
+}
+
+static int check_node(struct why *w, const char *path, const struct node *n,
+		      const void *obj, uint32_t version)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n->n; i++) {
+		r = check_member(w, path, &n->members[i], obj, version);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * The version is checked before any member it governs: it comes before
+ * them in root_members.
+ */
 static int check_record(struct why *w, const struct nvwa_handover *h)
 {
-	uint32_t i;
-	int r;
-
-	r = check_version(w, h->version);
-	if (r < 0)
-		return r;
-	if (h->generation == 0)
-		return refuse(w, -EBADMSG, "property 'generation' must be > 0");
-	if (h->timeline.tsc_khz == 0)
-		return refuse(w, -EBADMSG,
-			      "property 'tsc-khz' must be non-zero");
-	r = CHECK_FIELD(w, "", "store", h->store);
-	if (r < 0)
-		return r;
-	r = CHECK_FIELD(w, "", "outcome", h->outcome);
-	if (r < 0)
-		return r;
-	r = check_outcome(w, h->outcome);
-	if (r < 0)
-		return r;
-	r = check_kernel(w, "old-kernel", &h->old_kernel, false);
-	if (r < 0)
-		return r;
-	r = check_kernel(w, "new-kernel", &h->new_kernel, true);
-	if (r < 0)
-		return r;
-	r = check_count(w, "apps", "apps", h->napps, NVWA_MAX_APPS);
-	if (r < 0)
-		return r;
-	r = check_count(w, "timeline", "phases", h->timeline.nphases,
-			NVWA_MAX_PHASES);
-	if (r < 0)
-		return r;
-	for (i = 0; i < h->napps; i++) {
-		r = check_app(w, i, &h->apps[i]);
-		if (r < 0)
-			return r;
-	}
-	for (i = 0; i < h->timeline.nphases; i++) {
-		r = check_phase(w, i, &h->timeline.phases[i]);
-		if (r < 0)
-			return r;
-	}
-	return check_v2(w, h);
+	return check_node(w, "", &root_node, h, h->version);
 }
 
 int handover_add_item(struct nvwa_handover *h, const char *kind,
@@ -311,156 +614,86 @@ int handover_add_item(struct nvwa_handover *h, const char *kind,
 /* ------------------------------------------------------------------ */
 
 /*
- * libfdt puts each new property and subnode first in its node, so every
- * builder below adds its items last first: the record then reads in the
- * documented order, and child nodes come out in index order.
+ * libfdt puts each new property and subnode first in its node, so the
+ * builder walks every table and every array last first: the record then
+ * reads in the documented order, and child nodes come out in index order.
  */
 
-static int build_kernel(void *fdt, const char *name,
-			const struct nvwa_kernel *k, bool has_image)
-{
-	int node, r;
+static int build_node(void *fdt, int node, const struct node *n,
+		      const void *obj, uint32_t version);
 
-	node = fdt_add_subnode(fdt, 0, name);
-	if (node < 0)
-		return node;
-	if (has_image) {
-		r = fdt_setprop_string(fdt, node, "loader", k->loader);
-		if (r < 0)
-			return r;
-		r = fdt_setprop_string(fdt, node, "image", k->image);
-		if (r < 0)
-			return r;
-	}
-	r = fdt_setprop_string(fdt, node, "cmdline", k->cmdline);
-	if (r < 0)
-		return r;
-	return fdt_setprop_string(fdt, node, "release", k->release);
-}
-
-static int build_app(void *fdt, int parent, uint32_t i,
-		     const struct nvwa_app *app)
+static int build_list(void *fdt, int parent, const struct member *m,
+		      const void *obj, uint32_t version)
 {
+	const struct list *l = m->list;
 	char name[NODE_PATH_MAX];
-	int node, r;
-
-	snprintf(name, sizeof(name), "app@%x", i);
-	node = fdt_add_subnode(fdt, parent, name);
-	if (node < 0)
-		return node;
-	r = fdt_setprop_string(fdt, node, "error", app->error);
-	if (r < 0)
-		return r;
-	r = fdt_setprop_string(fdt, node, "state", app->state);
-	if (r < 0)
-		return r;
-	r = fdt_setprop_string(fdt, node, "dump-mode", app->dump_mode);
-	if (r < 0)
-		return r;
-	r = fdt_setprop_string(fdt, node, "images", app->images);
-	if (r < 0)
-		return r;
-	r = fdt_setprop_string(fdt, node, "comm", app->comm);
-	if (r < 0)
-		return r;
-	return fdt_setprop_u32(fdt, node, "pid", (uint32_t)app->pid);
-}
-
-static int build_phase(void *fdt, int parent, uint32_t i,
-		       const struct nvwa_phase *p)
-{
-	char name[NODE_PATH_MAX];
-	int node, r;
-
-	snprintf(name, sizeof(name), "phase@%x", i);
-	node = fdt_add_subnode(fdt, parent, name);
-	if (node < 0)
-		return node;
-	r = fdt_setprop_u64(fdt, node, "end", p->end);
-	if (r < 0)
-		return r;
-	r = fdt_setprop_u64(fdt, node, "start", p->start);
-	if (r < 0)
-		return r;
-	r = fdt_setprop_u32(fdt, node, "domain", p->domain);
-	if (r < 0)
-		return r;
-	return fdt_setprop_string(fdt, node, "label", p->name);
-}
-
-static int build_apps(void *fdt, const struct nvwa_handover *h)
-{
-	int parent, r;
+	int list, node, r;
 	uint32_t i;
 
-	parent = fdt_add_subnode(fdt, 0, "apps");
-	if (parent < 0)
-		return parent;
-	for (i = h->napps; i-- > 0;) {
-		r = build_app(fdt, parent, i, &h->apps[i]);
+	list = fdt_add_subnode(fdt, parent, m->name);
+	if (list < 0)
+		return list;
+	for (i = u32_at(obj, l->count); i-- > 0;) {
+		snprintf(name, sizeof(name), "%s@%x", l->child, i);
+		node = fdt_add_subnode(fdt, list, name);
+		if (node < 0)
+			return node;
+		r = build_node(fdt, node, l->elem,
+			       at(obj, m->offset + i * l->stride), version);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-static int build_timeline(void *fdt, const struct nvwa_timeline *tl)
+static int build_member(void *fdt, int node, const struct member *m,
+			const void *obj, uint32_t version)
 {
-	int parent, r;
-	uint32_t i;
+	int child;
 
-	parent = fdt_add_subnode(fdt, 0, "timeline");
-	if (parent < 0)
-		return parent;
-	for (i = tl->nphases; i-- > 0;) {
-		r = build_phase(fdt, parent, i, &tl->phases[i]);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int build_item(void *fdt, int parent, uint32_t i,
-		      const struct nvwa_item *it)
-{
-	char name[NODE_PATH_MAX];
-	int node, r;
-
-	snprintf(name, sizeof(name), "item@%x", i);
-	node = fdt_add_subnode(fdt, parent, name);
-	if (node < 0)
-		return node;
-	r = fdt_setprop_u64(fdt, node, "end", it->end);
-	if (r < 0)
-		return r;
-	r = fdt_setprop_u64(fdt, node, "start", it->start);
-	if (r < 0)
-		return r;
-	r = fdt_setprop_string(fdt, node, "detail", it->detail);
-	if (r < 0)
-		return r;
-	r = fdt_setprop_string(fdt, node, "name", it->name);
-	if (r < 0)
-		return r;
-	return fdt_setprop_string(fdt, node, "kind", it->kind);
-}
-
-static int build_items(void *fdt, const struct nvwa_handover *h)
-{
-	int parent, r;
-	uint32_t i;
-
-	if (h->version < 2)
+	if (m->since > version || m->absent)
 		return 0;
-	parent = fdt_add_subnode(fdt, 0, "items");
-	if (parent < 0)
-		return parent;
-	for (i = h->nitems; i-- > 0;) {
-		r = build_item(fdt, parent, i, &h->items[i]);
+	switch (m->type) {
+	case T_U32:
+	case T_S32:
+		return fdt_setprop_u32(fdt, node, m->name,
+				       u32_at(obj, m->offset));
+	case T_U64:
+		return fdt_setprop_u64(fdt, node, m->name,
+				       u64_at(obj, m->offset));
+	case T_STR:
+		return fdt_setprop_string(fdt, node, m->name,
+					  at(obj, m->offset));
+	case T_COMPATIBLE:
+		return fdt_setprop_string(fdt, node, m->name,
+					  NVWA_HANDOVER_COMPATIBLE);
+	case T_CRC32:
+		/* Zero while the CRC is computed; sealed once the blob is final. */
+		return fdt_setprop_u32(fdt, node, m->name, 0);
+	case T_NODE:
+		child = fdt_add_subnode(fdt, node, m->name);
+		if (child < 0)
+			return child;
+		return build_node(fdt, child, m->node, at(obj, m->offset),
+				  version);
+	case T_LIST:
+		return build_list(fdt, node, m, obj, version);
+	}
+	return -FDT_ERR_INTERNAL;
+}
+
+static int build_node(void *fdt, int node, const struct node *n,
+		      const void *obj, uint32_t version)
+{
+	size_t i;
+	int r;
+
+	for (i = n->n; i-- > 0;) {
+		r = build_member(fdt, node, &n->members[i], obj, version);
 		if (r < 0)
 			return r;
 	}
-	return fdt_setprop_string(fdt, 0, "probes", h->probes);
+	return 0;
 }
 
 /* Returns 0 or a negative libfdt error. */
@@ -471,42 +704,7 @@ static int build_tree(void *fdt, int capacity, const struct nvwa_handover *h)
 	r = fdt_create_empty_tree(fdt, capacity);
 	if (r < 0)
 		return r;
-	r = build_items(fdt, h);
-	if (r < 0)
-		return r;
-	r = build_timeline(fdt, &h->timeline);
-	if (r < 0)
-		return r;
-	r = build_apps(fdt, h);
-	if (r < 0)
-		return r;
-	r = build_kernel(fdt, "new-kernel", &h->new_kernel, true);
-	if (r < 0)
-		return r;
-	r = build_kernel(fdt, "old-kernel", &h->old_kernel, false);
-	if (r < 0)
-		return r;
-	r = fdt_setprop_string(fdt, 0, "outcome", h->outcome);
-	if (r < 0)
-		return r;
-	r = fdt_setprop_string(fdt, 0, "store", h->store);
-	if (r < 0)
-		return r;
-	r = fdt_setprop_u64(fdt, 0, "tsc-khz", h->timeline.tsc_khz);
-	if (r < 0)
-		return r;
-	/* Zero while the CRC is computed; sealed once the blob is final. */
-	r = fdt_setprop_u32(fdt, 0, "crc32", 0);
-	if (r < 0)
-		return r;
-	r = fdt_setprop_u64(fdt, 0, "generation", h->generation);
-	if (r < 0)
-		return r;
-	r = fdt_setprop_u32(fdt, 0, "version", h->version);
-	if (r < 0)
-		return r;
-	return fdt_setprop_string(fdt, 0, "compatible",
-				  NVWA_HANDOVER_COMPATIBLE);
+	return build_node(fdt, 0, &root_node, h, h->version);
 }
 
 int handover_build(const struct nvwa_handover *h, void **ret_blob,
@@ -533,7 +731,7 @@ int handover_build(const struct nvwa_handover *h, void **ret_blob,
 	}
 
 	size = fdt_totalsize(fdt);
-	r = fdt_setprop_inplace_u32(fdt, 0, "crc32",
+	r = fdt_setprop_inplace_u32(fdt, 0, PROP_CRC32,
 				    crc32(0, fdt, size));
 	if (r < 0) {
 		r = -EIO;
@@ -640,9 +838,6 @@ static int read_str(const void *fdt, int node, const char *path,
 	return 0;
 }
 
-#define READ_STR(fdt, node, path, name, field, w) \
-	read_str(fdt, node, path, name, field, sizeof(field), w)
-
 static int find_node(const void *fdt, int parent, const char *name,
 		     struct why *w)
 {
@@ -667,10 +862,10 @@ static int check_crc(void *fdt, uint32_t size, unsigned int flags,
 	uint32_t stored, computed;
 	int r;
 
-	r = read_u32(fdt, 0, "", "crc32", &stored, w);
+	r = read_u32(fdt, 0, "", PROP_CRC32, &stored, w);
 	if (r < 0 || (flags & HANDOVER_PARSE_IGNORE_CRC))
 		return r;
-	r = fdt_setprop_inplace_u32(fdt, 0, "crc32", 0);
+	r = fdt_setprop_inplace_u32(fdt, 0, PROP_CRC32, 0);
 	if (r < 0)
 		return refuse(w, -EBADMSG, "property 'crc32' unwritable: %s",
 			      fdt_strerror(r));
@@ -687,7 +882,7 @@ static int check_compatible(const void *fdt, struct why *w)
 	const void *p;
 	int len, r;
 
-	r = read_prop(fdt, 0, "", "compatible", &p, &len, w);
+	r = read_prop(fdt, 0, "", PROP_COMPATIBLE, &p, &len, w);
 	if (r < 0)
 		return r;
 	if (len != sizeof(NVWA_HANDOVER_COMPATIBLE) ||
@@ -696,26 +891,6 @@ static int check_compatible(const void *fdt, struct why *w)
 			      "property 'compatible' is not \"%s\": not a handover record",
 			      NVWA_HANDOVER_COMPATIBLE);
 	return 0;
-}
-
-static int read_kernel(const void *fdt, const char *name,
-		       struct nvwa_kernel *k, bool has_image, struct why *w)
-{
-	int node, r;
-
-	node = find_node(fdt, 0, name, w);
-	if (node < 0)
-		return node;
-	r = READ_STR(fdt, node, name, "release", k->release, w);
-	if (r < 0)
-		return r;
-	r = READ_STR(fdt, node, name, "cmdline", k->cmdline, w);
-	if (r < 0 || !has_image)
-		return r;
-	r = READ_STR(fdt, node, name, "image", k->image, w);
-	if (r < 0)
-		return r;
-	return READ_STR(fdt, node, name, "loader", k->loader, w);
 }
 
 /*
@@ -751,151 +926,109 @@ static int count_children(const void *fdt, int parent, const char *path,
 	return 0;
 }
 
-static int read_app(const void *fdt, int node, uint32_t i,
-		    struct nvwa_app *app, struct why *w)
-{
-	char path[NODE_PATH_MAX];
-	uint32_t pid;
-	int r;
+static int read_node(const void *fdt, int node, const char *path,
+		     const struct node *n, void *obj, uint32_t version,
+		     struct why *w);
 
-	snprintf(path, sizeof(path), "apps/app@%x", i);
-	r = read_u32(fdt, node, path, "pid", &pid, w);
-	if (r < 0)
-		return r;
-	/* Stored as a cell; a "negative" one is refused by check_app(). */
-	app->pid = (int32_t)pid;
-	r = READ_STR(fdt, node, path, "comm", app->comm, w);
-	if (r < 0)
-		return r;
-	r = READ_STR(fdt, node, path, "images", app->images, w);
-	if (r < 0)
-		return r;
-	r = READ_STR(fdt, node, path, "dump-mode", app->dump_mode, w);
-	if (r < 0)
-		return r;
-	r = READ_STR(fdt, node, path, "state", app->state, w);
-	if (r < 0)
-		return r;
-	return READ_STR(fdt, node, path, "error", app->error, w);
-}
-
-static int read_phase(const void *fdt, int node, uint32_t i,
-		      struct nvwa_phase *p, struct why *w)
-{
-	char path[NODE_PATH_MAX];
-	int r;
-
-	snprintf(path, sizeof(path), "timeline/phase@%x", i);
-	r = READ_STR(fdt, node, path, "label", p->name, w);
-	if (r < 0)
-		return r;
-	r = read_u32(fdt, node, path, "domain", &p->domain, w);
-	if (r < 0)
-		return r;
-	r = read_u64(fdt, node, path, "start", &p->start, w);
-	if (r < 0)
-		return r;
-	return read_u64(fdt, node, path, "end", &p->end, w);
-}
-
-static int read_item(const void *fdt, int node, uint32_t i,
-		     struct nvwa_item *it, struct why *w)
-{
-	char path[NODE_PATH_MAX];
-	int r;
-
-	snprintf(path, sizeof(path), "items/item@%x", i);
-	r = READ_STR(fdt, node, path, "kind", it->kind, w);
-	if (!r)
-		r = READ_STR(fdt, node, path, "name", it->name, w);
-	if (!r)
-		r = READ_STR(fdt, node, path, "detail", it->detail, w);
-	if (!r)
-		r = read_u64(fdt, node, path, "start", &it->start, w);
-	if (!r)
-		r = read_u64(fdt, node, path, "end", &it->end, w);
-	return r;
-}
-
-static int read_items(const void *fdt, struct nvwa_handover *h,
-		      struct why *w)
-{
-	int parent, node, r;
-	uint32_t i = 0, n;
-
-	if (h->version < 2)
-		return 0;
-	r = READ_STR(fdt, 0, "", "probes", h->probes, w);
-	if (r < 0)
-		return r;
-	parent = find_node(fdt, 0, "items", w);
-	if (parent < 0)
-		return parent;
-	r = count_children(fdt, parent, "items", "item", &n, w);
-	if (r < 0)
-		return r;
-	r = check_count(w, "items", "items", n, NVWA_MAX_ITEMS);
-	if (r < 0)
-		return r;
-	fdt_for_each_subnode(node, fdt, parent) {
-		r = read_item(fdt, node, i, &h->items[i], w);
-		if (r < 0)
-			return r;
-		i++;
-	}
-	h->nitems = n;
-	return 0;
-}
-
-static int read_apps(const void *fdt, struct nvwa_handover *h,
+static int read_list(const void *fdt, int parent, const char *path,
+		     const struct member *m, void *obj, uint32_t version,
 		     struct why *w)
 {
-	int parent, node, r;
-	uint32_t i = 0, n;
+	const struct list *l = m->list;
+	char elem[NODE_PATH_MAX];
+	int list, node, r;
+	uint32_t i = 0, n = 0;
 
-	parent = find_node(fdt, 0, "apps", w);
-	if (parent < 0)
-		return parent;
-	r = count_children(fdt, parent, "apps", "app", &n, w);
+	list = find_node(fdt, parent, m->name, w);
+	if (list < 0)
+		return list;
+	r = count_children(fdt, list, path, l->child, &n, w);
 	if (r < 0)
 		return r;
 	/* Before anything is stored: the array is only so long. */
-	r = check_count(w, "apps", "apps", n, NVWA_MAX_APPS);
+	r = check_count(w, path, l->noun, n, l->max);
 	if (r < 0)
 		return r;
-	fdt_for_each_subnode(node, fdt, parent) {
-		r = read_app(fdt, node, i, &h->apps[i], w);
+	fdt_for_each_subnode(node, fdt, list) {
+		snprintf(elem, sizeof(elem), "%s/%s@%x", path, l->child, i);
+		r = read_node(fdt, node, elem, l->elem,
+			      (char *)obj + m->offset + i * l->stride, version,
+			      w);
 		if (r < 0)
 			return r;
 		i++;
 	}
-	h->napps = n;
+	memcpy((char *)obj + l->count, &n, sizeof(n));
 	return 0;
 }
 
-static int read_timeline(const void *fdt, struct nvwa_timeline *tl,
-			 struct why *w)
+static int read_member(const void *fdt, int node, const char *path,
+		       const struct member *m, void *obj, uint32_t version,
+		       struct why *w)
 {
-	int parent, node, r;
-	uint32_t i = 0, n;
+	void *field = (char *)obj + m->offset;
+	int child;
 
-	parent = find_node(fdt, 0, "timeline", w);
-	if (parent < 0)
-		return parent;
-	r = count_children(fdt, parent, "timeline", "phase", &n, w);
-	if (r < 0)
-		return r;
-	r = check_count(w, "timeline", "phases", n, NVWA_MAX_PHASES);
-	if (r < 0)
-		return r;
-	fdt_for_each_subnode(node, fdt, parent) {
-		r = read_phase(fdt, node, i, &tl->phases[i], w);
+	/* The version is read first, on its own: see parse_fdt(). */
+	if (m->since > version || m->absent || m->rule == R_VERSION)
+		return 0;
+	switch (m->type) {
+	case T_U32:
+	case T_S32:
+		return read_u32(fdt, node, path, m->name, field, w);
+	case T_U64:
+		return read_u64(fdt, node, path, m->name, field, w);
+	case T_STR:
+		return read_str(fdt, node, path, m->name, field, m->size, w);
+	case T_COMPATIBLE:
+	case T_CRC32:
+		/* Checked before the tree is read. */
+		return 0;
+	case T_NODE:
+		child = find_node(fdt, node, m->name, w);
+		if (child < 0)
+			return child;
+		return read_node(fdt, child, m->name, m->node, field, version,
+				 w);
+	case T_LIST:
+		return read_list(fdt, node, m->name, m, obj, version, w);
+	}
+	return refuse(w, -EBADMSG, "%s%sproperty '%s' of no known type",
+		      path, sep(path), m->name);
+}
+
+static int read_node(const void *fdt, int node, const char *path,
+		     const struct node *n, void *obj, uint32_t version,
+		     struct why *w)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n->n; i++) {
+		r = read_member(fdt, node, path, &n->members[i], obj, version,
+				w);
 		if (r < 0)
 			return r;
-		i++;
 	}
-	tl->nphases = n;
 	return 0;
+}
+
+/* Before anything else: another version may lay out the rest anew. */
+static int read_version(const void *fdt, struct nvwa_handover *h,
+			struct why *w)
+{
+	const struct member *m;
+	int r;
+
+	for (m = root_members; m < root_members + ARRAY_LEN(root_members); m++) {
+		if (m->rule != R_VERSION)
+			continue;
+		r = read_u32(fdt, 0, "", m->name, &h->version, w);
+		if (r < 0)
+			return r;
+		return check_version(w, h->version);
+	}
+	return refuse(w, -EBADMSG, "no version in the record's description");
 }
 
 /*
@@ -930,6 +1063,7 @@ static int check_fdt_header(const void *fdt, size_t size, struct why *w)
 }
 
 /* @fdt is a private, aligned, writable copy of @size bytes. */
+/* @fdt is a private, aligned, writable copy of @size bytes. */
 static int parse_fdt(void *fdt, size_t size, unsigned int flags,
 		     struct nvwa_handover *h, struct why *w)
 {
@@ -956,39 +1090,10 @@ static int parse_fdt(void *fdt, size_t size, unsigned int flags,
 	r = check_compatible(fdt, w);
 	if (r < 0)
 		return r;
-	/* Before anything else: another version may lay out the rest anew. */
-	r = read_u32(fdt, 0, "", "version", &h->version, w);
+	r = read_version(fdt, h, w);
 	if (r < 0)
 		return r;
-	r = check_version(w, h->version);
-	if (r < 0)
-		return r;
-
-	r = read_u64(fdt, 0, "", "generation", &h->generation, w);
-	if (r < 0)
-		return r;
-	r = read_u64(fdt, 0, "", "tsc-khz", &h->timeline.tsc_khz, w);
-	if (r < 0)
-		return r;
-	r = READ_STR(fdt, 0, "", "store", h->store, w);
-	if (r < 0)
-		return r;
-	r = READ_STR(fdt, 0, "", "outcome", h->outcome, w);
-	if (r < 0)
-		return r;
-	r = read_kernel(fdt, "old-kernel", &h->old_kernel, false, w);
-	if (r < 0)
-		return r;
-	r = read_kernel(fdt, "new-kernel", &h->new_kernel, true, w);
-	if (r < 0)
-		return r;
-	r = read_apps(fdt, h, w);
-	if (r < 0)
-		return r;
-	r = read_timeline(fdt, &h->timeline, w);
-	if (r < 0)
-		return r;
-	r = read_items(fdt, h, w);
+	r = read_node(fdt, 0, "", &root_node, h, h->version, w);
 	if (r < 0)
 		return r;
 

@@ -66,6 +66,26 @@
 #define NVWA_MAX_ITEMS 512
 #define NVWA_ITEM_NAME_MAX 48
 
+/*
+ * An application's state, kept in the record by name: restore marks each
+ * one restoring before CRIU starts, so a retry never restores it twice.
+ */
+enum nvwa_app_state {
+	NVWA_APP_DUMPED,
+	NVWA_APP_RESTORING,
+	NVWA_APP_RESTORED,
+	NVWA_APP_FAILED,
+	NVWA_APP_STATE_MAX,
+};
+
+/* The update's outcome, kept in the record by name. */
+enum nvwa_outcome {
+	NVWA_OUTCOME_PENDING,
+	NVWA_OUTCOME_RESTORED,
+	NVWA_OUTCOME_FAILED,
+	NVWA_OUTCOME_MAX,
+};
+
 struct nvwa_kernel {
 	char release[NVWA_RELEASE_MAX];
 	char cmdline[NVWA_CMDLINE_MAX];
@@ -78,7 +98,7 @@ struct nvwa_app {
 	char comm[NVWA_COMM_MAX];
 	char images[NVWA_PATH_MAX];		/* relative to the store root */
 	char dump_mode[NVWA_WORD_MAX];		/* e.g. "pre-dump+dump" */
-	char state[NVWA_WORD_MAX];		/* dumped | restored | failed */
+	char state[NVWA_WORD_MAX];		/* enum nvwa_app_state's name */
 	char error[NVWA_ERROR_MAX];		/* why it failed, or "" */
 };
 
@@ -99,7 +119,7 @@ struct nvwa_handover {
 	uint32_t version;
 	uint64_t generation;
 	char store[NVWA_PATH_MAX];
-	char outcome[NVWA_WORD_MAX];
+	char outcome[NVWA_WORD_MAX];		/* enum nvwa_outcome's name */
 	struct nvwa_kernel old_kernel;
 	struct nvwa_kernel new_kernel;
 	uint32_t napps;
@@ -109,6 +129,19 @@ struct nvwa_handover {
 	uint32_t nitems;
 	struct nvwa_item items[NVWA_MAX_ITEMS];
 };
+
+/* The name the record keeps for @state, or NULL out of range. */
+const char *app_state_to_string(enum nvwa_app_state state);
+/* The state named @name, or -EINVAL for none. */
+int app_state_from_string(const char *name);
+const char *outcome_to_string(enum nvwa_outcome outcome);
+int outcome_from_string(const char *name);
+
+/* @app's state, or -EINVAL if the record names none nvwa knows. */
+int handover_app_state(const struct nvwa_app *app);
+void handover_set_app_state(struct nvwa_app *app, enum nvwa_app_state state);
+int handover_outcome(const struct nvwa_handover *h);
+void handover_set_outcome(struct nvwa_handover *h, enum nvwa_outcome outcome);
 
 /* Appends an item; -ENOSPC when full, -EINVAL for bad fields. */
 int handover_add_item(struct nvwa_handover *h, const char *kind,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/timeline.h"
+#include "common/tsc.h"
 
 int timeline_add(struct nvwa_timeline *tl, const char *name,
 		 enum nvwa_domain domain, uint64_t start, uint64_t end)
@@ -62,6 +63,31 @@ const char *timeline_domain_name(enum nvwa_domain domain)
 	if ((unsigned int)domain >= NVWA_DOMAIN_MAX)
 		return "unknown";
 	return names[domain];
+}
+
+int timeline_downtime(const struct nvwa_timeline *tl, uint64_t *ret_start,
+		      uint64_t *ret_end)
+{
+	const struct nvwa_phase *freeze = timeline_find(tl, NVWA_PHASE_FREEZE);
+	const struct nvwa_phase *running = timeline_find(tl, NVWA_PHASE_APP_RUNNING);
+
+	if (!freeze || !running || running->end < freeze->start)
+		return -ENODATA;
+	*ret_start = freeze->start;
+	*ret_end = running->end;
+	return 0;
+}
+
+int timeline_downtime_ms(const struct nvwa_timeline *tl, double *ret_ms)
+{
+	uint64_t start, end;
+	int r;
+
+	r = timeline_downtime(tl, &start, &end);
+	if (r < 0)
+		return r;
+	*ret_ms = tsc_to_ms(end - start, tl->tsc_khz);
+	return 0;
 }
 
 static int by_start(const void *a, const void *b)

@@ -15,6 +15,44 @@
 #define NVWA_MAX_PHASES 64
 #define NVWA_PHASE_NAME_MAX 48
 
+/*
+ * The phases' names, as the record and the report spell them.  Scripts
+ * and older reports depend on these strings: rename none.
+ */
+/* Old kernel, measured by nvwa update. */
+#define NVWA_PHASE_PROBES "probes"
+#define NVWA_PHASE_CHECK "check"
+#define NVWA_PHASE_KEXEC_LOAD "kexec-load"
+#define NVWA_PHASE_PRE_DUMP "pre-dump"
+/* check + kexec-load + pre-dump; older reports call it "prepare". */
+#define NVWA_PHASE_STAGE "stage"
+#define NVWA_PHASE_FREEZE "freeze"
+#define NVWA_PHASE_SYNC "sync"
+#define NVWA_PHASE_REBOOT "reboot"
+/* Old kernel after the reboot call, by eBPF (bpf/probebuf.c). */
+#define NVWA_PHASE_KERNEL_KEXEC "kernel-kexec"
+#define NVWA_PHASE_RESTART_PREPARE "restart-prepare"
+#define NVWA_PHASE_DEVICE_SHUTDOWN "device-shutdown"
+#define NVWA_PHASE_SYSCORE_SHUTDOWN "syscore-shutdown"
+#define NVWA_PHASE_MACHINE_SHUTDOWN "machine-shutdown"
+#define NVWA_PHASE_MACHINE_KEXEC "machine-kexec"
+/* New kernel before userspace, from its log. */
+#define NVWA_PHASE_KEXEC_JUMP "kexec-jump"
+#define NVWA_PHASE_KERNEL_EARLY "kernel-early"
+#define NVWA_PHASE_SMP_BRINGUP "smp-bringup"
+#define NVWA_PHASE_INITCALLS "initcalls"
+#define NVWA_PHASE_INITRAMFS_UNPACK "initramfs-unpack"
+#define NVWA_PHASE_MEMMAP_DEFERRED "memmap-deferred"
+#define NVWA_PHASE_INIT_START "init-start"
+/* New kernel, measured by nvwa restore. */
+#define NVWA_PHASE_USERSPACE_EARLY "userspace-early"
+#define NVWA_PHASE_RESTORE "restore"		/* and "restore/PID" per app */
+#define NVWA_PHASE_RESTORE_RETRY "restore-retry"
+#define NVWA_PHASE_APP_RUNNING "app-running"
+#define NVWA_PHASE_LAZY_PAGES "lazy-pages"
+#define NVWA_PHASE_FIRST_SYSCALL "first-syscall"
+#define NVWA_PHASE_CPU_ONLINE "cpu-online"
+
 enum nvwa_domain {
 	NVWA_DOMAIN_OLD,	/* old kernel, measured by nvwa in userspace */
 	NVWA_DOMAIN_BOOT,	/* new kernel before userspace, from its log */
@@ -43,6 +81,15 @@ int timeline_add(struct nvwa_timeline *tl, const char *name,
 const struct nvwa_phase *timeline_find(const struct nvwa_timeline *tl,
 				       const char *name);
 const char *timeline_domain_name(enum nvwa_domain domain);
+/*
+ * The downtime: from the start of the freeze to the end of app-running,
+ * when the applications run again.  Returns 0 and the two TSC readings,
+ * or -ENODATA if the update did not get that far (or the two disagree).
+ */
+int timeline_downtime(const struct nvwa_timeline *tl, uint64_t *ret_start,
+		      uint64_t *ret_end);
+/* The same in milliseconds. */
+int timeline_downtime_ms(const struct nvwa_timeline *tl, double *ret_ms);
 /*
  * Copies the phases into @out (NVWA_MAX_PHASES long) in the order a
  * reader wants them: by start; at the same start the old kernel first,

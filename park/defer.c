@@ -112,7 +112,7 @@ int park_online_deferred(struct nvwa_timeline *tl)
 		return log_warn_errno(-errno, "Cannot read the present CPUs; the deferred ones stay offline");
 	if (park_cpulist_for_each(present, online_one, &brought) < 0)
 		log_warn("Cannot parse the present CPUs '%s'; brought %d online", present, brought);
-	timeline_add(tl, "cpu-online", NVWA_DOMAIN_NEW, t, tsc_read());
+	timeline_add(tl, NVWA_PHASE_CPU_ONLINE, NVWA_DOMAIN_NEW, t, tsc_read());
 	log_info("Brought %d deferred CPU(s) online in %.0f ms", brought,
 		 tsc_to_ms(tsc_read() - t, tl->tsc_khz));
 	return brought;

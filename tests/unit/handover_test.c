@@ -1361,6 +1361,47 @@ TEST(build_refuses_what_parse_would_refuse)
 }
 
 /* ------------------------------------------------------------------ */
+/* States and outcomes                                                 */
+/* ------------------------------------------------------------------ */
+
+/* The names are what records already written say: they never change. */
+TEST(states_and_outcomes_keep_their_names)
+{
+	static const char *const states[] = {
+		"dumped", "restoring", "restored", "failed",
+	};
+	static const char *const outcomes[] = {
+		"pending", "restored", "failed",
+	};
+	struct nvwa_handover *h = full_record();
+	int i;
+
+	CHECK_EQ_INT(NVWA_APP_STATE_MAX, 4);
+	for (i = 0; i < NVWA_APP_STATE_MAX; i++) {
+		CHECK_STREQ(app_state_to_string(i), states[i]);
+		CHECK_EQ_INT(app_state_from_string(states[i]), i);
+		handover_set_app_state(&h->apps[0], i);
+		CHECK_STREQ(h->apps[0].state, states[i]);
+		CHECK_EQ_INT(handover_app_state(&h->apps[0]), i);
+	}
+	CHECK_EQ_INT(NVWA_OUTCOME_MAX, 3);
+	for (i = 0; i < NVWA_OUTCOME_MAX; i++) {
+		CHECK_STREQ(outcome_to_string(i), outcomes[i]);
+		CHECK_EQ_INT(outcome_from_string(outcomes[i]), i);
+		handover_set_outcome(h, i);
+		CHECK_STREQ(h->outcome, outcomes[i]);
+		CHECK_EQ_INT(handover_outcome(h), i);
+	}
+	CHECK(app_state_to_string(NVWA_APP_STATE_MAX) == NULL);
+	CHECK(outcome_to_string(NVWA_OUTCOME_MAX) == NULL);
+	CHECK_EQ_INT(app_state_from_string("Restored"), -EINVAL);
+	CHECK_EQ_INT(app_state_from_string("pending"), -EINVAL);
+	CHECK_EQ_INT(outcome_from_string("dumped"), -EINVAL);
+	CHECK_EQ_INT(outcome_from_string(""), -EINVAL);
+	free(h);
+}
+
+/* ------------------------------------------------------------------ */
 /* Seeds for the fuzzer                                                */
 /* ------------------------------------------------------------------ */
 

@@ -111,3 +111,34 @@ TEST(domain_names)
 	CHECK_STREQ(timeline_domain_name(NVWA_DOMAIN_NEW), "new");
 	CHECK_STREQ(timeline_domain_name(NVWA_DOMAIN_MAX), "unknown");
 }
+
+TEST(downtime_is_freeze_to_app_running)
+{
+	struct nvwa_timeline tl = { .tsc_khz = 1000 };
+	uint64_t start = 1, end = 2;
+	double ms = -1;
+
+	CHECK_EQ_INT(timeline_add(&tl, "freeze", NVWA_DOMAIN_OLD, 1000, 3000), 0);
+	CHECK_EQ_INT(timeline_downtime(&tl, &start, &end), -ENODATA);
+	CHECK_EQ_INT(timeline_downtime_ms(&tl, &ms), -ENODATA);
+	/* Nothing is written when there is no downtime to tell. */
+	CHECK(start == 1 && end == 2 && ms == -1);
+	CHECK_EQ_INT(timeline_add(&tl, "app-running", NVWA_DOMAIN_NEW, 9000,
+				  9500), 0);
+	CHECK_EQ_INT(timeline_downtime(&tl, &start, &end), 0);
+	CHECK(start == 1000 && end == 9500);
+	CHECK_EQ_INT(timeline_downtime_ms(&tl, &ms), 0);
+	CHECK(ms == 8.5);
+}
+
+TEST(downtime_needs_running_after_freeze)
+{
+	struct nvwa_timeline tl = { .tsc_khz = 1000 };
+	double ms;
+
+	CHECK_EQ_INT(timeline_add(&tl, "app-running", NVWA_DOMAIN_NEW, 500,
+				  500), 0);
+	CHECK_EQ_INT(timeline_downtime_ms(&tl, &ms), -ENODATA);
+	CHECK_EQ_INT(timeline_add(&tl, "freeze", NVWA_DOMAIN_OLD, 1000, 3000), 0);
+	CHECK_EQ_INT(timeline_downtime_ms(&tl, &ms), -ENODATA);
+}

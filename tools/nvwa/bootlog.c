@@ -162,22 +162,22 @@ int bootlog_phases(const struct bootlog *b, struct bootlog_phases *ret)
 	if (!b->seen_marker)
 		return -ENODATA;
 	if (seen[BOOTLOG_SMP_START])
-		add(&p, "kernel-early", b->first_us, u[BOOTLOG_SMP_START]);
+		add(&p, NVWA_PHASE_KERNEL_EARLY, b->first_us, u[BOOTLOG_SMP_START]);
 	if (seen[BOOTLOG_SMP_START] && seen[BOOTLOG_SMP_DONE])
-		add(&p, "smp-bringup", u[BOOTLOG_SMP_START], u[BOOTLOG_SMP_DONE]);
+		add(&p, NVWA_PHASE_SMP_BRINGUP, u[BOOTLOG_SMP_START], u[BOOTLOG_SMP_DONE]);
 	if (seen[BOOTLOG_SMP_DONE] && seen[BOOTLOG_INITCALLS_DONE])
-		add(&p, "initcalls", u[BOOTLOG_SMP_DONE], u[BOOTLOG_INITCALLS_DONE]);
+		add(&p, NVWA_PHASE_INITCALLS, u[BOOTLOG_SMP_DONE], u[BOOTLOG_INITCALLS_DONE]);
 	if (seen[BOOTLOG_UNPACK_START] && seen[BOOTLOG_UNPACK_DONE])
-		add(&p, "initramfs-unpack", u[BOOTLOG_UNPACK_START],
+		add(&p, NVWA_PHASE_INITRAMFS_UNPACK, u[BOOTLOG_UNPACK_START],
 		    u[BOOTLOG_UNPACK_DONE]);
 	/* Not "ms * 1000 <= us": a hostile ms must not wrap around. */
 	if (seen[BOOTLOG_DEFERRED_PAGES] &&
 	    b->deferred_ms <= u[BOOTLOG_DEFERRED_PAGES] / 1000)
-		add(&p, "memmap-deferred",
+		add(&p, NVWA_PHASE_MEMMAP_DEFERRED,
 		    u[BOOTLOG_DEFERRED_PAGES] - b->deferred_ms * 1000,
 		    u[BOOTLOG_DEFERRED_PAGES]);
 	if (seen[BOOTLOG_RUN_INIT]) {
-		add(&p, "init-start", u[BOOTLOG_RUN_INIT], u[BOOTLOG_RUN_INIT]);
+		add(&p, NVWA_PHASE_INIT_START, u[BOOTLOG_RUN_INIT], u[BOOTLOG_RUN_INIT]);
 		p.init_started = true;
 		p.init_us = u[BOOTLOG_RUN_INIT];
 	}

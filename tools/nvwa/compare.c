@@ -20,12 +20,11 @@ static bool regressed(double a, double b, const struct compare_opts *o)
 /* Freeze to app-running, or a negative value if the update did not get there. */
 static double downtime(const struct nvwa_handover *h)
 {
-	const struct nvwa_phase *f = timeline_find(&h->timeline, "freeze");
-	const struct nvwa_phase *r = timeline_find(&h->timeline, "app-running");
+	double ms;
 
-	if (!f || !r || r->end < f->start)
+	if (timeline_downtime_ms(&h->timeline, &ms) < 0)
 		return -1;
-	return tsc_to_ms(r->end - f->start, h->timeline.tsc_khz);
+	return ms;
 }
 
 static double change_pct(double a, double b)

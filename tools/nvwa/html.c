@@ -39,11 +39,10 @@ static void timeline_svg(FILE *f, const struct nvwa_handover *h)
 	static const char *const colour[NVWA_DOMAIN_MAX] = {
 		"#4c78a8", "#f58518", "#54a24b", "#b279a2" };
 	struct nvwa_phase p[NVWA_MAX_PHASES];
-	const struct nvwa_phase *freeze = timeline_find(&h->timeline, "freeze");
-	const struct nvwa_phase *run = timeline_find(&h->timeline, "app-running");
-	const struct nvwa_phase *reboot = timeline_find(&h->timeline, "reboot");
+	const struct nvwa_phase *freeze = timeline_find(&h->timeline, NVWA_PHASE_FREEZE);
+	const struct nvwa_phase *reboot = timeline_find(&h->timeline, NVWA_PHASE_REBOOT);
 	uint32_t n = timeline_sorted(&h->timeline, p);
-	uint64_t lo = UINT64_MAX, hi = 0;
+	uint64_t lo = UINT64_MAX, hi = 0, down_start, down_end;
 	double scale;
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -56,11 +55,11 @@ static void timeline_svg(FILE *f, const struct nvwa_handover *h)
 #define X(t) (LABEL + ms(h, lo, (t)) * scale)
 	fprintf(f, "<svg class=\"timeline\" width=\"%d\" height=\"%u\" role=\"img\">\n",
 		LABEL + WIDTH + 10, (n + 2) * ROW);
-	if (freeze && run)
+	if (timeline_downtime(&h->timeline, &down_start, &down_end) == 0)
 		fprintf(f, "<rect class=\"downtime\" x=\"%.1f\" y=\"0\" width=\"%.1f\" height=\"%u\">"
 			"<title>downtime: %.1f ms, freeze to application running</title></rect>\n",
-			X(freeze->start), X(run->end) - X(freeze->start), (n + 1) * ROW,
-			ms(h, freeze->start, run->end));
+			X(down_start), X(down_end) - X(down_start), (n + 1) * ROW,
+			ms(h, down_start, down_end));
 	if (reboot)
 		fprintf(f, "<line class=\"kexec\" x1=\"%.1f\" x2=\"%.1f\" y1=\"0\" y2=\"%u\"/>"
 			"<text class=\"kexec\" x=\"%.1f\" y=\"%u\">kexec</text>\n",
@@ -171,10 +170,10 @@ static void history_svg(FILE *f, const struct html_history *hist, size_t n)
 void html_write_report(FILE *f, const struct nvwa_handover *h,
 		       const struct html_history *hist, size_t nhist)
 {
-	const struct nvwa_phase *freeze = timeline_find(&h->timeline, "freeze");
-	const struct nvwa_phase *run = timeline_find(&h->timeline, "app-running");
+	const struct nvwa_phase *freeze = timeline_find(&h->timeline, NVWA_PHASE_FREEZE);
 	struct nvwa_phase ps[NVWA_MAX_PHASES];
 	uint32_t n = timeline_sorted(&h->timeline, ps);
+	double downtime;
 
 	fprintf(f, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 		"<title>nvwa update %" PRIu64 "</title>\n<style>\n"
@@ -191,9 +190,9 @@ void html_write_report(FILE *f, const struct nvwa_handover *h,
 	fputs(" &rarr; ", f);
 	esc(f, h->new_kernel.release[0] ? h->new_kernel.release : h->new_kernel.image);
 	fprintf(f, ", %s</h1>\n<p class=\"downtime\">", h->outcome);
-	if (freeze && run && run->end >= freeze->start)
+	if (timeline_downtime_ms(&h->timeline, &downtime) == 0)
 		fprintf(f, "Downtime <b>%.1f ms</b>, freeze to application running.",
-			ms(h, freeze->start, run->end));
+			downtime);
 	else
 		fputs("The update did not get the applications running again.", f);
 	if (h->new_kernel.loader[0]) {

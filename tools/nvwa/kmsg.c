@@ -74,12 +74,12 @@ int kmsg_add_boot_phases(struct nvwa_handover *h, uint64_t kexec_tsc,
 
 	/* Before the kernel's clock starts, its log is stamped 0. */
 	if (kexec_tsc && AT(bp.first_us) > kexec_tsc)
-		add(tl, "kexec-jump", NVWA_DOMAIN_BOOT, kexec_tsc, AT(bp.first_us));
+		add(tl, NVWA_PHASE_KEXEC_JUMP, NVWA_DOMAIN_BOOT, kexec_tsc, AT(bp.first_us));
 	for (size_t i = 0; i < bp.nphases; i++)
 		add(tl, bp.phase[i].name, NVWA_DOMAIN_BOOT, AT(bp.phase[i].start_us),
 		    AT(bp.phase[i].end_us));
 	if (bp.init_started)
-		add(tl, "userspace-early", NVWA_DOMAIN_NEW, AT(bp.init_us), restore_tsc);
+		add(tl, NVWA_PHASE_USERSPACE_EARLY, NVWA_DOMAIN_NEW, AT(bp.init_us), restore_tsc);
 	for (size_t i = 0; i < bp.ninitcalls; i++)
 		handover_add_item(h, "initcall", bp.initcall[i].name, "",
 				  AT(bp.initcall[i].end_us - bp.initcall[i].usecs),

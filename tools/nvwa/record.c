@@ -38,16 +38,6 @@ int record_find(const char *store, char *buf, size_t size)
 	return store_path(store, STORE_RECORD, buf, size);
 }
 
-static bool valid_state(const char *state)
-{
-	static const char *const states[] = { "dumped", "restoring", "restored", "failed" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(states); i++)
-		if (!strcmp(state, states[i]))
-			return true;
-	return false;
-}
-
 /*
  * What nvwa itself writes, beyond what the format allows: restore acts on
  * these fields, so a record that says anything else is refused.  Above
@@ -67,7 +57,7 @@ static int check_semantics(const struct nvwa_handover *h, char *why, size_t whyl
 				  i, a->images, expect);
 			return -EBADMSG;
 		}
-		if (!valid_state(a->state)) {
+		if (handover_app_state(a) < 0) {
 			xsnprintf(why, whylen, "apps/app@%x: unknown state '%s'", i, a->state);
 			return -EBADMSG;
 		}

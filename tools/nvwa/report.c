@@ -25,17 +25,6 @@
 #include "tools/nvwa/nvwa.h"
 #include "tools/nvwa/report.h"
 
-int report_downtime(const struct nvwa_handover *h, double *ret_ms)
-{
-	const struct nvwa_phase *freeze = timeline_find(&h->timeline, "freeze");
-	const struct nvwa_phase *running = timeline_find(&h->timeline, "app-running");
-
-	if (!freeze || !running || running->end < freeze->start)
-		return -ENODATA;
-	*ret_ms = tsc_to_ms(running->end - freeze->start, h->timeline.tsc_khz);
-	return 0;
-}
-
 /* Milliseconds from the freeze (or the first phase) to @tsc. */
 static double rel_ms(const struct nvwa_handover *h, uint64_t origin, uint64_t tsc)
 {
@@ -46,7 +35,7 @@ static double rel_ms(const struct nvwa_handover *h, uint64_t origin, uint64_t ts
 
 static uint64_t origin_of(const struct nvwa_handover *h)
 {
-	const struct nvwa_phase *freeze = timeline_find(&h->timeline, "freeze");
+	const struct nvwa_phase *freeze = timeline_find(&h->timeline, NVWA_PHASE_FREEZE);
 	uint64_t min = UINT64_MAX;
 
 	if (freeze)
@@ -140,9 +129,9 @@ void report_print_table(FILE *f, const struct nvwa_handover *h)
 	struct nvwa_phase sorted[NVWA_MAX_PHASES];
 	uint64_t origin = origin_of(h);
 	double downtime = 0;
-	int have_downtime = report_downtime(h, &downtime) == 0;
+	int have_downtime = timeline_downtime_ms(&h->timeline, &downtime) == 0;
 	uint32_t n = timeline_sorted(&h->timeline, sorted);
-	const struct nvwa_phase *running = timeline_find(&h->timeline, "app-running");
+	const struct nvwa_phase *running = timeline_find(&h->timeline, NVWA_PHASE_APP_RUNNING);
 	uint64_t running_end = running ? running->end : 0;
 
 	fprintf(f, "update %" PRIu64 ": %s -> %s, %s, %u application(s)\n",
@@ -181,7 +170,7 @@ void report_print_table(FILE *f, const struct nvwa_handover *h)
 		print_slowest(f, h, sorted[0].start, UINT64_MAX);
 	} else
 		fprintf(f, "\n  downtime: not known (%s)\n",
-			strcmp(h->outcome, "restored") ? "the restore did not finish" :
+			handover_outcome(h) != NVWA_OUTCOME_RESTORED ? "the restore did not finish" :
 			"no freeze or no app-running phase");
 }
 
@@ -257,7 +246,7 @@ int report_print_json(FILE *f, const struct nvwa_handover *h)
 	json_object_object_add(o, "phases", phases);
 	json_object_object_add(o, "probes", json_bytes(h->probes));
 	json_object_object_add(o, "items", items);
-	json_object_object_add(o, "downtime_ms", report_downtime(h, &downtime) == 0 ?
+	json_object_object_add(o, "downtime_ms", timeline_downtime_ms(&h->timeline, &downtime) == 0 ?
 			       json_fixed(downtime, 3) : NULL);
 	return json_write(f, o, JSON_LINES);
 }
@@ -402,7 +391,7 @@ static int report_html(const char *path, const char *out)
 		    record_load(p, 0, old, why, sizeof(why)) < 0)
 			continue;
 		hist[n].generation = old->generation;
-		if (report_downtime(old, &hist[n].downtime_ms) < 0)
+		if (timeline_downtime_ms(&old->timeline, &hist[n].downtime_ms) < 0)
 			hist[n].downtime_ms = -1;
 		strscpy(hist[n].outcome, old->outcome, sizeof(hist[n].outcome));
 		n++;

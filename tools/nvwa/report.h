@@ -16,7 +16,5 @@ struct compare_opts;
 int report_compare(const char *a, const char *b, const struct compare_opts *o);
 /* Loads, checks and prints the record at @path; logs why not. */
 int report_print_file(const char *path, int json);
-/* Freeze to app-running in ms; -ENODATA if the update did not get there. */
-int report_downtime(const struct nvwa_handover *h, double *ret_ms);
 
 #endif

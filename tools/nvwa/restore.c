@@ -157,20 +157,20 @@ static int restore_apps(const char *store, const char *record,
 		uint32_t before = *nlazy;
 		int r;
 
-		if (!strcmp(a->state, "restoring") && came_back(a)) {
+		if (handover_app_state(a) == NVWA_APP_RESTORING && came_back(a)) {
 			log_info("  %d (%s) came back in an earlier attempt", a->pid, a->comm);
-			strscpy(a->state, "restored", sizeof(a->state));
+			handover_set_app_state(a, NVWA_APP_RESTORED);
 		}
-		if (!strcmp(a->state, "restored"))
+		if (handover_app_state(a) == NVWA_APP_RESTORED)
 			continue;
 		if (store_path(store, a->images, dir, sizeof(dir)) < 0) {
 			failed++;
 			continue;
 		}
 		/* Written down first, so a crash now cannot restore it twice. */
-		strscpy(a->state, "restoring", sizeof(a->state));
+		handover_set_app_state(a, NVWA_APP_RESTORING);
 		if (record_save(record, h) < 0) {
-			strscpy(a->state, "failed", sizeof(a->state));
+			handover_set_app_state(a, NVWA_APP_FAILED);
 			strscpy(a->error, "cannot update the handover record", sizeof(a->error));
 			failed++;
 			continue;
@@ -184,16 +184,16 @@ static int restore_apps(const char *store, const char *record,
 			xsnprintf(why, sizeof(why), "CRIU succeeded but PID %d is not running", a->pid);
 			r = -ESRCH;
 		}
-		xsnprintf(name, sizeof(name), "restore/%d", a->pid);
+		xsnprintf(name, sizeof(name), NVWA_PHASE_RESTORE "/%d", a->pid);
 		timeline_add(tl, name, NVWA_DOMAIN_NEW, t, tsc_read());
 		if (r < 0) {
 			log_error("Restore of %d (%s) failed: %s (log: %s/restore.log)",
 				  a->pid, a->comm, why, dir);
-			strscpy(a->state, "failed", sizeof(a->state));
+			handover_set_app_state(a, NVWA_APP_FAILED);
 			strscpy(a->error, why, sizeof(a->error));
 			failed++;
 		} else {
-			strscpy(a->state, "restored", sizeof(a->state));
+			handover_set_app_state(a, NVWA_APP_RESTORED);
 			a->error[0] = '\0';
 		}
 		if (record_save(record, h) < 0)
@@ -221,12 +221,12 @@ static int finish_lazy(const char *store, struct nvwa_handover *h,
 			continue;
 		log_error("Copying the memory of %d (%s) failed: %s (log: %s/lazy-pages.log)",
 			  a->pid, a->comm, why, dir);
-		strscpy(a->state, "failed", sizeof(a->state));
+		handover_set_app_state(a, NVWA_APP_FAILED);
 		xsnprintf(a->error, sizeof(a->error), "lazy pages: %s", why);
 		failed++;
 	}
 	if (nlazy)
-		timeline_add(&h->timeline, "lazy-pages", NVWA_DOMAIN_NEW, t, tsc_read());
+		timeline_add(&h->timeline, NVWA_PHASE_LAZY_PAGES, NVWA_DOMAIN_NEW, t, tsc_read());
 	return failed;
 }
 
@@ -259,7 +259,7 @@ static void first_run(struct nvwa_handover *h, struct firstrun_probe *fr)
 	for (uint32_t i = 0; i < h->napps; i++) {
 		const struct nvwa_app *a = &h->apps[i];
 
-		if (strcmp(a->state, "restored"))
+		if (handover_app_state(a) != NVWA_APP_RESTORED)
 			continue;
 		if (firstrun_wait(fr, a->pid, 1000, &ns, &call) < 0) {
 			log_info("  %d (%s) made no system call within 1 s of its restore",
@@ -274,7 +274,7 @@ static void first_run(struct nvwa_handover *h, struct firstrun_probe *fr)
 	}
 	firstrun_stop(fr);
 	if (last)
-		timeline_add(&h->timeline, "first-syscall", NVWA_DOMAIN_NEW, last, last);
+		timeline_add(&h->timeline, NVWA_PHASE_FIRST_SYSCALL, NVWA_DOMAIN_NEW, last, last);
 }
 
 /* What the shutdown probes left in preserved memory, into the report. */
@@ -308,13 +308,13 @@ struct restore {
 static void finish(struct restore *rs, uint64_t t_start, uint64_t t_end)
 {
 	struct nvwa_handover *h = rs->h;
-	const struct nvwa_phase *freeze = timeline_find(&h->timeline, "freeze");
 	char gendir[PATH_MAX + 32], refused[PATH_MAX + 16], fallback[PATH_MAX + 32];
 
-	if (freeze && t_end > freeze->start)
+	double downtime;
+
+	if (timeline_downtime_ms(&h->timeline, &downtime) == 0)
 		log_info("Restored %u application(s) in %.0f ms; downtime %.0f ms (freeze to running)",
-			 h->napps, tsc_to_ms(t_end - t_start, h->timeline.tsc_khz),
-			 tsc_to_ms(t_end - freeze->start, h->timeline.tsc_khz));
+			 h->napps, tsc_to_ms(t_end - t_start, h->timeline.tsc_khz), downtime);
 	else
 		log_info("Restored %u application(s) in %.0f ms", h->napps,
 			 tsc_to_ms(t_end - t_start, h->timeline.tsc_khz));
@@ -380,18 +380,18 @@ static int restore(struct restore *rs)
 	log_info("Restoring update %" PRIu64 ": %s -> %s, %u application(s)",
 		 h->generation, h->old_kernel.release, h->new_kernel.release, h->napps);
 
-	first = !timeline_find(&h->timeline, "kexec-jump") &&
-		!timeline_find(&h->timeline, "kernel-early");
+	first = !timeline_find(&h->timeline, NVWA_PHASE_KEXEC_JUMP) &&
+		!timeline_find(&h->timeline, NVWA_PHASE_KERNEL_EARLY);
 	if (first)
 		watch_first_run(h, &fr);
 	failed = restore_apps(rs->store, rs->record, h, !want_lazy(rs->lazy), lazy, &nlazy);
 	t_end = tsc_read();
 	if (!failed)
 		log_info("Applications running: %u restored", h->napps);
-	timeline_add(&h->timeline, timeline_find(&h->timeline, "restore") ?
-		     "restore-retry" : "restore", NVWA_DOMAIN_NEW, t_start, t_end);
-	if (!failed && !timeline_find(&h->timeline, "app-running"))
-		timeline_add(&h->timeline, "app-running", NVWA_DOMAIN_NEW, t_end, t_end);
+	timeline_add(&h->timeline, timeline_find(&h->timeline, NVWA_PHASE_RESTORE) ?
+		     NVWA_PHASE_RESTORE_RETRY : NVWA_PHASE_RESTORE, NVWA_DOMAIN_NEW, t_start, t_end);
+	if (!failed && !timeline_find(&h->timeline, NVWA_PHASE_APP_RUNNING))
+		timeline_add(&h->timeline, NVWA_PHASE_APP_RUNNING, NVWA_DOMAIN_NEW, t_end, t_end);
 	/*
 	 * The kernel log and the shutdown's timings keep: read them once the
 	 * applications run, not before.  The jump starts where the probes saw
@@ -400,14 +400,14 @@ static int restore(struct restore *rs)
 	if (first) {
 		first_run(h, fr);
 		read_shutdown(h);
-		reboot = timeline_find(&h->timeline, "machine-kexec");
+		reboot = timeline_find(&h->timeline, NVWA_PHASE_MACHINE_KEXEC);
 		if (!reboot)
-			reboot = timeline_find(&h->timeline, "reboot");
+			reboot = timeline_find(&h->timeline, NVWA_PHASE_REBOOT);
 		kmsg_add_boot_phases(h, reboot ? reboot->start : 0, t_start);
 	}
 	failed += finish_lazy(rs->store, h, lazy, nlazy);
 	park_online_deferred(&h->timeline);
-	strscpy(h->outcome, failed ? "failed" : "restored", sizeof(h->outcome));
+	handover_set_outcome(h, failed ? NVWA_OUTCOME_FAILED : NVWA_OUTCOME_RESTORED);
 
 	if (failed) {
 		if (state_save_report(h) < 0)

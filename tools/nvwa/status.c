@@ -135,7 +135,7 @@ static void print_text(const struct status *st)
 	printf("last update:  %" PRIu64 ", %s -> %s, %s", st->last->generation,
 	       st->last->old_kernel.release, st->last->new_kernel.release,
 	       st->last->outcome);
-	if (report_downtime(st->last, &downtime) == 0)
+	if (timeline_downtime_ms(&st->last->timeline, &downtime) == 0)
 		printf(", downtime %.0f ms", downtime);
 	printf("\n");
 	for (uint32_t i = 0; i < st->last->napps; i++) {
@@ -180,7 +180,7 @@ static int print_json(const struct status *st)
 		v = json_object_new_object();
 		json_object_object_add(v, "generation", json_object_new_uint64(st->last->generation));
 		json_object_object_add(v, "outcome", json_bytes(st->last->outcome));
-		json_object_object_add(v, "downtime_ms", report_downtime(st->last, &downtime) == 0 ?
+		json_object_object_add(v, "downtime_ms", timeline_downtime_ms(&st->last->timeline, &downtime) == 0 ?
 				       json_fixed(downtime, 3) : NULL);
 	}
 	json_object_object_add(o, "last_update", v);

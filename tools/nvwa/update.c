@@ -495,7 +495,7 @@ static int fill_record(struct update *u)
 
 	uname(&uts);
 	h->version = NVWA_HANDOVER_VERSION;
-	bad |= strscpy(h->outcome, "pending", sizeof(h->outcome)) < 0;
+	handover_set_outcome(h, NVWA_OUTCOME_PENDING);
 	bad |= strscpy(h->store, u->store_dev, sizeof(h->store)) < 0;
 	bad |= strscpy(h->old_kernel.release, uts.release,
 		       sizeof(h->old_kernel.release)) < 0;
@@ -518,7 +518,7 @@ static int fill_record(struct update *u)
 				 a->pid) < 0;
 		bad |= strscpy(a->dump_mode, "pre-dump+dump",
 			       sizeof(a->dump_mode)) < 0;
-		bad |= strscpy(a->state, "dumped", sizeof(a->state)) < 0;
+		handover_set_app_state(a, NVWA_APP_DUMPED);
 	}
 	if (bad)
 		return log_error_errno(-ENAMETOOLONG, "A name is too long for the handover record");
@@ -623,7 +623,7 @@ static void start_probes(struct update *u)
 		log_info("  shutdown probes %s", how);
 		return;
 	}
-	phase(u, "probes", t);
+	phase(u, NVWA_PHASE_PROBES, t);
 	log_info("  shutdown probes: %s, writing to pinmem area %s", how, SHUTDOWN_AREA);
 }
 
@@ -649,7 +649,7 @@ static int stage(struct update *u)
 		r = fill_record(u);
 	if (r < 0)
 		return r;
-	phase(u, "check", t);
+	phase(u, NVWA_PHASE_CHECK, t);
 
 	t = tsc_read();
 	r = mkdir_p(NVWA_RUN_DIR, 0700);
@@ -660,7 +660,7 @@ static int stage(struct update *u)
 	if (r < 0)
 		return r;
 	u->kexec_loaded = 1;
-	phase(u, "kexec-load", t);
+	phase(u, NVWA_PHASE_KEXEC_LOAD, t);
 	start_probes(u);
 
 	r = interrupted();
@@ -675,8 +675,8 @@ static int stage(struct update *u)
 		return r;
 	/* Whatever is dirty now is flushed outside the downtime. */
 	sync();
-	phase(u, "pre-dump", t);
-	timeline_add(tl, "stage", NVWA_DOMAIN_OLD, t_all, tsc_read());
+	phase(u, NVWA_PHASE_PRE_DUMP, t);
+	timeline_add(tl, NVWA_PHASE_STAGE, NVWA_DOMAIN_OLD, t_all, tsc_read());
 	return interrupted();
 }
 
@@ -731,16 +731,16 @@ static int update(struct update *u)
 	r = freeze(u);
 	if (r < 0)
 		return r;
-	phase(u, "freeze", t);
+	phase(u, NVWA_PHASE_FREEZE, t);
 
 	log_info("[4/4] Writing the handover record and rebooting into %s",
 		 u->boot.info.release[0] ? u->boot.info.release : u->image);
 	t = tsc_read();
 	sync();
-	phase(u, "sync", t);
+	phase(u, NVWA_PHASE_SYNC, t);
 	fflush(NULL);
 	t = tsc_read();
-	timeline_add(tl, "reboot", NVWA_DOMAIN_OLD, t, t);
+	timeline_add(tl, NVWA_PHASE_REBOOT, NVWA_DOMAIN_OLD, t, t);
 	/* The record is fsync'ed; the last chance to back out is before it. */
 	r = interrupted();
 	if (!r)

@@ -293,6 +293,27 @@ static void read_shutdown(struct nvwa_handover *h)
 			 why[0] ? "; " : "", why);
 }
 
+/*
+ * The one place the report's measurements are gathered, once the
+ * applications run (the kernel log and the shutdown's timings keep, so
+ * reading them never lengthens the downtime): the applications' first
+ * system calls, the old kernel's shutdown from the probes' area, the new
+ * kernel's boot from its log.  The jump starts where the probes saw the
+ * old kernel last, else at the reboot call; @restore_tsc ends the boot.
+ */
+static void collect_timings(struct nvwa_handover *h, struct firstrun_probe *fr,
+			    uint64_t restore_tsc)
+{
+	const struct nvwa_phase *reboot;
+
+	first_run(h, fr);
+	read_shutdown(h);
+	reboot = timeline_find(&h->timeline, NVWA_PHASE_MACHINE_KEXEC);
+	if (!reboot)
+		reboot = timeline_find(&h->timeline, NVWA_PHASE_REBOOT);
+	kmsg_add_boot_phases(h, reboot ? reboot->start : 0, restore_tsc);
+}
+
 struct restore {
 	const char *dev;
 	unsigned int flags;
@@ -338,7 +359,6 @@ static void finish(struct restore *rs, uint64_t t_start, uint64_t t_end)
 static int restore(struct restore *rs)
 {
 	struct nvwa_handover *h = rs->h;
-	const struct nvwa_phase *reboot;
 	struct lazy lazy[NVWA_MAX_APPS];
 	uint64_t t_start = tsc_read(), t_end;
 	char why[512], refused[PATH_MAX + 16], *previous = NULL;
@@ -392,19 +412,8 @@ static int restore(struct restore *rs)
 		     NVWA_PHASE_RESTORE_RETRY : NVWA_PHASE_RESTORE, NVWA_DOMAIN_NEW, t_start, t_end);
 	if (!failed && !timeline_find(&h->timeline, NVWA_PHASE_APP_RUNNING))
 		timeline_add(&h->timeline, NVWA_PHASE_APP_RUNNING, NVWA_DOMAIN_NEW, t_end, t_end);
-	/*
-	 * The kernel log and the shutdown's timings keep: read them once the
-	 * applications run, not before.  The jump starts where the probes saw
-	 * the old kernel last, else at the reboot call.
-	 */
-	if (first) {
-		first_run(h, fr);
-		read_shutdown(h);
-		reboot = timeline_find(&h->timeline, NVWA_PHASE_MACHINE_KEXEC);
-		if (!reboot)
-			reboot = timeline_find(&h->timeline, NVWA_PHASE_REBOOT);
-		kmsg_add_boot_phases(h, reboot ? reboot->start : 0, t_start);
-	}
+	if (first)
+		collect_timings(h, fr, t_start);
 	failed += finish_lazy(rs->store, h, lazy, nlazy);
 	park_online_deferred(&h->timeline);
 	handover_set_outcome(h, failed ? NVWA_OUTCOME_FAILED : NVWA_OUTCOME_RESTORED);

@@ -71,8 +71,17 @@ int record_save(const char *path, const struct nvwa_handover *h);
 const char *state_dir(void);
 /* One update or restore at a time: holds a lock until the fd is closed. */
 int nvwa_lock(void);
-/* One more than the newest generation recorded in the state directory. */
-uint64_t state_next_generation(void);
+/*
+ * One more than the newest generation known: the reports in the state
+ * directory and, when @store is given, the images kept in it.
+ */
+uint64_t state_next_generation(const char *store);
+/*
+ * The generations whose images are in @store (STORE/gen-N): the newest
+ * @max at most into @gens, oldest first, how many into @ret_n.
+ */
+int store_unrestored_generations(const char *store, uint64_t *gens, size_t max,
+				 size_t *ret_n);
 /* The generations of the newest @max reports kept, oldest first. */
 size_t state_list_generations(uint64_t *gens, size_t max);
 /* Keeps a finished update's record as its report: STATE/updates/GEN.dtb. */

@@ -102,9 +102,68 @@ static uint64_t newest_generation(void)
 	return max;
 }
 
-uint64_t state_next_generation(void)
+/* Calls @fn for each generation whose images are in @store (STORE/gen-N). */
+static int for_each_store_generation(const char *store,
+				     void (*fn)(uint64_t gen, void *data), void *data)
 {
-	return newest_generation() + 1;
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(store);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char *end;
+		uint64_t g;
+
+		if (strncmp(de->d_name, "gen-", 4) || de->d_name[4] < '0' || de->d_name[4] > '9')
+			continue;
+		g = strtoull(de->d_name + 4, &end, 10);
+		if (!*end && g)
+			fn(g, data);
+	}
+	closedir(d);
+	return 0;
+}
+
+struct gen_count {
+	struct gen_list list;
+	size_t total;
+};
+
+static void keep_newest_counting(uint64_t gen, void *data)
+{
+	struct gen_count *c = data;
+
+	keep_newest(gen, &c->list);
+	c->total++;
+}
+
+int store_unrestored_generations(const char *store, uint64_t *gens, size_t max,
+				 size_t *ret_n)
+{
+	struct gen_count c = { .list = { .gens = gens, .max = max } };
+	int r;
+
+	r = for_each_store_generation(store, keep_newest_counting, &c);
+	if (r < 0)
+		return r;
+	qsort(gens, c.list.n, sizeof(*gens), cmp_u64);
+	*ret_n = c.total;
+	return 0;
+}
+
+uint64_t state_next_generation(const char *store)
+{
+	uint64_t max = newest_generation();
+
+	/*
+	 * Images of an update never restored have no report: a generation
+	 * counted from the reports alone would reuse their directory.
+	 */
+	if (store)
+		for_each_store_generation(store, track_max, &max);
+	return max + 1;
 }
 
 int state_report_path(uint64_t gen, char *path, size_t size)

@@ -64,6 +64,7 @@ struct update {
 	const char *append;
 	const char *store_dev;
 	int dry_run;
+	bool discard_unrestored;	/* delete images never restored */
 	int lazy_restore;
 	int no_prepare;
 	int file_load;
@@ -96,6 +97,7 @@ static void usage_update(FILE *f)
 		"                   [--lazy-restore] [--no-prepare] [--file-load]\n"
 		"                   [--purgatory-checks] [--quiet-boot] [--defer-cpus[=N]]\n"
 		"                   [--profile-boot] [--probes=auto|kprobe|off]\n"
+		"                   [--discard-unrestored]\n"
 		"\n"
 		"Replaces the running kernel with IMAGE through kexec, keeping the\n"
 		"applications: each PID (with its children) is checkpointed with CRIU\n"
@@ -123,6 +125,9 @@ static void usage_update(FILE *f)
 		"      --store DEV      the store device (default: $NVWA_STORE, else\n"
 		"                       nvwa.handover= of this boot, else /dev/pmem0)\n"
 		"  -n, --dry-run        check, load and pre-dump, then undo it all\n"
+		"      --discard-unrestored  delete the images of earlier updates that\n"
+		"                       were never restored; without it nvwa refuses to\n"
+		"                       start while the store holds any\n"
 		"      --lazy-restore   in the new kernel, let the applications run before\n"
 		"                       all their memory is back (CRIU lazy pages); see\n"
 		"                       nvwa restore --help for when that pays\n"
@@ -325,6 +330,43 @@ static void sanitise(char *s)
 			*s = '?';
 }
 
+/*
+ * Images in the store that no pending record names belong to an update
+ * that was never restored (its record lived in pinmem, which this boot
+ * has not loaded, or nvwa died mid-update): they may be the only copy of
+ * an application's state, so they go only when the operator says so.
+ * The new generation is numbered past them either way.
+ */
+static int check_unrestored(struct update *u)
+{
+	char list[256] = "", dir[PATH_MAX + 32];
+	uint64_t gens[16];
+	size_t n, len = 0;
+	int r;
+
+	r = store_unrestored_generations(u->store, gens, ARRAY_SIZE(gens), &n);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read the store %s: %m", u->store);
+	u->h->generation = state_next_generation(u->store);
+	log_info("  generation %" PRIu64, u->h->generation);
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(gens); i++)
+		len += (size_t)snprintf(list + len, len < sizeof(list) ? sizeof(list) - len : 0,
+					"%s%" PRIu64, i ? ", " : "", gens[i]);
+	if (!u->discard_unrestored)
+		return log_error_errno(-EEXIST, "The store %s holds the images of %zu update(s) that were never restored (generation %s) and no record that names them. Nothing was frozen. To restore them, load what held their record (the pinmem module: `nvwa pinmem load`) and run `nvwa restore --retry`; to delete them, run this update again with --discard-unrestored.",
+				       u->store, n, list);
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(gens); i++) {
+		xsnprintf(dir, sizeof(dir), "%s/gen-%" PRIu64, u->store, gens[i]);
+		log_warn("Deleting %s, the images of update %" PRIu64 " that was never restored (--discard-unrestored)",
+			 dir, gens[i]);
+		if (rm_rf(dir) < 0)
+			return log_error_errno(-EIO, "Failed to delete %s", dir);
+	}
+	return n > ARRAY_SIZE(gens) ? check_unrestored(u) : 0;
+}
+
 static int check_apps(struct update *u)
 {
 	unsigned long long need = 16ull << 20;
@@ -380,13 +422,9 @@ static int check_apps(struct update *u)
 	/* Without a record, a refusal note or images are debris of a crash. */
 	if (store_path(u->store, STORE_REFUSED, record, sizeof(record)) == 0)
 		unlink(record);
-	xsnprintf(u->gendir, sizeof(u->gendir), "%s/gen-%" PRIu64, u->store,
-		  u->h->generation);
-	if (access(u->gendir, F_OK) == 0) {
-		log_warn("Removing %s, left by an update that did not finish", u->gendir);
-		rm_rf(u->gendir);
-	}
-	u->gendir[0] = '\0';
+	r = check_unrestored(u);
+	if (r < 0)
+		return r;
 	/* Decided now, so the downtime window does not probe for pinmem. */
 	if (record_path(u->store, u->record, sizeof(u->record)) < 0)
 		return -ENAMETOOLONG;
@@ -534,6 +572,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 		{ "app", required_argument, NULL, 'p' },
 		{ "store", required_argument, NULL, 's' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "discard-unrestored", no_argument, NULL, 'X' },
 		{ "lazy-restore", no_argument, NULL, 'L' },
 		{ "no-prepare", no_argument, NULL, 'P' },
 		{ "file-load", no_argument, NULL, 'F' },
@@ -554,6 +593,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 		case 'a': u->append = optarg; break;
 		case 's': u->store_dev = optarg; break;
 		case 'n': u->dry_run = 1; break;
+		case 'X': u->discard_unrestored = true; break;
 		case 'L': u->lazy_restore = 1; break;
 		case 'P': u->no_prepare = 1; break;
 		case 'F': u->file_load = 1; break;
@@ -638,7 +678,7 @@ static int stage(struct update *u)
 	uint64_t t, t_all = tsc_read();
 	int r;
 
-	log_info("[1/4] Checking (generation %" PRIu64 ")", u->h->generation);
+	log_info("[1/4] Checking");
 	t = tsc_read();
 	r = check_image(u);
 	if (!r)
@@ -709,7 +749,6 @@ static int update(struct update *u)
 	int r;
 
 	tl->tsc_khz = tsc_calibrate_khz();
-	u->h->generation = state_next_generation();
 	if (geteuid() != 0)
 		return log_error_errno(-EPERM, "nvwa update must run as root");
 	r = stage(u);

@@ -404,28 +404,30 @@ int cmd_restore_app(int argc, char **argv)
 int cmd_criu(int argc, char **argv)
 {
 	const char *bin = getenv("NVWA_CRIU");
-	const char **args;
-	int n = 0;
+	struct argv args = ARGV_INIT;
 
 	if (argc < 2) {
 		usage_criu(stderr);
 		return 2;
 	}
-	args = calloc((size_t)argc + 2, sizeof(*args));
-	if (!args)
-		return log_error_errno(-ENOMEM, "%m"), 1;
-	args[n++] = bin && *bin ? bin : "criu";
+	argv_add(&args, bin && *bin ? bin : "criu");
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--pin-memory")) {
-			args[n++] = argv[i];
+			argv_add(&args, argv[i]);
 			continue;
 		}
-		if (plugin_needed() < 0)
+		if (plugin_needed() < 0) {
+			argv_free(&args);
 			return 1;
-		args[n++] = "-L";
-		args[n++] = criu_plugin_dir();
+		}
+		argv_add(&args, "-L", criu_plugin_dir());
 	}
-	execvp(args[0], (char *const *)args);
-	log_error_errno(-errno, "Cannot run %s: %m", args[0]);
+	if (argv_error(&args) < 0) {
+		log_error_errno(argv_error(&args), "Cannot run criu: %m");
+		argv_free(&args);
+		return 1;
+	}
+	execvp(argv_get(&args)[0], (char *const *)argv_get(&args));
+	log_error_errno(-errno, "Cannot run %s: %m", argv_get(&args)[0]);
 	return 127;
 }

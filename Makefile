@@ -73,7 +73,7 @@ $(O)/bpf/shutdown.o: $(O)/bpf/shutdown.skel.h
 $(O)/bpf/firstrun.o: $(O)/bpf/firstrun.skel.h
 
 # The CRIU plugin: position-independent objects of its own, one symbol out.
-PLUGIN_SRC := criu-plugin/pinmem_plugin.c criu-plugin/pinimg.c $(PINMEM_SRC)
+PLUGIN_SRC := criu-plugin/pinmem_plugin.c criu-plugin/pinimg.c common/util.c $(PINMEM_SRC)
 $(O)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<

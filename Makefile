@@ -26,7 +26,7 @@ NVWA_LDLIBS := $(LDLIBS) -lbpf -lelf
 
 COMMON_SRC := common/log.c common/tsc.c common/timeline.c common/handover.c \
 	      common/util.c
-FASTBOOT_SRC := fastboot/bzimage.c fastboot/cmdline.c fastboot/kexec.c \
+FASTBOOT_SRC := fastboot/bzimage.c fastboot/cmdline.c fastboot/kexec.c fastboot/caps.c \
 		fastboot/decompress.c fastboot/prepare.c
 CRIU_SRC := criu-plugin/pinimg.c
 PINMEM_SRC := pinmem/lib/libpinmem.c pinmem/module/format.c

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "fastboot/caps.h"
 #include "fastboot/cmdline.h"
 #include "fastboot/kexec.h"
 #include "pinmem/lib/libpinmem.h"
@@ -22,6 +23,7 @@
 
 struct status {
 	struct utsname uts;
+	struct kcaps caps;
 	bool have_reservation;
 	struct pmem_reservation res;
 	bool kexec_loaded;
@@ -43,11 +45,14 @@ void usage_status(FILE *f)
 	fprintf(f,
 		"usage: nvwa status [--json] [--store DEV]\n"
 		"\n"
-		"Shows the running kernel, the preserved-memory reservation on its\n"
+		"Shows the running kernel and its features (stock or nvwa kernel,\n"
+		"signed kernels only, kexec_file_load, pinmem, BTF, userfaultfd, and\n"
+		"how each was found), the preserved-memory reservation on its\n"
 		"command line, the store and its free space, whether a kernel is\n"
 		"loaded for kexec, a pending (not yet restored) update, and the last\n"
 		"update with its downtime.  --json prints the same for scripts:\n"
-		"kernel, reservation {size, start} or null, kexec_loaded, store\n"
+		"kernel, features {nvwa_kernel, NAME: {have, why}...},\n"
+		"reservation {size, start} or null, kexec_loaded, store\n"
 		"{device, state, mountpoint, size, free}, pending {state, reason,\n"
 		"generation, apps}, last_update {generation, outcome, downtime_ms}\n"
 		"or null, pinmem {state, region_start, region_size, generation,\n"
@@ -61,6 +66,7 @@ static void gather(struct status *st)
 	int fd;
 
 	uname(&st->uts);
+	kcaps_probe_running(&st->caps);
 	fd = pinmem_dev_open();
 	if (fd >= 0) {
 		st->have_pinmem = pinmem_dev_status(fd, &st->pinmem) == 0;
@@ -97,6 +103,7 @@ static void print_text(const struct status *st)
 	double downtime;
 
 	printf("kernel:       %s\n", st->uts.release);
+	kcaps_print(stdout, &st->caps);
 	if (st->have_reservation)
 		printf("reservation:  memmap=%lluM!%lluM (legacy pmem)\n",
 		       st->res.size >> 20, st->res.start >> 20);
@@ -151,6 +158,8 @@ static void print_json(const struct status *st)
 
 	printf("{\n  \"kernel\": ");
 	json_str(stdout, st->uts.release);
+	printf(",\n  \"features\": ");
+	kcaps_print_json(stdout, &st->caps);
 	if (st->have_reservation)
 		printf(",\n  \"reservation\": {\"size\": %llu, \"start\": %llu}",
 		       st->res.size, st->res.start);

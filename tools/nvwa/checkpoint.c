@@ -28,6 +28,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "criu-plugin/pinimg.h"
+#include "fastboot/caps.h"
 #include "pinmem/lib/libpinmem.h"
 #include "tools/nvwa/criu.h"
 #include "tools/nvwa/nvwa.h"
@@ -366,7 +367,8 @@ int cmd_restore_app(int argc, char **argv)
 		return 1;
 	t = mono_ms();
 	if (lazy) {
-		r = criu_restore_lazy(dir, &daemon, why, sizeof(why));
+		r = kcap_probe(KCAP_USERFAULTFD, why, sizeof(why)) ?
+		    criu_restore_lazy(dir, &daemon, why, sizeof(why)) : -EOPNOTSUPP;
 		if (r == -EOPNOTSUPP) {
 			log_warn("Lazy pages unavailable (%s); copying memory before it runs", why);
 			lazy = false;

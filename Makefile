@@ -26,7 +26,7 @@ NVWA_LDLIBS := $(LDLIBS) -lbpf -lelf
 
 COMMON_SRC := common/log.c common/tsc.c common/timeline.c common/handover.c \
 	      common/util.c
-FASTBOOT_SRC := fastboot/bzimage.c fastboot/cmdline.c fastboot/kexec.c \
+FASTBOOT_SRC := fastboot/bzimage.c fastboot/cmdline.c fastboot/kexec.c fastboot/caps.c \
 		fastboot/decompress.c fastboot/prepare.c
 CRIU_SRC := criu-plugin/pinimg.c
 PARK_SRC := park/defer.c
@@ -51,7 +51,7 @@ LIB_SRC := $(COMMON_SRC) $(BPF_LIB_SRC) $(FASTBOOT_SRC) $(PARK_SRC) $(CRIU_SRC) 
 
 UNIT_TESTS := park_test write_test store_test state_test pinmem_test pinimg_test probebuf_test \
 	      handover_test cmdline_test timeline_test bzimage_test decompress_test \
-	      kexec_test compare_test html_test bootlog_test json_test
+	      kexec_test compare_test html_test bootlog_test json_test util_test
 FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz \
 	   bootlog_fuzz
 
@@ -78,7 +78,7 @@ $(O)/bpf/shutdown.o: $(O)/bpf/shutdown.skel.h
 $(O)/bpf/firstrun.o: $(O)/bpf/firstrun.skel.h
 
 # The CRIU plugin: position-independent objects of its own, one symbol out.
-PLUGIN_SRC := criu-plugin/pinmem_plugin.c criu-plugin/pinimg.c $(PINMEM_SRC)
+PLUGIN_SRC := criu-plugin/pinmem_plugin.c criu-plugin/pinimg.c common/util.c $(PINMEM_SRC)
 $(O)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,22 +8,10 @@
 #include "bpf/probebuf.h"
 #include "bpf/shutdown.h"
 #include "common/tsc.h"
+#include "common/util.h"
 
 /* The probes fire within seconds of nvwa's clock reading; 10 min is generous. */
 #define MAX_SPAN_NS (600ull * 1000000000ull)
-
-__attribute__((format(printf, 4, 5)))
-static int refuse(char *why, size_t whylen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 static const char *const event_name[EV_MAX] = {
 	[EV_KERNEL_KEXEC] = "kernel_kexec",
@@ -61,9 +48,9 @@ static int check_time(const struct shutdown_buf *b, uint64_t ns,
 		      const char *what, char *why, size_t whylen)
 {
 	if (ns < b->clock_ns || ns - b->clock_ns > MAX_SPAN_NS)
-		return refuse(why, whylen, -EBADMSG,
-			      "%s at %" PRIu64 " ns is not within 10 min after nvwa's clock reading (%" PRIu64 " ns)",
-			      what, ns, (uint64_t)b->clock_ns);
+		return set_why(why, whylen, -EBADMSG,
+			       "%s at %" PRIu64 " ns is not within 10 min after nvwa's clock reading (%" PRIu64 " ns)",
+			       what, ns, (uint64_t)b->clock_ns);
 	return 0;
 }
 
@@ -74,23 +61,23 @@ static int check_header(const struct shutdown_buf *b, size_t len,
 	int r;
 
 	if (len < sizeof(*b))
-		return refuse(why, whylen, -EBADMSG,
-			      "%zu bytes, the header alone is %zu", len, sizeof(*b));
+		return set_why(why, whylen, -EBADMSG,
+			       "%zu bytes, the header alone is %zu", len, sizeof(*b));
 	if (b->magic != SHUTDOWN_MAGIC)
-		return refuse(why, whylen, -EBADMSG, "bad magic 0x%016" PRIx64,
-			      (uint64_t)b->magic);
+		return set_why(why, whylen, -EBADMSG, "bad magic 0x%016" PRIx64,
+			       (uint64_t)b->magic);
 	if (b->version != SHUTDOWN_VERSION)
-		return refuse(why, whylen, -EBADMSG,
-			      "version %u, this nvwa reads version %u",
-			      b->version, SHUTDOWN_VERSION);
+		return set_why(why, whylen, -EBADMSG,
+			       "version %u, this nvwa reads version %u",
+			       b->version, SHUTDOWN_VERSION);
 	if (b->max_devs > SHUTDOWN_MAX_DEVS ||
 	    SHUTDOWN_BUF_SIZE((size_t)b->max_devs) > len)
-		return refuse(why, whylen, -EBADMSG,
-			      "room for %u devices claimed, %zu bytes present",
-			      b->max_devs, len);
+		return set_why(why, whylen, -EBADMSG,
+			       "room for %u devices claimed, %zu bytes present",
+			       b->max_devs, len);
 	if (!b->clock_ns || !b->clock_tsc)
-		return refuse(why, whylen, -EBADMSG,
-			      "no clock reading: the update did not reach the reboot");
+		return set_why(why, whylen, -EBADMSG,
+			       "no clock reading: the update did not reach the reboot");
 	for (int ev = 0; ev < EV_MAX; ev++) {
 		if (!b->at_ns[ev])
 			continue;
@@ -98,12 +85,12 @@ static int check_header(const struct shutdown_buf *b, size_t len,
 		if (r < 0)
 			return r;
 		if (b->at_ns[ev] < last)
-			return refuse(why, whylen, -EBADMSG,
-				      "%s is earlier than the call before it", event_name[ev]);
+			return set_why(why, whylen, -EBADMSG,
+				       "%s is earlier than the call before it", event_name[ev]);
 		last = b->at_ns[ev];
 	}
 	if (!last)
-		return refuse(why, whylen, -ENODATA, "no probe fired");
+		return set_why(why, whylen, -ENODATA, "no probe fired");
 	return 0;
 }
 
@@ -114,22 +101,22 @@ static int check_devs(const struct shutdown_buf *b, uint32_t n,
 	uint64_t hi = b->at_ns[EV_DEVICE_SHUTDOWN_RET];
 
 	if (n && (!lo || !hi))
-		return refuse(why, whylen, -EBADMSG,
-			      "%u devices, but device_shutdown was not seen entering and returning", n);
+		return set_why(why, whylen, -EBADMSG,
+			       "%u devices, but device_shutdown was not seen entering and returning", n);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct shutdown_dev *d = &b->devs[i];
 
 		if (!memchr(d->name, '\0', sizeof(d->name)) ||
 		    !memchr(d->driver, '\0', sizeof(d->driver)))
-			return refuse(why, whylen, -EBADMSG,
-				      "device %u: a name is not NUL-terminated", i);
+			return set_why(why, whylen, -EBADMSG,
+				       "device %u: a name is not NUL-terminated", i);
 		if (!d->name[0])
-			return refuse(why, whylen, -EBADMSG, "device %u has no name", i);
+			return set_why(why, whylen, -EBADMSG, "device %u has no name", i);
 		if (d->start_ns < lo || d->start_ns > hi ||
 		    (i && d->start_ns < b->devs[i - 1].start_ns))
-			return refuse(why, whylen, -EBADMSG,
-				      "device %u (%s) starts out of order or outside device_shutdown",
-				      i, d->name);
+			return set_why(why, whylen, -EBADMSG,
+				       "device %u (%s) starts out of order or outside device_shutdown",
+				       i, d->name);
 	}
 	return 0;
 }
@@ -151,12 +138,12 @@ int probebuf_merge(const void *buf, size_t len, struct nvwa_handover *h,
 	if (r < 0)
 		return r;
 	if (!khz)
-		return refuse(why, whylen, -EINVAL, "the record has no TSC frequency");
+		return set_why(why, whylen, -EINVAL, "the record has no TSC frequency");
 
 	/* Built on a copy: @h is left as it was if anything does not fit. */
 	out = malloc(sizeof(*out));
 	if (!out)
-		return refuse(why, whylen, -ENOMEM, "out of memory");
+		return set_why(why, whylen, -ENOMEM, "out of memory");
 	memcpy(out, h, sizeof(*out));
 	for (size_t i = 0; i < sizeof(spans) / sizeof(spans[0]); i++) {
 		uint64_t from = b->at_ns[spans[i].from], to = b->at_ns[spans[i].to];
@@ -183,13 +170,13 @@ int probebuf_merge(const void *buf, size_t len, struct nvwa_handover *h,
 	memcpy(h, out, sizeof(*h));
 	free(out);
 	if (b->write_errors || b->ndevs > n)
-		refuse(why, whylen, 0, "%u write(s) lost, %u device(s) beyond the buffer",
-		       b->write_errors, b->ndevs - n);
+		set_why(why, whylen, 0, "%u write(s) lost, %u device(s) beyond the buffer",
+			b->write_errors, b->ndevs - n);
 	else if (why && whylen)
 		why[0] = '\0';
 	return (int)nphases;
 full:
 	free(out);
-	return refuse(why, whylen, -ENOSPC,
-		      "the record has no room for the shutdown's phases and %u devices", n);
+	return set_why(why, whylen, -ENOSPC,
+		       "the record has no room for the shutdown's phases and %u devices", n);
 }

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/tsc.h"
 #include "common/util.h"
+#include "fastboot/caps.h"
 #include "pinmem/lib/libpinmem.h"
 
 struct shutdown_probes {
@@ -49,7 +50,8 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 static void pick(struct shutdown *skel, enum probe_mode mode, char *how,
 		 size_t howlen)
 {
-	struct btf *vmlinux = mode == PROBE_AUTO ? btf__load_vmlinux_btf() : NULL;
+	struct btf *vmlinux = mode == PROBE_AUTO && kcap_probe(KCAP_BTF, NULL, 0) ?
+			      btf__load_vmlinux_btf() : NULL;
 	struct bpf_program *prog;
 	char kprobed[256] = "", twin[128];
 	int nfentry = 0, nkprobe = 0;

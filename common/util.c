@@ -450,3 +450,89 @@ int parse_u64(const char *s, uint64_t *ret)
 	*ret = v;
 	return 0;
 }
+
+int set_whyv(char *why, size_t whylen, int err, const char *fmt, va_list ap)
+{
+	if (why && whylen)
+		vsnprintf(why, whylen, fmt, ap);
+	return err;
+}
+
+int set_why(char *why, size_t whylen, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_whyv(why, whylen, err, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* Takes @s (allocated, or NULL when its allocation failed). */
+static void argv_push(struct argv *a, char *s)
+{
+	if (!a->error && !s)
+		a->error = -ENOMEM;
+	if (a->error) {
+		free(s);
+		return;
+	}
+	/* One slot more than the arguments, for the terminating NULL. */
+	if (a->n + 2 > a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 8;
+		char **v = realloc(a->v, cap * sizeof(*v));
+
+		if (!v) {
+			a->error = -ENOMEM;
+			free(s);
+			return;
+		}
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = s;
+	a->v[a->n] = NULL;
+}
+
+void argv_addv(struct argv *a, ...)
+{
+	const char *s;
+	va_list ap;
+
+	va_start(ap, a);
+	while ((s = va_arg(ap, const char *)))
+		argv_push(a, strdup(s));
+	va_end(ap);
+}
+
+void argv_addf(struct argv *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	argv_push(a, s);
+}
+
+int argv_error(const struct argv *a)
+{
+	return a->error;
+}
+
+const char *const *argv_get(const struct argv *a)
+{
+	static const char *const empty[] = { NULL };
+
+	return a->v ? (const char *const *)a->v : empty;
+}
+
+void argv_free(struct argv *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+	*a = ARGV_INIT;
+}

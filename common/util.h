@@ -3,6 +3,7 @@
 #ifndef NVWA_UTIL_H
 #define NVWA_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -70,6 +71,52 @@ int proc_tree(pid_t pid, pid_t *tree, size_t max, size_t *n);
  */
 __attribute__((format(printf, 3, 4)))
 int xsnprintf(char *buf, size_t size, const char *fmt, ...);
+/*
+ * Fills the reason a parser or a check gives back to its caller, who
+ * decides whether and how to log it: @why may be NULL or @whylen 0 when
+ * the caller does not want it.  Returns @err, so a refusal is one line:
+ *   return set_why(why, whylen, -ENOEXEC, "no boot header");
+ */
+__attribute__((format(printf, 4, 5)))
+int set_why(char *why, size_t whylen, int err, const char *fmt, ...);
+__attribute__((format(printf, 4, 0)))
+int set_whyv(char *why, size_t whylen, int err, const char *fmt, va_list ap);
+
+/*
+ * An argument vector for run() and spawn(), built one argument at a time
+ * instead of in a fixed array with a hand-counted argc:
+ *
+ *   struct argv a = ARGV_INIT;
+ *   argv_add(&a, "kexec", "-l", image);
+ *   argv_addf(&a, "--command-line=%s", cmdline);
+ *   r = argv_error(&a);              // the only check, after the last add
+ *   if (!r)
+ *           r = run(argv_get(&a), NULL);
+ *   argv_free(&a);
+ *
+ * It grows as needed, is NULL-terminated after every add and owns copies
+ * of its strings.  The first failure (out of memory) is remembered and
+ * makes every later add a no-op, so only argv_error() needs checking.
+ */
+struct argv {
+	char **v;
+	size_t n, cap;
+	int error;		/* first failure, a negative errno */
+};
+
+#define ARGV_INIT ((struct argv){ 0 })
+
+/* Appends each string up to a NULL. */
+__attribute__((sentinel))
+void argv_addv(struct argv *a, ...);
+#define argv_add(a, ...) argv_addv(a, __VA_ARGS__, (const char *)NULL)
+__attribute__((format(printf, 2, 3)))
+void argv_addf(struct argv *a, const char *fmt, ...);
+/* 0, or the first failure of an add. */
+int argv_error(const struct argv *a);
+const char *const *argv_get(const struct argv *a);
+void argv_free(struct argv *a);
+
 /* CLOCK_MONOTONIC in milliseconds: for durations and deadlines. */
 double mono_ms(void);
 

@@ -7,24 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "criu-plugin/pinimg.h"
 
 #define PAGE_MASK_ ((uint64_t)PINMEM_PAGE_SIZE - 1)
 #define FD_FLAGS (O_ACCMODE | O_NONBLOCK)
 
+/* A reason that says where in the file, for the operator to look. */
 __attribute__((format(printf, 4, 5)))
 static int fault(char *why, size_t whylen, unsigned int line, const char *fmt, ...)
 {
+	char msg[256];
 	va_list ap;
-	int n = line ? snprintf(why, whylen, "%s line %u: ", PINIMG_FILE, line)
-		     : snprintf(why, whylen, "%s: ", PINIMG_FILE);
 
-	if (n >= 0 && (size_t)n < whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why + n, whylen - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
+	va_start(ap, fmt);
+	set_whyv(msg, sizeof(msg), 0, fmt, ap);
+	va_end(ap);
+	if (line)
+		return set_why(why, whylen, -EINVAL, "%s line %u: %s", PINIMG_FILE, line, msg);
+	return set_why(why, whylen, -EINVAL, "%s: %s", PINIMG_FILE, msg);
 }
 
 /* "0x" and 1 to 16 hex digits, nothing else. */

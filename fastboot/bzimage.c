@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "fastboot/bzimage.h"
 
 /* Offsets into the setup header, from the boot protocol. */
@@ -26,19 +26,6 @@ static uint32_t le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[3] << 24;
-}
-
-__attribute__((format(printf, 3, 4)))
-static int refuse(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return -ENOEXEC;
 }
 
 static const char *compression_of(const uint8_t *p, size_t len)
@@ -72,31 +59,31 @@ static int parse_bzimage(const uint8_t *p, size_t len, struct kimage_info *ret,
 	size_t n;
 
 	if (len < HDR_END)
-		return refuse(why, whylen, "file is %zu bytes, too short for a boot header",
-			      len);
+		return set_why(why, whylen, -ENOEXEC, "file is %zu bytes, too short for a boot header",
+			       len);
 	if (le16(p + HDR_BOOT_FLAG) != 0xaa55 || memcmp(p + HDR_MAGIC, "HdrS", 4))
-		return refuse(why, whylen, "no x86 boot header (\"HdrS\" magic)");
+		return set_why(why, whylen, -ENOEXEC, "no x86 boot header (\"HdrS\" magic)");
 	info.boot_version = le16(p + HDR_VERSION);
 	if (info.boot_version < 0x0208)
-		return refuse(why, whylen,
-			      "boot protocol %u.%02u is older than 2.08 (no payload fields)",
-			      info.boot_version >> 8, info.boot_version & 0xff);
+		return set_why(why, whylen, -ENOEXEC,
+			       "boot protocol %u.%02u is older than 2.08 (no payload fields)",
+			       info.boot_version >> 8, info.boot_version & 0xff);
 
 	sects = p[HDR_SETUP_SECTS] ? p[HDR_SETUP_SECTS] : 4;
 	info.setup_size = (sects + 1) * 512;
 	if (info.setup_size > len)
-		return refuse(why, whylen, "setup code (%u bytes) runs past the end of the file (%zu bytes)",
-			      info.setup_size, len);
+		return set_why(why, whylen, -ENOEXEC, "setup code (%u bytes) runs past the end of the file (%zu bytes)",
+			       info.setup_size, len);
 	info.payload_offset = le32(p + HDR_PAYLOAD_OFFSET);
 	info.payload_length = le32(p + HDR_PAYLOAD_LENGTH);
 	if ((uint64_t)info.setup_size + info.payload_offset +
 	    info.payload_length > len)
-		return refuse(why, whylen,
-			      "truncated: the payload ends at byte %llu, the file has %zu",
-			      (unsigned long long)info.setup_size +
-			      info.payload_offset + info.payload_length, len);
+		return set_why(why, whylen, -ENOEXEC,
+			       "truncated: the payload ends at byte %llu, the file has %zu",
+			       (unsigned long long)info.setup_size +
+			       info.payload_offset + info.payload_length, len);
 	if (info.payload_length == 0)
-		return refuse(why, whylen, "the boot header declares an empty payload");
+		return set_why(why, whylen, -ENOEXEC, "the boot header declares an empty payload");
 	info.payload_offset += info.setup_size;
 	info.relocatable = p[HDR_RELOCATABLE] != 0;
 	snprintf(info.compression, sizeof(info.compression), "%s",
@@ -107,15 +94,15 @@ static int parse_bzimage(const uint8_t *p, size_t len, struct kimage_info *ret,
 	if (kv) {
 		kv += 0x200;
 		if (kv >= info.setup_size)
-			return refuse(why, whylen, "kernel version string at %u lies outside the setup code",
-				      kv);
+			return set_why(why, whylen, -ENOEXEC, "kernel version string at %u lies outside the setup code",
+				       kv);
 		for (n = 0; kv + n < info.setup_size && n < sizeof(info.release) - 1; n++) {
 			char c = (char)p[kv + n];
 
 			if (c == ' ' || c == '\0')
 				break;
 			if (c < 0x21 || c > 0x7e)
-				return refuse(why, whylen, "kernel version string is not printable");
+				return set_why(why, whylen, -ENOEXEC, "kernel version string is not printable");
 			info.release[n] = c;
 		}
 	}
@@ -132,7 +119,7 @@ int kimage_parse(const void *buf, size_t len, struct kimage_info *ret,
 		struct kimage_info info = { .format = KIMAGE_ELF };
 
 		if (len < 64 || p[4] != 2 /* ELFCLASS64 */)
-			return refuse(why, whylen, "ELF file is not a 64-bit kernel");
+			return set_why(why, whylen, -ENOEXEC, "ELF file is not a 64-bit kernel");
 		snprintf(info.compression, sizeof(info.compression), "none");
 		*ret = info;
 		return 0;

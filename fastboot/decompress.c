@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <lz4.h>
 #include <lzma.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,20 +10,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "common/util.h"
 #include "fastboot/decompress.h"
-
-__attribute__((format(printf, 4, 5)))
-static int fail(int r, char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 struct sink {
 	uint8_t *buf;
@@ -39,10 +26,10 @@ static int gunzip(const uint8_t *in, size_t len, struct sink *out, char *why,
 	int r;
 
 	if (len > UINT32_MAX)
-		return fail(-EFBIG, why, whylen, "gzip payload too large");
+		return set_why(why, whylen, -EFBIG, "gzip payload too large");
 	/* 16 + MAX_WBITS: expect a gzip header, not a raw zlib one. */
 	if (inflateInit2(&s, 16 + MAX_WBITS) != Z_OK)
-		return fail(-ENOMEM, why, whylen, "zlib: cannot initialise");
+		return set_why(why, whylen, -ENOMEM, "zlib: cannot initialise");
 	s.next_out = out->buf;
 	s.avail_out = (uInt)out->cap;
 	r = inflate(&s, Z_FINISH);
@@ -51,8 +38,8 @@ static int gunzip(const uint8_t *in, size_t len, struct sink *out, char *why,
 	if (r == Z_STREAM_END)
 		return 0;
 	if (r == Z_BUF_ERROR && s.avail_out == 0)
-		return fail(-EFBIG, why, whylen, "gzip: output larger than %zu bytes", out->cap);
-	return fail(-EBADMSG, why, whylen, "gzip: %s", s.msg ? s.msg : "corrupt data");
+		return set_why(why, whylen, -EFBIG, "gzip: output larger than %zu bytes", out->cap);
+	return set_why(why, whylen, -EBADMSG, "gzip: %s", s.msg ? s.msg : "corrupt data");
 }
 
 /* As much memory as zstd's 2^27 window. */
@@ -71,7 +58,7 @@ static int unxz(const uint8_t *in, size_t len, struct sink *out, char *why,
 	 * dictionary is 32 MiB).
 	 */
 	if (lzma_stream_decoder(&s, XZ_MEMLIMIT, 0) != LZMA_OK)
-		return fail(-ENOMEM, why, whylen, "xz: cannot initialise");
+		return set_why(why, whylen, -ENOMEM, "xz: cannot initialise");
 	s.next_in = in;
 	s.avail_in = len;
 	s.next_out = out->buf;
@@ -82,11 +69,11 @@ static int unxz(const uint8_t *in, size_t len, struct sink *out, char *why,
 	if (r == LZMA_STREAM_END)
 		return 0;
 	if (r == LZMA_MEMLIMIT_ERROR)
-		return fail(-E2BIG, why, whylen, "xz: the header asks for more than %u MiB of decoder memory",
-			    XZ_MEMLIMIT >> 20);
+		return set_why(why, whylen, -E2BIG, "xz: the header asks for more than %u MiB of decoder memory",
+			       XZ_MEMLIMIT >> 20);
 	if (r == LZMA_BUF_ERROR && out->len == out->cap)
-		return fail(-EFBIG, why, whylen, "xz: output larger than %zu bytes", out->cap);
-	return fail(-EBADMSG, why, whylen, "xz: corrupt data (liblzma error %d)", (int)r);
+		return set_why(why, whylen, -EFBIG, "xz: output larger than %zu bytes", out->cap);
+	return set_why(why, whylen, -EBADMSG, "xz: corrupt data (liblzma error %d)", (int)r);
 }
 
 static int unzstd(const uint8_t *in, size_t len, struct sink *out, char *why,
@@ -98,7 +85,7 @@ static int unzstd(const uint8_t *in, size_t len, struct sink *out, char *why,
 	size_t r;
 
 	if (!d)
-		return fail(-ENOMEM, why, whylen, "zstd: cannot initialise");
+		return set_why(why, whylen, -ENOMEM, "zstd: cannot initialise");
 	/* The kernel compresses with --long: allow its 128 MiB window. */
 	ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, 27);
 	do {
@@ -107,10 +94,10 @@ static int unzstd(const uint8_t *in, size_t len, struct sink *out, char *why,
 	out->len = ob.pos;
 	ZSTD_freeDStream(d);
 	if (ZSTD_isError(r))
-		return fail(-EBADMSG, why, whylen, "zstd: %s", ZSTD_getErrorName(r));
+		return set_why(why, whylen, -EBADMSG, "zstd: %s", ZSTD_getErrorName(r));
 	if (r != 0)
-		return fail(ob.pos == ob.size ? -EFBIG : -EBADMSG, why, whylen,
-			    "zstd: %s", ob.pos == ob.size ? "output too large" : "truncated frame");
+		return set_why(why, whylen, ob.pos == ob.size ? -EFBIG : -EBADMSG,
+			       "zstd: %s", ob.pos == ob.size ? "output too large" : "truncated frame");
 	return 0;
 }
 
@@ -122,7 +109,7 @@ static int unlz4(const uint8_t *in, size_t len, struct sink *out, char *why,
 	size_t pos = 4;
 
 	if (len < 4 || memcmp(in, "\x02\x21\x4c\x18", 4))
-		return fail(-EBADMSG, why, whylen, "lz4: not a legacy frame");
+		return set_why(why, whylen, -EBADMSG, "lz4: not a legacy frame");
 	out->len = 0;
 	while (pos + 4 <= len) {
 		uint32_t csize = (uint32_t)in[pos] | (uint32_t)in[pos + 1] << 8 |
@@ -134,17 +121,17 @@ static int unlz4(const uint8_t *in, size_t len, struct sink *out, char *why,
 		if (csize == 0x184c2102 || pos + 4 + csize > len)
 			break;
 		if (csize > (uint32_t)LZ4_compressBound((int)block_max))
-			return fail(-EBADMSG, why, whylen, "lz4: block of %u bytes", csize);
+			return set_why(why, whylen, -EBADMSG, "lz4: block of %u bytes", csize);
 		n = LZ4_decompress_safe((const char *)in + pos + 4,
 					(char *)out->buf + out->len, (int)csize,
 					(int)(room < block_max ? room : block_max));
 		if (n < 0)
-			return fail(room < block_max ? -EFBIG : -EBADMSG, why, whylen,
-				    "lz4: corrupt block at %zu", pos);
+			return set_why(why, whylen, room < block_max ? -EFBIG : -EBADMSG,
+				       "lz4: corrupt block at %zu", pos);
 		out->len += (size_t)n;
 		pos += 4 + csize;
 	}
-	return out->len ? 0 : fail(-EBADMSG, why, whylen, "lz4: no block");
+	return out->len ? 0 : set_why(why, whylen, -EBADMSG, "lz4: no block");
 }
 
 static const struct decompressor {
@@ -182,23 +169,23 @@ int payload_decompress(const char *format, const void *in, size_t len,
 	int r;
 
 	if (!d)
-		return fail(-EOPNOTSUPP, why, whylen, "nvwa cannot decompress %s payloads", format);
+		return set_why(why, whylen, -EOPNOTSUPP, "nvwa cannot decompress %s payloads", format);
 	if (len < 8)
-		return fail(-EBADMSG, why, whylen, "payload of %zu bytes is too short", len);
+		return set_why(why, whylen, -EBADMSG, "payload of %zu bytes is too short", len);
 	expect = (uint32_t)p[len - 4] | (uint32_t)p[len - 3] << 8 |
 		 (uint32_t)p[len - 2] << 16 | (uint32_t)p[len - 1] << 24;
 	if (expect == 0 || expect > max)
-		return fail(expect ? -EFBIG : -EBADMSG, why, whylen,
-			    "the payload says it decompresses to %u bytes (limit %zu)",
-			    expect, max);
+		return set_why(why, whylen, expect ? -EFBIG : -EBADMSG,
+			       "the payload says it decompresses to %u bytes (limit %zu)",
+			       expect, max);
 	out.cap = expect;
 	out.buf = malloc(out.cap);
 	if (!out.buf)
-		return fail(-ENOMEM, why, whylen, "cannot allocate %zu bytes", out.cap);
+		return set_why(why, whylen, -ENOMEM, "cannot allocate %zu bytes", out.cap);
 	r = d->run(p, len - 4, &out, why, whylen);
 	if (r == 0 && out.len != expect)
-		r = fail(-EBADMSG, why, whylen, "%s: decompressed to %zu bytes, the payload says %u",
-			 format, out.len, expect);
+		r = set_why(why, whylen, -EBADMSG, "%s: decompressed to %zu bytes, the payload says %u",
+			    format, out.len, expect);
 	if (r < 0) {
 		free(out.buf);
 		return r;
@@ -215,18 +202,18 @@ int vmlinux_check(const void *elf, size_t len, char *why, size_t whylen)
 	int loads = 0;
 
 	if (len < sizeof(copy))
-		return fail(-ENOEXEC, why, whylen, "not an ELF file");
+		return set_why(why, whylen, -ENOEXEC, "not an ELF file");
 	/* The ELF sits at any alignment in the caller's buffer: copy, do not cast. */
 	memcpy(&copy, elf, sizeof(copy));
 	eh = &copy;
 	if (memcmp(eh->e_ident, ELFMAG, SELFMAG))
-		return fail(-ENOEXEC, why, whylen, "not an ELF file");
+		return set_why(why, whylen, -ENOEXEC, "not an ELF file");
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
 	    eh->e_machine != EM_X86_64 || eh->e_type != ET_EXEC)
-		return fail(-ENOEXEC, why, whylen, "not an x86-64 executable ELF");
+		return set_why(why, whylen, -ENOEXEC, "not an x86-64 executable ELF");
 	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 ||
 	    eh->e_phoff > len || (len - eh->e_phoff) / sizeof(Elf64_Phdr) < eh->e_phnum)
-		return fail(-ENOEXEC, why, whylen, "program headers out of bounds");
+		return set_why(why, whylen, -ENOEXEC, "program headers out of bounds");
 	for (unsigned int i = 0; i < eh->e_phnum; i++) {
 		Elf64_Phdr ph;
 
@@ -234,10 +221,10 @@ int vmlinux_check(const void *elf, size_t len, char *why, size_t whylen)
 		if (ph.p_type != PT_LOAD)
 			continue;
 		if (ph.p_offset > len || ph.p_filesz > len - ph.p_offset)
-			return fail(-ENOEXEC, why, whylen, "segment %u lies outside the file", i);
+			return set_why(why, whylen, -ENOEXEC, "segment %u lies outside the file", i);
 		loads++;
 	}
 	if (!loads)
-		return fail(-ENOEXEC, why, whylen, "no loadable segment");
+		return set_why(why, whylen, -ENOEXEC, "no loadable segment");
 	return 0;
 }

@@ -4,97 +4,188 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/reboot.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
 #include "fastboot/kexec.h"
 
-const char *kexec_method_name(enum kexec_method method)
-{
-	static const char *const names[] = {
-		[KEXEC_LOAD_BZIMAGE] = "kexec_load bzImage",
-		[KEXEC_LOAD_ELF] = "kexec_load elf",
-		[KEXEC_FILE_LOAD] = "kexec_file_load bzImage",
-	};
+/*
+ * A way to load a kernel.  @probe returns 0 when the row takes the
+ * request (with ret->why, and ret->note if it overrides the request),
+ * -ENOTSUP when it does not, another negative errno when the request
+ * cannot be loaded at all.  A @prepared row loads what nvwa prepared, so
+ * it is asked only once the image is prepared (@boot not NULL).
+ */
+struct kexec_loader {
+	enum kexec_method method;
+	const char *name;
+	bool prepared;
+	int (*probe)(const struct kexec_request *req, const struct kcaps_image *img,
+		     const struct kimage_boot *boot, struct kexec_plan *ret);
+	const char *const *args;	/* kexec-tools options after the image */
+};
 
-	return (unsigned int)method < ARRAY_SIZE(names) ? names[method] : "unknown";
+/* A kernel that takes signed kernels only refuses kexec_load(2) outright. */
+static int probe_file_load(const struct kexec_request *req,
+			   const struct kcaps_image *img,
+			   const struct kimage_boot *boot, struct kexec_plan *ret)
+{
+	bool signed_only = kcaps_has(req->caps, KCAP_SIGNED_ONLY);
+
+	(void)boot;
+	if (!req->file_load && !signed_only)
+		return -ENOTSUP;
+	if (img->info.format != KIMAGE_BZIMAGE)
+		return set_why(ret->why, sizeof(ret->why), -ENOEXEC,
+			       "kexec_file_load boots bzImages only, and %s is an ELF vmlinux",
+			       req->image);
+	if (!req->file_load)
+		set_why(ret->note, sizeof(ret->note), 0,
+			"%s: only kexec_file_load with a signed bzImage is allowed",
+			req->caps->why[KCAP_SIGNED_ONLY]);
+	/* The kernel verifies and unpacks the bzImage itself. */
+	return set_why(ret->why, sizeof(ret->why), 0,
+		       "loading the bzImage with kexec_file_load: the new kernel decompresses itself at boot");
 }
 
-int kexec_load_image(enum kexec_method method, const char *image,
-		     const char *initrd, const char *cmdline, bool skip_checks,
-		     const char *log_path)
+static int probe_elf(const struct kexec_request *req,
+		     const struct kcaps_image *img, const struct kimage_boot *boot,
+		     struct kexec_plan *ret)
 {
-	char initrd_arg[4096 + 16], cmdline_arg[4096 + 32];
-	const char *argv[12];
-	int argc = 0, r;
+	(void)img;
+	if (!boot->elf)
+		return -ENOTSUP;
+	if (!strcmp(boot->path, req->image))
+		return set_why(ret->why, sizeof(ret->why), 0, "booting the ELF vmlinux as it is");
+	return set_why(ret->why, sizeof(ret->why), 0, "booting the prepared vmlinux %s%s%s",
+		       boot->path, boot->cached ? " (cached)" : "",
+		       ret->skip_checks ? ", sha256 verified: purgatory checks skipped" : "");
+}
 
-	argv[argc++] = "kexec";
-	argv[argc++] = "-l";
-	argv[argc++] = image;
-	if (method == KEXEC_LOAD_ELF) {
-		/* An ELF vmlinux boots with Linux's boot protocol, not multiboot. */
-		argv[argc++] = "--type=elf-x86_64";
-		argv[argc++] = "--args-linux";
-	} else if (method == KEXEC_FILE_LOAD) {
-		argv[argc++] = "--kexec-file-syscall";
-	}
-	if (skip_checks)
-		argv[argc++] = "--no-checks";
-	if (initrd) {
-		xsnprintf(initrd_arg, sizeof(initrd_arg), "--initrd=%s", initrd);
-		argv[argc++] = initrd_arg;
-	}
-	if (xsnprintf(cmdline_arg, sizeof(cmdline_arg), "--command-line=%s", cmdline) < 0)
-		return log_error_errno(-E2BIG, "Command line too long for kexec");
-	argv[argc++] = cmdline_arg;
-	argv[argc] = NULL;
+/* Whatever nvwa could not prepare still boots: the kernel unpacks itself. */
+static int probe_bzimage(const struct kexec_request *req,
+			 const struct kcaps_image *img,
+			 const struct kimage_boot *boot, struct kexec_plan *ret)
+{
+	(void)req;
+	(void)img;
+	return set_why(ret->why, sizeof(ret->why), 0, "booting the bzImage as it is: %s",
+		       boot->why);
+}
 
-	r = run(argv, log_path);
+static const char *const file_load_args[] = { "--kexec-file-syscall", NULL };
+/* An ELF vmlinux boots with Linux's boot protocol, not multiboot. */
+static const char *const elf_args[] = { "--type=elf-x86_64", "--args-linux", NULL };
+static const char *const bzimage_args[] = { NULL };
+
+static const struct kexec_loader loaders[] = {
+	{ KEXEC_FILE_LOAD, "kexec_file_load bzImage", false, probe_file_load, file_load_args },
+	{ KEXEC_LOAD_ELF, "kexec_load elf", true, probe_elf, elf_args },
+	{ KEXEC_LOAD_BZIMAGE, "kexec_load bzImage", true, probe_bzimage, bzimage_args },
+};
+
+static const struct kexec_loader *loader_of(enum kexec_method method)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(loaders); i++)
+		if (loaders[i].method == method)
+			return &loaders[i];
+	return NULL;
+}
+
+const char *kexec_method_name(enum kexec_method method)
+{
+	const struct kexec_loader *l = loader_of(method);
+
+	return l ? l->name : "unknown";
+}
+
+int kexec_choose(const struct kexec_request *req, const struct kcaps_image *img,
+		 const struct kimage_boot *boot, struct kexec_plan *ret)
+{
+	ret->name = NULL;
+	ret->note[0] = ret->why[0] = '\0';
+	/* Purgatory re-hashes what nvwa just verified: skip that at reboot. */
+	ret->skip_checks = boot && boot->verified && !req->purgatory_checks;
+	for (size_t i = 0; i < ARRAY_SIZE(loaders); i++) {
+		const struct kexec_loader *l = &loaders[i];
+		int r;
+
+		if (l->prepared && !boot)
+			return 0;
+		r = l->probe(req, img, boot, ret);
+		if (r == -ENOTSUP)
+			continue;
+		if (r < 0)
+			return r;
+		ret->method = l->method;
+		ret->name = l->name;
+		return 0;
+	}
+	return set_why(ret->why, sizeof(ret->why), -ENOEXEC, "no loader takes %s", req->image);
+}
+
+int kexec_plan(const struct kexec_request *req, struct kexec_plan *ret)
+{
+	struct kexec_plan p = { 0 };
+	struct kcaps_image img;
+	int r;
+
+	r = kcaps_probe_image(req->image, &img, p.why, sizeof(p.why));
+	if (r == -ENOEXEC)
+		return log_error_errno(r, "%s is not a kernel image nvwa can boot: %s",
+				       req->image, p.why);
+	if (r < 0)
+		return log_error_errno(r, "Kernel image %s: %m", req->image);
+	r = kexec_choose(req, &img, NULL, &p);
+	if (r < 0)
+		return log_error_errno(r, "%s", p.why);
+	r = kimage_prepare(req->image, p.name ? NULL : req->cache_dir, &p.boot);
+	if (r < 0)
+		return r;
+	if (!p.name) {
+		r = kexec_choose(req, &img, &p.boot, &p);
+		if (r < 0)
+			return log_error_errno(r, "%s", p.why);
+	}
+	*ret = p;
+	return 0;
+}
+
+int kexec_load_image(const struct kexec_plan *plan, const char *initrd,
+		     const char *cmdline, const char *log_path)
+{
+	const struct kexec_loader *l = loader_of(plan->method);
+	const char *image = plan->boot.path;
+	struct argv a = ARGV_INIT;
+	int r;
+
+	if (!l)
+		return log_error_errno(-EINVAL, "No kexec loader for method %d", (int)plan->method);
+	argv_add(&a, "kexec", "-l", image);
+	for (const char *const *arg = l->args; *arg; arg++)
+		argv_add(&a, *arg);
+	if (plan->skip_checks)
+		argv_add(&a, "--no-checks");
+	if (initrd)
+		argv_addf(&a, "--initrd=%s", initrd);
+	argv_addf(&a, "--command-line=%s", cmdline);
+	r = argv_error(&a);
+	if (r < 0) {
+		argv_free(&a);
+		return log_error_errno(r, "Cannot build kexec's arguments: %m");
+	}
+	r = run(argv_get(&a), log_path);
+	argv_free(&a);
 	if (r < 0)
 		return log_error_errno(r, "Failed to run kexec: %m (is kexec-tools installed?)");
 	if (r > 0)
 		return log_error_errno(-ENOEXEC, "kexec -l %s (%s) failed with status %d; its output is in %s",
-				       image, kexec_method_name(method), r,
-				       log_path ? log_path : "the terminal");
+				       image, l->name, r, log_path ? log_path : "the terminal");
 	if (!kexec_is_loaded())
 		return log_error_errno(-ENOEXEC, "kexec -l %s reported success but no kernel is loaded",
 				       image);
 	return 0;
-}
-
-bool kexec_signed_only(const char *lockdown, int secure_boot, char *why,
-		       size_t whylen)
-{
-	char buf[128];
-	const char *mode;
-
-	if (!lockdown && read_one_line("/sys/kernel/security/lockdown", buf, sizeof(buf)) == 0)
-		lockdown = buf;
-	/* "none [integrity] confidentiality": the bracketed word is in force. */
-	mode = lockdown ? strchr(lockdown, '[') : NULL;
-	if (mode && strncmp(mode, "[none]", 6)) {
-		const char *end = strchr(mode, ']');
-
-		xsnprintf(why, whylen, "the kernel is locked down (%.*s)",
-			  end ? (int)(end - mode - 1) : 0, mode + 1);
-		return true;
-	}
-	if (secure_boot < 0) {
-		unsigned char var[8];
-		FILE *f = fopen("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c", "re");
-
-		/* 4 bytes of attributes, then the one-byte value. */
-		secure_boot = f && fread(var, 1, sizeof(var), f) >= 5 ? var[4] : 0;
-		if (f)
-			fclose(f);
-	}
-	if (secure_boot == 1) {
-		xsnprintf(why, whylen, "UEFI secure boot is on");
-		return true;
-	}
-	return false;
 }
 
 void kexec_unload(void)

@@ -1,11 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Loading the next kernel through kexec-tools, and the jump itself. */
+/*
+ * Loading the next kernel through kexec-tools, and the jump itself.
+ *
+ * How the kernel is loaded is chosen by a table of loaders (kexec.c), in
+ * kexec-tools' style: each row is a method with its probe (does it take
+ * this image on this kernel, and why), the reason it gives and the
+ * kexec-tools arguments it loads with.  Rows are asked in order; a new
+ * method is a new row.
+ */
 #ifndef NVWA_KEXEC_H
 #define NVWA_KEXEC_H
 
 #include <stdbool.h>
-
 #include <stddef.h>
+
+#include "fastboot/caps.h"
+#include "fastboot/prepare.h"
 
 enum kexec_method {
 	KEXEC_LOAD_BZIMAGE,	/* kexec_load(2), the kernel decompresses itself */
@@ -13,29 +23,55 @@ enum kexec_method {
 	KEXEC_FILE_LOAD,	/* kexec_file_load(2): signed bzImage only */
 };
 
+/* What the choice of a method depends on. */
+struct kexec_request {
+	const char *image;		/* as the operator named it */
+	const struct kcaps *caps;	/* the running kernel's */
+	const char *cache_dir;		/* prepared kernels; NULL: do not prepare */
+	bool file_load;			/* kexec_file_load asked for */
+	bool purgatory_checks;		/* keep purgatory's SHA-256 pass */
+};
+
+#define KEXEC_WHY_MAX (PATH_MAX + 128)
+
+/* The method chosen for a request, and what it loads. */
+struct kexec_plan {
+	enum kexec_method method;
+	const char *name;		/* the record's loader, e.g. "kexec_load elf" */
+	struct kimage_boot boot;	/* boot.path is what kexec loads */
+	bool skip_checks;		/* purgatory's pass dropped: nvwa verified */
+	char note[256];			/* a choice made against the request, or "" */
+	char why[KEXEC_WHY_MAX];	/* what will boot, and why that way */
+};
+
 const char *kexec_method_name(enum kexec_method method);
 
 /*
- * Loads @image (and @initrd, may be NULL) with @cmdline through
- * kexec-tools.  @skip_checks drops purgatory's SHA-256 pass over the
- * segments at reboot; only for an image the caller has verified itself.
- * kexec's own output goes to @log_path.  Returns 0 or a negative errno
- * (logged).
+ * Walks the table for @req and an image recognised as @img.  @boot is the
+ * prepared image, or NULL before preparation: then only the rows that
+ * load the image as it is are asked, and 0 with ret->name NULL means
+ * "prepare it, then ask again".  Returns 0 and fills @ret's method, name,
+ * skip_checks, note and why (not boot), or a negative errno with the
+ * reason in ret->why.  Does no I/O and logs nothing.
  */
-int kexec_load_image(enum kexec_method method, const char *image,
-		     const char *initrd, const char *cmdline, bool skip_checks,
-		     const char *log_path);
+int kexec_choose(const struct kexec_request *req, const struct kcaps_image *img,
+		 const struct kimage_boot *boot, struct kexec_plan *ret);
 
 /*
- * Whether this kernel accepts only signed kernels (lockdown, secure
- * boot), in which case kexec_load(2) is refused and kexec_file_load(2)
- * with a signed bzImage is the only way.  Returns true and the reason in
- * @why.  @lockdown is the content of /sys/kernel/security/lockdown (NULL
- * to read it), @secure_boot the SecureBoot EFI variable's value (-1 to
- * read it).
+ * Recognises @req->image, chooses how to load it (kexec_choose()) and
+ * prepares it when the method loads nvwa's vmlinux.  Returns 0 and fills
+ * *@ret, or a negative errno (logged).
  */
-bool kexec_signed_only(const char *lockdown, int secure_boot, char *why,
-		       size_t whylen);
+int kexec_plan(const struct kexec_request *req, struct kexec_plan *ret);
+
+/*
+ * Loads @plan's kernel (and @initrd, may be NULL) with @cmdline through
+ * kexec-tools.  kexec's own output goes to @log_path.  Returns 0 or a
+ * negative errno (logged).
+ */
+int kexec_load_image(const struct kexec_plan *plan, const char *initrd,
+		     const char *cmdline, const char *log_path);
+
 /* Unloads whatever is loaded; quiet, for undoing a failed update. */
 void kexec_unload(void);
 bool kexec_is_loaded(void);

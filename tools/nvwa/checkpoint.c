@@ -28,6 +28,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "criu-plugin/pinimg.h"
+#include "fastboot/caps.h"
 #include "pinmem/lib/libpinmem.h"
 #include "tools/nvwa/criu.h"
 #include "tools/nvwa/json.h"
@@ -372,7 +373,8 @@ static int cmd_restore_app(int argc, char **argv)
 		return 1;
 	t = mono_ms();
 	if (lazy) {
-		r = criu_restore_lazy(dir, &daemon, why, sizeof(why));
+		r = kcap_probe(KCAP_USERFAULTFD, why, sizeof(why)) ?
+		    criu_restore_lazy(dir, &daemon, why, sizeof(why)) : -EOPNOTSUPP;
 		if (r == -EOPNOTSUPP) {
 			log_warn("Lazy pages unavailable (%s); copying memory before it runs", why);
 			lazy = false;
@@ -415,29 +417,31 @@ static int cmd_restore_app(int argc, char **argv)
 static int cmd_criu(int argc, char **argv)
 {
 	const char *bin = getenv("NVWA_CRIU");
-	const char **args;
-	int n = 0;
+	struct argv args = ARGV_INIT;
 
 	if (argc < 2) {
 		usage_criu(stderr);
 		return 2;
 	}
-	args = calloc((size_t)argc + 2, sizeof(*args));
-	if (!args)
-		return log_error_errno(-ENOMEM, "%m"), 1;
-	args[n++] = bin && *bin ? bin : "criu";
+	argv_add(&args, bin && *bin ? bin : "criu");
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--pin-memory")) {
-			args[n++] = argv[i];
+			argv_add(&args, argv[i]);
 			continue;
 		}
-		if (plugin_needed() < 0)
+		if (plugin_needed() < 0) {
+			argv_free(&args);
 			return 1;
-		args[n++] = "-L";
-		args[n++] = criu_plugin_dir();
+		}
+		argv_add(&args, "-L", criu_plugin_dir());
 	}
-	execvp(args[0], (char *const *)args);
-	log_error_errno(-errno, "Cannot run %s: %m", args[0]);
+	if (argv_error(&args) < 0) {
+		log_error_errno(argv_error(&args), "Cannot run criu: %m");
+		argv_free(&args);
+		return 1;
+	}
+	execvp(argv_get(&args)[0], (char *const *)argv_get(&args));
+	log_error_errno(-errno, "Cannot run %s: %m", argv_get(&args)[0]);
 	return 127;
 }
 

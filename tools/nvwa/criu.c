@@ -36,14 +36,12 @@ int criu_plugin_present(char *path, size_t size)
 }
 
 /* -L DIR, so a criu run by nvwa loads nvwa's plugin (CRIU fails on a missing DIR). */
-static void add_plugin_dir(const char **argv, int *argc)
+static void add_plugin_dir(struct argv *a)
 {
 	struct stat st;
 
-	if (stat(criu_plugin_dir(), &st) == 0 && S_ISDIR(st.st_mode)) {
-		argv[(*argc)++] = "-L";
-		argv[(*argc)++] = criu_plugin_dir();
-	}
+	if (stat(criu_plugin_dir(), &st) == 0 && S_ISDIR(st.st_mode))
+		argv_add(a, "-L", criu_plugin_dir());
 }
 
 /*
@@ -81,24 +79,30 @@ static void criu_errors(const char *log, char *why, size_t whylen)
 		xsnprintf(why, whylen, "no error line in %s", log);
 }
 
-static int criu_run(const char *const *argv, const char *dir, const char *logname,
+/* Runs @a, the arguments of one criu command, and frees them. */
+static int criu_run(struct argv *a, const char *dir, const char *logname,
 		    char *why, size_t whylen)
 {
+	const char *const *argv = argv_get(a);
 	char log[PATH_MAX];
 	int r;
 
+	r = argv_error(a);
+	if (r < 0) {
+		argv_free(a);
+		return set_why(why, whylen, r, "cannot build criu's arguments: %s", strerror(-r));
+	}
 	xsnprintf(log, sizeof(log), "%s/%s", dir, logname);
 	r = run(argv, NULL);
 	if (r < 0) {
 		xsnprintf(why, whylen, "cannot run %s: %s", argv[0], strerror(-r));
-		return r;
-	}
-	if (r > 0) {
+	} else if (r > 0) {
 		criu_errors(log, why, whylen);
 		log_debug("%s %s exited with %d, log %s", argv[0], argv[1], r, log);
-		return -ECANCELED;
+		r = -ECANCELED;
 	}
-	return 0;
+	argv_free(a);
+	return r;
 }
 
 int criu_check(char *why, size_t whylen)
@@ -119,37 +123,31 @@ int criu_check(char *why, size_t whylen)
 
 int criu_pre_dump(pid_t pid, const char *dir, char *why, size_t whylen)
 {
-	char spid[16];
-	const char *argv[16] = { criu_bin(), "pre-dump", "-t", spid, "-D", dir,
-				 "--track-mem", "-o", "pre-dump.log", "-v4" };
-	int argc = 10;
+	struct argv a = ARGV_INIT;
 
-	xsnprintf(spid, sizeof(spid), "%d", (int)pid);
-	add_plugin_dir(argv, &argc);
-	argv[argc] = NULL;
-	return criu_run(argv, dir, "pre-dump.log", why, whylen);
+	argv_add(&a, criu_bin(), "pre-dump", "-t");
+	argv_addf(&a, "%d", (int)pid);
+	argv_add(&a, "-D", dir, "--track-mem", "-o", "pre-dump.log", "-v4");
+	add_plugin_dir(&a);
+	return criu_run(&a, dir, "pre-dump.log", why, whylen);
 }
 
 int criu_dump(pid_t pid, const char *dir, const char *parent,
 	      enum criu_after after, char *why, size_t whylen)
 {
-	char spid[16];
-	const char *argv[16] = { criu_bin(), "dump", "-t", spid, "-D", dir,
-				 "--track-mem", "-o", "dump.log", "-v4" };
-	int argc = 10;
+	struct argv a = ARGV_INIT;
 
-	xsnprintf(spid, sizeof(spid), "%d", (int)pid);
+	argv_add(&a, criu_bin(), "dump", "-t");
+	argv_addf(&a, "%d", (int)pid);
+	argv_add(&a, "-D", dir, "--track-mem", "-o", "dump.log", "-v4");
 	if (after == CRIU_LEAVE_STOPPED)
-		argv[argc++] = "--leave-stopped";
+		argv_add(&a, "--leave-stopped");
 	else if (after == CRIU_LEAVE_RUNNING)
-		argv[argc++] = "--leave-running";
-	if (parent) {
-		argv[argc++] = "--prev-images-dir";
-		argv[argc++] = parent;
-	}
-	add_plugin_dir(argv, &argc);
-	argv[argc] = NULL;
-	return criu_run(argv, dir, "dump.log", why, whylen);
+		argv_add(&a, "--leave-running");
+	if (parent)
+		argv_add(&a, "--prev-images-dir", parent);
+	add_plugin_dir(&a);
+	return criu_run(&a, dir, "dump.log", why, whylen);
 }
 
 #define CRIU_PIDFILE "restored.pid"
@@ -183,18 +181,17 @@ static int pidfile_path(const char *dir, char *path, size_t size)
 
 int criu_restore(const char *dir, char *why, size_t whylen)
 {
+	struct argv a = ARGV_INIT;
 	char pidfile[PATH_MAX];
-	const char *argv[16] = { criu_bin(), "restore", "-D", dir,
-				 "--restore-detached", "-o", "restore.log", "-v4",
-				 "--pidfile", pidfile };
-	int argc = 10, r;
+	int r;
 
 	r = pidfile_path(dir, pidfile, sizeof(pidfile));
 	if (r < 0)
 		return r;
-	add_plugin_dir(argv, &argc);
-	argv[argc] = NULL;
-	return criu_run(argv, dir, "restore.log", why, whylen);
+	argv_add(&a, criu_bin(), "restore", "-D", dir, "--restore-detached",
+		 "-o", "restore.log", "-v4", "--pidfile", pidfile);
+	add_plugin_dir(&a);
+	return criu_run(&a, dir, "restore.log", why, whylen);
 }
 
 /*
@@ -230,19 +227,13 @@ int criu_restore_lazy(const char *dir, pid_t *ret_daemon, char *why,
 	char sock[PATH_MAX], log[PATH_MAX], pidfile[PATH_MAX];
 	const char *lazy[] = { criu_bin(), "lazy-pages", "-D", dir,
 			       "-o", "lazy-pages.log", "-v4", NULL };
-	const char *restore[16] = { criu_bin(), "restore", "-D", dir,
-				    "--restore-detached", "--lazy-pages",
-				    "-o", "restore.log", "-v4",
-				    "--pidfile", pidfile };
-	int argc = 11, r;
+	struct argv restore = ARGV_INIT;
 	pid_t daemon;
+	int r;
 
 	r = pidfile_path(dir, pidfile, sizeof(pidfile));
 	if (r < 0)
 		return r;
-	add_plugin_dir(restore, &argc);
-	restore[argc] = NULL;
-
 	if (xsnprintf(sock, sizeof(sock), "%s/lazy-pages.socket", dir) < 0 ||
 	    xsnprintf(log, sizeof(log), "%s/lazy-pages.log", dir) < 0)
 		return -ENAMETOOLONG;
@@ -259,7 +250,10 @@ int criu_restore_lazy(const char *dir, pid_t *ret_daemon, char *why,
 		criu_errors(log, why, whylen);
 		return r;
 	}
-	r = criu_run(restore, dir, "restore.log", why, whylen);
+	argv_add(&restore, criu_bin(), "restore", "-D", dir, "--restore-detached",
+		 "--lazy-pages", "-o", "restore.log", "-v4", "--pidfile", pidfile);
+	add_plugin_dir(&restore);
+	r = criu_run(&restore, dir, "restore.log", why, whylen);
 	if (r < 0) {
 		stop_daemon(daemon);
 		return r;

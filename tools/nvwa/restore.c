@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "common/tsc.h"
 #include "common/util.h"
+#include "fastboot/caps.h"
 #include "fastboot/cmdline.h"
 #include "park/defer.h"
 #include "tools/nvwa/criu.h"
@@ -115,7 +116,8 @@ static int restore_one(const char *dir, struct nvwa_app *a, int eager,
 	int r;
 
 	if (!eager) {
-		r = criu_restore_lazy(dir, &daemon, why, whylen);
+		r = kcap_probe(KCAP_USERFAULTFD, why, whylen) ?
+		    criu_restore_lazy(dir, &daemon, why, whylen) : -EOPNOTSUPP;
 		if (r == 0) {
 			lazy[*nlazy].daemon = daemon;
 			(*nlazy)++;

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "fastboot/caps.h"
 #include "fastboot/cmdline.h"
 #include "fastboot/kexec.h"
 #include "pinmem/lib/libpinmem.h"
@@ -23,6 +24,7 @@
 
 struct status {
 	struct utsname uts;
+	struct kcaps caps;
 	bool have_reservation;
 	struct pmem_reservation res;
 	bool kexec_loaded;
@@ -44,11 +46,14 @@ static void usage_status(FILE *f)
 	fprintf(f,
 		"usage: nvwa status [--json] [--store DEV]\n"
 		"\n"
-		"Shows the running kernel, the preserved-memory reservation on its\n"
+		"Shows the running kernel and its features (stock or nvwa kernel,\n"
+		"signed kernels only, kexec_file_load, pinmem, BTF, userfaultfd, and\n"
+		"how each was found), the preserved-memory reservation on its\n"
 		"command line, the store and its free space, whether a kernel is\n"
 		"loaded for kexec, a pending (not yet restored) update, and the last\n"
 		"update with its downtime.  --json prints the same for scripts:\n"
-		"kernel, reservation {size, start} or null, kexec_loaded, store\n"
+		"kernel, features {nvwa_kernel, NAME: {have, why}...},\n"
+		"reservation {size, start} or null, kexec_loaded, store\n"
 		"{device, state, mountpoint, size, free}, pending {state, reason,\n"
 		"generation, apps}, last_update {generation, outcome, downtime_ms}\n"
 		"or null, pinmem {state, region_start, region_size, generation,\n"
@@ -62,6 +67,7 @@ static void gather(struct status *st)
 	int fd;
 
 	uname(&st->uts);
+	kcaps_probe_running(&st->caps);
 	fd = pinmem_dev_open();
 	if (fd >= 0) {
 		st->have_pinmem = pinmem_dev_status(fd, &st->pinmem) == 0;
@@ -98,6 +104,7 @@ static void print_text(const struct status *st)
 	double downtime;
 
 	printf("kernel:       %s\n", st->uts.release);
+	kcaps_print(stdout, &st->caps);
 	if (st->have_reservation)
 		printf("reservation:  memmap=%lluM!%lluM (legacy pmem)\n",
 		       st->res.size >> 20, st->res.start >> 20);
@@ -146,6 +153,22 @@ static void print_text(const struct status *st)
 	}
 }
 
+/* {"nvwa_kernel": B, "NAME": {"have": B, "why": S}, ...} */
+static struct json_object *json_features(const struct kcaps *caps)
+{
+	struct json_object *o = json_object_new_object(), *v;
+
+	json_object_object_add(o, "nvwa_kernel",
+			       json_object_new_boolean(kcaps_nvwa_kernel(caps)));
+	for (int cap = 0; cap < KCAP_MAX; cap++) {
+		v = json_object_new_object();
+		json_object_object_add(v, "have", json_object_new_boolean(kcaps_has(caps, cap)));
+		json_object_object_add(v, "why", json_bytes(caps->why[cap]));
+		json_object_object_add(o, kcap_name(cap), v);
+	}
+	return o;
+}
+
 static int print_json(const struct status *st)
 {
 	struct json_object *o = json_object_new_object(), *v;
@@ -153,6 +176,7 @@ static int print_json(const struct status *st)
 	double downtime;
 
 	json_object_object_add(o, "kernel", json_bytes(st->uts.release));
+	json_object_object_add(o, "features", json_features(&st->caps));
 	v = NULL;
 	if (st->have_reservation) {
 		v = json_object_new_object();

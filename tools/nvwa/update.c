@@ -75,8 +75,6 @@ struct update {
 	enum probe_mode probes;
 	struct shutdown_probes *shutdown;
 	long defer_cpus;		/* CPUs to boot with, 0: all */
-	enum kexec_method method;
-	bool skip_checks;
 	size_t napps;
 	struct app apps[NVWA_MAX_APPS];
 
@@ -84,7 +82,7 @@ struct update {
 	char gendir[PATH_MAX];
 	char record[PATH_MAX];		/* where the handover record will go */
 	char cmdline[KERNEL_CMDLINE_MAX];
-	struct kimage_boot boot;
+	struct kexec_plan plan;		/* how the kernel is loaded, and why */
 	int kexec_loaded;
 	struct nvwa_handover *h;
 };
@@ -217,44 +215,28 @@ static int roll_back(struct update *u)
 
 static int check_image(struct update *u)
 {
-	const struct kimage_info *k = &u->boot.info;
+	const struct kimage_info *k = &u->plan.boot.info;
+	struct kcaps caps;
+	struct kexec_request req = {
+		.image = u->image,
+		.caps = &caps,
+		.cache_dir = u->no_prepare ? NULL : kimage_cache_dir(),
+		.file_load = u->file_load,
+		.purgatory_checks = u->purgatory_checks,
+	};
 	int r;
 
-	char why[128];
-
-	if (!u->file_load && kexec_signed_only(NULL, -1, why, sizeof(why))) {
-		log_info("  %s: only kexec_file_load with a signed bzImage is allowed", why);
-		u->file_load = 1;
-	}
-	/* kexec_file_load verifies and unpacks the bzImage itself. */
-	r = kimage_prepare(u->image, u->no_prepare || u->file_load ? NULL :
-			   kimage_cache_dir(), &u->boot);
+	kcaps_probe_running(&caps);
+	r = kexec_plan(&req, &u->plan);
 	if (r < 0)
 		return r;
-	if (u->file_load) {
-		if (u->boot.info.format != KIMAGE_BZIMAGE)
-			return log_error_errno(-ENOEXEC, "kexec_file_load boots bzImages only, and %s is an ELF vmlinux",
-					       u->image);
-		u->method = KEXEC_FILE_LOAD;
-	} else {
-		u->method = u->boot.elf ? KEXEC_LOAD_ELF : KEXEC_LOAD_BZIMAGE;
-	}
-	/* Purgatory re-hashes what nvwa just verified: skip that at reboot. */
-	u->skip_checks = u->boot.verified && !u->purgatory_checks;
+	if (u->plan.note[0])
+		log_info("  %s", u->plan.note);
 	if (k->format == KIMAGE_BZIMAGE)
 		log_info("  kernel: %s, bzImage (boot protocol %u.%02u, %s payload)",
 			 k->release[0] ? k->release : "unknown release",
 			 k->boot_version >> 8, k->boot_version & 0xff, k->compression);
-	if (u->method == KEXEC_FILE_LOAD)
-		log_info("  loading the bzImage with kexec_file_load: the new kernel decompresses itself at boot");
-	else if (u->boot.elf && strcmp(u->boot.path, u->image))
-		log_info("  booting the prepared vmlinux %s%s%s", u->boot.path,
-			 u->boot.cached ? " (cached)" : "",
-			 u->skip_checks ? ", sha256 verified: purgatory checks skipped" : "");
-	else if (u->boot.elf)
-		log_info("  booting the ELF vmlinux as it is");
-	else
-		log_info("  booting the bzImage as it is: %s", u->boot.why);
+	log_info("  %s", u->plan.why);
 	if (u->initrd && access(u->initrd, R_OK) < 0)
 		return log_error_errno(-errno, "Initrd %s: %m", u->initrd);
 	return 0;
@@ -537,13 +519,13 @@ static int fill_record(struct update *u)
 	bad |= strscpy(h->store, u->store_dev, sizeof(h->store)) < 0;
 	bad |= strscpy(h->old_kernel.release, uts.release,
 		       sizeof(h->old_kernel.release)) < 0;
-	bad |= strscpy(h->new_kernel.release, u->boot.info.release,
+	bad |= strscpy(h->new_kernel.release, u->plan.boot.info.release,
 		       sizeof(h->new_kernel.release)) < 0;
 	bad |= strscpy(h->new_kernel.image, u->image,
 		       sizeof(h->new_kernel.image)) < 0;
 	bad |= xsnprintf(h->new_kernel.loader, sizeof(h->new_kernel.loader), "%s%s",
-			 kexec_method_name(u->method),
-			 u->skip_checks ? ", purgatory checks skipped: sha256 verified by nvwa" :
+			 u->plan.name,
+			 u->plan.skip_checks ? ", purgatory checks skipped: sha256 verified by nvwa" :
 			 "") < 0;
 	h->napps = (uint32_t)u->napps;
 	for (size_t i = 0; i < u->napps; i++) {
@@ -694,9 +676,8 @@ static int stage(struct update *u)
 	t = tsc_read();
 	r = mkdir_p(NVWA_RUN_DIR, 0700);
 	if (!r)
-		r = kexec_load_image(u->method, u->method == KEXEC_FILE_LOAD ?
-				     u->image : u->boot.path, u->initrd, u->cmdline,
-				     u->skip_checks, NVWA_RUN_DIR "/kexec.log");
+		r = kexec_load_image(&u->plan, u->initrd, u->cmdline,
+				     NVWA_RUN_DIR "/kexec.log");
 	if (r < 0)
 		return r;
 	u->kexec_loaded = 1;
@@ -773,7 +754,7 @@ static int update(struct update *u)
 	phase(u, NVWA_PHASE_FREEZE, t);
 
 	log_info("[4/4] Writing the handover record and rebooting into %s",
-		 u->boot.info.release[0] ? u->boot.info.release : u->image);
+		 u->plan.boot.info.release[0] ? u->plan.boot.info.release : u->image);
 	t = tsc_read();
 	sync();
 	phase(u, NVWA_PHASE_SYNC, t);

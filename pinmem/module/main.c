@@ -4,10 +4,12 @@
  *
  * The kernel command line reserves the region (memmap=SIZE$START: RAM the
  * kernel never uses) and every kernel in a kexec chain must get the same
- * reservation.  This module claims the region, adopts what an earlier
- * kernel left in it when that checks out, and serves it to kernel code
- * (include/pinmem.h), to processes (/dev/pinmem) and to paths (the pinmem
- * filesystem).
+ * reservation.  The module is told where it is with region=SIZE@START:
+ * the command line is userspace's to read, and 'nvwa pinmem load' finds
+ * the reservation there and passes it.  The module claims the region,
+ * adopts what an earlier kernel left in it when that checks out, and
+ * serves it to kernel code (include/pinmem.h), to processes (/dev/pinmem)
+ * and to paths (the pinmem filesystem).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -26,7 +28,7 @@
 static char *region;
 module_param(region, charp, 0444);
 MODULE_PARM_DESC(region,
-		 "SIZE@START of the reserved region (default: the memmap=SIZE$START on the kernel command line)");
+		 "SIZE@START of the region the kernel command line reserves with memmap=SIZE$START (required; 'nvwa pinmem load' passes it)");
 
 static bool format;
 module_param(format, bool, 0444);
@@ -45,14 +47,13 @@ struct pinmem pinmem = {
 static struct resource *claim;
 static struct dentry *debugfs_dir;
 
-static int parse_region(const char *s, char sep, u64 *ret_size,
-			u64 *ret_start)
+static int parse_region(const char *s, u64 *ret_size, u64 *ret_start)
 {
 	char *end;
 	u64 size, start;
 
 	size = memparse(s, &end);
-	if (end == s || *end != sep)
+	if (end == s || *end != '@')
 		return -EINVAL;
 	s = end + 1;
 	start = memparse(s, &end);
@@ -61,53 +62,6 @@ static int parse_region(const char *s, char sep, u64 *ret_size,
 	*ret_size = size;
 	*ret_start = start;
 	return 0;
-}
-
-/*
- * The kernel keeps its command line to itself (saved_command_line is not
- * exported), so read it where userspace does.  Exactly one memmap=SIZE$START
- * names the region; with several, the region parameter must choose.
- */
-static int region_from_cmdline(u64 *ret_size, u64 *ret_start)
-{
-	struct file *f;
-	char *buf, *p;
-	int found = 0, r;
-	ssize_t n;
-	loff_t pos = 0;
-
-	buf = kzalloc(PAGE_SIZE, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	f = filp_open("/proc/cmdline", O_RDONLY, 0);
-	if (IS_ERR(f)) {
-		r = PTR_ERR(f);
-		goto out;
-	}
-	n = kernel_read(f, buf, PAGE_SIZE - 1, &pos);
-	filp_close(f, NULL);
-	r = n < 0 ? n : 0;
-	if (r)
-		goto out;
-	for (p = buf; (p = strstr(p, "memmap=")); p++) {
-		if (p != buf && p[-1] != ' ')
-			continue;
-		if (!strchr(p, '$') || (strchr(p, ' ') &&
-					strchr(p, '$') > strchr(p, ' ')))
-			continue;
-		if (parse_region(p + 7, '$', ret_size, ret_start) == 0)
-			found++;
-	}
-	if (!found) {
-		pr_err("no memmap=SIZE$START on the kernel command line and no region= parameter\n");
-		r = -ENODEV;
-	} else if (found > 1) {
-		pr_err("several memmap=SIZE$START on the command line: choose one with region=SIZE@START\n");
-		r = -EINVAL;
-	}
-out:
-	kfree(buf);
-	return r;
 }
 
 /* Refuses anything but page-aligned RAM that the kernel was told to skip. */
@@ -179,17 +133,15 @@ static int __init pinmem_init(void)
 		INIT_LIST_HEAD(&pinmem.partial[r]);
 	hash_init(pinmem.names);
 
-	if (region) {
-		r = parse_region(region, '@', &size, &start);
-		if (r) {
-			pr_err("region=%s: expected SIZE@START, as in 256M@1536M\n",
-			       region);
-			return r;
-		}
-	} else {
-		r = region_from_cmdline(&size, &start);
-		if (r)
-			return r;
+	if (!region) {
+		pr_err("no region=SIZE@START: pass the memmap=SIZE$START reservation of the kernel command line, as in region=256M@1536M ('nvwa pinmem load' does)\n");
+		return -EINVAL;
+	}
+	r = parse_region(region, &size, &start);
+	if (r) {
+		pr_err("region=%s: expected SIZE@START, as in 256M@1536M\n",
+		       region);
+		return r;
 	}
 	r = check_region(start, size);
 	if (r)

@@ -81,8 +81,9 @@ out:
 	return r;
 }
 
-/* What an open /dev/pinmem is attached to, if anything. */
+/* An open /dev/pinmem: its region, and the area it is attached to if any. */
 struct dev_file {
+	struct pinmem *pm;
 	bool attached;
 	u32 idx;
 	u32 gen;
@@ -94,6 +95,8 @@ static int dev_open(struct inode *inode, struct file *file)
 
 	if (!df)
 		return -ENOMEM;
+	/* Opening has no context of its own: the module serves one region. */
+	df->pm = &pinmem;
 	file->private_data = df;
 	return 0;
 }
@@ -118,7 +121,7 @@ static int get_req(void __user *arg, struct pinmem_area_req *req)
 static long area_ioctl(struct file *file, unsigned int cmd, void __user *arg)
 {
 	struct dev_file *df = file->private_data;
-	struct pinmem *pm = &pinmem;
+	struct pinmem *pm = df->pm;
 	struct pinmem_area_req req;
 	int idx, r;
 
@@ -161,7 +164,7 @@ static long attached_ioctl(struct file *file, void __user *arg)
 {
 	struct dev_file *df = file->private_data;
 	struct pinmem_area_req __user *ureq = arg;
-	struct pinmem *pm = &pinmem;
+	struct pinmem *pm = df->pm;
 	struct pinmem_area_req req;
 	int r;
 
@@ -184,10 +187,9 @@ static long attached_ioctl(struct file *file, void __user *arg)
 	return r;
 }
 
-static long list_ioctl(void __user *arg)
+static long list_ioctl(struct pinmem *pm, void __user *arg)
 {
 	struct pinmem_list __user *ulist = arg;
-	struct pinmem *pm = &pinmem;
 	struct pinmem_entry *buf = NULL;
 	struct pinmem_list list;
 	u32 i, n = 0, total = 0;
@@ -237,7 +239,7 @@ unlock:
 	return r;
 }
 
-static long status_ioctl(void __user *arg)
+static long status_ioctl(struct pinmem *pm, void __user *arg)
 {
 	struct pinmem_status *st;
 	u32 size;
@@ -250,18 +252,17 @@ static long status_ioctl(void __user *arg)
 	st = kmalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
-	mutex_lock(&pinmem.lock);
-	pinmem_fill_status(&pinmem, st);
-	mutex_unlock(&pinmem.lock);
+	mutex_lock(&pm->lock);
+	pinmem_fill_status(pm, st);
+	mutex_unlock(&pm->lock);
 	if (copy_to_user(arg, st, sizeof(*st)))
 		r = -EFAULT;
 	kfree(st);
 	return r;
 }
 
-static long format_ioctl(void __user *arg)
+static long format_ioctl(struct pinmem *pm, void __user *arg)
 {
-	struct pinmem *pm = &pinmem;
 	struct pinmem_status *st;
 	struct pinmem_format fmt;
 	int r;
@@ -298,11 +299,12 @@ out:
 
 static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	struct dev_file *df = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
 	case PINMEM_IOC_STATUS:
-		return status_ioctl(uarg);
+		return status_ioctl(df->pm, uarg);
 	case PINMEM_IOC_CREATE:
 	case PINMEM_IOC_RESIZE:
 	case PINMEM_IOC_REMOVE:
@@ -311,9 +313,9 @@ static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case PINMEM_IOC_ATTACHED:
 		return attached_ioctl(file, uarg);
 	case PINMEM_IOC_LIST:
-		return list_ioctl(uarg);
+		return list_ioctl(df->pm, uarg);
 	case PINMEM_IOC_FORMAT:
-		return format_ioctl(uarg);
+		return format_ioctl(df->pm, uarg);
 	}
 	return -ENOTTY;
 }
@@ -328,7 +330,7 @@ static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 static int dev_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct dev_file *df = file->private_data;
-	struct pinmem *pm = &pinmem;
+	struct pinmem *pm = df->pm;
 	u32 idx, gen;
 	int r;
 

@@ -22,7 +22,6 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
-#include "../include/pinmem.h"
 #include "internal.h"
 
 static char *region;
@@ -90,11 +89,14 @@ static int check_region(u64 start, u64 size)
 static int stats_show(struct seq_file *m, void *v)
 {
 	struct pinmem_status *st = kmalloc(sizeof(*st), GFP_KERNEL);
+	struct pinmem *pm = m->private;
 	int i;
 
 	if (!st)
 		return -ENOMEM;
-	pinmem_get_status(st);
+	mutex_lock(&pm->lock);
+	pinmem_fill_status(pm, st);
+	mutex_unlock(&pm->lock);
 	seq_printf(m, "state %s\n", st->state == PINMEM_STATE_VALID ?
 		   "valid" : "invalid");
 	if (st->state != PINMEM_STATE_VALID) {
@@ -124,14 +126,15 @@ DEFINE_SHOW_ATTRIBUTE(stats);
 
 static int __init pinmem_init(void)
 {
+	struct pinmem *pm = &pinmem;
 	u64 size, start;
 	int r;
 
-	xa_init(&pinmem.slabs);
-	xa_init(&pinmem.objs);
+	xa_init(&pm->slabs);
+	xa_init(&pm->objs);
 	for (r = 0; r < PINMEM_NR_CLASSES; r++)
-		INIT_LIST_HEAD(&pinmem.partial[r]);
-	hash_init(pinmem.names);
+		INIT_LIST_HEAD(&pm->partial[r]);
+	hash_init(pm->names);
 
 	if (!region) {
 		pr_err("no region=SIZE@START: pass the memmap=SIZE$START reservation of the kernel command line, as in region=256M@1536M ('nvwa pinmem load' does)\n");
@@ -152,15 +155,15 @@ static int __init pinmem_init(void)
 		       start, size);
 		return -EBUSY;
 	}
-	pinmem.start = start;
-	pinmem.size = size;
-	pinmem.base = memremap(start, size, MEMREMAP_WB);
-	if (!pinmem.base) {
+	pm->start = start;
+	pm->size = size;
+	pm->base = memremap(start, size, MEMREMAP_WB);
+	if (!pm->base) {
 		pr_err("cannot map region %#llx+%#llx\n", start, size);
 		r = -ENOMEM;
 		goto release;
 	}
-	r = pinmem_load(&pinmem, format, dir_entries);
+	r = pinmem_load(pm, format, dir_entries);
 	if (r)
 		goto unmap;
 	r = pinmem_dev_init();
@@ -170,14 +173,14 @@ static int __init pinmem_init(void)
 	if (r)
 		goto dev;
 	debugfs_dir = debugfs_create_dir("pinmem", NULL);
-	debugfs_create_file("stats", 0400, debugfs_dir, NULL, &stats_fops);
+	debugfs_create_file("stats", 0400, debugfs_dir, pm, &stats_fops);
 	return 0;
 dev:
 	pinmem_dev_exit();
 unload:
-	pinmem_unload(&pinmem);
+	pinmem_unload(pm);
 unmap:
-	memunmap(pinmem.base);
+	memunmap(pm->base);
 release:
 	release_mem_region(start, size);
 	return r;
@@ -185,12 +188,14 @@ release:
 
 static void __exit pinmem_exit(void)
 {
+	struct pinmem *pm = &pinmem;
+
 	debugfs_remove_recursive(debugfs_dir);
 	pinmem_fs_exit();
 	pinmem_dev_exit();
-	pinmem_unload(&pinmem);
-	memunmap(pinmem.base);
-	release_mem_region(pinmem.start, pinmem.size);
+	pinmem_unload(pm);
+	memunmap(pm->base);
+	release_mem_region(pm->start, pm->size);
 }
 
 module_init(pinmem_init);

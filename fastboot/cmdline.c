@@ -148,7 +148,8 @@ int cmdline_get(const char *cmdline, const char *key, char *out, size_t size)
 	return r < 0 ? r : 0;
 }
 
-int cmdline_find_pmem(const char *cmdline, struct pmem_reservation *ret)
+int cmdline_find_memmap(const char *cmdline, char type, unsigned int n,
+			struct pmem_reservation *ret)
 {
 	struct tokens t;
 	char *buf;
@@ -160,20 +161,27 @@ int cmdline_find_pmem(const char *cmdline, struct pmem_reservation *ret)
 		struct pmem_reservation res;
 		char *v, *end;
 
-		if (!key_is(t.tok[i], "memmap") || !strchr(t.tok[i], '!'))
+		if (!key_is(t.tok[i], "memmap") || !strchr(t.tok[i], type))
 			continue;
 		v = strchr(t.tok[i], '=');
-		if (!v || parse_size(v + 1, &end, &res.size) < 0 || *end != '!' ||
+		if (!v || parse_size(v + 1, &end, &res.size) < 0 || *end != type ||
 		    parse_size(end + 1, &end, &res.start) < 0 || *end ||
 		    !res.size) {
 			r = -EINVAL;
 			break;
 		}
+		if (n--)
+			continue;
 		*ret = res;
 		r = 0;
 	}
 	free(buf);
 	return r;
+}
+
+int cmdline_find_pmem(const char *cmdline, struct pmem_reservation *ret)
+{
+	return cmdline_find_memmap(cmdline, '!', 0, ret);
 }
 
 static int emit(char *out, size_t size, size_t *len, const char *tok)

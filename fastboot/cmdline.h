@@ -25,7 +25,10 @@
  */
 #define NVWA_CPUS_PARAM "nvwa.cpus"
 
-/* memmap=SIZE!START: legacy persistent memory (e820 type 12). */
+/*
+ * memmap=SIZE!START: legacy persistent memory (e820 type 12); or, found
+ * with cmdline_find_memmap(), memmap=SIZE$START: reserved RAM (pinmem's).
+ */
 struct pmem_reservation {
 	unsigned long long size;
 	unsigned long long start;
@@ -39,6 +42,13 @@ int cmdline_read_running(char **ret);
  * none, -EINVAL if one is malformed.
  */
 int cmdline_find_pmem(const char *cmdline, struct pmem_reservation *ret);
+/*
+ * Finds the @n-th (from 0) memmap=SIZE<@type>START on @cmdline, @type
+ * being '!' or '$'.  -ENOENT if there are not that many, -EINVAL if one
+ * up to it is malformed.
+ */
+int cmdline_find_memmap(const char *cmdline, char type, unsigned int n,
+			struct pmem_reservation *ret);
 
 /*
  * The value of the last KEY=VALUE parameter before "--" (quotes removed),

@@ -81,8 +81,9 @@ out:
 	return r;
 }
 
-/* What an open /dev/pinmem is attached to, if anything. */
+/* An open /dev/pinmem: its region, and the area it is attached to if any. */
 struct dev_file {
+	struct pinmem *pm;
 	bool attached;
 	u32 idx;
 	u32 gen;
@@ -94,6 +95,8 @@ static int dev_open(struct inode *inode, struct file *file)
 
 	if (!df)
 		return -ENOMEM;
+	/* Opening has no context of its own: the module serves one region. */
+	df->pm = &pinmem;
 	file->private_data = df;
 	return 0;
 }
@@ -104,21 +107,69 @@ static int dev_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* The caller's size of the struct at @ureq, bounded (see uapi/pinmem.h). */
+static int get_size(const void __user *ureq, u32 ver0, u32 *ret_size)
+{
+	u32 usize;
+
+	if (get_user(usize, (const u32 __user *)ureq))
+		return -EFAULT;
+	if (usize < ver0)
+		return -EINVAL;
+	if (usize > PINMEM_PAGE_SIZE)
+		return -E2BIG;
+	*ret_size = usize;
+	return 0;
+}
+
+/*
+ * Reads request struct @kreq of @ksize bytes, first published with @ver0,
+ * from @ureq: an older, smaller struct is zero-extended, and a newer,
+ * larger one must hold zeros past @ksize (-E2BIG).
+ */
+static int get_struct(void *kreq, size_t ksize, u32 ver0,
+		      const void __user *ureq)
+{
+	u32 usize;
+	int r;
+
+	r = get_size(ureq, ver0, &usize);
+	if (r)
+		return r;
+	return copy_struct_from_user(kreq, ksize, ureq, usize);
+}
+
 static int get_req(void __user *arg, struct pinmem_area_req *req)
 {
-	if (copy_from_user(req, arg, sizeof(*req)))
-		return -EFAULT;
-	if (req->size != sizeof(*req) || req->flags)
+	int r;
+
+	r = get_struct(req, sizeof(*req), PINMEM_AREA_REQ_SIZE_VER0, arg);
+	if (r)
+		return r;
+	if (req->flags)
 		return -EINVAL;
 	if (!pinmem_name_valid(req->name, sizeof(req->name)))
 		return -EINVAL;
 	return 0;
 }
 
+/*
+ * A newer caller's request numbers encode the size of its larger structs:
+ * requests are told apart by direction, type and number, and the size
+ * that counts is the one in the struct.
+ */
+#define IOC_BASE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
+
+static_assert(sizeof(struct pinmem_area_req) >= PINMEM_AREA_REQ_SIZE_VER0);
+static_assert(sizeof(struct pinmem_status) >= PINMEM_STATUS_SIZE_VER0);
+static_assert(sizeof(struct pinmem_list) >= PINMEM_LIST_SIZE_VER0);
+static_assert(sizeof(struct pinmem_format) >= PINMEM_FORMAT_SIZE_VER0);
+static_assert(sizeof(struct pinmem_status) <= PINMEM_PAGE_SIZE);
+
 static long area_ioctl(struct file *file, unsigned int cmd, void __user *arg)
 {
 	struct dev_file *df = file->private_data;
-	struct pinmem *pm = &pinmem;
+	struct pinmem *pm = df->pm;
 	struct pinmem_area_req req;
 	int idx, r;
 
@@ -129,7 +180,7 @@ static long area_ioctl(struct file *file, unsigned int cmd, void __user *arg)
 	r = -ENODEV;
 	if (pm->state != PINMEM_STATE_VALID)
 		goto out;
-	if (cmd == PINMEM_IOC_CREATE) {
+	if (cmd == IOC_BASE(PINMEM_IOC_CREATE)) {
 		r = pinmem_create(pm, req.name, PINMEM_KIND_AREA, req.length);
 		goto out;
 	}
@@ -138,13 +189,13 @@ static long area_ioctl(struct file *file, unsigned int cmd, void __user *arg)
 	if (idx < 0 || pm->dir[idx].kind != PINMEM_KIND_AREA)
 		goto out;
 	switch (cmd) {
-	case PINMEM_IOC_RESIZE:
+	case IOC_BASE(PINMEM_IOC_RESIZE):
 		r = pinmem_resize(pm, idx, req.length);
 		break;
-	case PINMEM_IOC_REMOVE:
+	case IOC_BASE(PINMEM_IOC_REMOVE):
 		r = pinmem_remove(pm, idx);
 		break;
-	case PINMEM_IOC_ATTACH:
+	case IOC_BASE(PINMEM_IOC_ATTACH):
 		df->attached = true;
 		df->idx = idx;
 		df->gen = pm->nodes[idx].gen;
@@ -161,13 +212,14 @@ static long attached_ioctl(struct file *file, void __user *arg)
 {
 	struct dev_file *df = file->private_data;
 	struct pinmem_area_req __user *ureq = arg;
-	struct pinmem *pm = &pinmem;
+	struct pinmem *pm = df->pm;
 	struct pinmem_area_req req;
 	int r;
 
-	if (copy_from_user(&req, ureq, sizeof(req)))
-		return -EFAULT;
-	if (req.size != sizeof(req) || req.flags)
+	r = get_struct(&req, sizeof(req), PINMEM_AREA_REQ_SIZE_VER0, ureq);
+	if (r)
+		return r;
+	if (req.flags)
 		return -EINVAL;
 	if (!df->attached)
 		return -ENODATA;
@@ -179,23 +231,23 @@ static long attached_ioctl(struct file *file, void __user *arg)
 		r = 0;
 	}
 	mutex_unlock(&pm->lock);
-	if (!r && copy_to_user(ureq, &req, sizeof(req)))
+	if (!r && copy_to_user(ureq, &req, min_t(u32, req.size, sizeof(req))))
 		r = -EFAULT;
 	return r;
 }
 
-static long list_ioctl(void __user *arg)
+static long list_ioctl(struct pinmem *pm, void __user *arg)
 {
 	struct pinmem_list __user *ulist = arg;
-	struct pinmem *pm = &pinmem;
 	struct pinmem_entry *buf = NULL;
 	struct pinmem_list list;
 	u32 i, n = 0, total = 0;
-	int r = 0;
+	int r;
 
-	if (copy_from_user(&list, ulist, sizeof(list)))
-		return -EFAULT;
-	if (list.size != sizeof(list) || list.flags & ~PINMEM_LIST_KERNEL)
+	r = get_struct(&list, sizeof(list), PINMEM_LIST_SIZE_VER0, ulist);
+	if (r)
+		return r;
+	if (list.flags & ~PINMEM_LIST_KERNEL)
 		return -EINVAL;
 	if (list.capacity > PINMEM_MAX_ENTRIES)
 		return -EINVAL;
@@ -237,39 +289,41 @@ unlock:
 	return r;
 }
 
-static long status_ioctl(void __user *arg)
+/* Reads only the size: a newer caller's fields beyond ours become zero. */
+static long status_ioctl(struct pinmem *pm, void __user *arg)
 {
 	struct pinmem_status *st;
-	u32 size;
-	int r = 0;
+	u32 usize;
+	int r;
 
-	if (get_user(size, (u32 __user *)arg))
-		return -EFAULT;
-	if (size != sizeof(*st))
-		return -EINVAL;
+	r = get_size(arg, PINMEM_STATUS_SIZE_VER0, &usize);
+	if (r)
+		return r;
 	st = kmalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
-	mutex_lock(&pinmem.lock);
-	pinmem_fill_status(&pinmem, st);
-	mutex_unlock(&pinmem.lock);
-	if (copy_to_user(arg, st, sizeof(*st)))
+	mutex_lock(&pm->lock);
+	pinmem_fill_status(pm, st);
+	mutex_unlock(&pm->lock);
+	st->size = min_t(u32, usize, sizeof(*st));
+	if (copy_to_user(arg, st, st->size) ||
+	    (usize > sizeof(*st) &&
+	     clear_user(arg + sizeof(*st), usize - sizeof(*st))))
 		r = -EFAULT;
 	kfree(st);
 	return r;
 }
 
-static long format_ioctl(void __user *arg)
+static long format_ioctl(struct pinmem *pm, void __user *arg)
 {
-	struct pinmem *pm = &pinmem;
 	struct pinmem_status *st;
 	struct pinmem_format fmt;
 	int r;
 
-	if (copy_from_user(&fmt, arg, sizeof(fmt)))
-		return -EFAULT;
-	if (fmt.size != sizeof(fmt) || fmt.reserved ||
-	    fmt.flags & ~PINMEM_FORMAT_DISCARD)
+	r = get_struct(&fmt, sizeof(fmt), PINMEM_FORMAT_SIZE_VER0, arg);
+	if (r)
+		return r;
+	if (fmt.reserved || fmt.flags & ~PINMEM_FORMAT_DISCARD)
 		return -EINVAL;
 	if (fmt.dir_entries && (fmt.dir_entries < PINMEM_MIN_ENTRIES ||
 				fmt.dir_entries > PINMEM_MAX_ENTRIES))
@@ -298,22 +352,24 @@ out:
 
 static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	struct dev_file *df = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
+	cmd = IOC_BASE(cmd);
 	switch (cmd) {
-	case PINMEM_IOC_STATUS:
-		return status_ioctl(uarg);
-	case PINMEM_IOC_CREATE:
-	case PINMEM_IOC_RESIZE:
-	case PINMEM_IOC_REMOVE:
-	case PINMEM_IOC_ATTACH:
+	case IOC_BASE(PINMEM_IOC_STATUS):
+		return status_ioctl(df->pm, uarg);
+	case IOC_BASE(PINMEM_IOC_CREATE):
+	case IOC_BASE(PINMEM_IOC_RESIZE):
+	case IOC_BASE(PINMEM_IOC_REMOVE):
+	case IOC_BASE(PINMEM_IOC_ATTACH):
 		return area_ioctl(file, cmd, uarg);
-	case PINMEM_IOC_ATTACHED:
+	case IOC_BASE(PINMEM_IOC_ATTACHED):
 		return attached_ioctl(file, uarg);
-	case PINMEM_IOC_LIST:
-		return list_ioctl(uarg);
-	case PINMEM_IOC_FORMAT:
-		return format_ioctl(uarg);
+	case IOC_BASE(PINMEM_IOC_LIST):
+		return list_ioctl(df->pm, uarg);
+	case IOC_BASE(PINMEM_IOC_FORMAT):
+		return format_ioctl(df->pm, uarg);
 	}
 	return -ENOTTY;
 }
@@ -328,7 +384,7 @@ static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 static int dev_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct dev_file *df = file->private_data;
-	struct pinmem *pm = &pinmem;
+	struct pinmem *pm = df->pm;
 	u32 idx, gen;
 	int r;
 

@@ -35,18 +35,25 @@ static u32 inode_idx(const struct inode *inode)
 	return inode->i_ino - INO_BASE;
 }
 
+/* The region a file of this filesystem is in: the superblock's key. */
+static struct pinmem *inode_pinmem(const struct inode *inode)
+{
+	return inode->i_sb->s_fs_info;
+}
+
 static struct inode *area_inode(struct super_block *sb, u32 idx)
 {
+	struct pinmem *pm = sb->s_fs_info;
 	struct inode *inode = new_inode(sb);
 
 	if (!inode)
 		return NULL;
 	inode->i_ino = INO_BASE + idx;
-	inode->i_generation = pinmem.nodes[idx].gen;
+	inode->i_generation = pm->nodes[idx].gen;
 	inode->i_mode = S_IFREG | 0600;
 	inode->i_uid = GLOBAL_ROOT_UID;
 	inode->i_gid = GLOBAL_ROOT_GID;
-	inode->i_size = pinmem.dir[idx].length;
+	inode->i_size = pm->dir[idx].length;
 	inode->i_mtime = current_time(inode);
 	inode->i_atime = inode->i_mtime;
 	inode->i_ctime = inode->i_mtime;
@@ -58,72 +65,76 @@ static struct inode *area_inode(struct super_block *sb, u32 idx)
 /* The area behind @inode, locked; or a negative errno, unlocked. */
 static int lock_area(struct inode *inode)
 {
+	struct pinmem *pm = inode_pinmem(inode);
 	u32 idx = inode_idx(inode);
 
-	mutex_lock(&pinmem.lock);
-	if (pinmem_area_live(&pinmem, idx, inode->i_generation))
+	mutex_lock(&pm->lock);
+	if (pinmem_area_live(pm, idx, inode->i_generation))
 		return idx;
-	mutex_unlock(&pinmem.lock);
+	mutex_unlock(&pm->lock);
 	return -ENOENT;
 }
 
 static struct dentry *dir_lookup(struct inode *dir, struct dentry *dentry,
 				 unsigned int flags)
 {
+	struct pinmem *pm = inode_pinmem(dir);
 	struct inode *inode = NULL;
 	int idx;
 
 	if (dentry->d_name.len >= PINMEM_NAME_MAX)
 		return ERR_PTR(-ENAMETOOLONG);
-	mutex_lock(&pinmem.lock);
-	idx = pinmem.state == PINMEM_STATE_VALID ?
-		pinmem_lookup(&pinmem, dentry->d_name.name) : -ENOENT;
-	if (idx >= 0 && pinmem.dir[idx].kind == PINMEM_KIND_AREA) {
+	mutex_lock(&pm->lock);
+	idx = pm->state == PINMEM_STATE_VALID ?
+		pinmem_lookup(pm, dentry->d_name.name) : -ENOENT;
+	if (idx >= 0 && pm->dir[idx].kind == PINMEM_KIND_AREA) {
 		inode = area_inode(dir->i_sb, idx);
 		if (!inode) {
-			mutex_unlock(&pinmem.lock);
+			mutex_unlock(&pm->lock);
 			return ERR_PTR(-ENOMEM);
 		}
 	}
-	mutex_unlock(&pinmem.lock);
+	mutex_unlock(&pm->lock);
 	return d_splice_alias(inode, dentry);
 }
 
 static int dir_create(struct user_namespace *ns, struct inode *dir,
 		      struct dentry *dentry, umode_t mode, bool excl)
 {
+	struct pinmem *pm = inode_pinmem(dir);
 	struct inode *inode;
 	int idx;
 
 	if (dentry->d_name.len >= PINMEM_NAME_MAX)
 		return -ENAMETOOLONG;
-	mutex_lock(&pinmem.lock);
-	idx = pinmem_create(&pinmem, dentry->d_name.name, PINMEM_KIND_AREA, 0);
+	mutex_lock(&pm->lock);
+	idx = pinmem_create(pm, dentry->d_name.name, PINMEM_KIND_AREA, 0);
 	if (idx < 0) {
-		mutex_unlock(&pinmem.lock);
+		mutex_unlock(&pm->lock);
 		return idx == -EINVAL ? -EPERM : idx;
 	}
 	inode = area_inode(dir->i_sb, idx);
 	if (!inode) {
-		pinmem_remove(&pinmem, idx);
-		mutex_unlock(&pinmem.lock);
+		pinmem_remove(pm, idx);
+		mutex_unlock(&pm->lock);
 		return -ENOMEM;
 	}
-	mutex_unlock(&pinmem.lock);
+	mutex_unlock(&pm->lock);
 	d_instantiate(dentry, inode);
 	return 0;
 }
 
 static int dir_unlink(struct inode *dir, struct dentry *dentry)
 {
+	struct pinmem *pm = inode_pinmem(dir);
 	struct inode *inode = d_inode(dentry);
 	int idx, r;
 
 	idx = lock_area(inode);
 	if (idx < 0)
 		return idx;
-	r = pinmem_remove(&pinmem, idx);
-	mutex_unlock(&pinmem.lock);
+	r = pinmem_remove(pm, idx);
+	mutex_unlock(&pm->lock);
 	if (r)
 		return r;
 	clear_nlink(inode);
@@ -133,32 +144,33 @@ static int dir_unlink(struct inode *dir, struct dentry *dentry)
 
 static int dir_iterate(struct file *file, struct dir_context *ctx)
 {
+	struct pinmem *pm = inode_pinmem(file_inode(file));
 	char name[PINMEM_NAME_MAX];
 	u32 i;
 
 	if (!dir_emit_dots(file, ctx))
 		return 0;
-	mutex_lock(&pinmem.lock);
-	if (pinmem.state != PINMEM_STATE_VALID)
+	mutex_lock(&pm->lock);
+	if (pm->state != PINMEM_STATE_VALID)
 		goto out;
-	for (i = ctx->pos - 2; i < pinmem.sb->dir_entries; i++) {
-		const struct pinmem_dirent *e = &pinmem.dir[i];
+	for (i = ctx->pos - 2; i < pm->sb->dir_entries; i++) {
+		const struct pinmem_dirent *e = &pm->dir[i];
 
 		ctx->pos = i + 2;
 		if (e->kind != PINMEM_KIND_AREA)
 			continue;
 		/* dir_emit() copies to userspace: never under the lock. */
 		strscpy(name, e->name, sizeof(name));
-		mutex_unlock(&pinmem.lock);
+		mutex_unlock(&pm->lock);
 		if (!dir_emit(ctx, name, strlen(name), INO_BASE + i, DT_REG))
 			return 0;
-		mutex_lock(&pinmem.lock);
-		if (pinmem.state != PINMEM_STATE_VALID)
+		mutex_lock(&pm->lock);
+		if (pm->state != PINMEM_STATE_VALID)
 			goto out;
 	}
-	ctx->pos = pinmem.sb->dir_entries + 2;
+	ctx->pos = pm->sb->dir_entries + 2;
 out:
-	mutex_unlock(&pinmem.lock);
+	mutex_unlock(&pm->lock);
 	return 0;
 }
 
@@ -166,6 +178,7 @@ static int file_setattr(struct user_namespace *ns, struct dentry *dentry,
 			struct iattr *attr)
 {
 	struct inode *inode = d_inode(dentry);
+	struct pinmem *pm = inode_pinmem(inode);
 	int idx, r;
 
 	r = setattr_prepare(&init_user_ns, dentry, attr);
@@ -179,8 +192,8 @@ static int file_setattr(struct user_namespace *ns, struct dentry *dentry,
 		idx = lock_area(inode);
 		if (idx < 0)
 			return idx;
-		r = pinmem_resize(&pinmem, idx, attr->ia_size);
-		mutex_unlock(&pinmem.lock);
+		r = pinmem_resize(pm, idx, attr->ia_size);
+		mutex_unlock(&pm->lock);
 		if (r)
 			return r;
 		i_size_write(inode, attr->ia_size);
@@ -193,7 +206,7 @@ static int file_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct inode *inode = file_inode(file);
 
-	return pinmem_mmap_area(&pinmem, inode_idx(inode),
+	return pinmem_mmap_area(inode_pinmem(inode), inode_idx(inode),
 				inode->i_generation, vma, false);
 }
 
@@ -205,6 +218,7 @@ static int file_mmap(struct file *file, struct vm_area_struct *vma)
 static ssize_t file_rw(struct kiocb *iocb, struct iov_iter *iter, bool write)
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
+	struct pinmem *pm = inode_pinmem(inode);
 	size_t count = iov_iter_count(iter), done;
 	loff_t pos = iocb->ki_pos;
 	void *addr;
@@ -213,23 +227,23 @@ static ssize_t file_rw(struct kiocb *iocb, struct iov_iter *iter, bool write)
 
 	if (!count)
 		return 0;
-	if (pos < 0 || count > pinmem.size || pos > pinmem.size - count)
+	if (pos < 0 || count > pm->size || pos > pm->size - count)
 		return write ? -EFBIG : 0;
 	idx = lock_area(inode);
 	if (idx < 0)
 		return idx;
-	len = pinmem.dir[idx].length;
+	len = pm->dir[idx].length;
 	if (write && pos + count > len) {
-		r = pinmem_resize(&pinmem, idx, pos + count);
+		r = pinmem_resize(pm, idx, pos + count);
 		if (r) {
-			mutex_unlock(&pinmem.lock);
+			mutex_unlock(&pm->lock);
 			return r;
 		}
 		len = pos + count;
 		i_size_write(inode, len);
 	}
-	addr = pinmem.base + pinmem.dir[idx].offset + pos;
-	mutex_unlock(&pinmem.lock);
+	addr = pm->base + pm->dir[idx].offset + pos;
+	mutex_unlock(&pm->lock);
 	if (pos >= len)
 		return 0;
 	count = min_t(u64, count, len - pos);
@@ -275,6 +289,7 @@ static int file_fsync(struct file *file, loff_t start, loff_t end,
 static int dentry_revalidate(struct dentry *dentry, unsigned int flags)
 {
 	struct inode *inode;
+	struct pinmem *pm;
 	int idx;
 
 	if (flags & LOOKUP_RCU)
@@ -284,11 +299,12 @@ static int dentry_revalidate(struct dentry *dentry, unsigned int flags)
 		return 0;	/* an area of that name may exist by now */
 	if (inode->i_ino == INO_ROOT)
 		return 1;
+	pm = inode_pinmem(inode);
 	idx = lock_area(inode);
 	if (idx < 0)
 		return 0;
-	i_size_write(inode, pinmem.dir[idx].length);
-	mutex_unlock(&pinmem.lock);
+	i_size_write(inode, pm->dir[idx].length);
+	mutex_unlock(&pm->lock);
 	return 1;
 }
 
@@ -356,9 +372,10 @@ static int fill_super(struct super_block *sb, struct fs_context *fc)
 	return sb->s_root ? 0 : -ENOMEM;
 }
 
+/* Mounting has no context of its own: the module's one region is the key. */
 static int get_tree(struct fs_context *fc)
 {
-	return get_tree_single(fc, fill_super);
+	return get_tree_keyed(fc, fill_super, &pinmem);
 }
 
 static const struct fs_context_operations fc_ops = {

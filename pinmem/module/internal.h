@@ -13,7 +13,7 @@
 
 /* RAM-side state of one directory slot; rebuilt at every load. */
 struct pinmem_node {
-	struct hlist_node hash;		/* in pinmem.names while live */
+	struct hlist_node hash;		/* in struct pinmem names, while live */
 	atomic_t maps;			/* live mappings of an area */
 	u32 gen;			/* identity: changes on reuse */
 };
@@ -47,6 +47,14 @@ struct pinmem {
 	u32 free_hint;			/* lowest slot that may be free */
 };
 
+/*
+ * The module serves one region, and this is it.  Only the entry points
+ * that come without a context of their own name it: module init and exit,
+ * the kernel API (include/pinmem.h), opening /dev/pinmem and mounting the
+ * filesystem.  They hand a pointer down (struct dev_file, the superblock's
+ * s_fs_info, debugfs' private data), and nothing below them reaches for
+ * the global, so what a function touches is in its signature.
+ */
 extern struct pinmem pinmem;
 
 /* slab.c: the directory, the allocator, the kernel API */

@@ -4,10 +4,12 @@
  *
  * The kernel command line reserves the region (memmap=SIZE$START: RAM the
  * kernel never uses) and every kernel in a kexec chain must get the same
- * reservation.  This module claims the region, adopts what an earlier
- * kernel left in it when that checks out, and serves it to kernel code
- * (include/pinmem.h), to processes (/dev/pinmem) and to paths (the pinmem
- * filesystem).
+ * reservation.  The module is told where it is with region=SIZE@START:
+ * the command line is userspace's to read, and 'nvwa pinmem load' finds
+ * the reservation there and passes it.  The module claims the region,
+ * adopts what an earlier kernel left in it when that checks out, and
+ * serves it to kernel code (include/pinmem.h), to processes (/dev/pinmem)
+ * and to paths (the pinmem filesystem).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -20,13 +22,12 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
-#include "../include/pinmem.h"
 #include "internal.h"
 
 static char *region;
 module_param(region, charp, 0444);
 MODULE_PARM_DESC(region,
-		 "SIZE@START of the reserved region (default: the memmap=SIZE$START on the kernel command line)");
+		 "SIZE@START of the region the kernel command line reserves with memmap=SIZE$START (required; 'nvwa pinmem load' passes it)");
 
 static bool format;
 module_param(format, bool, 0444);
@@ -45,14 +46,13 @@ struct pinmem pinmem = {
 static struct resource *claim;
 static struct dentry *debugfs_dir;
 
-static int parse_region(const char *s, char sep, u64 *ret_size,
-			u64 *ret_start)
+static int parse_region(const char *s, u64 *ret_size, u64 *ret_start)
 {
 	char *end;
 	u64 size, start;
 
 	size = memparse(s, &end);
-	if (end == s || *end != sep)
+	if (end == s || *end != '@')
 		return -EINVAL;
 	s = end + 1;
 	start = memparse(s, &end);
@@ -61,53 +61,6 @@ static int parse_region(const char *s, char sep, u64 *ret_size,
 	*ret_size = size;
 	*ret_start = start;
 	return 0;
-}
-
-/*
- * The kernel keeps its command line to itself (saved_command_line is not
- * exported), so read it where userspace does.  Exactly one memmap=SIZE$START
- * names the region; with several, the region parameter must choose.
- */
-static int region_from_cmdline(u64 *ret_size, u64 *ret_start)
-{
-	struct file *f;
-	char *buf, *p;
-	int found = 0, r;
-	ssize_t n;
-	loff_t pos = 0;
-
-	buf = kzalloc(PAGE_SIZE, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	f = filp_open("/proc/cmdline", O_RDONLY, 0);
-	if (IS_ERR(f)) {
-		r = PTR_ERR(f);
-		goto out;
-	}
-	n = kernel_read(f, buf, PAGE_SIZE - 1, &pos);
-	filp_close(f, NULL);
-	r = n < 0 ? n : 0;
-	if (r)
-		goto out;
-	for (p = buf; (p = strstr(p, "memmap=")); p++) {
-		if (p != buf && p[-1] != ' ')
-			continue;
-		if (!strchr(p, '$') || (strchr(p, ' ') &&
-					strchr(p, '$') > strchr(p, ' ')))
-			continue;
-		if (parse_region(p + 7, '$', ret_size, ret_start) == 0)
-			found++;
-	}
-	if (!found) {
-		pr_err("no memmap=SIZE$START on the kernel command line and no region= parameter\n");
-		r = -ENODEV;
-	} else if (found > 1) {
-		pr_err("several memmap=SIZE$START on the command line: choose one with region=SIZE@START\n");
-		r = -EINVAL;
-	}
-out:
-	kfree(buf);
-	return r;
 }
 
 /* Refuses anything but page-aligned RAM that the kernel was told to skip. */
@@ -136,11 +89,14 @@ static int check_region(u64 start, u64 size)
 static int stats_show(struct seq_file *m, void *v)
 {
 	struct pinmem_status *st = kmalloc(sizeof(*st), GFP_KERNEL);
+	struct pinmem *pm = m->private;
 	int i;
 
 	if (!st)
 		return -ENOMEM;
-	pinmem_get_status(st);
+	mutex_lock(&pm->lock);
+	pinmem_fill_status(pm, st);
+	mutex_unlock(&pm->lock);
 	seq_printf(m, "state %s\n", st->state == PINMEM_STATE_VALID ?
 		   "valid" : "invalid");
 	if (st->state != PINMEM_STATE_VALID) {
@@ -170,26 +126,25 @@ DEFINE_SHOW_ATTRIBUTE(stats);
 
 static int __init pinmem_init(void)
 {
+	struct pinmem *pm = &pinmem;
 	u64 size, start;
 	int r;
 
-	xa_init(&pinmem.slabs);
-	xa_init(&pinmem.objs);
+	xa_init(&pm->slabs);
+	xa_init(&pm->objs);
 	for (r = 0; r < PINMEM_NR_CLASSES; r++)
-		INIT_LIST_HEAD(&pinmem.partial[r]);
-	hash_init(pinmem.names);
+		INIT_LIST_HEAD(&pm->partial[r]);
+	hash_init(pm->names);
 
-	if (region) {
-		r = parse_region(region, '@', &size, &start);
-		if (r) {
-			pr_err("region=%s: expected SIZE@START, as in 256M@1536M\n",
-			       region);
-			return r;
-		}
-	} else {
-		r = region_from_cmdline(&size, &start);
-		if (r)
-			return r;
+	if (!region) {
+		pr_err("no region=SIZE@START: pass the memmap=SIZE$START reservation of the kernel command line, as in region=256M@1536M ('nvwa pinmem load' does)\n");
+		return -EINVAL;
+	}
+	r = parse_region(region, &size, &start);
+	if (r) {
+		pr_err("region=%s: expected SIZE@START, as in 256M@1536M\n",
+		       region);
+		return r;
 	}
 	r = check_region(start, size);
 	if (r)
@@ -200,15 +155,15 @@ static int __init pinmem_init(void)
 		       start, size);
 		return -EBUSY;
 	}
-	pinmem.start = start;
-	pinmem.size = size;
-	pinmem.base = memremap(start, size, MEMREMAP_WB);
-	if (!pinmem.base) {
+	pm->start = start;
+	pm->size = size;
+	pm->base = memremap(start, size, MEMREMAP_WB);
+	if (!pm->base) {
 		pr_err("cannot map region %#llx+%#llx\n", start, size);
 		r = -ENOMEM;
 		goto release;
 	}
-	r = pinmem_load(&pinmem, format, dir_entries);
+	r = pinmem_load(pm, format, dir_entries);
 	if (r)
 		goto unmap;
 	r = pinmem_dev_init();
@@ -218,14 +173,14 @@ static int __init pinmem_init(void)
 	if (r)
 		goto dev;
 	debugfs_dir = debugfs_create_dir("pinmem", NULL);
-	debugfs_create_file("stats", 0400, debugfs_dir, NULL, &stats_fops);
+	debugfs_create_file("stats", 0400, debugfs_dir, pm, &stats_fops);
 	return 0;
 dev:
 	pinmem_dev_exit();
 unload:
-	pinmem_unload(&pinmem);
+	pinmem_unload(pm);
 unmap:
-	memunmap(pinmem.base);
+	memunmap(pm->base);
 release:
 	release_mem_region(start, size);
 	return r;
@@ -233,12 +188,14 @@ release:
 
 static void __exit pinmem_exit(void)
 {
+	struct pinmem *pm = &pinmem;
+
 	debugfs_remove_recursive(debugfs_dir);
 	pinmem_fs_exit();
 	pinmem_dev_exit();
-	pinmem_unload(&pinmem);
-	memunmap(pinmem.base);
-	release_mem_region(pinmem.start, pinmem.size);
+	pinmem_unload(pm);
+	memunmap(pm->base);
+	release_mem_region(pm->start, pm->size);
 }
 
 module_init(pinmem_init);

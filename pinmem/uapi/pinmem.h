@@ -3,10 +3,18 @@
  * pinmem: the contract between the pinmem module and userspace.
  *
  * /dev/pinmem (root only) manages named areas of preserved RAM: memory that
- * keeps its contents across kexec.  Every request struct starts with its
- * own size, which the module checks, so the layout can grow without
- * breaking old binaries.  Names are NUL-terminated, at most
+ * keeps its contents across kexec.  Names are NUL-terminated, at most
  * PINMEM_NAME_MAX - 1 bytes of [A-Za-z0-9._-], not starting with '.'.
+ *
+ * Every request struct starts with its size, the caller's sizeof, so the
+ * structs can grow without breaking binaries built against either side.
+ * The module takes any size from the struct's first published one
+ * (PINMEM_*_SIZE_VER0; smaller: EINVAL) up to PINMEM_PAGE_SIZE (larger:
+ * E2BIG).  Fields an older, smaller struct lacks read as zero; fields of a
+ * newer, larger struct that the module does not know must be zero (else
+ * E2BIG), as with openat2() and clone3().  Replies are written up to the
+ * smaller of the two sizes.  A request number encodes its struct's size
+ * too; the module ignores that part, so a grown struct keeps its request.
  *
  * An area is also a file in the pinmem filesystem (mount -t pinmem none
  * /run/pinmem): programs that cannot issue ioctls open it by path, size it
@@ -73,11 +81,13 @@ enum pinmem_kind {
  * ENOENT: it was removed since).
  */
 struct pinmem_area_req {
-	__u32 size;			/* sizeof(struct pinmem_area_req) */
+	__u32 size;			/* the caller's sizeof(this struct) */
 	__u32 flags;			/* must be 0 */
 	char name[PINMEM_NAME_MAX];
 	__u64 length;			/* bytes; CREATE, RESIZE */
 };
+
+#define PINMEM_AREA_REQ_SIZE_VER0	56
 
 struct pinmem_class_stats {
 	__u32 object_size;
@@ -86,9 +96,9 @@ struct pinmem_class_stats {
 	__u64 pages;			/* pages holding this class */
 };
 
-/* PINMEM_IOC_STATUS */
+/* PINMEM_IOC_STATUS: only size is read. */
 struct pinmem_status {
-	__u32 size;			/* sizeof(struct pinmem_status) */
+	__u32 size;			/* in: caller's sizeof; out: bytes filled */
 	__u32 state;			/* enum pinmem_state */
 	__u32 version;			/* on-region format version */
 	__u32 page_size;
@@ -112,6 +122,8 @@ struct pinmem_status {
 	char reason[128];		/* why the region is INVALID */
 };
 
+#define PINMEM_STATUS_SIZE_VER0		440
+
 struct pinmem_entry {
 	char name[PINMEM_NAME_MAX];
 	__u32 kind;			/* enum pinmem_kind */
@@ -122,28 +134,32 @@ struct pinmem_entry {
 
 /* PINMEM_IOC_LIST: fills up to capacity entries, returns how many exist. */
 struct pinmem_list {
-	__u32 size;			/* sizeof(struct pinmem_list) */
+	__u32 size;			/* the caller's sizeof(this struct) */
 	__u32 capacity;			/* entries the buffer holds */
 	__u32 count;			/* out: entries that exist */
 	__u32 flags;			/* PINMEM_LIST_KERNEL: kernel objects too */
 	__u64 entries;			/* pointer to struct pinmem_entry[] */
 };
 
+#define PINMEM_LIST_SIZE_VER0		24
+
 #define PINMEM_LIST_KERNEL	0x1
 
 /* PINMEM_IOC_FORMAT */
 struct pinmem_format {
-	__u32 size;			/* sizeof(struct pinmem_format) */
+	__u32 size;			/* the caller's sizeof(this struct) */
 	__u32 flags;			/* PINMEM_FORMAT_DISCARD */
 	__u32 dir_entries;		/* 0: a default sized to the region */
 	__u32 reserved;			/* must be 0 */
 };
 
+#define PINMEM_FORMAT_SIZE_VER0		16
+
 /* Formatting a valid region that holds areas destroys them: say so. */
 #define PINMEM_FORMAT_DISCARD	0x1
 
 #define PINMEM_IOC_MAGIC	0xb7
-#define PINMEM_IOC_STATUS	_IOR(PINMEM_IOC_MAGIC, 1, struct pinmem_status)
+#define PINMEM_IOC_STATUS	_IOWR(PINMEM_IOC_MAGIC, 1, struct pinmem_status)
 #define PINMEM_IOC_CREATE	_IOW(PINMEM_IOC_MAGIC, 2, struct pinmem_area_req)
 #define PINMEM_IOC_RESIZE	_IOW(PINMEM_IOC_MAGIC, 3, struct pinmem_area_req)
 #define PINMEM_IOC_REMOVE	_IOW(PINMEM_IOC_MAGIC, 4, struct pinmem_area_req)

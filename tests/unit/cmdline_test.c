@@ -121,6 +121,23 @@ TEST(finds_the_pmem_reservation)
 	CHECK_EQ_INT(cmdline_find_pmem("memmap=!1G", &r), -EINVAL);
 }
 
+TEST(finds_the_nth_reserved_ram_region)
+{
+	struct pmem_reservation r = { 0 };
+
+	CHECK_EQ_INT(cmdline_find_memmap("ro memmap=512M!1G memmap=64M$1536M", '$', 0, &r), 0);
+	CHECK_EQ_INT(r.size, 64ull << 20);
+	CHECK_EQ_INT(r.start, 1536ull << 20);
+	CHECK_EQ_INT(cmdline_find_memmap("ro memmap=512M!1G memmap=64M$1536M", '$', 1, &r), -ENOENT);
+	CHECK_EQ_INT(cmdline_find_memmap("memmap=1M$2G memmap=2M$3G", '$', 1, &r), 0);
+	CHECK_EQ_INT(r.size, 2ull << 20);
+	CHECK_EQ_INT(r.start, 3ull << 30);
+	CHECK_EQ_INT(cmdline_find_memmap("ro memmap=512M!1G", '$', 0, &r), -ENOENT);
+	CHECK_EQ_INT(cmdline_find_memmap("-- memmap=64M$1536M", '$', 0, &r), -ENOENT);
+	CHECK_EQ_INT(cmdline_find_memmap("memmap=64M$1536Mx", '$', 0, &r), -EINVAL);
+	CHECK_EQ_INT(cmdline_find_memmap("memmap=1M$2G memmap=0$3G", '$', 1, &r), -EINVAL);
+}
+
 TEST(get_returns_the_last_value_unquoted)
 {
 	char v[64];

@@ -52,6 +52,33 @@ static int create(int fd, const char *name, uint64_t len)
 		   sizeof(struct pinmem_area_req), 0);
 }
 
+/* @cmd as a newer caller numbers it, its struct grown to @size bytes. */
+static unsigned long grown(unsigned long cmd, size_t size)
+{
+	return _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd), size);
+}
+
+/*
+ * A newer caller's area request: ours followed by fields this module does
+ * not know, @tail in the first of them.
+ */
+struct newer_area_req {
+	struct pinmem_area_req req;
+	uint64_t tail[2];
+};
+
+static int newer_req(int fd, unsigned long cmd, const char *name,
+		     uint64_t length, uint64_t tail)
+{
+	struct newer_area_req n = {
+		.req = { .size = sizeof(n), .length = length },
+		.tail = { tail },
+	};
+
+	strcpy(n.req.name, name);
+	return ioctl(fd, grown(cmd, sizeof(n)), &n) < 0 ? -errno : 0;
+}
+
 static struct pinmem_status status(int fd)
 {
 	struct pinmem_status st;
@@ -162,6 +189,90 @@ int main(int argc, char **argv)
 	       "list into a bad pointer: EFAULT");
 	pinmem_dev_remove(fd, "listed");
 	(void)r;
+
+	/* Struct sizes: older ones refused, newer ones taken if they fit. */
+	expect(req(fd, PINMEM_IOC_CREATE, "a", 2, 4096,
+		   PINMEM_AREA_REQ_SIZE_VER0 - 1, 0) == -EINVAL,
+	       "create one byte short of the first struct: EINVAL");
+	expect(req(fd, PINMEM_IOC_CREATE, "a", 2, 4096,
+		   PINMEM_PAGE_SIZE + 1, 0) == -E2BIG,
+	       "create with a size past a page: E2BIG");
+	expect(newer_req(fd, PINMEM_IOC_CREATE, "newer", 4096, 1) == -E2BIG,
+	       "create with a newer struct, unknown field set: E2BIG");
+	st = status(fd);
+	expect(same(&before, &st), "the refused sizes left no trace");
+	fd2 = pinmem_dev_open();
+	expect(newer_req(fd, PINMEM_IOC_CREATE, "newer", 8192, 0) == 0 &&
+	       newer_req(fd2, PINMEM_IOC_ATTACH, "newer", 0, 0) == 0,
+	       "create and attach with a newer struct, unknown fields zero");
+	{
+		struct newer_area_req nr = {
+			.req = { .size = sizeof(nr) },
+		};
+
+		expect(ioctl(fd2, grown(PINMEM_IOC_ATTACHED, sizeof(nr)), &nr) == 0 &&
+		       !strcmp(nr.req.name, "newer") && nr.req.length == 8192 &&
+		       nr.req.size == sizeof(nr) && !nr.tail[0] && !nr.tail[1],
+		       "ATTACHED into a newer struct: name and length, the rest untouched");
+		nr.tail[1] = 1;
+		expect(ioctl(fd2, grown(PINMEM_IOC_ATTACHED, sizeof(nr)), &nr) < 0 &&
+		       errno == E2BIG, "ATTACHED with an unknown field set: E2BIG");
+	}
+	close(fd2);
+	expect(newer_req(fd, PINMEM_IOC_RESIZE, "newer", 4096, 1) == -E2BIG,
+	       "resize with an unknown field set: E2BIG");
+	expect(newer_req(fd, PINMEM_IOC_REMOVE, "newer", 0, 1) == -E2BIG,
+	       "remove with an unknown field set: E2BIG");
+	{
+		struct {
+			struct pinmem_format fmt;
+			uint64_t tail;
+		} f = { .fmt = { .size = sizeof(f) }, .tail = 1 };
+
+		expect(ioctl(fd, grown(PINMEM_IOC_FORMAT, sizeof(f)), &f) < 0 &&
+		       errno == E2BIG, "format with an unknown field set: E2BIG");
+		f.tail = 0;
+		expect(ioctl(fd, grown(PINMEM_IOC_FORMAT, sizeof(f)), &f) < 0 &&
+		       errno == ENOTEMPTY,
+		       "format with a newer struct gets to the areas: ENOTEMPTY");
+	}
+	{
+		struct {
+			struct pinmem_list list;
+			uint64_t tail;
+		} l = { .list = { .size = sizeof(l) }, .tail = 1 };
+
+		expect(ioctl(fd, grown(PINMEM_IOC_LIST, sizeof(l)), &l) < 0 &&
+		       errno == E2BIG, "list with an unknown field set: E2BIG");
+		l.tail = 0;
+		expect(ioctl(fd, grown(PINMEM_IOC_LIST, sizeof(l)), &l) == 0 &&
+		       l.list.count == before.areas + 1,
+		       "list with a newer struct counts the areas");
+	}
+	{
+		struct {
+			struct pinmem_status st;
+			unsigned char tail[64];
+		} s;
+
+		memset(&s, 0xff, sizeof(s));
+		s.st.size = sizeof(s);
+		expect(ioctl(fd, grown(PINMEM_IOC_STATUS, sizeof(s)), &s) == 0 &&
+		       s.st.size == sizeof(struct pinmem_status) &&
+		       s.st.areas == before.areas + 1 &&
+		       !memcmp(s.tail, (unsigned char[64]){ 0 }, sizeof(s.tail)),
+		       "status into a newer struct: ours filled, its size given, the rest zeroed");
+		memset(&s, 0, sizeof(s));
+		s.st.size = PINMEM_STATUS_SIZE_VER0;
+		expect(ioctl(fd, PINMEM_IOC_STATUS, &s) == 0 &&
+		       s.st.size == PINMEM_STATUS_SIZE_VER0 &&
+		       s.st.state == PINMEM_STATE_VALID,
+		       "status of the first struct's size");
+	}
+	expect(newer_req(fd, PINMEM_IOC_REMOVE, "newer", 0, 0) == 0,
+	       "remove with a newer struct, unknown fields zero");
+	st = status(fd);
+	expect(same(&before, &st), "the sized requests left no trace");
 
 	/* Ranges and exhaustion leave nothing half-made. */
 	expect(create(fd, "huge", before.region_size * 2) == -ENOSPC,

@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "fastboot/cmdline.h"
 #include "pinmem/lib/libpinmem.h"
 #include "tools/nvwa/json.h"
 #include "tools/nvwa/nvwa.h"
@@ -20,7 +21,8 @@
 static void usage_pinmem(FILE *f)
 {
 	fprintf(f,
-		"usage: nvwa pinmem status [--json]\n"
+		"usage: nvwa pinmem load [--format] [--module PATH]\n"
+		"       nvwa pinmem status [--json]\n"
 		"       nvwa pinmem ls [--all] [--json]\n"
 		"       nvwa pinmem create NAME SIZE\n"
 		"       nvwa pinmem rm NAME...\n"
@@ -30,10 +32,16 @@ static void usage_pinmem(FILE *f)
 		"pinmem is RAM that keeps its contents across kexec, owned by the pinmem\n"
 		"kernel module.  Reserve it on the kernel command line of every kernel\n"
 		"in the chain (memmap=SIZE$START, e.g. memmap=512M$2G; quote the $ in\n"
-		"shells and boot loaders), then `modprobe pinmem`.  A region found\n"
+		"shells and boot loaders), then `nvwa pinmem load`.  A region found\n"
 		"after a kexec is adopted if its superblock and directory check out;\n"
 		"otherwise it is left untouched and `status` says why.\n"
 		"\n"
+		"  load     load the module for the memmap=SIZE$START reservation of the\n"
+		"           kernel command line, passing it as region=SIZE@START\n"
+		"           (`modprobe pinmem`, or `insmod PATH` with --module);\n"
+		"           --format formats a region that holds no pinmem superblock\n"
+		"           at all (never one that fails its checks); refuses when the\n"
+		"           command line reserves no such region, or several\n"
 		"  status   state of the region, generation, space and counters\n"
 		"  ls       named areas (--all: kernel objects too) with their sizes\n"
 		"           and how many mappings each has\n"
@@ -55,7 +63,7 @@ static int open_dev(void)
 	int fd = pinmem_dev_open();
 
 	if (fd == -ENOENT)
-		return log_error_errno(fd, "%s missing: load the module (modprobe pinmem) on a kernel booted with memmap=SIZE$START",
+		return log_error_errno(fd, "%s missing: load the module (nvwa pinmem load) on a kernel booted with memmap=SIZE$START",
 				       PINMEM_DEV);
 	if (fd < 0)
 		return log_error_errno(fd, "Failed to open %s: %m", PINMEM_DEV);
@@ -334,10 +342,131 @@ static int do_mount(int argc, char **argv)
 	int r = pinmem_fs_mount(dir);
 
 	if (r == -ENODEV)
-		return log_error_errno(r, "No pinmem filesystem: load the module (modprobe pinmem)"), 1;
+		return log_error_errno(r, "No pinmem filesystem: load the module (nvwa pinmem load)"), 1;
 	if (r < 0)
 		return log_error_errno(r, "Failed to mount pinmem on %s: %m", dir), 1;
 	log_info("pinmem mounted on %s", dir);
+	return 0;
+}
+
+/* @v as memparse() reads it back: the largest binary unit dividing it. */
+static void memmap_size(unsigned long long v, char *buf, size_t size)
+{
+	static const char unit[] = "KMGT";
+	int u = -1;
+
+	while (u < 3 && v && !(v & 1023)) {
+		v >>= 10;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, size, "%llu", v);
+	else
+		snprintf(buf, size, "%llu%c", v, unit[u]);
+}
+
+/*
+ * The one memmap=SIZE$START reservation of the running kernel's command
+ * line.  With several, which one is pinmem's is the operator's choice.
+ */
+static int find_region(struct pmem_reservation *ret)
+{
+	struct pmem_reservation res, other;
+	char *cmdline;
+	int r;
+
+	r = cmdline_read_running(&cmdline);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read /proc/cmdline: %m");
+	r = cmdline_find_memmap(cmdline, '$', 0, &res);
+	if (r == 0 && cmdline_find_memmap(cmdline, '$', 1, &other) == 0)
+		r = -ENOTUNIQ;
+	free(cmdline);
+	if (r == -ENOENT)
+		return log_error_errno(r, "The kernel command line reserves no region for pinmem: boot every kernel of the chain with memmap=SIZE$START (e.g. memmap=512M$2G); nothing was loaded");
+	if (r == -ENOTUNIQ)
+		return log_error_errno(r, "The kernel command line reserves several regions with memmap=SIZE$START: load the module for pinmem's yourself (modprobe pinmem region=SIZE@START); nothing was loaded");
+	if (r < 0)
+		return log_error_errno(r, "A memmap=SIZE$START on the kernel command line is malformed; nothing was loaded");
+	*ret = res;
+	return 0;
+}
+
+/* What the module made of its region, once loaded. */
+static void report_loaded(void)
+{
+	struct pinmem_status st;
+	int fd, r;
+
+	fd = open_dev();
+	if (fd < 0)
+		return;
+	r = pinmem_dev_status(fd, &st);
+	close(fd);
+	if (r < 0)
+		log_error_errno(r, "Failed to read pinmem status: %m");
+	else if (st.state == PINMEM_STATE_VALID)
+		log_info("region valid, generation %" PRIu64 ", %u areas",
+			 (uint64_t)st.generation, st.areas);
+	else
+		log_warn("region not trusted: %s; its contents were left alone, `nvwa pinmem format` makes it usable (and erases it)",
+			 st.reason);
+}
+
+static int do_load(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", no_argument, NULL, 'f' },
+		{ "module", required_argument, NULL, 'm' },
+		{}
+	};
+	struct pmem_reservation res = { 0 };
+	struct argv args = ARGV_INIT;
+	char size[32], start[32], region[80];
+	const char *module = NULL;
+	bool format = false;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': format = true; break;
+		case 'm': module = optarg; break;
+		default: return 2;
+		}
+	}
+	if (optind < argc)
+		return log_error_errno(-EINVAL, "load: unknown argument %s", argv[optind]), 2;
+	if (access(PINMEM_SYSFS, F_OK) == 0) {
+		log_info("pinmem is already loaded; nothing done (`nvwa pinmem status` shows its region)");
+		return 0;
+	}
+	if (find_region(&res) < 0)
+		return 1;
+	memmap_size(res.size, size, sizeof(size));
+	memmap_size(res.start, start, sizeof(start));
+	snprintf(region, sizeof(region), "region=%s@%s", size, start);
+	argv_add(&args, module ? "insmod" : "modprobe", module ? module : "pinmem", region);
+	if (format)
+		argv_add(&args, "format=1");
+	r = argv_error(&args);
+	if (r < 0) {
+		argv_free(&args);
+		return log_error_errno(r, "Out of memory"), 1;
+	}
+	log_info("loading pinmem for memmap=%s$%s on the kernel command line: %s %s %s%s",
+		 size, start, module ? "insmod" : "modprobe", module ? module : "pinmem",
+		 region, format ? " format=1" : "");
+	r = run(argv_get(&args), NULL);
+	argv_free(&args);
+	if (r < 0)
+		return log_error_errno(r, "Failed to run %s: %m", module ? "insmod" : "modprobe"), 1;
+	if (r > 0) {
+		log_error("%s failed (exit status %d): pinmem is not loaded; the module's reason is in the kernel log (dmesg | grep pinmem)",
+			  module ? "insmod" : "modprobe", r);
+		return 1;
+	}
+	report_loaded();
 	return 0;
 }
 
@@ -347,6 +476,7 @@ static int cmd_pinmem(int argc, char **argv)
 		const char *name;
 		int (*run)(int argc, char **argv);
 	} subs[] = {
+		{ "load", do_load },
 		{ "status", do_status }, { "ls", do_ls },
 		{ "create", do_create }, { "rm", do_rm },
 		{ "format", do_format }, { "mount", do_mount },

@@ -123,9 +123,18 @@ start_and_update() {	# start_and_update NAME APP-ARGS...
 
 # pinmem: nvwa's preserved-RAM module and its test client.
 pinmem_ko() { echo "/lib/modules/$(uname -r)/extra/$1.ko"; }
-pinmem_load() {		# pinmem_load [PARAM=VALUE...] (kernel log in /tmp/insmod.log)
-	insmod "$(pinmem_ko pinmem)" "$@" > /tmp/insmod.log 2>&1
-	local r=$?
+# pinmem_load [format=1]: as a host does, with nvwa pinmem load (which finds
+# the memmap=SIZE$START reservation and passes it as region=);
+# pinmem_load region=SIZE@START [PARAM=VALUE...]: insmod itself, for the
+# module's own checks.  Output and the kernel's lines in /tmp/insmod.log.
+pinmem_load() {
+	local r
+	case $* in
+	'') nvwa pinmem load --module "$(pinmem_ko pinmem)" ;;
+	format=1) nvwa pinmem load --format --module "$(pinmem_ko pinmem)" ;;
+	*) insmod "$(pinmem_ko pinmem)" "$@" ;;
+	esac > /tmp/insmod.log 2>&1
+	r=$?
 	dmesg | grep 'pinmem:' | tail -n 5 >> /tmp/insmod.log
 	return $r
 }

@@ -24,7 +24,12 @@ main() {
 	check "a misaligned region is refused" refused "not page aligned" region=16M@1610612800
 	check "a region half in RAM is refused" refused "System RAM" region=64M@1568M
 	check "garbage in region= is refused" refused "expected SIZE@START" region=lots
-	check "without region=, memmap=64M\$1536M is found" pinmem_load
+	check "without region= the module refuses and the kernel log says why" \
+		sh -c "! insmod $(pinmem_ko pinmem) 2>/dev/null && dmesg | tail -n 3 | grep -q 'no region=SIZE@START'"
+	check "nvwa pinmem load passes memmap=64M\$1536M as region=64M@1536M" \
+		sh -c "nvwa pinmem load --module $(pinmem_ko pinmem) 2> /tmp/load.log && grep -q 'region=64M@1536M' /tmp/load.log && grep -qx 64M@1536M /sys/module/pinmem/parameters/region"
+	check "nvwa pinmem load on a loaded module changes nothing" \
+		sh -c "nvwa pinmem load 2>&1 | grep -q 'already loaded'"
 	check "a region never formatted is reported, not formatted" \
 		sh -c "nvwa pinmem status | grep -q 'bad magic'"
 	check "format" nvwa pinmem format
@@ -50,20 +55,20 @@ main() {
 	printf 'XXXXXXXX' > /tmp/junk
 	devmem_put 16 /tmp/junk		# the generation field
 	check "a corrupted superblock loads untrusted, even with format=1" \
-		sh -c "insmod $(pinmem_ko pinmem) format=1 && nvwa pinmem status > /tmp/st.log; grep -q 'superblock CRC mismatch' /tmp/st.log"
+		sh -c "nvwa pinmem load --format --module $(pinmem_ko pinmem) && grep -qx Y /sys/module/pinmem/parameters/format && { nvwa pinmem status > /tmp/st.log; grep -q 'superblock CRC mismatch' /tmp/st.log; }"
 	check "and the kernel log says so" sh -c "dmesg | grep -q 'not trusted: superblock: superblock CRC mismatch'"
 	check "an untrusted region serves nothing" sh -c "! nvwa pinmem ls 2>/dev/null"
 	rmmod pinmem
 	dd if=/tmp/head.bin of=/dev/mem bs=4096 seek=$((START / 4096)) conv=notrunc 2>/dev/null
 	check "repaired, it is adopted again with its area" \
-		sh -c "insmod $(pinmem_ko pinmem) && nvwa pinmem ls | grep -q '^keep '"
+		sh -c "nvwa pinmem load --module $(pinmem_ko pinmem) && nvwa pinmem ls | grep -q '^keep '"
 	nvwa pinmem mount > /dev/null 2>&1
 	check "and the area's bytes are intact" sh -c "nvwa-pattern verify /run/pinmem/keep 1048576 3 >> /tmp/pattern.log"
 	umount /run/pinmem; rmmod pinmem
 
 	devmem_put $((4096 + 50)) /tmp/junk	# inside directory entry 0
 	check "a corrupted directory entry is found and named" \
-		sh -c "insmod $(pinmem_ko pinmem) && nvwa pinmem status | grep -q 'directory entry 0: entry CRC mismatch'"
+		sh -c "nvwa pinmem load --module $(pinmem_ko pinmem) && nvwa pinmem status | grep -q 'directory entry 0: entry CRC mismatch'"
 	check "format refuses nothing on an untrusted region and makes it usable" \
 		sh -c "nvwa pinmem format && nvwa pinmem status > /dev/null"
 	check "the formatted region is empty" [ "$(nvwa pinmem ls | wc -l)" = 1 ]

@@ -31,6 +31,7 @@
 #include <zlib.h>
 
 #include "common/handover.h"
+#include "common/util.h"
 
 /* Room for a fully populated record with every tag, name and pad. */
 #define BUILD_CAPACITY (2 * sizeof(struct nvwa_handover) + 4096)
@@ -53,11 +54,11 @@ static int refuse(struct why *w, int err, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (w && w->buf && w->len > 0) {
-		va_start(ap, fmt);
-		vsnprintf(w->buf, w->len, fmt, ap);
-		va_end(ap);
-	}
+	if (!w)
+		return err;
+	va_start(ap, fmt);
+	set_whyv(w->buf, w->len, err, fmt, ap);
+	va_end(ap);
 	return err;
 }
 
@@ -71,7 +72,6 @@ static const char *sep(const char *path)
 /* States and outcomes: the names the record keeps                     */
 /* ------------------------------------------------------------------ */
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const app_state_names[] = {
 	[NVWA_APP_DUMPED] = "dumped",
@@ -79,7 +79,7 @@ static const char *const app_state_names[] = {
 	[NVWA_APP_RESTORED] = "restored",
 	[NVWA_APP_FAILED] = "failed",
 };
-_Static_assert(ARRAY_LEN(app_state_names) == NVWA_APP_STATE_MAX,
+_Static_assert(ARRAY_SIZE(app_state_names) == NVWA_APP_STATE_MAX,
 	       "every application state has a name");
 
 static const char *const outcome_names[] = {
@@ -87,7 +87,7 @@ static const char *const outcome_names[] = {
 	[NVWA_OUTCOME_RESTORED] = "restored",
 	[NVWA_OUTCOME_FAILED] = "failed",
 };
-_Static_assert(ARRAY_LEN(outcome_names) == NVWA_OUTCOME_MAX,
+_Static_assert(ARRAY_SIZE(outcome_names) == NVWA_OUTCOME_MAX,
 	       "every outcome has a name");
 
 static int name_lookup(const char *const *names, size_t n, const char *name)
@@ -220,7 +220,7 @@ struct list {
 	const struct node *elem;
 };
 
-#define NODE(members) { members, ARRAY_LEN(members) }
+#define NODE(members) { members, ARRAY_SIZE(members) }
 #define U32(s, f) .type = T_U32, .offset = offsetof(s, f)
 #define S32(s, f) .type = T_S32, .offset = offsetof(s, f)
 #define U64(s, f) .type = T_U64, .offset = offsetof(s, f)
@@ -1020,7 +1020,7 @@ static int read_version(const void *fdt, struct nvwa_handover *h,
 	const struct member *m;
 	int r;
 
-	for (m = root_members; m < root_members + ARRAY_LEN(root_members); m++) {
+	for (m = root_members; m < root_members + ARRAY_SIZE(root_members); m++) {
 		if (m->rule != R_VERSION)
 			continue;
 		r = read_u32(fdt, 0, "", m->name, &h->version, w);

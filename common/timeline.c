@@ -101,11 +101,11 @@ static int by_start(const void *a, const void *b)
 	return x->end < y->end ? 1 : (x->end > y->end ? -1 : 0);
 }
 
-uint32_t timeline_sorted(const struct nvwa_timeline *tl, struct nvwa_phase *out)
+uint32_t timeline_sorted(const struct nvwa_timeline *tl, struct nvwa_phase *ret)
 {
 	uint32_t n = tl->nphases < NVWA_MAX_PHASES ? tl->nphases : NVWA_MAX_PHASES;
 
-	memcpy(out, tl->phases, n * sizeof(out[0]));
-	qsort(out, n, sizeof(out[0]), by_start);
+	memcpy(ret, tl->phases, n * sizeof(ret[0]));
+	qsort(ret, n, sizeof(ret[0]), by_start);
 	return n;
 }

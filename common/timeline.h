@@ -91,10 +91,10 @@ int timeline_downtime(const struct nvwa_timeline *tl, uint64_t *ret_start,
 /* The same in milliseconds. */
 int timeline_downtime_ms(const struct nvwa_timeline *tl, double *ret_ms);
 /*
- * Copies the phases into @out (NVWA_MAX_PHASES long) in the order a
+ * Copies the phases into @ret (NVWA_MAX_PHASES long) in the order a
  * reader wants them: by start; at the same start the old kernel first,
  * then the enclosing (longer) phase.  Returns how many.
  */
-uint32_t timeline_sorted(const struct nvwa_timeline *tl, struct nvwa_phase *out);
+uint32_t timeline_sorted(const struct nvwa_timeline *tl, struct nvwa_phase *ret);
 
 #endif

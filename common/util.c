@@ -397,16 +397,16 @@ int xsnprintf(char *buf, size_t size, const char *fmt, ...)
 	return (size_t)n >= size ? -ENAMETOOLONG : n;
 }
 
-int proc_tree(pid_t pid, pid_t *tree, size_t max, size_t *n)
+int proc_tree(pid_t pid, pid_t *tree, size_t max, size_t *ret_n)
 {
 	char path[64], *children, *p, *end;
 	struct dirent *de;
 	int r = 0;
 	DIR *d;
 
-	if (*n == max)
+	if (*ret_n == max)
 		return -E2BIG;
-	tree[(*n)++] = pid;
+	tree[(*ret_n)++] = pid;
 	xsnprintf(path, sizeof(path), "/proc/%d/task", pid);
 	d = opendir(path);
 	if (!d)
@@ -422,7 +422,7 @@ int proc_tree(pid_t pid, pid_t *tree, size_t max, size_t *n)
 
 			if (end == p)
 				break;
-			r = proc_tree((pid_t)child, tree, max, n);
+			r = proc_tree((pid_t)child, tree, max, ret_n);
 		}
 		free(children);
 	}

@@ -63,7 +63,7 @@ int parse_pid(const char *s, pid_t *ret);
  * Appends @pid and its descendants (children of every thread) to @tree,
  * which holds @max; *@n counts them.  -E2BIG when they do not fit.
  */
-int proc_tree(pid_t pid, pid_t *tree, size_t max, size_t *n);
+int proc_tree(pid_t pid, pid_t *tree, size_t max, size_t *ret_n);
 
 /*
  * snprintf() for paths and messages: returns the length, or -ENAMETOOLONG

@@ -3,6 +3,7 @@
 #ifndef NVWA_COMPARE_H
 #define NVWA_COMPARE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "common/handover.h"
@@ -10,7 +11,7 @@
 struct compare_opts {
 	double threshold;	/* a phase regressed if B > A * (1 + threshold) */
 	double min_ms;		/* ... and by more than this many ms (noise) */
-	int json;
+	bool json;
 };
 
 /*

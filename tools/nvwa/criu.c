@@ -28,11 +28,11 @@ const char *criu_plugin_dir(void)
 	return dir && *dir ? dir : CRIU_PLUGIN_DIR;
 }
 
-int criu_plugin_present(char *path, size_t size)
+int criu_plugin_present(char *ret_path, size_t size)
 {
-	if (xsnprintf(path, size, "%s/%s", criu_plugin_dir(), CRIU_PLUGIN_NAME) < 0)
+	if (xsnprintf(ret_path, size, "%s/%s", criu_plugin_dir(), CRIU_PLUGIN_NAME) < 0)
 		return -ENAMETOOLONG;
-	return access(path, R_OK) ? -ENOENT : 0;
+	return access(ret_path, R_OK) ? -ENOENT : 0;
 }
 
 /* -L DIR, so a criu run by nvwa loads nvwa's plugin (CRIU fails on a missing DIR). */

@@ -31,7 +31,7 @@ enum criu_after {
 
 const char *criu_plugin_dir(void);
 /* 0 when nvwa's plugin is where criu_plugin_dir() says, else -ENOENT. */
-int criu_plugin_present(char *path, size_t size);
+int criu_plugin_present(char *ret_path, size_t size);
 
 /* `criu check`: the kernel has what a dump and restore need. */
 int criu_check(char *why, size_t whylen);

@@ -34,12 +34,13 @@ static int show(int argc, char **argv)
 	};
 	const char *raw = NULL, *dev = NULL;
 	char path[PATH_MAX], store[PATH_MAX];
-	int json = 0, c, r;
+	bool json = false;
+	int c, r;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j': json = 1; break;
+		case 'j': json = true; break;
 		case 'r': raw = optarg; break;
 		case 's': dev = optarg; break;
 		default: usage_handover(stderr); return 2;

@@ -47,21 +47,21 @@ extern const struct nvwa_cmd nvwa_cmd_criu;
 /* store.c */
 /* The store device: --store, else $NVWA_STORE, else nvwa.handover=, else /dev/pmem0. */
 const char *store_device(const char *option);
-/* Mounts @dev (DAX where it can) unless mounted; its mount point to @root. */
-int store_mount(const char *dev, char *root, size_t size);
+/* Mounts @dev (DAX where it can) unless mounted; its mount point to @ret_root. */
+int store_mount(const char *dev, char *ret_root, size_t size);
 /*
  * Remounts the store at @root read-only or read-write, keeping nosuid,
  * nodev, noexec and noatime.  Returns 0 or a negative errno (not logged).
  */
 int store_remount(const char *root, bool readonly);
 /* The mount point of @dev if mounted, else -ENOENT. */
-int store_find_mount(const char *dev, char *root, size_t size);
+int store_find_mount(const char *dev, char *ret_root, size_t size);
 
 /* record.c */
-/* @store/@name into @buf; -ENAMETOOLONG if it does not fit. */
-int store_path(const char *store, const char *name, char *buf, size_t size);
-int record_path(const char *store, char *buf, size_t size);
-int record_find(const char *store, char *buf, size_t size);
+/* @store/@name into @ret_path; -ENAMETOOLONG if it does not fit. */
+int store_path(const char *store, const char *name, char *ret_path, size_t size);
+int record_path(const char *store, char *ret_path, size_t size);
+int record_find(const char *store, char *ret_path, size_t size);
 /* Reads and validates a record; logs and returns in @why why it is refused. */
 int record_load(const char *path, unsigned int flags, struct nvwa_handover *ret,
 		char *why, size_t whylen);
@@ -86,8 +86,8 @@ int store_unrestored_generations(const char *store, uint64_t *gens, size_t max,
 size_t state_list_generations(uint64_t *gens, size_t max);
 /* Keeps a finished update's record as its report: STATE/updates/GEN.dtb. */
 int state_save_report(const struct nvwa_handover *h);
-/* The newest report (or generation @gen if non-zero) into @path. */
-int state_report_path(uint64_t gen, char *path, size_t size);
+/* The newest report (or generation @gen if non-zero) into @ret_path. */
+int state_report_path(uint64_t gen, char *ret_path, size_t size);
 
 /* kmsg.c */
 /*

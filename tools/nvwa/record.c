@@ -13,9 +13,9 @@
 #include "pinmem/lib/libpinmem.h"
 #include "tools/nvwa/nvwa.h"
 
-int store_path(const char *store, const char *name, char *buf, size_t size)
+int store_path(const char *store, const char *name, char *ret_path, size_t size)
 {
-	return xsnprintf(buf, size, "%s/%s", store, name) < 0 ? -ENAMETOOLONG : 0;
+	return xsnprintf(ret_path, size, "%s/%s", store, name) < 0 ? -ENAMETOOLONG : 0;
 }
 
 /*
@@ -23,19 +23,19 @@ int store_path(const char *store, const char *name, char *buf, size_t size)
  * trusted region (RAM kept across kexec with no filesystem to get stale),
  * else into the store.  The CRIU images stay in the store either way.
  */
-int record_path(const char *store, char *buf, size_t size)
+int record_path(const char *store, char *ret_path, size_t size)
 {
 	if (pinmem_fs_mount_trusted(PINMEM_MOUNT) == 0)
-		return xsnprintf(buf, size, "%s", PINMEM_RECORD) < 0 ? -ENAMETOOLONG : 0;
-	return store_path(store, STORE_RECORD, buf, size);
+		return xsnprintf(ret_path, size, "%s", PINMEM_RECORD) < 0 ? -ENAMETOOLONG : 0;
+	return store_path(store, STORE_RECORD, ret_path, size);
 }
 
 /* Where a pending record is: pinmem first, then the store. */
-int record_find(const char *store, char *buf, size_t size)
+int record_find(const char *store, char *ret_path, size_t size)
 {
 	if (pinmem_fs_mount_trusted(PINMEM_MOUNT) == 0 && access(PINMEM_RECORD, F_OK) == 0)
-		return xsnprintf(buf, size, "%s", PINMEM_RECORD) < 0 ? -ENAMETOOLONG : 0;
-	return store_path(store, STORE_RECORD, buf, size);
+		return xsnprintf(ret_path, size, "%s", PINMEM_RECORD) < 0 ? -ENAMETOOLONG : 0;
+	return store_path(store, STORE_RECORD, ret_path, size);
 }
 
 /*

@@ -319,19 +319,20 @@ static int cmd_report(int argc, char **argv)
 	struct compare_opts co = { .threshold = 0.10, .min_ms = 50 };
 	char path[PATH_MAX];
 	uint64_t gen = 0, v;
-	int json = 0, compare = 0, c;
+	bool json = false, compare = false;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j': json = 1; break;
+		case 'j': json = true; break;
 		case 'u':
 			if (parse_u64(optarg, &gen) < 0 || !gen) {
 				log_error("--update takes a generation number (1, 2, ...), not '%s'", optarg);
 				return 2;
 			}
 			break;
-		case 'c': compare = 1; break;
+		case 'c': compare = true; break;
 		case 'H': html = optarg; break;
 		case 't':
 		case 'm':
@@ -452,7 +453,7 @@ int report_compare(const char *a, const char *b, const struct compare_opts *o)
 	return r;
 }
 
-int report_print_file(const char *path, int json)
+int report_print_file(const char *path, bool json)
 {
 	struct nvwa_handover *h = calloc(1, sizeof(*h));
 	char why[512];

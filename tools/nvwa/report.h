@@ -3,6 +3,7 @@
 #ifndef NVWA_REPORT_H
 #define NVWA_REPORT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "common/handover.h"
@@ -15,6 +16,6 @@ struct compare_opts;
 /* nvwa report --compare: 0 nothing regressed, 1 something did, 2 trouble. */
 int report_compare(const char *a, const char *b, const struct compare_opts *o);
 /* Loads, checks and prints the record at @path; logs why not. */
-int report_print_file(const char *path, int json);
+int report_print_file(const char *path, bool json);
 
 #endif

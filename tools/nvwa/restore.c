@@ -319,7 +319,7 @@ static void collect_timings(struct nvwa_handover *h, struct firstrun_probe *fr,
 struct restore {
 	const char *dev;
 	unsigned int flags;
-	int retry;
+	bool retry;
 	int lazy;		/* 1 lazy, 0 eager, -1 as the update asked */
 	int wait_s;
 	char store[PATH_MAX];
@@ -451,7 +451,7 @@ static int cmd_restore(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': rs.retry = 1; break;
+		case 'r': rs.retry = true; break;
 		case 'c': rs.flags |= HANDOVER_PARSE_IGNORE_CRC; break;
 		case 's': rs.dev = optarg; break;
 		case 'w':

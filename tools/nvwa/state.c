@@ -166,13 +166,13 @@ uint64_t state_next_generation(const char *store)
 	return max + 1;
 }
 
-int state_report_path(uint64_t gen, char *path, size_t size)
+int state_report_path(uint64_t gen, char *ret_path, size_t size)
 {
 	if (!gen)
 		gen = newest_generation();
 	if (!gen)
 		return -ENOENT;
-	return xsnprintf(path, size, "%s/updates/%" PRIu64 ".dtb", state_dir(), gen) < 0 ?
+	return xsnprintf(ret_path, size, "%s/updates/%" PRIu64 ".dtb", state_dir(), gen) < 0 ?
 	       -ENAMETOOLONG : 0;
 }
 

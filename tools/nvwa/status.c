@@ -232,12 +232,13 @@ static int cmd_status(int argc, char **argv)
 	};
 	struct status st = { 0 };
 	const char *dev = NULL;
-	int json = 0, c, r = 0;
+	bool json = false;
+	int c, r = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j': json = 1; break;
+		case 'j': json = true; break;
 		case 's': dev = optarg; break;
 		default: usage_status(stderr); return 2;
 		}

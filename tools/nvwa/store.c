@@ -47,7 +47,7 @@ const char *store_device(const char *option)
 	return "/dev/pmem0";
 }
 
-int store_find_mount(const char *dev, char *root, size_t size)
+int store_find_mount(const char *dev, char *ret_root, size_t size)
 {
 	struct stat want, have;
 	struct mntent *m;
@@ -62,7 +62,7 @@ int store_find_mount(const char *dev, char *root, size_t size)
 	while ((m = getmntent(f))) {
 		if (stat(m->mnt_fsname, &have) == 0 && S_ISBLK(have.st_mode) &&
 		    have.st_rdev == want.st_rdev) {
-			r = strscpy(root, m->mnt_dir, size) < 0 ? -ENAMETOOLONG : 0;
+			r = strscpy(ret_root, m->mnt_dir, size) < 0 ? -ENAMETOOLONG : 0;
 			break;
 		}
 	}
@@ -70,7 +70,7 @@ int store_find_mount(const char *dev, char *root, size_t size)
 	return r;
 }
 
-int store_mount(const char *dev, char *root, size_t size)
+int store_mount(const char *dev, char *ret_root, size_t size)
 {
 	struct stat st;
 	int r;
@@ -80,7 +80,7 @@ int store_mount(const char *dev, char *root, size_t size)
 				       dev);
 	if (!S_ISBLK(st.st_mode))
 		return log_error_errno(-ENOTBLK, "Store %s is not a block device", dev);
-	r = store_find_mount(dev, root, size);
+	r = store_find_mount(dev, ret_root, size);
 	if (r != -ENOENT)
 		return r;
 
@@ -88,7 +88,7 @@ int store_mount(const char *dev, char *root, size_t size)
 	if (r < 0)
 		return log_error_errno(r, "Failed to create %s: %m", STORE_MOUNTPOINT);
 	/*
-	 * The store holds images restore feeds to CRIU as root: nothing in it
+	 * The store holds images restore feeds to CRIU as ret_root: nothing in it
 	 * is ever executed, a device node or set-uid.
 	 */
 	if (mount(dev, STORE_MOUNTPOINT, "ext4", STORE_MOUNT_FLAGS, "dax") < 0) {
@@ -102,7 +102,7 @@ int store_mount(const char *dev, char *root, size_t size)
 			 dev, strerror(saved));
 	}
 	log_debug("Mounted store %s on %s", dev, STORE_MOUNTPOINT);
-	return strscpy(root, STORE_MOUNTPOINT, size) < 0 ? -ENAMETOOLONG : 0;
+	return strscpy(ret_root, STORE_MOUNTPOINT, size) < 0 ? -ENAMETOOLONG : 0;
 }
 
 int store_remount(const char *root, bool readonly)

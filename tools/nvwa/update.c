@@ -53,7 +53,7 @@ struct app {
 	char comm[NVWA_COMM_MAX];
 	unsigned long long rss;		/* bytes */
 	char dir[PATH_MAX];		/* STORE/gen-N/PID */
-	int stopped;			/* being dumped or dumped: maybe stopped */
+	bool stopped;			/* being dumped or dumped: maybe stopped */
 	size_t ntree;			/* the process and its descendants */
 	pid_t tree[MAX_TREE];
 };
@@ -63,15 +63,15 @@ struct update {
 	const char *initrd;
 	const char *append;
 	const char *store_dev;
-	int dry_run;
+	bool dry_run;
 	bool discard_unrestored;	/* delete images never restored */
-	int lazy_restore;
-	int no_prepare;
-	int file_load;
-	int purgatory_checks;
-	int quiet_boot;
-	int profile_boot;		/* initcall_debug in the new kernel */
-	int trace;			/* nvwa trace reboot: no applications */
+	bool lazy_restore;
+	bool no_prepare;
+	bool file_load;
+	bool purgatory_checks;
+	bool quiet_boot;
+	bool profile_boot;		/* initcall_debug in the new kernel */
+	bool trace;			/* nvwa trace reboot: no applications */
 	enum probe_mode probes;
 	struct shutdown_probes *shutdown;
 	long defer_cpus;		/* CPUs to boot with, 0: all */
@@ -83,7 +83,7 @@ struct update {
 	char record[PATH_MAX];		/* where the handover record will go */
 	char cmdline[KERNEL_CMDLINE_MAX];
 	struct kexec_plan plan;		/* how the kernel is loaded, and why */
-	int kexec_loaded;
+	bool kexec_loaded;
 	struct nvwa_handover *h;
 };
 
@@ -196,7 +196,7 @@ static int roll_back(struct update *u)
 				log_error_errno(-errno, "Failed to resume %d: %m; `kill -CONT %d` by hand",
 						a->tree[t], a->tree[t]);
 		resumed++;
-		a->stopped = 0;
+		a->stopped = false;
 	}
 	if (u->kexec_loaded)
 		kexec_unload();
@@ -492,7 +492,7 @@ static int freeze(struct update *u)
 		a->ntree = 0;
 		if (collect_tree(a->pid, a) < 0)
 			log_warn("Could not list every process of %d; a roll-back may miss some", a->pid);
-		a->stopped = 1;
+		a->stopped = true;
 		t = tsc_read();
 		r = criu_dump(a->pid, dir, "../pre", CRIU_LEAVE_STOPPED, why,
 			      sizeof(why));
@@ -574,14 +574,14 @@ static int parse_args(struct update *u, int argc, char **argv)
 		case 'i': u->initrd = optarg; break;
 		case 'a': u->append = optarg; break;
 		case 's': u->store_dev = optarg; break;
-		case 'n': u->dry_run = 1; break;
+		case 'n': u->dry_run = true; break;
 		case 'X': u->discard_unrestored = true; break;
-		case 'L': u->lazy_restore = 1; break;
-		case 'P': u->no_prepare = 1; break;
-		case 'F': u->file_load = 1; break;
-		case 'C': u->purgatory_checks = 1; break;
-		case 'Q': u->quiet_boot = 1; break;
-		case 'B': u->profile_boot = 1; break;
+		case 'L': u->lazy_restore = true; break;
+		case 'P': u->no_prepare = true; break;
+		case 'F': u->file_load = true; break;
+		case 'C': u->purgatory_checks = true; break;
+		case 'Q': u->quiet_boot = true; break;
+		case 'B': u->profile_boot = true; break;
 		case 'R':
 			if (!strcmp(optarg, "auto"))
 				u->probes = PROBE_AUTO;
@@ -680,7 +680,7 @@ static int stage(struct update *u)
 				     NVWA_RUN_DIR "/kexec.log");
 	if (r < 0)
 		return r;
-	u->kexec_loaded = 1;
+	u->kexec_loaded = true;
 	phase(u, NVWA_PHASE_KEXEC_LOAD, t);
 	start_probes(u);
 
@@ -738,7 +738,7 @@ static int update(struct update *u)
 	if (u->dry_run) {
 		log_info("Dry run: every check passed and the pre-dump worked; undoing it.");
 		kexec_unload();
-		u->kexec_loaded = 0;
+		u->kexec_loaded = false;
 		shutdown_probes_stop(u->shutdown, 0);
 		u->shutdown = NULL;
 		rm_rf(u->gendir);
@@ -784,7 +784,7 @@ static int update(struct update *u)
 	return withdraw_record(u, r);
 }
 
-static int run_update(int argc, char **argv, int trace)
+static int run_update(int argc, char **argv, bool trace)
 {
 	struct update *u = calloc(1, sizeof(*u));
 	sigset_t held;
@@ -826,7 +826,7 @@ cleanup:
 
 static int cmd_update(int argc, char **argv)
 {
-	return run_update(argc, argv, 0);
+	return run_update(argc, argv, false);
 }
 
 static void usage_trace(FILE *f)
@@ -851,7 +851,7 @@ static int cmd_trace(int argc, char **argv)
 		usage_trace(stderr);
 		return 2;
 	}
-	return run_update(argc - 1, argv + 1, 1);
+	return run_update(argc - 1, argv + 1, true);
 }
 
 const struct nvwa_cmd nvwa_cmd_update = {

@@ -135,7 +135,7 @@ VM_KVER = $(shell sed -n 's/^KVER=//p' $(NVWA_CACHE)/vm.env 2>/dev/null)
 KVER ?= $(if $(wildcard /lib/modules/$(shell uname -r)/build),$(shell uname -r),$(VM_KVER))
 KDIR ?= /lib/modules/$(KVER)/build
 KMOD := $(O)/kmod/$(KVER)
-KMOD_SRC := $(wildcard pinmem/module/* pinmem/uapi/* pinmem/include/* tests/kmod/*)
+KMOD_SRC := $(wildcard pinmem/module/* pinmem/uapi/* pinmem/include/* pinmem/lib/*.h tests/kmod/*)
 
 modules: $(KMOD)/pinmem.ko $(KMOD)/pinmem_client.ko
 

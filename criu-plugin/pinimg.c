@@ -9,6 +9,7 @@
 
 #include "common/util.h"
 #include "criu-plugin/pinimg.h"
+#include "pinmem/lib/name.h"
 
 #define PAGE_MASK_ ((uint64_t)PINMEM_PAGE_SIZE - 1)
 #define FD_FLAGS (O_ACCMODE | O_NONBLOCK)

@@ -22,6 +22,7 @@
 #include "../lib/ktypes.h"
 #endif
 
+#include "../lib/name.h"
 #include "../uapi/pinmem.h"
 
 #define PINMEM_SB_MAGIC		0x31304d454d4e4950ULL	/* "PINMEM01" */

@@ -18,6 +18,7 @@
 #include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/mm.h>
+#include <linux/overflow.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -56,19 +57,43 @@ static int parse_region(const char *s, u64 *ret_size, u64 *ret_start)
 		return -EINVAL;
 	s = end + 1;
 	start = memparse(s, &end);
-	if (end == s || (*end && *end != ' ' && *end != '\n'))
+	/* The whole parameter, nothing after it: a typo must not load. */
+	if (end == s || *end)
 		return -EINVAL;
 	*ret_size = size;
 	*ret_start = start;
 	return 0;
 }
 
-/* Refuses anything but page-aligned RAM that the kernel was told to skip. */
+/* Advances @arg (the first byte not yet covered) over one reserved range. */
+static int cover_reserved(struct resource *res, void *arg)
+{
+	u64 *next = arg;
+
+	if (res->start > *next)
+		return 1;	/* a gap: stop the walk */
+	if (res->end + 1 > *next)
+		*next = res->end + 1;
+	return 0;
+}
+
+/*
+ * Refuses anything but page-aligned memory that the kernel was told to
+ * skip: no System RAM in it, and reserved ranges covering all of it with
+ * no hole (region_intersects() alone accepts a range that is partly
+ * reserved and partly nothing at all).
+ */
 static int check_region(u64 start, u64 size)
 {
-	if (!size || start % PAGE_SIZE || size % PAGE_SIZE ||
-	    start + size < start) {
-		pr_err("region %#llx+%#llx is not page aligned\n", start, size);
+	u64 end, next = start;
+
+	if (!size || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(size)) {
+		pr_err("region %#llx+%#llx is not page aligned (start and size: non-zero multiples of %lu)\n",
+		       start, size, PAGE_SIZE);
+		return -EINVAL;
+	}
+	if (check_add_overflow(start, size - 1, &end)) {
+		pr_err("region %#llx+%#llx wraps around\n", start, size);
 		return -EINVAL;
 	}
 	if (region_intersects(start, size, IORESOURCE_SYSTEM_RAM,
@@ -77,10 +102,11 @@ static int check_region(u64 start, u64 size)
 		       start, size);
 		return -EINVAL;
 	}
-	if (region_intersects(start, size, IORESOURCE_MEM,
-			      IORES_DESC_RESERVED) != REGION_INTERSECTS) {
-		pr_err("region %#llx+%#llx is not (entirely) reserved RAM: reserve it with memmap=SIZE$START\n",
-		       start, size);
+	walk_iomem_res_desc(IORES_DESC_RESERVED, IORESOURCE_MEM, start, end,
+			    &next, cover_reserved);
+	if (next <= end) {
+		pr_err("region %#llx+%#llx is not (entirely) reserved, nothing at %#llx: reserve it with memmap=SIZE$START\n",
+		       start, size, next);
 		return -EINVAL;
 	}
 	return 0;

@@ -37,30 +37,6 @@
 #define PINMEM_FS_MAGIC		0x50696e4dU	/* "PinM" */
 #define PINMEM_PAGE_SIZE	4096U		/* areas are multiples of it */
 
-/*
- * The name rule, stated once for the module, libpinmem and the CRIU
- * plugin: a name fits in PINMEM_NAME_MAX with its NUL within @len bytes,
- * is made of [A-Za-z0-9._-] (it is a file name in the pinmem filesystem)
- * and does not start with '.'.
- */
-static inline int pinmem_name_valid(const char *name, unsigned long len)
-{
-	unsigned long i;
-
-	if (len == 0 || name[0] == '\0' || name[0] == '.')
-		return 0;
-	for (i = 0; i < len && i < PINMEM_NAME_MAX; i++) {
-		char c = name[i];
-
-		if (c == '\0')
-			return 1;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 0;
-}
-
 /* State of the region, as the module found it at load time. */
 enum pinmem_state {
 	PINMEM_STATE_VALID = 1,		/* adopted or freshly formatted */

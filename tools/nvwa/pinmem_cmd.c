@@ -379,8 +379,11 @@ static int find_region(struct pmem_reservation *ret)
 	if (r < 0)
 		return log_error_errno(r, "Failed to read /proc/cmdline: %m");
 	r = cmdline_find_memmap(cmdline, '$', 0, &res);
-	if (r == 0 && cmdline_find_memmap(cmdline, '$', 1, &other) == 0)
-		r = -ENOTUNIQ;
+	/* Only "no second one" makes the first unique; a malformed one does not. */
+	if (r == 0) {
+		r = cmdline_find_memmap(cmdline, '$', 1, &other);
+		r = r == -ENOENT ? 0 : r == 0 ? -ENOTUNIQ : r;
+	}
 	free(cmdline);
 	if (r == -ENOENT)
 		return log_error_errno(r, "The kernel command line reserves no region for pinmem: boot every kernel of the chain with memmap=SIZE$START (e.g. memmap=512M$2G); nothing was loaded");

@@ -83,12 +83,25 @@ update_apps() {		# update_apps PID... (output in /disk/data/update.log)
 	echo "$?" > /tmp/update.rc
 	cat /disk/data/update.log
 }
+
+# nvwa's JSON is read by key path (jq), never by where a key sits on a line.
+# report_is [JQ-ARGS...] FILTER: FILTER holds for the last update's report.
+report_is() { nvwa report --json | jq -e "$@" > /dev/null; }
+status_is() { nvwa status --json | jq -e "$@" > /dev/null; }
+json_is() {		# json_is FILE [JQ-ARGS...] FILTER
+	local file=$1
+	shift
+	jq -e "$@" "$file" > /dev/null
+}
+# report_value [JQ-ARGS...] FILTER: values from the last update's report.
+report_value() { nvwa report --json | jq -r "$@"; }
+has_phase() { report_is --arg n "$1" 'any(.phases[]; .name == $n)'; }
 # Sends the report and the downtime to the host.
 send_report() {
 	nvwa report > /tmp/report.txt 2>&1
 	while IFS= read -r line; do report "report $line"; done < /tmp/report.txt
 	nvwa report --json > /tmp/report.json 2>&1
-	report "metric downtime_ms $(sed -n 's/^  "downtime_ms": \([0-9.]*\).*/\1/p' /tmp/report.json)"
+	metric downtime_ms "$(jq -r '.downtime_ms // empty' /tmp/report.json)"
 }
 restore_ok() { [ "$(cat /tmp/restore.rc 2>/dev/null)" = 0 ]; }
 # The application keeps counting: it is running, not just present.
@@ -101,12 +114,12 @@ app_progresses() {	# NAME
 not_stopped() { ! grep -q '^State:.*T (stopped)' "/proc/$1/status"; }
 # The start of phase NAME in the last report, in ms from the freeze.
 phase_start() {
-	nvwa report --json | sed -n "s/.*\"name\": \"$1\", \"side\": \"[a-z]*\", \"start_ms\": \([-0-9.]*\).*/\1/p" | head -n 1
+	report_value --arg n "$1" 'first(.phases[] | select(.name == $n) | .start_ms) // empty'
 }
 phase_duration() {
-	nvwa report --json | sed -n "s/.*\"name\": \"$1\", .*\"duration_ms\": \([0-9.]*\).*/\1/p" | head -n 1
+	report_value --arg n "$1" 'first(.phases[] | select(.name == $n) | .duration_ms) // empty'
 }
-downtime_ms() { nvwa report --json | sed -n 's/^  "downtime_ms": \([0-9.]*\).*/\1/p'; }
+downtime_ms() { report_value '.downtime_ms // empty'; }
 # metric NAME VALUE: a figure for the host's benchmark table.
 metric() { report "metric $1 $2"; }
 # Boot 1 of a one-application scenario: format the store, start the

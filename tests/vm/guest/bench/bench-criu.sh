@@ -15,13 +15,13 @@ measure() {	# measure NAME DIR APP-ARGS...: checkpoint, restore, verify
 	nvwa checkpoint --pin-memory --no-pre-dump --json "$pid" -D "$dir" > "/tmp/$name-ckpt.json" 2> "/tmp/$name-ckpt.log" ||
 		fatal "$name: checkpoint failed: $(cat "/tmp/$name-ckpt.log")"
 	sync
-	metric "${name}_checkpoint_ms" "$(sed -n 's/.*"freeze_ms": \([0-9.]*\).*/\1/p' "/tmp/$name-ckpt.json")"
+	metric "${name}_checkpoint_ms" "$(jq -r '.freeze_ms // empty' "/tmp/$name-ckpt.json")"
 	metric "${name}_image_bytes" "$(img_bytes "$dir")"
 	sync
 	echo 3 > /proc/sys/vm/drop_caches
 	nvwa restore-app --json -D "$dir" > "/tmp/$name-rest.json" 2> "/tmp/$name-rest.log" ||
 		fatal "$name: restore failed: $(cat "/tmp/$name-rest.log")"
-	metric "${name}_restore_ms" "$(sed -n 's/.*"running_ms": \([0-9.]*\).*/\1/p' "/tmp/$name-rest.json")"
+	metric "${name}_restore_ms" "$(jq -r '.running_ms // empty' "/tmp/$name-rest.json")"
 	check "$name: restored and verified" app_verify "$pid" "$name"
 	kill -9 "$pid"
 	wait_for 30 not app_alive "$pid"

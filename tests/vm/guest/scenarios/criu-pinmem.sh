@@ -45,7 +45,7 @@ boot1() {
 
 	check "nvwa checkpoint --pin-memory" \
 		sh -c "nvwa checkpoint --pin-memory --no-pre-dump --json $pid -D /ckpt/c1 > /tmp/c1.json 2> /tmp/c1.log"
-	check "  counts 512 MiB pinned by reference" grep -q "\"pinned_bytes\": $PIN_BYTES" /tmp/c1.json
+	check "  counts 512 MiB pinned by reference" json_is /tmp/c1.json ".pinned_bytes == $PIN_BYTES"
 	check "  the process is gone (a dump ends it, as criu's does)" not app_alive "$pid"
 	local bytes
 	bytes=$(img_bytes /ckpt/c1)
@@ -56,7 +56,7 @@ boot1() {
 
 	check "nvwa restore-app in the same kernel" \
 		sh -c "nvwa restore-app --json -D /ckpt/c1 > /tmp/r1.json 2> /tmp/r1.log"
-	check "  with the same PID" grep -q "\"pid\": $pid," /tmp/r1.json
+	check "  with the same PID" json_is /tmp/r1.json ".pid == $pid"
 	same_memory "restore 1"
 
 	mkdir -p /ckpt/c2
@@ -75,7 +75,7 @@ boot2() {
 	check "the checkpoint survived the kexec in preserved RAM" [ -f /ckpt/c2/nvwa-pinmem.img ]
 	check "nvwa restore-app --lazy after the kexec (anonymous memory on first touch)" \
 		sh -c "nvwa restore-app --lazy --json -D /ckpt/c2 > /tmp/r2.json 2> /tmp/r2.log"
-	check "  lazily, not falling back to a copy" grep -q '"lazy": true' /tmp/r2.json
+	check "  lazily, not falling back to a copy" json_is /tmp/r2.json '.lazy == true'
 	check "  with the same PID" app_alive "$pid"
 	same_memory "restore 2"
 	check "two checkpoint-restore cycles leaked no pinmem space" \

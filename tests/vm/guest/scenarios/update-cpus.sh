@@ -16,7 +16,7 @@ main() {
 		check "the kernel brought up one CPU" sh -c "dmesg | grep -q 'Brought up 1 node, 1 CPU'"
 		check "nvwa restore succeeded" restore_ok
 		check "every CPU is online after the restore" [ "$(cat /sys/devices/system/cpu/online)" = 0-1 ]
-		check "the report has cpu-online" sh -c "nvwa report --json | grep -q '\"cpu-online\"'"
+		check "the report has cpu-online" has_phase cpu-online
 		check "PID $pid runs again" app_alive "$pid"
 		check "memory verified" app_verify "$pid" app
 		check "counter continued" app_counter_continuous app

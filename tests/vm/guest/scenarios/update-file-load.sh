@@ -13,8 +13,8 @@ main() {
 		check "PID $pid runs again" app_alive "$pid"
 		check "memory verified" app_verify "$pid" app
 		check "counter continued" app_counter_continuous app
-		check "the record says kexec_file_load" sh -c \
-			"nvwa report --json | grep -q '\"loader\": \"kexec_file_load bzImage\"'"
+		check "the record says kexec_file_load" \
+			report_is '.new_kernel.loader == "kexec_file_load bzImage"'
 		send_report
 		;;
 	*)

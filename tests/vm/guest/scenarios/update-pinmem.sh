@@ -24,8 +24,8 @@ main() {
 	check "nothing was written to the store's record" [ ! -e /run/nvwa/store/handover.dtb ]
 	check "pinmem holds only the application's area" \
 		[ "$(nvwa pinmem ls | awk 'NR > 1 { print $1 }')" = app-pin ]
-	check "the report has the whole timeline" sh -c "nvwa report --json | grep -q '\"kexec-jump\"'"
-	check "nvwa status shows the region" sh -c "nvwa status --json | grep -q '\"pinmem\": {\"state\": \"valid\"'"
+	check "the report has the whole timeline" has_phase kexec-jump
+	check "nvwa status shows the region" status_is '.pinmem.state == "valid"'
 	check "no kernel warning" kernel_clean
 	send_report
 }

@@ -9,9 +9,7 @@
 # running, as the report says it, matches its own clock within 5 %.
 
 # "NAME START END" per phase of the last report, TSC.
-phases() {
-	nvwa report --json | sed -n 's/.*"name": "\([^"]*\)", "side": "[a-z]*", .*"start_tsc": \([0-9]*\), "end_tsc": \([0-9]*\)}.*/\1 \2 \3/p'
-}
+phases() { report_value '.phases[] | "\(.name) \(.start_tsc) \(.end_tsc)"'; }
 # has PHASE...: every one is in the report.
 has() {
 	local p
@@ -36,8 +34,8 @@ inside() {
 chain() {
 	while [ $# -gt 1 ]; do before "$1" "$2" || return 1; shift; done
 }
-items() { nvwa report --json | grep -c "\"kind\": \"$1\""; }
-probes_are() { nvwa report --json | grep -q "^  \"probes\": \"$1"; }
+items() { report_value --arg k "$1" '[.items[] | select(.kind == $k)] | length'; }
+probes_are() { report_is --arg p "$1" '.probes | startswith($p)'; }
 
 # 6.1's kexec path does not call syscore_shutdown (it is probed all the same).
 SHUTDOWN="kernel-kexec restart-prepare device-shutdown machine-shutdown machine-kexec"
@@ -80,8 +78,8 @@ main() {
 			before machine-kexec kernel-early
 		check "the first system call comes after CRIU's restore began" starts_before restore first-syscall
 		check "the per-device shutdown list is not empty" [ "$(items device)" -gt 0 ]
-		check "the virtio disk's shutdown is in it" sh -c \
-			"nvwa report --json | grep '\"kind\": \"device\"' | grep -q virtio"
+		check "the virtio disk's shutdown is in it" report_is \
+			'any(.items[] | select(.kind == "device") | tostring; contains("virtio"))'
 		check "the first system call is named per application" [ "$(items first-syscall)" = 1 ]
 		check "the pinmem area of the probes is gone" sh -c "! nvwa pinmem ls | grep -q nvwa-shutdown"
 		check "no kernel warning" kernel_clean

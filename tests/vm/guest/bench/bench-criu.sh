@@ -11,7 +11,7 @@ measure() {	# measure NAME DIR APP-ARGS...: checkpoint, restore, verify
 	local name=$1 dir=$2 pid
 	shift 2
 	pid=$(start_app "$name" --mem 1 "$@")
-	wait_for 600 grep -q '^ready' "/disk/data/$name.log" || fatal "$name did not start"
+	wait_ready "$name" 600
 	nvwa checkpoint --pin-memory --no-pre-dump --json "$pid" -D "$dir" > "/tmp/$name-ckpt.json" 2> "/tmp/$name-ckpt.log" ||
 		fatal "$name: checkpoint failed: $(cat "/tmp/$name-ckpt.log")"
 	sync
@@ -28,7 +28,7 @@ measure() {	# measure NAME DIR APP-ARGS...: checkpoint, restore, verify
 }
 
 main() {
-	nvwa pinmem format > /tmp/format.log 2>&1 || fatal "format: $(cat /tmp/format.log)"
+	must format nvwa pinmem format
 	ckpt_mount format
 	measure pinned /ckpt/pinned --pinmem "bench:$MEM"
 	nvwa pinmem rm bench

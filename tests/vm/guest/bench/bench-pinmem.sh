@@ -7,7 +7,7 @@ main() {
 	metric region_bytes "$(pinmem_stat region_bytes)"
 	metric metadata_bytes "$(pinmem_stat metadata_bytes)"
 	metric dir_entries "$(pinmem_stat dir_entries)"
-	nvwa pinmem format --entries 32768 > /tmp/format.log 2>&1 || fatal "format: $(cat /tmp/format.log)"
+	must format nvwa pinmem format --entries 32768
 	for n in 1000 10000; do
 		client bench count=$n || fatal "client bench: $(tail -n 1 /tmp/client.log)"
 		r=$(tail -n 1 /tmp/client.log)

@@ -26,7 +26,7 @@ main() {
 		start_and_update app --mem 64
 		;;
 	2)
-		pid=$(cat /disk/state/test/pid)
+		pid=$(app_pid)
 		check "restore refused the record" [ "$(cat /tmp/restore.rc)" != 0 ]
 		check "and said why" grep -q 'handover.dtb refused: ' /tmp/restore.log
 		check "and told what to do" grep -q 'restore --retry' /tmp/restore.log
@@ -41,9 +41,7 @@ main() {
 		check "after the repair, restore --retry succeeds" sh -c \
 			"nvwa restore --retry > /tmp/retry.log 2>&1"
 		cat /tmp/retry.log
-		check "PID $pid runs again" app_alive "$pid"
-		check "memory verified" app_verify "$pid" app
-		check "counter continued" app_counter_continuous app
+		app_came_back "$pid" app
 		check "the store was cleaned up" [ ! -e "$RECORD" ]
 		send_report
 		;;

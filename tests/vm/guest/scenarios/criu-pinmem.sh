@@ -15,7 +15,6 @@ ANON_BYTES=$((64 << 20))
 
 # Image bytes: the anonymous memory, and less than 1 MiB besides.
 anon_only() { [ "$1" -ge "$ANON_BYTES" ] && [ $(($1 - ANON_BYTES)) -lt $((1 << 20)) ]; }
-app_pid() { cat /disk/state/test/pid; }
 verified() { app_verify "$(app_pid)" pin && grep -q "verify ok .* pinned=$PIN_BYTES" /disk/data/pin.log; }
 same_memory() {
 	check "$1: the area is mapped at its own region offset (the same RAM)" maps_area "$(app_pid)" app-pin
@@ -27,11 +26,10 @@ same_memory() {
 boot1() {
 	local pid
 	check "pinmem formatted" nvwa pinmem format
-	nvwa pinmem mount > /tmp/mount.log 2>&1 || fatal "mount: $(cat /tmp/mount.log)"
+	pinmem_mount
 	ckpt_mount format
-	pid=$(start_app pin --mem 64 --pinmem "app-pin:$PIN_MIB")
-	wait_for 300 grep -q '^ready' /disk/data/pin.log || fatal "the application did not start: $(cat /disk/data/pin.out)"
-	echo "$pid" > /disk/state/test/pid
+	start_kept pin --mem 64 --pinmem "app-pin:$PIN_MIB"
+	pid=$(app_pid)
 	pinmem_counters > /disk/state/test/counters
 	check "the running process writes its area" heartbeat_moves app-pin
 
@@ -70,7 +68,7 @@ boot1() {
 boot2() {
 	local pid
 	pid=$(app_pid)
-	nvwa pinmem mount > /tmp/mount.log 2>&1 || fatal "mount: $(cat /tmp/mount.log)"
+	pinmem_mount
 	ckpt_mount
 	check "the checkpoint survived the kexec in preserved RAM" [ -f /ckpt/c2/nvwa-pinmem.img ]
 	check "nvwa restore-app --lazy after the kexec (anonymous memory on first touch)" \

@@ -18,11 +18,9 @@ restored_all() {
 main() {
 	local pid
 	[ "$1" = 1 ] && start_and_update app --mem 128
-	pid=$(cat /disk/state/test/pid)
+	pid=$(app_pid)
 	check "boot $1: nvwa restore succeeded" restore_ok
-	check "boot $1: PID $pid runs" app_alive "$pid"
-	check "boot $1: memory verified" app_verify "$pid" app
-	check "boot $1: counter continued" app_counter_continuous app
+	app_came_back "$pid" app "boot $1: "
 	check "boot $1: report of update $(( $1 - 1 )) kept" \
 		[ -f "/var/lib/nvwa/updates/$(( $1 - 1 )).dtb" ]
 	if [ "$1" = 3 ]; then
@@ -31,8 +29,7 @@ main() {
 	fi
 	if [ "$1" -lt 4 ]; then
 		[ "$1" = 2 ] && UPDATE_ARGS=--lazy-restore || UPDATE_ARGS=
-		update_apps "$pid"
-		fatal "update $1 returned ($(cat /tmp/update.rc))"
+		update_reboot "$pid"
 	fi
 	check "three reports, all restored" restored_all 1 2 3
 	# Timings are not asserted: the comparison must run and judge (0 or 1).

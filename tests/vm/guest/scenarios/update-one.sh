@@ -9,7 +9,7 @@ main() {
 		start_and_update app --mem 256
 		;;
 	2)
-		pid=$(cat /disk/state/test/pid)
+		pid=$(app_pid)
 		check "nvwa restore succeeded" restore_ok
 		check "PID $pid is running again" app_alive "$pid"
 		check "it is the test app" [ "$(cat "/proc/$pid/comm")" = nvwa-testapp ]
@@ -25,12 +25,12 @@ main() {
 		check "the store's filesystem came through clean" sh -c "! dmesg | grep -q 'EXT4-fs error\|unchecked fs'"
 		check "nvwa status --json shows the update restored" status_is \
 			'.last_update.generation == 1 and .last_update.outcome == "restored"'
-		while IFS= read -r line; do report "update $line"; done < /disk/data/update.log
-		while IFS= read -r line; do report "restore $line"; done < /tmp/restore.log
+		report_file update /disk/data/update.log
+		report_file restore /tmp/restore.log
 		send_report
 		# The dashboard travels to the host line by line (make demo keeps it).
 		nvwa report --html /tmp/dashboard.html > /tmp/html.log 2>&1
-		while IFS= read -r line; do report "html $line"; done < /tmp/dashboard.html
+		report_file html /tmp/dashboard.html
 		check "the report has a downtime" json_is /tmp/report.json \
 			'(.downtime_ms | type) == "number" and .downtime_ms >= 0'
 		;;

@@ -13,7 +13,7 @@ main() {
 		check "pinmem formatted" nvwa pinmem format
 		start_and_update app --mem 64 --pinmem app-pin:64
 	fi
-	pid=$(cat /disk/state/test/pid)
+	pid=$(app_pid)
 	check "nvwa restore succeeded" restore_ok
 	check "the record came from pinmem" grep -q "/run/pinmem/nvwa.handover" /tmp/restore.log
 	check "PID $pid runs with its memory, the pinned area too" pinned_verified "$pid"

@@ -47,16 +47,14 @@ main() {
 	1)
 		check "pinmem formatted" nvwa pinmem format
 		store_format
-		pid=$(start_app app --mem 64)
-		wait_for 300 grep -q '^ready' /disk/data/app.log || fatal "app did not start"
-		echo "$pid" > /disk/state/test/pid
+		start_kept app --mem 64
 		# On the console as it runs: the host stamps the freeze line.
-		nvwa update --kernel /boot/vmlinuz --initrd /boot/initrd.img --app "$pid" 2>&1 |
+		nvwa update --kernel /boot/vmlinuz --initrd /boot/initrd.img --app "$(app_pid)" 2>&1 |
 			tee /disk/data/update.log
 		fatal "nvwa update returned instead of rebooting"
 		;;
 	2)
-		pid=$(cat /disk/state/test/pid)
+		pid=$(app_pid)
 		check "nvwa restore succeeded" restore_ok
 		check "PID $pid runs with every byte" app_verify "$pid" app
 		check "the update loaded the probes with fentry/fexit" \
@@ -102,9 +100,9 @@ main() {
 			sh -c "nvwa report | grep -q 'slowest inside'"
 		send_report
 		nvwa report --html /tmp/dashboard.html > /tmp/html.log 2>&1
-		while IFS= read -r line; do report "html $line"; done < /tmp/dashboard.html
+		report_file html /tmp/dashboard.html
 		nvwa report --json > /tmp/latest.json
-		while IFS= read -r line; do report "json $line"; done < /tmp/latest.json
+		report_file json /tmp/latest.json
 		check "two updates in the history" [ "$(ls /var/lib/nvwa/updates | wc -l)" -ge 2 ]
 		;;
 	*)

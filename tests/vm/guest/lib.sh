@@ -96,6 +96,10 @@ app_verify() {		# app_verify PID NAME
 	wait_for 120 rises_above "$before" verify_count "$2" || return 1
 	grep '^verify' "/disk/data/$2.log" | tail -n 1 | grep -q '^verify ok'
 }
+# app_verify, and the application kept BYTES of it in pinmem.
+app_verify_pinned() {	# app_verify_pinned PID NAME BYTES
+	app_verify "$1" "$2" && grep -q "verify ok .* pinned=$3" "/disk/data/$2.log"
+}
 # Counters in the log must rise by exactly one per line: proof that the
 # restored process continued from its own memory, not from a restart.
 app_counter_continuous() {	# NAME
@@ -144,6 +148,11 @@ send_report() {
 	report_file report /tmp/report.txt
 	nvwa report --json > /tmp/report.json 2>&1
 	metric downtime_ms "$(jq -r '.downtime_ms // empty' /tmp/report.json)"
+}
+# The last update's dashboard travels to the host line by line.
+send_dashboard() {
+	nvwa report --html /tmp/dashboard.html > /tmp/html.log 2>&1
+	report_file html /tmp/dashboard.html
 }
 restore_ok() { [ "$(cat /tmp/restore.rc 2>/dev/null)" = 0 ]; }
 # The application keeps counting: it is running, not just present.

@@ -15,7 +15,7 @@ ANON_BYTES=$((64 << 20))
 
 # Image bytes: the anonymous memory, and less than 1 MiB besides.
 anon_only() { [ "$1" -ge "$ANON_BYTES" ] && [ $(($1 - ANON_BYTES)) -lt $((1 << 20)) ]; }
-verified() { app_verify "$(app_pid)" pin && grep -q "verify ok .* pinned=$PIN_BYTES" /disk/data/pin.log; }
+verified() { app_verify_pinned "$(app_pid)" pin "$PIN_BYTES"; }
 same_memory() {
 	check "$1: the area is mapped at its own region offset (the same RAM)" maps_area "$(app_pid)" app-pin
 	check "$1: the process's writes land in the area (heartbeat moves)" heartbeat_moves app-pin

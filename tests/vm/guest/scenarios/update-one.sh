@@ -28,9 +28,8 @@ main() {
 		report_file update /disk/data/update.log
 		report_file restore /tmp/restore.log
 		send_report
-		# The dashboard travels to the host line by line (make demo keeps it).
-		nvwa report --html /tmp/dashboard.html > /tmp/html.log 2>&1
-		report_file html /tmp/dashboard.html
+		# make demo keeps the dashboard.
+		send_dashboard
 		check "the report has a downtime" json_is /tmp/report.json \
 			'(.downtime_ms | type) == "number" and .downtime_ms >= 0'
 		;;

@@ -5,8 +5,6 @@
 # The application keeps 64 MiB in a pinmem area mapped from /dev/pinmem:
 # nvwa update carries it across by reference (CRIU and nvwa's plugin),
 # and the restored process maps the same RAM.
-pinned_verified() { app_verify "$1" app && grep -q 'verify ok .* pinned=67108864' /disk/data/app.log; }
-
 main() {
 	local pid
 	if [ "$1" = 1 ]; then
@@ -16,7 +14,8 @@ main() {
 	pid=$(app_pid)
 	check "nvwa restore succeeded" restore_ok
 	check "the record came from pinmem" grep -q "/run/pinmem/nvwa.handover" /tmp/restore.log
-	check "PID $pid runs with its memory, the pinned area too" pinned_verified "$pid"
+	check "PID $pid runs with its memory, the pinned area too" \
+		app_verify_pinned "$pid" app $((64 << 20))
 	nvwa pinmem mount > /tmp/mount.log 2>&1
 	check "it maps the area at its own region offset (the same RAM)" maps_area "$pid" app-pin
 	check "its writes land in the area" heartbeat_moves app-pin

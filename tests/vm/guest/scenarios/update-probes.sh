@@ -15,21 +15,18 @@ has() {
 	local p
 	for p in "$@"; do grep -q "^$p " /tmp/phases || { echo "no phase $p"; return 1; }; done
 }
+# phase_rule A B RULE WHY: both phases are there and their bounds (as, ae:
+# A's start and end; bs, be: B's) keep RULE, or WHY is said.
+phase_rule() {
+	awk -v a="$1" -v b="$2" -v why="$4" '$1 == a { as = $2; ae = $3 } $1 == b { bs = $2; be = $3 }
+		END { if (as == "" || bs == "" || !('"$3"')) { print why; exit 1 } }' /tmp/phases
+}
 # before A B: A ends no later than B starts.
-before() {
-	awk -v a="$1" -v b="$2" '$1 == a { ae = $3 } $1 == b { bs = $2 }
-		END { if (ae == "" || bs == "" || ae > bs) { print a " ends after " b " starts"; exit 1 } }' /tmp/phases
-}
+before() { phase_rule "$1" "$2" 'ae <= bs' "$1 ends after $2 starts"; }
 # starts_before A B: A starts no later than B.
-starts_before() {
-	awk -v a="$1" -v b="$2" '$1 == a { as = $2 } $1 == b { bs = $2 }
-		END { if (as == "" || bs == "" || as > bs) { print a " starts after " b; exit 1 } }' /tmp/phases
-}
+starts_before() { phase_rule "$1" "$2" 'as <= bs' "$1 starts after $2"; }
 # inside A B: A lies within B.
-inside() {
-	awk -v a="$1" -v b="$2" '$1 == a { as = $2; ae = $3 } $1 == b { bs = $2; be = $3 }
-		END { if (as == "" || bs == "" || as < bs || ae > be) { print a " is not inside " b; exit 1 } }' /tmp/phases
-}
+inside() { phase_rule "$1" "$2" 'as >= bs && ae <= be' "$1 is not inside $2"; }
 # chain A B C...: each ends before the next starts.
 chain() {
 	while [ $# -gt 1 ]; do before "$1" "$2" || return 1; shift; done
@@ -99,8 +96,7 @@ main() {
 		check "the terminal report names the slowest inside the biggest phase" \
 			sh -c "nvwa report | grep -q 'slowest inside'"
 		send_report
-		nvwa report --html /tmp/dashboard.html > /tmp/html.log 2>&1
-		report_file html /tmp/dashboard.html
+		send_dashboard
 		nvwa report --json > /tmp/latest.json
 		report_file json /tmp/latest.json
 		check "two updates in the history" [ "$(ls /var/lib/nvwa/updates | wc -l)" -ge 2 ]

@@ -42,11 +42,26 @@ wait_for() {		# wait_for SECONDS command... : poll, no fixed sleeps
 		usleep 20000
 	done
 }
-# The store: legacy pmem from memmap=nn!ss, formatted on a cold boot only.
-store_format() {
-	nvwa store format --yes /dev/pmem0 > /tmp/store-format.log 2>&1 ||
-		fatal "nvwa store format failed: $(cat /tmp/store-format.log)"
+# rises_above VALUE COMMAND...: COMMAND prints a number greater than VALUE.
+rises_above() {
+	local value=$1
+	shift
+	[ "$("$@")" -gt "$value" ]
 }
+# must LOG COMMAND...: COMMAND succeeds, or the scenario stops there with
+# what it printed (kept in /tmp/LOG.log for the post-mortem).
+must() {
+	local log="/tmp/$1.log"
+	shift
+	"$@" > "$log" 2>&1 || fatal "$*: $(cat "$log")"
+}
+# report_file TAG FILE: FILE to the host, one "TAG line" per line.
+report_file() {
+	local line
+	while IFS= read -r line; do report "$1 $line"; done < "$2"
+}
+# The store: legacy pmem from memmap=nn!ss, formatted on a cold boot only.
+store_format() { must store-format nvwa store format --yes /dev/pmem0; }
 # Start a test application well above the PIDs early boot uses, so the
 # restore in the next kernel finds its PID free.
 start_app() {		# start_app NAME ARGS... -> prints the PID
@@ -57,14 +72,33 @@ start_app() {		# start_app NAME ARGS... -> prints the PID
 		< /dev/null > "/disk/data/$name.out" 2>&1 &
 	echo $!
 }
+# wait_ready NAME SECONDS: the application NAME says it is ready, or the
+# scenario stops with what it printed.
+wait_ready() {
+	wait_for "$2" grep -q '^ready' "/disk/data/$1.log" ||
+		fatal "$1 did not start: $(cat "/disk/data/$1.out")"
+}
+# start_kept NAME APP-ARGS...: the application of a one-application
+# scenario, started and ready; its PID is kept for the next boots.
+start_kept() {
+	local name=$1
+	start_app "$@" > /disk/state/test/pid
+	wait_ready "$name" 300
+}
+app_pid() { cat /disk/state/test/pid; }
 app_alive() { kill -0 "$1" 2>/dev/null; }
+verify_count() { grep -c '^verify' "/disk/data/$1.log"; }
 # Asks the application to verify all of its memory; waits for the answer.
 app_verify() {		# app_verify PID NAME
 	local before
-	before=$(grep -c '^verify' "/disk/data/$2.log")
+	before=$(verify_count "$2")
 	kill -USR1 "$1"
-	wait_for 120 sh -c "[ \$(grep -c '^verify' /disk/data/$2.log) -gt $before ]" || return 1
+	wait_for 120 rises_above "$before" verify_count "$2" || return 1
 	grep '^verify' "/disk/data/$2.log" | tail -n 1 | grep -q '^verify ok'
+}
+# app_verify, and the application kept BYTES of it in pinmem.
+app_verify_pinned() {	# app_verify_pinned PID NAME BYTES
+	app_verify "$1" "$2" && grep -q "verify ok .* pinned=$3" "/disk/data/$2.log"
 }
 # Counters in the log must rise by exactly one per line: proof that the
 # restored process continued from its own memory, not from a restart.
@@ -73,6 +107,13 @@ app_counter_continuous() {	# NAME
 	     END { if (n < 2) { print "no counts"; exit 1 } }' "/disk/data/$1.log"
 }
 app_count() { awk '/^count / { n = $2 } END { print n + 0 }' "/disk/data/$1.log"; }
+# The application PID NAME came back as it was: running, every byte of its
+# memory, its counter going on from where it stopped.
+app_came_back() {	# app_came_back PID NAME [CHECK-PREFIX]
+	check "${3:-}PID $1 runs again" app_alive "$1"
+	check "${3:-}memory verified" app_verify "$1" "$2"
+	check "${3:-}counter continued" app_counter_continuous "$2"
+}
 # Runs `nvwa update` for the PIDs given; returns only if it failed.
 update_apps() {		# update_apps PID... (output in /disk/data/update.log)
 	local args="" p
@@ -83,42 +124,63 @@ update_apps() {		# update_apps PID... (output in /disk/data/update.log)
 	echo "$?" > /tmp/update.rc
 	cat /disk/data/update.log
 }
+# The same, when the update must reboot into the new kernel: never returns.
+update_reboot() {	# update_reboot PID...
+	update_apps "$@"
+	fatal "nvwa update returned ($(cat /tmp/update.rc)) instead of rebooting"
+}
+
+# nvwa's JSON is read by key path (jq), never by where a key sits on a line.
+# report_is [JQ-ARGS...] FILTER: FILTER holds for the last update's report.
+report_is() { nvwa report --json | jq -e "$@" > /dev/null; }
+status_is() { nvwa status --json | jq -e "$@" > /dev/null; }
+json_is() {		# json_is FILE [JQ-ARGS...] FILTER
+	local file=$1
+	shift
+	jq -e "$@" "$file" > /dev/null
+}
+# report_value [JQ-ARGS...] FILTER: values from the last update's report.
+report_value() { nvwa report --json | jq -r "$@"; }
+has_phase() { report_is --arg n "$1" 'any(.phases[]; .name == $n)'; }
 # Sends the report and the downtime to the host.
 send_report() {
 	nvwa report > /tmp/report.txt 2>&1
-	while IFS= read -r line; do report "report $line"; done < /tmp/report.txt
+	report_file report /tmp/report.txt
 	nvwa report --json > /tmp/report.json 2>&1
-	report "metric downtime_ms $(sed -n 's/^  "downtime_ms": \([0-9.]*\).*/\1/p' /tmp/report.json)"
+	metric downtime_ms "$(jq -r '.downtime_ms // empty' /tmp/report.json)"
+}
+# The last update's dashboard travels to the host line by line.
+send_dashboard() {
+	nvwa report --html /tmp/dashboard.html > /tmp/html.log 2>&1
+	report_file html /tmp/dashboard.html
 }
 restore_ok() { [ "$(cat /tmp/restore.rc 2>/dev/null)" = 0 ]; }
 # The application keeps counting: it is running, not just present.
 app_progresses() {	# NAME
-	local before
-	before=$(app_count "$1")
-	wait_for 30 sh -c "[ \$(awk '/^count / { n = \$2 } END { print n + 0 }' /disk/data/$1.log) -gt $before ]"
+	wait_for 30 rises_above "$(app_count "$1")" app_count "$1"
 }
 # CRIU's --leave-stopped shows as "T (stopped)" while a dump holds a task.
 not_stopped() { ! grep -q '^State:.*T (stopped)' "/proc/$1/status"; }
 # The start of phase NAME in the last report, in ms from the freeze.
 phase_start() {
-	nvwa report --json | sed -n "s/.*\"name\": \"$1\", \"side\": \"[a-z]*\", \"start_ms\": \([-0-9.]*\).*/\1/p" | head -n 1
+	report_value --arg n "$1" 'first(.phases[] | select(.name == $n) | .start_ms) // empty'
 }
 phase_duration() {
-	nvwa report --json | sed -n "s/.*\"name\": \"$1\", .*\"duration_ms\": \([0-9.]*\).*/\1/p" | head -n 1
+	report_value --arg n "$1" 'first(.phases[] | select(.name == $n) | .duration_ms) // empty'
 }
-downtime_ms() { nvwa report --json | sed -n 's/^  "downtime_ms": \([0-9.]*\).*/\1/p'; }
+downtime_ms() { report_value '.downtime_ms // empty'; }
+# From the reboot call to the new kernel's /init, in ms.
+reboot_to_init_ms() {
+	awk -v a="$(phase_start reboot)" -v b="$(phase_start init-start)" 'BEGIN { print b - a }'
+}
 # metric NAME VALUE: a figure for the host's benchmark table.
 metric() { report "metric $1 $2"; }
 # Boot 1 of a one-application scenario: format the store, start the
 # application NAME, update it.  Returns only by failing.
 start_and_update() {	# start_and_update NAME APP-ARGS...
-	local name=$1 pid
 	store_format
-	pid=$(start_app "$@")
-	wait_for 300 grep -q '^ready' "/disk/data/$name.log" || fatal "$name did not start"
-	echo "$pid" > /disk/state/test/pid
-	update_apps "$pid"
-	fatal "nvwa update returned ($(cat /tmp/update.rc)) instead of rebooting"
+	start_kept "$@"
+	update_reboot "$(app_pid)"
 }
 
 # pinmem: nvwa's preserved-RAM module and its test client.
@@ -153,8 +215,7 @@ client() {		# client ACTION [PARAM=VALUE...]: runs the test client module
 	case $r in ok*) return 0 ;; *) return 1 ;; esac
 }
 plain_kexec() {		# the same kernel and initramfs, the same command line
-	kexec -l /boot/vmlinuz --initrd=/boot/initrd.img --reuse-cmdline > /tmp/kexec.log 2>&1 ||
-		fatal "kexec -l failed: $(cat /tmp/kexec.log)"
+	must kexec kexec -l /boot/vmlinuz --initrd=/boot/initrd.img --reuse-cmdline
 	sync
 	kexec -e
 	fatal "kexec -e returned"
@@ -165,10 +226,11 @@ kernel_clean() { ! dmesg | grep -q -E 'WARNING:|BUG:|Oops'; }
 ckpt_mount() {		# ckpt_mount [format]
 	mkdir -p /ckpt
 	if [ "$1" = format ]; then
-		/usr/sbin/mke2fs -q -t ext4 -F /dev/pmem0 > /tmp/mke2fs.log 2>&1 || fatal "mke2fs: $(cat /tmp/mke2fs.log)"
+		must mke2fs /usr/sbin/mke2fs -q -t ext4 -F /dev/pmem0
 	fi
-	mount -t ext4 /dev/pmem0 /ckpt || fatal "cannot mount /dev/pmem0 on /ckpt"
+	must ckpt-mount mount -t ext4 /dev/pmem0 /ckpt
 }
+pinmem_mount() { must mount nvwa pinmem mount; }
 img_bytes() { find "$1" -name '*.img' -type f -exec cat {} + | wc -c; }	# CRIU's images under DIR
 img_sums() { find "$1" -name '*.img' -type f | sort | xargs md5sum; }
 sums_are() { img_sums "$1" | cmp -s - "$2"; }	# DIR SUMS-FILE

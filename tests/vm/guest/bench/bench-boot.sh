@@ -6,21 +6,18 @@ main() {
 	case $1 in
 	1)
 		store_format
-		UPDATE_ARGS="--no-prepare --purgatory-checks" update_apps
-		fatal "update 1 returned"
+		UPDATE_ARGS="--no-prepare --purgatory-checks" update_reboot
 		;;
 	2)
-		metric stock_kexec_to_init_ms "$(awk -v a="$(phase_start reboot)" -v b="$(phase_start init-start)" 'BEGIN { print b - a }')"
-		update_apps
-		fatal "update 2 returned"
+		metric stock_kexec_to_init_ms "$(reboot_to_init_ms)"
+		update_reboot
 		;;
 	3)
-		metric nvwa_kexec_to_init_ms "$(awk -v a="$(phase_start reboot)" -v b="$(phase_start init-start)" 'BEGIN { print b - a }')"
-		UPDATE_ARGS=--quiet-boot update_apps
-		fatal "update 3 returned"
+		metric nvwa_kexec_to_init_ms "$(reboot_to_init_ms)"
+		UPDATE_ARGS=--quiet-boot update_reboot
 		;;
 	4)
-		metric nvwa_quiet_kexec_to_init_ms "$(awk -v a="$(phase_start reboot)" -v b="$(phase_start init-start)" 'BEGIN { print b - a }')"
+		metric nvwa_quiet_kexec_to_init_ms "$(reboot_to_init_ms)"
 		;;
 	esac
 }

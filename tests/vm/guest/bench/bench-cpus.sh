@@ -5,20 +5,18 @@ main() {
 	case $1 in
 	1)
 		store_format
-		update_apps
-		fatal "update 1 returned"
+		update_reboot
 		;;
 	2)
 		metric cpus "$(nproc)"
 		metric smp_all_ms "$(phase_duration smp-bringup)"
-		metric kexec_to_init_all_ms "$(awk -v a="$(phase_start reboot)" -v b="$(phase_start init-start)" 'BEGIN { print b - a }')"
+		metric kexec_to_init_all_ms "$(reboot_to_init_ms)"
 		metric memmap_deferred_ms "$(phase_duration memmap-deferred)"
-		UPDATE_ARGS=--defer-cpus update_apps
-		fatal "update 2 returned"
+		UPDATE_ARGS=--defer-cpus update_reboot
 		;;
 	3)
 		metric smp_deferred_ms "$(phase_duration smp-bringup)"
-		metric kexec_to_init_deferred_ms "$(awk -v a="$(phase_start reboot)" -v b="$(phase_start init-start)" 'BEGIN { print b - a }')"
+		metric kexec_to_init_deferred_ms "$(reboot_to_init_ms)"
 		metric cpu_online_after_ms "$(phase_duration cpu-online)"
 		check "every CPU online" [ "$(cat /sys/devices/system/cpu/online)" = "$(cat /sys/devices/system/cpu/present)" ]
 		;;

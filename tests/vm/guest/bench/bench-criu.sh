@@ -11,24 +11,24 @@ measure() {	# measure NAME DIR APP-ARGS...: checkpoint, restore, verify
 	local name=$1 dir=$2 pid
 	shift 2
 	pid=$(start_app "$name" --mem 1 "$@")
-	wait_for 600 grep -q '^ready' "/disk/data/$name.log" || fatal "$name did not start"
+	wait_ready "$name" 600
 	nvwa checkpoint --pin-memory --no-pre-dump --json "$pid" -D "$dir" > "/tmp/$name-ckpt.json" 2> "/tmp/$name-ckpt.log" ||
 		fatal "$name: checkpoint failed: $(cat "/tmp/$name-ckpt.log")"
 	sync
-	metric "${name}_checkpoint_ms" "$(sed -n 's/.*"freeze_ms": \([0-9.]*\).*/\1/p' "/tmp/$name-ckpt.json")"
+	metric "${name}_checkpoint_ms" "$(jq -r '.freeze_ms // empty' "/tmp/$name-ckpt.json")"
 	metric "${name}_image_bytes" "$(img_bytes "$dir")"
 	sync
 	echo 3 > /proc/sys/vm/drop_caches
 	nvwa restore-app --json -D "$dir" > "/tmp/$name-rest.json" 2> "/tmp/$name-rest.log" ||
 		fatal "$name: restore failed: $(cat "/tmp/$name-rest.log")"
-	metric "${name}_restore_ms" "$(sed -n 's/.*"running_ms": \([0-9.]*\).*/\1/p' "/tmp/$name-rest.json")"
+	metric "${name}_restore_ms" "$(jq -r '.running_ms // empty' "/tmp/$name-rest.json")"
 	check "$name: restored and verified" app_verify "$pid" "$name"
 	kill -9 "$pid"
 	wait_for 30 not app_alive "$pid"
 }
 
 main() {
-	nvwa pinmem format > /tmp/format.log 2>&1 || fatal "format: $(cat /tmp/format.log)"
+	must format nvwa pinmem format
 	ckpt_mount format
 	measure pinned /ckpt/pinned --pinmem "bench:$MEM"
 	nvwa pinmem rm bench

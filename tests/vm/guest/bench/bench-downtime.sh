@@ -19,40 +19,35 @@ main() {
 	case $1 in
 	1)
 		store_format
-		pid=$(start_app app --mem "$MEM")
-		wait_for 300 grep -q '^ready' /disk/data/app.log || fatal "app did not start"
-		echo "$pid" > /disk/state/test/pid
+		start_kept app --mem "$MEM"
 		mkdir -p "$BASE"
 		# What a user scripts without nvwa: dump to disk, kexec, restore.
 		nvwa-clock > /disk/state/test/t0
-		criu dump -t "$pid" -D "$BASE" -o dump.log || fatal "baseline dump failed"
+		criu dump -t "$(app_pid)" -D "$BASE" -o dump.log || fatal "baseline dump failed"
 		sync
-		kexec -l /boot/vmlinuz --initrd=/boot/initrd.img --command-line="$(cat /proc/cmdline)" ||
-			fatal "kexec -l failed"
+		must kexec kexec -l /boot/vmlinuz --initrd=/boot/initrd.img --command-line="$(cat /proc/cmdline)"
 		kexec -e
 		fatal "kexec -e returned"
 		;;
 	2)
-		pid=$(cat /disk/state/test/pid)
+		pid=$(app_pid)
 		check "baseline: restored" app_alive "$pid"
 		check "baseline: memory verified" app_verify "$pid" app
 		rm -rf "$BASE"
-		update_apps "$pid"
-		fatal "nvwa update returned"
+		update_reboot "$pid"
 		;;
 	3)
-		pid=$(cat /disk/state/test/pid)
+		pid=$(app_pid)
 		check "nvwa: restored" restore_ok
 		check "nvwa: memory verified" app_verify "$pid" app
 		metric nvwa_downtime_ms "$(downtime_ms)"
 		metric nvwa_freeze_ms "$(phase_duration freeze)"
 		metric nvwa_restore_ms "$(phase_duration restore)"
-		metric nvwa_boot_ms "$(awk -v a="$(phase_start reboot)" -v b="$(phase_start init-start)" 'BEGIN { print b - a }')"
-		UPDATE_ARGS=--lazy-restore update_apps "$pid"
-		fatal "nvwa update --lazy-restore returned"
+		metric nvwa_boot_ms "$(reboot_to_init_ms)"
+		UPDATE_ARGS=--lazy-restore update_reboot "$pid"
 		;;
 	4)
-		pid=$(cat /disk/state/test/pid)
+		pid=$(app_pid)
 		check "nvwa lazy: restored" restore_ok
 		check "nvwa lazy: memory verified" app_verify "$pid" app
 		metric nvwa_lazy_downtime_ms "$(downtime_ms)"

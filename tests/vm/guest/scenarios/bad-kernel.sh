@@ -31,7 +31,7 @@ interrupted_update() {
 main() {
 	store_format
 	pid=$(start_app app --mem 64)
-	wait_for 120 grep -q '^ready' /disk/data/app.log || fatal "app did not start"
+	wait_ready app 120
 	check "missing image refused" refused /boot/no-such-vmlinuz "No such file"
 	check "truncated image refused" refused /boot/vmlinuz.truncated "truncated"
 	check "garbage refused" refused /boot/vmlinuz.garbage "no x86 boot header"

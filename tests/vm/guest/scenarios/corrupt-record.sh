@@ -26,7 +26,7 @@ main() {
 		start_and_update app --mem 64
 		;;
 	2)
-		pid=$(cat /disk/state/test/pid)
+		pid=$(app_pid)
 		check "restore refused the record" [ "$(cat /tmp/restore.rc)" != 0 ]
 		check "and said why" grep -q 'handover.dtb refused: ' /tmp/restore.log
 		check "and told what to do" grep -q 'restore --retry' /tmp/restore.log
@@ -36,14 +36,12 @@ main() {
 		check "a second plain restore will not act" sh -c \
 			"! nvwa restore > /tmp/again.log 2>&1 && grep -q 'already failed' /tmp/again.log"
 		check "nvwa status shows the bad record" sh -c "nvwa status | grep -q 'does not check out'"
-		check "and so does its JSON" sh -c "nvwa status --json | grep -q '\"pending\": {\"state\": \"invalid\"'"
+		check "and so does its JSON" status_is '.pending.state == "invalid"'
 		flip_byte "$RECORD" "$(cat /disk/state/test/offset)"
 		check "after the repair, restore --retry succeeds" sh -c \
 			"nvwa restore --retry > /tmp/retry.log 2>&1"
 		cat /tmp/retry.log
-		check "PID $pid runs again" app_alive "$pid"
-		check "memory verified" app_verify "$pid" app
-		check "counter continued" app_counter_continuous app
+		app_came_back "$pid" app
 		check "the store was cleaned up" [ ! -e "$RECORD" ]
 		send_report
 		;;

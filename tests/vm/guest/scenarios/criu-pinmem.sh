@@ -15,8 +15,7 @@ ANON_BYTES=$((64 << 20))
 
 # Image bytes: the anonymous memory, and less than 1 MiB besides.
 anon_only() { [ "$1" -ge "$ANON_BYTES" ] && [ $(($1 - ANON_BYTES)) -lt $((1 << 20)) ]; }
-app_pid() { cat /disk/state/test/pid; }
-verified() { app_verify "$(app_pid)" pin && grep -q "verify ok .* pinned=$PIN_BYTES" /disk/data/pin.log; }
+verified() { app_verify_pinned "$(app_pid)" pin "$PIN_BYTES"; }
 same_memory() {
 	check "$1: the area is mapped at its own region offset (the same RAM)" maps_area "$(app_pid)" app-pin
 	check "$1: the process's writes land in the area (heartbeat moves)" heartbeat_moves app-pin
@@ -27,11 +26,10 @@ same_memory() {
 boot1() {
 	local pid
 	check "pinmem formatted" nvwa pinmem format
-	nvwa pinmem mount > /tmp/mount.log 2>&1 || fatal "mount: $(cat /tmp/mount.log)"
+	pinmem_mount
 	ckpt_mount format
-	pid=$(start_app pin --mem 64 --pinmem "app-pin:$PIN_MIB")
-	wait_for 300 grep -q '^ready' /disk/data/pin.log || fatal "the application did not start: $(cat /disk/data/pin.out)"
-	echo "$pid" > /disk/state/test/pid
+	start_kept pin --mem 64 --pinmem "app-pin:$PIN_MIB"
+	pid=$(app_pid)
 	pinmem_counters > /disk/state/test/counters
 	check "the running process writes its area" heartbeat_moves app-pin
 
@@ -45,7 +43,7 @@ boot1() {
 
 	check "nvwa checkpoint --pin-memory" \
 		sh -c "nvwa checkpoint --pin-memory --no-pre-dump --json $pid -D /ckpt/c1 > /tmp/c1.json 2> /tmp/c1.log"
-	check "  counts 512 MiB pinned by reference" grep -q "\"pinned_bytes\": $PIN_BYTES" /tmp/c1.json
+	check "  counts 512 MiB pinned by reference" json_is /tmp/c1.json ".pinned_bytes == $PIN_BYTES"
 	check "  the process is gone (a dump ends it, as criu's does)" not app_alive "$pid"
 	local bytes
 	bytes=$(img_bytes /ckpt/c1)
@@ -56,7 +54,7 @@ boot1() {
 
 	check "nvwa restore-app in the same kernel" \
 		sh -c "nvwa restore-app --json -D /ckpt/c1 > /tmp/r1.json 2> /tmp/r1.log"
-	check "  with the same PID" grep -q "\"pid\": $pid," /tmp/r1.json
+	check "  with the same PID" json_is /tmp/r1.json ".pid == $pid"
 	same_memory "restore 1"
 
 	mkdir -p /ckpt/c2
@@ -70,12 +68,12 @@ boot1() {
 boot2() {
 	local pid
 	pid=$(app_pid)
-	nvwa pinmem mount > /tmp/mount.log 2>&1 || fatal "mount: $(cat /tmp/mount.log)"
+	pinmem_mount
 	ckpt_mount
 	check "the checkpoint survived the kexec in preserved RAM" [ -f /ckpt/c2/nvwa-pinmem.img ]
 	check "nvwa restore-app --lazy after the kexec (anonymous memory on first touch)" \
 		sh -c "nvwa restore-app --lazy --json -D /ckpt/c2 > /tmp/r2.json 2> /tmp/r2.log"
-	check "  lazily, not falling back to a copy" grep -q '"lazy": true' /tmp/r2.json
+	check "  lazily, not falling back to a copy" json_is /tmp/r2.json '.lazy == true'
 	check "  with the same PID" app_alive "$pid"
 	same_memory "restore 2"
 	check "two checkpoint-restore cycles leaked no pinmem space" \

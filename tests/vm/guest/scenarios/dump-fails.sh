@@ -10,8 +10,8 @@ main() {
 	wait_for 10 sh -c 'netstat -ltn | grep -q :7777' || fatal "no listener"
 	a=$(start_app plain --mem 64 --children 2)
 	b=$(start_app tcp --mem 64 --tcp-peer 7777)
-	wait_for 120 grep -q '^ready' /disk/data/plain.log || fatal "plain did not start"
-	wait_for 120 grep -q '^ready' /disk/data/tcp.log || fatal "tcp did not start"
+	wait_ready plain 120
+	wait_ready tcp 120
 	update_apps "$a" "$b"
 	rc=$(cat /tmp/update.rc)
 	check "nvwa update failed with status 3 (resumed)" [ "$rc" = 3 ]

@@ -33,7 +33,7 @@ main() {
 	check "a region never formatted is reported, not formatted" \
 		sh -c "nvwa pinmem status | grep -q 'bad magic'"
 	check "format" nvwa pinmem format
-	nvwa pinmem mount > /tmp/mount.log 2>&1 || fatal "mount: $(cat /tmp/mount.log)"
+	pinmem_mount
 	nvwa-pinmem-check /run/pinmem > /tmp/pinmem-check.log 2>&1
 	while IFS= read -r line; do
 		case $line in

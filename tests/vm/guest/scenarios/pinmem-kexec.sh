@@ -15,7 +15,7 @@ area_verify() { nvwa-pattern verify /run/pinmem/big "$AREA_BYTES" 7 >> /tmp/patt
 main() {
 	local b=$1
 	check "boot $b: pinmem loaded at boot from memmap=384M\$1536M" [ -c /dev/pinmem ]
-	nvwa pinmem mount > /tmp/mount.log 2>&1 || fatal "mount: $(cat /tmp/mount.log)"
+	pinmem_mount
 	if [ "$b" = 1 ]; then
 		check "a fresh region is not trusted before it is formatted" \
 			sh -c "! nvwa pinmem status > /tmp/status0.log 2>&1 && grep -q 'bad magic' /tmp/status0.log"

@@ -4,32 +4,34 @@
 # asks for a lazy restore: the application runs before its memory is back.
 dashboard_has_every_phase() {
 	local p
-	for p in $(nvwa report --json | sed -n 's/.*"name": "\([^"]*\)", "side".*/\1/p'); do
+	for p in $(report_value '.phases[].name'); do
 		grep -q "data-name=\"$p\"" /tmp/dashboard.html || return 1
+	done
+}
+# restored_all UPDATE...: each update's report says restored.
+restored_all() {
+	local g
+	for g in "$@"; do
+		nvwa report --json --update "$g" | jq -e '.outcome == "restored"' > /dev/null || return 1
 	done
 }
 main() {
 	local pid
 	[ "$1" = 1 ] && start_and_update app --mem 128
-	pid=$(cat /disk/state/test/pid)
+	pid=$(app_pid)
 	check "boot $1: nvwa restore succeeded" restore_ok
-	check "boot $1: PID $pid runs" app_alive "$pid"
-	check "boot $1: memory verified" app_verify "$pid" app
-	check "boot $1: counter continued" app_counter_continuous app
+	app_came_back "$pid" app "boot $1: "
 	check "boot $1: report of update $(( $1 - 1 )) kept" \
 		[ -f "/var/lib/nvwa/updates/$(( $1 - 1 )).dtb" ]
 	if [ "$1" = 3 ]; then
 		check "boot 3: memory was served on demand" grep -q 'memory on demand' /tmp/restore.log
-		check "boot 3: the lazy copy finished before the images went" \
-			sh -c "nvwa report --json | grep -q '\"lazy-pages\"'"
+		check "boot 3: the lazy copy finished before the images went" has_phase lazy-pages
 	fi
 	if [ "$1" -lt 4 ]; then
 		[ "$1" = 2 ] && UPDATE_ARGS=--lazy-restore || UPDATE_ARGS=
-		update_apps "$pid"
-		fatal "update $1 returned ($(cat /tmp/update.rc))"
+		update_reboot "$pid"
 	fi
-	check "three reports, all restored" \
-		[ "$(for g in 1 2 3; do nvwa report --json --update $g; done | grep -c '"outcome": "restored"')" = 3 ]
+	check "three reports, all restored" restored_all 1 2 3
 	# Timings are not asserted: the comparison must run and judge (0 or 1).
 	nvwa report --compare 1 3 > /tmp/compare.log 2>&1
 	check "report --compare judges two real updates" \

@@ -8,13 +8,11 @@ main() {
 		start_and_update app --mem 64
 		;;
 	2)
-		pid=$(cat /disk/state/test/pid)
+		pid=$(app_pid)
 		check "nvwa restore succeeded" restore_ok
-		check "PID $pid runs again" app_alive "$pid"
-		check "memory verified" app_verify "$pid" app
-		check "counter continued" app_counter_continuous app
-		check "the record says kexec_file_load" sh -c \
-			"nvwa report --json | grep -q '\"loader\": \"kexec_file_load bzImage\"'"
+		app_came_back "$pid" app
+		check "the record says kexec_file_load" \
+			report_is '.new_kernel.loader == "kexec_file_load bzImage"'
 		send_report
 		;;
 	*)

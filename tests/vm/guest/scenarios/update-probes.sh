@@ -9,35 +9,30 @@
 # running, as the report says it, matches its own clock within 5 %.
 
 # "NAME START END" per phase of the last report, TSC.
-phases() {
-	nvwa report --json | sed -n 's/.*"name": "\([^"]*\)", "side": "[a-z]*", .*"start_tsc": \([0-9]*\), "end_tsc": \([0-9]*\)}.*/\1 \2 \3/p'
-}
+phases() { report_value '.phases[] | "\(.name) \(.start_tsc) \(.end_tsc)"'; }
 # has PHASE...: every one is in the report.
 has() {
 	local p
 	for p in "$@"; do grep -q "^$p " /tmp/phases || { echo "no phase $p"; return 1; }; done
 }
+# phase_rule A B RULE WHY: both phases are there and their bounds (as, ae:
+# A's start and end; bs, be: B's) keep RULE, or WHY is said.
+phase_rule() {
+	awk -v a="$1" -v b="$2" -v why="$4" '$1 == a { as = $2; ae = $3 } $1 == b { bs = $2; be = $3 }
+		END { if (as == "" || bs == "" || !('"$3"')) { print why; exit 1 } }' /tmp/phases
+}
 # before A B: A ends no later than B starts.
-before() {
-	awk -v a="$1" -v b="$2" '$1 == a { ae = $3 } $1 == b { bs = $2 }
-		END { if (ae == "" || bs == "" || ae > bs) { print a " ends after " b " starts"; exit 1 } }' /tmp/phases
-}
+before() { phase_rule "$1" "$2" 'ae <= bs' "$1 ends after $2 starts"; }
 # starts_before A B: A starts no later than B.
-starts_before() {
-	awk -v a="$1" -v b="$2" '$1 == a { as = $2 } $1 == b { bs = $2 }
-		END { if (as == "" || bs == "" || as > bs) { print a " starts after " b; exit 1 } }' /tmp/phases
-}
+starts_before() { phase_rule "$1" "$2" 'as <= bs' "$1 starts after $2"; }
 # inside A B: A lies within B.
-inside() {
-	awk -v a="$1" -v b="$2" '$1 == a { as = $2; ae = $3 } $1 == b { bs = $2; be = $3 }
-		END { if (as == "" || bs == "" || as < bs || ae > be) { print a " is not inside " b; exit 1 } }' /tmp/phases
-}
+inside() { phase_rule "$1" "$2" 'as >= bs && ae <= be' "$1 is not inside $2"; }
 # chain A B C...: each ends before the next starts.
 chain() {
 	while [ $# -gt 1 ]; do before "$1" "$2" || return 1; shift; done
 }
-items() { nvwa report --json | grep -c "\"kind\": \"$1\""; }
-probes_are() { nvwa report --json | grep -q "^  \"probes\": \"$1"; }
+items() { report_value --arg k "$1" '[.items[] | select(.kind == $k)] | length'; }
+probes_are() { report_is --arg p "$1" '.probes | startswith($p)'; }
 
 # 6.1's kexec path does not call syscore_shutdown (it is probed all the same).
 SHUTDOWN="kernel-kexec restart-prepare device-shutdown machine-shutdown machine-kexec"
@@ -49,16 +44,14 @@ main() {
 	1)
 		check "pinmem formatted" nvwa pinmem format
 		store_format
-		pid=$(start_app app --mem 64)
-		wait_for 300 grep -q '^ready' /disk/data/app.log || fatal "app did not start"
-		echo "$pid" > /disk/state/test/pid
+		start_kept app --mem 64
 		# On the console as it runs: the host stamps the freeze line.
-		nvwa update --kernel /boot/vmlinuz --initrd /boot/initrd.img --app "$pid" 2>&1 |
+		nvwa update --kernel /boot/vmlinuz --initrd /boot/initrd.img --app "$(app_pid)" 2>&1 |
 			tee /disk/data/update.log
 		fatal "nvwa update returned instead of rebooting"
 		;;
 	2)
-		pid=$(cat /disk/state/test/pid)
+		pid=$(app_pid)
 		check "nvwa restore succeeded" restore_ok
 		check "PID $pid runs with every byte" app_verify "$pid" app
 		check "the update loaded the probes with fentry/fexit" \
@@ -80,8 +73,8 @@ main() {
 			before machine-kexec kernel-early
 		check "the first system call comes after CRIU's restore began" starts_before restore first-syscall
 		check "the per-device shutdown list is not empty" [ "$(items device)" -gt 0 ]
-		check "the virtio disk's shutdown is in it" sh -c \
-			"nvwa report --json | grep '\"kind\": \"device\"' | grep -q virtio"
+		check "the virtio disk's shutdown is in it" report_is \
+			'any(.items[] | select(.kind == "device") | tostring; contains("virtio"))'
 		check "the first system call is named per application" [ "$(items first-syscall)" = 1 ]
 		check "the pinmem area of the probes is gone" sh -c "! nvwa pinmem ls | grep -q nvwa-shutdown"
 		check "no kernel warning" kernel_clean
@@ -103,10 +96,9 @@ main() {
 		check "the terminal report names the slowest inside the biggest phase" \
 			sh -c "nvwa report | grep -q 'slowest inside'"
 		send_report
-		nvwa report --html /tmp/dashboard.html > /tmp/html.log 2>&1
-		while IFS= read -r line; do report "html $line"; done < /tmp/dashboard.html
+		send_dashboard
 		nvwa report --json > /tmp/latest.json
-		while IFS= read -r line; do report "json $line"; done < /tmp/latest.json
+		report_file json /tmp/latest.json
 		check "two updates in the history" [ "$(ls /var/lib/nvwa/updates | wc -l)" -ge 2 ]
 		;;
 	*)

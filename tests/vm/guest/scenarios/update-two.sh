@@ -7,11 +7,10 @@ main() {
 		store_format
 		a=$(start_app single --mem 64)
 		b=$(start_app threaded --mem 64 --threads 4)
-		wait_for 120 grep -q '^ready' /disk/data/single.log || fatal "single did not start"
-		wait_for 120 grep -q '^ready' /disk/data/threaded.log || fatal "threaded did not start"
+		wait_ready single 120
+		wait_ready threaded 120
 		echo "$a $b" > /disk/state/test/pids
-		update_apps "$a" "$b"
-		fatal "nvwa update returned ($(cat /tmp/update.rc)) instead of rebooting"
+		update_reboot "$a" "$b"
 		;;
 	2)
 		read -r a b < /disk/state/test/pids

@@ -33,7 +33,7 @@ PARK_SRC := park/defer.c
 PINMEM_SRC := pinmem/lib/libpinmem.c pinmem/module/format.c
 NVWA_SRC := tools/nvwa/main.c tools/nvwa/update.c tools/nvwa/restore.c \
 	    tools/nvwa/status.c tools/nvwa/report.c tools/nvwa/store_cmd.c \
-	    tools/nvwa/handover_cmd.c tools/nvwa/kmsg.c \
+	    tools/nvwa/handover_cmd.c tools/nvwa/render.c tools/nvwa/kmsg.c \
 	    tools/nvwa/prepare_cmd.c tools/nvwa/pinmem_cmd.c tools/nvwa/checkpoint.c \
 	    tools/nvwa/criu.c bpf/shutdown.c bpf/firstrun.c
 # eBPF programs: CO-RE objects, and skeletons bpftool makes of them.

@@ -10,7 +10,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "tools/nvwa/nvwa.h"
-#include "tools/nvwa/report.h"
+#include "tools/nvwa/render.h"
 
 static void usage_handover(FILE *f)
 {

@@ -20,7 +20,6 @@
 #include "pinmem/lib/libpinmem.h"
 #include "tools/nvwa/json.h"
 #include "tools/nvwa/nvwa.h"
-#include "tools/nvwa/report.h"
 
 struct status {
 	struct utsname uts;

@@ -46,6 +46,16 @@ main() {
 		"nvwa update --dry-run --kernel /boot/vmlinuz --initrd /boot/initrd.img --app $pid > /tmp/dry.log 2>&1"
 	check "and leaves nothing behind" nothing_left
 	check "application still counting" app_progresses app
+	# Images of an update that was never restored (its record went with
+	# pinmem, which this boot did not load): never reused, never deleted
+	# unless the operator says so.
+	mkdir -p /run/nvwa/store/gen-7 && echo keep > /run/nvwa/store/gen-7/marker
+	check "images of an update never restored stop the next update" sh -c \
+		"! nvwa update --dry-run --kernel /boot/vmlinuz --initrd /boot/initrd.img --app $pid > /tmp/unr.log 2>&1 && grep -q 'never restored (generation 7)' /tmp/unr.log && grep -q 'before any application was frozen' /tmp/unr.log"
+	check "and are kept" grep -q keep /run/nvwa/store/gen-7/marker
+	check "--discard-unrestored deletes them, numbering past them" sh -c \
+		"nvwa update --dry-run --discard-unrestored --kernel /boot/vmlinuz --initrd /boot/initrd.img --app $pid > /tmp/unr2.log 2>&1 && grep -q 'generation 8' /tmp/unr2.log && [ ! -e /run/nvwa/store/gen-7 ]"
+	check "and the dry run leaves nothing behind" nothing_left
 	check "an interrupted update rolls back" interrupted_update
 	check "and leaves nothing behind either" nothing_left
 	check "the application runs on" sh -c "grep -q '^State:.*[RS] ' /proc/$pid/status"

@@ -109,6 +109,20 @@ int write_file_create(const char *path, const void *buf, size_t len)
 	return write_open(path, O_CREAT | O_TRUNC, buf, len);
 }
 
+int copy_file(const char *from, const char *to, size_t max)
+{
+	size_t len;
+	char *data;
+	int r;
+
+	r = read_file(from, max, &data, &len);
+	if (r < 0)
+		return r;
+	r = write_file_atomic(to, data, len);
+	free(data);
+	return r;
+}
+
 int tmpfile_beside(const char *path, char *ret_tmp, size_t size)
 {
 	int fd;
@@ -247,7 +261,19 @@ int wait_child(pid_t pid)
 			return -errno;
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return CHILD_KILLED + WTERMSIG(status);
 	return -ECHILD;
+}
+
+const char *child_status_str(int status, char *buf, size_t size)
+{
+	if (status >= CHILD_KILLED)
+		snprintf(buf, size, "killed by signal %d (%s)", status - CHILD_KILLED,
+			 strsignal(status - CHILD_KILLED));
+	else
+		snprintf(buf, size, "exit status %d", status);
+	return buf;
 }
 
 pid_t spawn(const char *const *argv, const char *log_path)

@@ -20,6 +20,11 @@ int read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 /* Writes @len bytes to an existing file, e.g. under /sys. */
 int write_file(const char *path, const void *buf, size_t len);
 int write_file_create(const char *path, const void *buf, size_t len);
+/*
+ * Copies the file @from (at most @max bytes) to @to, all or nothing:
+ * works across filesystems, where rename() does not.
+ */
+int copy_file(const char *from, const char *to, size_t max);
 /* Writes @path via a temporary file, fsync and rename: all or nothing. */
 /*
  * Creates a new file PATH.XXXXXX beside @path, exclusively (never an
@@ -42,14 +47,23 @@ bool startswith(const char *s, const char *prefix);
 int read_one_line(const char *path, char *buf, size_t size);
 
 /*
- * Runs @argv (looked up in PATH), waits for it and returns its exit status
- * (0..255), or a negative errno if it could not run or was killed.  stdout
- * and stderr go to @log_path (appended) when given, else are inherited.
+ * A child's end as run() and wait_child() return it: its exit status
+ * (0..255), or CHILD_KILLED + the signal that killed it.  Any value > 0
+ * is a failure; child_status_str() says which, in words.
+ */
+#define CHILD_KILLED 0x100
+/* "exit status 3", "killed by signal 11 (Segmentation fault)". */
+const char *child_status_str(int status, char *buf, size_t size);
+
+/*
+ * Runs @argv (looked up in PATH), waits for it and returns how it ended
+ * (above), or a negative errno if it could not run.  stdout and stderr go
+ * to @log_path (appended) when given, else are inherited.
  */
 int run(const char *const *argv, const char *log_path);
 /* Starts @argv like run() without waiting; returns its PID. */
 pid_t spawn(const char *const *argv, const char *log_path);
-/* Waits for a child: its exit status, or -ECHILD if it was killed. */
+/* Waits for a child: how it ended (above), or a negative errno. */
 int wait_child(pid_t pid);
 /* Like run(), capturing up to @size - 1 bytes of stdout and stderr. */
 int run_capture(const char *const *argv, char *out, size_t size);

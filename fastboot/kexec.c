@@ -179,9 +179,13 @@ int kexec_load_image(const struct kexec_plan *plan, const char *initrd,
 	argv_free(&a);
 	if (r < 0)
 		return log_error_errno(r, "Failed to run kexec: %m (is kexec-tools installed?)");
-	if (r > 0)
-		return log_error_errno(-ENOEXEC, "kexec -l %s (%s) failed with status %d; its output is in %s",
-				       image, l->name, r, log_path ? log_path : "the terminal");
+	if (r > 0) {
+		char st[64];
+
+		return log_error_errno(-ENOEXEC, "kexec -l %s (%s) failed (%s); its output is in %s",
+				       image, l->name, child_status_str(r, st, sizeof(st)),
+				       log_path ? log_path : "the terminal");
+	}
 	if (!kexec_is_loaded())
 		return log_error_errno(-ENOEXEC, "kexec -l %s reported success but no kernel is loaded",
 				       image);

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The shared helpers every command builds on: argument vectors, reasons. */
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/util.h"
 
@@ -118,4 +121,43 @@ TEST(set_why_without_a_buffer_only_returns)
 	CHECK_EQ_INT(set_why(NULL, 64, -EBADMSG, "ignored"), -EBADMSG);
 	CHECK_EQ_INT(set_why(why, 0, -EIO, "ignored"), -EIO);
 	CHECK_STREQ(why, "xyz");
+}
+
+/* A child killed by a signal is said to be, never -ECHILD. */
+TEST(a_killed_child_says_by_what)
+{
+	const char *const segv[] = { "sh", "-c", "kill -SEGV $$", NULL };
+	const char *const three[] = { "sh", "-c", "exit 3", NULL };
+	char st[64];
+	int r;
+
+	r = run(segv, "/dev/null");
+	CHECK_EQ_INT(r, CHILD_KILLED + SIGSEGV);
+	CHECK(strstr(child_status_str(r, st, sizeof(st)), "killed by signal 11") != NULL);
+	r = run(three, "/dev/null");
+	CHECK_EQ_INT(r, 3);
+	CHECK_STREQ(child_status_str(r, st, sizeof(st)), "exit status 3");
+}
+
+TEST(copy_file_copies_whole)
+{
+	char dir[] = "/tmp/nvwa-copy-test.XXXXXX", from[64], to[64];
+	size_t len;
+	char *data;
+
+	if (!CHECK(mkdtemp(dir)))
+		return;
+	snprintf(from, sizeof(from), "%s/a", dir);
+	snprintf(to, sizeof(to), "%s/b", dir);
+	CHECK_EQ_INT(write_file_atomic(from, "criu log\n", 9), 0);
+	CHECK_EQ_INT(copy_file(from, to, 1 << 20), 0);
+	if (CHECK_EQ_INT(read_file(to, 1 << 20, &data, &len), 0)) {
+		CHECK_EQ_INT(len, 9);
+		CHECK(!memcmp(data, "criu log\n", 9));
+		free(data);
+	}
+	CHECK(copy_file("/nonexistent-nvwa-log", to, 1 << 20) < 0);
+	unlink(from);
+	unlink(to);
+	rmdir(dir);
 }

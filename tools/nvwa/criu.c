@@ -96,6 +96,14 @@ static int criu_run(struct argv *a, const char *dir, const char *logname,
 	r = run(argv, NULL);
 	if (r < 0) {
 		xsnprintf(why, whylen, "cannot run %s: %s", argv[0], strerror(-r));
+	} else if (r >= CHILD_KILLED) {
+		char st[64], errs[CRIU_WHY_MAX];
+
+		/* A crash says nothing in the log's error lines: say it first. */
+		criu_errors(log, errs, sizeof(errs));
+		set_why(why, whylen, 0, "%s %s was %s; %s", argv[0], argv[1],
+			child_status_str(r, st, sizeof(st)), errs);
+		r = -ECANCELED;
 	} else if (r > 0) {
 		criu_errors(log, why, whylen);
 		log_debug("%s %s exited with %d, log %s", argv[0], argv[1], r, log);

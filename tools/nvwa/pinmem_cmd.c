@@ -465,8 +465,10 @@ static int do_load(int argc, char **argv)
 	if (r < 0)
 		return log_error_errno(r, "Failed to run %s: %m", module ? "insmod" : "modprobe"), 1;
 	if (r > 0) {
-		log_error("%s failed (exit status %d): pinmem is not loaded; the module's reason is in the kernel log (dmesg | grep pinmem)",
-			  module ? "insmod" : "modprobe", r);
+		char st[64];
+
+		log_error("%s failed (%s): pinmem is not loaded; the module's reason is in the kernel log (dmesg | grep pinmem)",
+			  module ? "insmod" : "modprobe", child_status_str(r, st, sizeof(st)));
 		return 1;
 	}
 	report_loaded();

@@ -43,6 +43,8 @@
 #include "tools/nvwa/nvwa.h"
 
 #define MAX_TREE 512
+/* CRIU's -v4 log of one dump: a few MiB at most. */
+#define CRIU_LOG_MAX (64u << 20)
 
 /* Exit statuses of a failed update, for scripts (see --help). */
 #define EXIT_UNTOUCHED 1
@@ -434,17 +436,22 @@ static int check_apps(struct update *u)
 
 /*
  * A failed step's images are removed by the roll-back: CRIU's log, the
- * one thing that says why, is moved out of the way first.
+ * one thing that says why, is copied out first (the store and /run are
+ * different filesystems: rename() cannot move it).
  */
 static const char *keep_criu_log(const char *dir, const char *log, pid_t pid,
 				 char *kept, size_t size)
 {
 	char from[PATH_MAX + 32];
+	int r;
 
 	xsnprintf(from, sizeof(from), "%s/%s", dir, log);
-	if (xsnprintf(kept, size, "%s/%d-%s", NVWA_RUN_DIR, pid, log) < 0 ||
-	    rename(from, kept) < 0)
-		strscpy(kept, "lost with the images", size);
+	if (xsnprintf(kept, size, "%s/%d-%s", NVWA_RUN_DIR, pid, log) < 0)
+		r = -ENAMETOOLONG;
+	else
+		r = copy_file(from, kept, CRIU_LOG_MAX);
+	if (r < 0)
+		xsnprintf(kept, size, "%s, not kept: %s", from, strerror(-r));
 	return kept;
 }
 

@@ -18,6 +18,10 @@ main() {
 	check "the error names PID $b" grep -q "Dump of $b (nvwa-testapp) failed" /disk/data/update.log
 	check "the error gives CRIU's reason" grep -qi 'tcp' /disk/data/update.log
 	check "it says the applications were resumed" grep -q 'resumed in the running kernel' /disk/data/update.log
+	# The roll-back removes the images; CRIU's log is copied out first
+	# (the store and /run are different filesystems: no rename()).
+	check "CRIU's log is kept where the error says" sh -c \
+		"grep -q '(log: /run/nvwa/$b-dump.log)' /disk/data/update.log && grep -q 'Error' /run/nvwa/$b-dump.log"
 	check "no kernel left loaded" [ "$(cat /sys/kernel/kexec_loaded)" = 0 ]
 	check "no record left in the store" [ ! -e /run/nvwa/store/handover.dtb ]
 	check "$a not stopped" not_stopped "$a"

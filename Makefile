@@ -25,7 +25,7 @@ LDLIBS := -lfdt -lz -llzma -lzstd -llz4 -lnettle -ljson-c
 NVWA_LDLIBS := $(LDLIBS) -lbpf -lelf
 
 COMMON_SRC := common/log.c common/tsc.c common/timeline.c common/handover.c \
-	      common/util.c
+	      common/util.c common/fault.c
 FASTBOOT_SRC := fastboot/bzimage.c fastboot/cmdline.c fastboot/kexec.c fastboot/caps.c \
 		fastboot/decompress.c fastboot/prepare.c
 CRIU_SRC := criu-plugin/pinimg.c
@@ -56,13 +56,25 @@ FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzim
 	   bootlog_fuzz
 
 all: $(O)/nvwa $(O)/nvwa_pinmem.so $(O)/nvwa-testapp $(O)/nvwa-clock \
-     $(O)/nvwa-pattern $(O)/nvwa-pinmem-check $(O)/nvwa-stamp
+     $(O)/nvwa-pattern $(O)/nvwa-pinmem-check $(O)/nvwa-stamp $(O)/nvwa-fault
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(O)/nvwa: $(patsubst %.c,$(O)/%.o,$(NVWA_SRC) $(LIB_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(NVWA_LDLIBS)
+
+# The test build: the same command with fault points (common/fault.h),
+# for the failures a test cannot cause from outside.  Never installed.
+$(O)/fault/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DNVWA_FAULTS -MMD -MP -c -o $@ $<
+
+$(O)/fault/bpf/shutdown.o: $(O)/bpf/shutdown.skel.h
+$(O)/fault/bpf/firstrun.o: $(O)/bpf/firstrun.skel.h
+
+$(O)/nvwa-fault: $(patsubst %.c,$(O)/fault/%.o,$(NVWA_SRC) $(LIB_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(NVWA_LDLIBS)
 
 $(O)/bpf/%.bpf.o: bpf/%.bpf.c bpf/%.h bpf/kernel.h

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "bpf/probes.h"
+#include "common/fault.h"
 #include "common/log.h"
 #include "common/tsc.h"
 #include "common/util.h"
@@ -131,19 +132,6 @@ static int restore_one(const char *dir, struct nvwa_app *a, int eager,
 	return criu_restore(dir, why, whylen);
 }
 
-/*
- * An application left "restoring" by a restore that died half-way may be
- * back already: restoring it again would fail on its PID or, worse, bring
- * back a stale copy of a process that has since exited.
- */
-static bool came_back(const struct nvwa_app *a)
-{
-	char path[64], comm[NVWA_COMM_MAX];
-
-	xsnprintf(path, sizeof(path), "/proc/%d/comm", a->pid);
-	return read_one_line(path, comm, sizeof(comm)) == 0 && !strcmp(comm, a->comm);
-}
-
 static int restore_apps(const char *store, const char *record,
 			struct nvwa_handover *h, int eager, struct lazy *lazy,
 			uint32_t *nlazy)
@@ -159,13 +147,25 @@ static int restore_apps(const char *store, const char *record,
 		uint32_t before = *nlazy;
 		int r;
 
-		if (handover_app_state(a) == NVWA_APP_RESTORING && came_back(a)) {
-			log_info("  %d (%s) came back in an earlier attempt", a->pid, a->comm);
-			handover_set_app_state(a, NVWA_APP_RESTORED);
-		}
 		if (handover_app_state(a) == NVWA_APP_RESTORED)
 			continue;
 		if (store_path(store, a->images, dir, sizeof(dir)) < 0) {
+			failed++;
+			continue;
+		}
+		/*
+		 * Left "restoring" by a restore that stopped while CRIU ran: it
+		 * may be back, or back and gone since; nothing running can
+		 * tell (a PID and a name prove nothing), so the record decides
+		 * and it is never restored twice.  The operator, who can tell,
+		 * restores it by hand if it is not running.
+		 */
+		if (handover_app_state(a) == NVWA_APP_RESTORING) {
+			xsnprintf(a->error, sizeof(a->error),
+				  "interrupted while CRIU restored it: not restored twice; if it is not running, `nvwa restore-app -D %s` restores it",
+				  dir);
+			log_error("%d (%s) was being restored when an earlier restore stopped: %s",
+				  a->pid, a->comm, a->error);
 			failed++;
 			continue;
 		}
@@ -180,6 +180,9 @@ static int restore_apps(const char *store, const char *record,
 		log_info("  restoring %d (%s) from %s%s", a->pid, a->comm, dir,
 			 eager ? "" : ", memory on demand");
 		r = restore_one(dir, a, eager, lazy, nlazy, why, sizeof(why));
+		/* The test build's stand-in for a restore killed half-way. */
+		if (r == 0 && FAULT("restore-dies"))
+			_exit(137);
 		if (*nlazy > before)
 			lazy[before].app = i;
 		if (r == 0 && kill(a->pid, 0) < 0) {

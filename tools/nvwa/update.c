@@ -32,6 +32,7 @@
 
 #include "bpf/probes.h"
 #include "bpf/shutdown.h"
+#include "common/fault.h"
 #include "common/log.h"
 #include "common/tsc.h"
 #include "common/util.h"
@@ -470,6 +471,8 @@ static int pre_dump(struct update *u)
 			return log_error_errno(r, "Failed to create %s: %m", dir);
 		log_info("  pre-dump %d (%s), %llu MiB", a->pid, a->comm, a->rss >> 20);
 		r = criu_pre_dump(a->pid, dir, why, sizeof(why));
+		if (r == 0 && FAULT("pre-dump"))
+			r = set_why(why, sizeof(why), -EIO, "fault injected after the pre-dump");
 		if (r < 0)
 			return log_error_errno(r, "Pre-dump of %d (%s) failed: %s (log: %s)",
 					       a->pid, a->comm, why,
@@ -682,6 +685,8 @@ static int stage(struct update *u)
 
 	t = tsc_read();
 	r = mkdir_p(NVWA_RUN_DIR, 0700);
+	if (!r && FAULT("kexec-load"))
+		r = log_error_errno(-EIO, "kexec -l failed (fault injected)");
 	if (!r)
 		r = kexec_load_image(&u->plan, u->initrd, u->cmdline,
 				     NVWA_RUN_DIR "/kexec.log");
@@ -771,7 +776,9 @@ static int update(struct update *u)
 	/* The record is fsync'ed; the last chance to back out is before it. */
 	r = interrupted();
 	if (!r)
-		r = record_save(u->record, u->h);
+		r = FAULT("record-save") ?
+		    log_error_errno(-EIO, "Failed to write %s (fault injected)", u->record) :
+		    record_save(u->record, u->h);
 	if (r < 0)
 		return r;
 	/*
@@ -786,7 +793,7 @@ static int update(struct update *u)
 	}
 	if (u->shutdown)
 		shutdown_probes_arm(u->shutdown);
-	r = kexec_jump();
+	r = FAULT("reboot") ? -EIO : kexec_jump();
 	log_error_errno(r, "reboot(LINUX_REBOOT_CMD_KEXEC) failed: %m");
 	return withdraw_record(u, r);
 }

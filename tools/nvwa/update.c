@@ -17,6 +17,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -87,6 +88,7 @@ struct update {
 	char cmdline[KERNEL_CMDLINE_MAX];
 	struct kexec_plan plan;		/* how the kernel is loaded, and why */
 	bool kexec_loaded;
+	int guard_fd;			/* write end of the guard's pipe, or -1 */
 	struct nvwa_handover *h;
 };
 
@@ -714,6 +716,80 @@ static int stage(struct update *u)
 }
 
 /*
+ * From the freeze to the reboot the applications are stopped and the new
+ * kernel is loaded: if nvwa died there (SIGKILL, the OOM killer, a
+ * crash), nothing would ever resume them.  A guard process outlives it:
+ * forked before the freeze with a copy of what to undo, in a session of
+ * its own, deaf to the terminal's signals, it waits on a pipe only nvwa
+ * writes to.  nvwa's word ends it quietly; end-of-file without the word
+ * means nvwa died, and the guard rolls back as nvwa would have.
+ */
+__attribute__((noreturn))
+static void guard_run(struct update *u, int fd)
+{
+	size_t tasks = 0;
+	ssize_t n;
+	char c;
+
+	setsid();
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	do
+		n = read(fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 1)
+		_exit(0);
+	for (size_t i = 0; i < u->napps; i++)
+		for (size_t t = 0; t < u->apps[i].ntree; t++)
+			if (kill(u->apps[i].tree[t], SIGCONT) == 0)
+				tasks++;
+	kexec_unload();
+	store_remount(u->store, false);
+	unlink(u->record);
+	if (u->gendir[0])
+		rm_rf(u->gendir);
+	log_error("nvwa update died between the freeze and the reboot: its guard resumed %zu task(s) of %zu application(s), unloaded the new kernel and removed the record and images",
+		  tasks, u->napps);
+	_exit(1);
+}
+
+static int guard_start(struct update *u)
+{
+	int pfd[2];
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return log_error_errno(-errno, "Failed to create the guard's pipe: %m");
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return log_error_errno(-errno, "Failed to start the guard: %m");
+	}
+	if (pid == 0) {
+		close(pfd[1]);
+		guard_run(u, pfd[0]);
+	}
+	close(pfd[0]);
+	u->guard_fd = pfd[1];
+	return 0;
+}
+
+/* nvwa lives on to its end: the guard has nothing to do. */
+static void guard_release(struct update *u)
+{
+	if (u->guard_fd < 0)
+		return;
+	if (write(u->guard_fd, "x", 1) != 1)
+		log_warn_errno(-errno, "The guard did not get its release (%m); it may roll back what nvwa already did");
+	close(u->guard_fd);
+	u->guard_fd = -1;
+}
+
+/*
  * The reboot call failed after the record was written: the applications
  * will be resumed, so the record must go, or the next boot would restore
  * stale copies of them next to the live ones.  The store was remounted
@@ -758,6 +834,9 @@ static int update(struct update *u)
 		return 0;
 	}
 
+	r = guard_start(u);
+	if (r < 0)
+		return r;
 	log_info("[3/4] Freezing and dumping (downtime starts)");
 	t = tsc_read();
 	r = freeze(u);
@@ -793,6 +872,10 @@ static int update(struct update *u)
 	}
 	if (u->shutdown)
 		shutdown_probes_arm(u->shutdown);
+	/* The test build's stand-in for nvwa killed at the worst moment. */
+	if (FAULT("hang-before-reboot"))
+		for (;;)
+			pause();
 	r = FAULT("reboot") ? -EIO : kexec_jump();
 	log_error_errno(r, "reboot(LINUX_REBOOT_CMD_KEXEC) failed: %m");
 	return withdraw_record(u, r);
@@ -827,9 +910,11 @@ static int run_update(int argc, char **argv, bool trace)
 	sigaddset(&held, SIGHUP);
 	sigaddset(&held, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &held, NULL);
+	u->guard_fd = -1;
 	r = update(u);
 	if (r < 0)
 		r = roll_back(u);
+	guard_release(u);
 	close(lock);
 	sigprocmask(SIG_UNBLOCK, &held, NULL);
 cleanup:

@@ -1,8 +1,8 @@
 # The rows of README's failure table that nothing outside nvwa can cause,
 # by fault injection (nvwa-fault: the test build, never installed).
 # Boot 1: kexec -l, a pre-dump, writing the record and the reboot call
-# fail in turn; each time the application runs on, nothing is left
-# behind.  Then three applications are updated for real.  Boot 2: one's
+# fail in turn, and nvwa is killed (SIGKILL) between the freeze and the
+# reboot; each time the application runs on, nothing is left behind.  Then three applications are updated for real.  Boot 2: one's
 # PID is taken before the restore, and a first restore dies right after
 # CRIU brought the first application back: the boot's restore restores
 # the second, refuses to restore the first twice, reports the third; a
@@ -33,6 +33,23 @@ row() {		# row FAULT STATUS TEXT: the update failed so, and nothing changed
 	check "$1: nothing left behind" nothing_left
 	check "$1: the application is not stopped" not_stopped "$a"
 	check "$1: it keeps counting" app_progresses a
+}
+# nvwa killed at the worst moment: the applications stopped, the record
+# written, the store read-only, the new kernel loaded.  Its guard undoes it.
+killed_before_reboot() {
+	local u
+	NVWA_FAULT=hang-before-reboot nvwa-fault update --kernel /boot/vmlinuz \
+		--initrd /boot/initrd.img --app "$a" > /tmp/fault-kill.log 2>&1 &
+	u=$!
+	wait_for 120 grep -q 'fault injected: hang-before-reboot' /tmp/fault-kill.log || return 1
+	not not_stopped "$a" || return 1
+	[ -e "$STORE/handover.dtb" ] || return 1
+	kill -9 "$u"
+	wait "$u"
+	wait_for 30 grep -q 'its guard resumed' /tmp/fault-kill.log
+	local rc=$?
+	cat /tmp/fault-kill.log
+	return $rc
 }
 pid_of() { sed -n "$1p" /disk/state/test/pids; }
 take_pid() {	# take_pid PID: a process that holds PID, its PID on stdout
@@ -67,6 +84,11 @@ main() {
 		row record-save 3 'resumed in the running kernel'
 		row reboot 3 'resumed in the running kernel'
 		check "reboot: the store is writable and still nosuid,nodev,noexec" store_protected
+		check "nvwa killed between the freeze and the reboot: its guard rolls back" killed_before_reboot
+		check "killed: nothing left behind" nothing_left
+		check "killed: the application is not stopped" not_stopped "$a"
+		check "killed: it keeps counting" app_progresses a
+		check "killed: the store is writable and still nosuid,nodev,noexec" store_protected
 		check "memory untouched through it all" app_verify "$a" a
 		b=$(start_app b --mem 32)
 		c=$(start_app c --mem 32)

@@ -62,6 +62,12 @@ int store_find_mount(const char *dev, char *ret_root, size_t size);
 int store_path(const char *store, const char *name, char *ret_path, size_t size);
 int record_path(const char *store, char *ret_path, size_t size);
 int record_find(const char *store, char *ret_path, size_t size);
+/*
+ * What a valid record means beyond its format: each application's images
+ * are exactly gen-GENERATION/PID/dump (the restore joins them to the
+ * store's path), its state is known, no PID twice.  -EBADMSG and @why.
+ */
+int record_check_semantics(const struct nvwa_handover *h, char *why, size_t whylen);
 /* Reads and validates a record; logs and returns in @why why it is refused. */
 int record_load(const char *path, unsigned int flags, struct nvwa_handover *ret,
 		char *why, size_t whylen);

@@ -44,7 +44,7 @@ int record_find(const char *store, char *ret_path, size_t size)
  * all, the images must be the directory nvwa made for that PID in that
  * generation, never a path elsewhere in (or out of) the store.
  */
-static int check_semantics(const struct nvwa_handover *h, char *why, size_t whylen)
+int record_check_semantics(const struct nvwa_handover *h, char *why, size_t whylen)
 {
 	for (uint32_t i = 0; i < h->napps; i++) {
 		const struct nvwa_app *a = &h->apps[i];
@@ -90,7 +90,7 @@ int record_load(const char *path, unsigned int flags, struct nvwa_handover *ret,
 		r = handover_parse(blob, len, flags, h, why, whylen);
 		free(blob);
 		if (r == 0)
-			r = check_semantics(h, why, whylen);
+			r = record_check_semantics(h, why, whylen);
 	}
 	if (r == 0)
 		*ret = *h;

@@ -54,6 +54,8 @@ int store_mount(const char *dev, char *ret_root, size_t size);
  * nodev, noexec and noatime.  Returns 0 or a negative errno (not logged).
  */
 int store_remount(const char *root, bool readonly);
+/* 1 if @dev holds a filesystem a store could be, 0 if not, or -errno. */
+int store_has_fs(const char *dev);
 /* The mount point of @dev if mounted, else -ENOENT. */
 int store_find_mount(const char *dev, char *ret_root, size_t size);
 

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,7 +39,7 @@ static void usage_restore(FILE *f)
 {
 	fprintf(f,
 		"usage: nvwa restore [--retry] [--ignore-crc] [--lazy|--eager]\n"
-		"                    [--store DEV] [--wait SECONDS]\n"
+		"                    [--store DEV] [--wait SECONDS] [--if-pending]\n"
 		"\n"
 		"Restores the applications that `nvwa update` checkpointed, in the new\n"
 		"kernel, from the store named by nvwa.handover= on the command line.\n"
@@ -61,7 +62,13 @@ static void usage_restore(FILE *f)
 		"                     the update was made with --lazy-restore\n"
 		"      --eager        copy all memory back before they run (the default)\n"
 		"      --store DEV    the store device (default: nvwa.handover=)\n"
-		"      --wait SECS    how long to wait for DEV to appear (default 30)\n");
+		"      --wait SECS    how long to wait for DEV to appear (default 30)\n"
+		"      --if-pending   for every boot (the unit and the boot hook run it\n"
+		"                     so): on a boot nvwa update started, the same as\n"
+		"                     without it; on any other boot, restore only if the\n"
+		"                     store holds an update never restored, because the\n"
+		"                     kernel it went to crashed and this one booted\n"
+		"                     instead; else do nothing, quietly\n");
 }
 
 /* --lazy/--eager, else what `nvwa update --lazy-restore` put on the command line. */
@@ -323,6 +330,8 @@ struct restore {
 	const char *dev;
 	unsigned int flags;
 	bool retry;
+	bool if_pending;	/* --if-pending */
+	bool fallback;		/* not the kernel the update booted */
 	int lazy;		/* 1 lazy, 0 eager, -1 as the update asked */
 	int wait_s;
 	char store[PATH_MAX];
@@ -361,6 +370,36 @@ static void finish(struct restore *rs, uint64_t t_start, uint64_t t_end)
 	sync();
 }
 
+/* Whether the kernel command line says nvwa update started this boot. */
+static bool started_by_update(void)
+{
+	char *cmdline, dev[PATH_MAX];
+	bool named;
+
+	if (cmdline_read_running(&cmdline) < 0)
+		return false;
+	named = cmdline_get(cmdline, NVWA_HANDOVER_PARAM, dev, sizeof(dev)) == 0;
+	free(cmdline);
+	return named;
+}
+
+/*
+ * --if-pending on a boot nvwa update did not start: only a store that is
+ * there and formatted can hold an update (its images are there even when
+ * the record is in pinmem), so anything else means nothing to do, not an
+ * error, and nothing is waited for.
+ */
+static bool store_may_hold_update(struct restore *rs)
+{
+	if (store_has_fs(rs->dev) != 1) {
+		log_debug("No store on %s: no update to restore", rs->dev);
+		return false;
+	}
+	rs->fallback = true;
+	rs->wait_s = 0;
+	return true;
+}
+
 static int restore(struct restore *rs)
 {
 	struct nvwa_handover *h = rs->h;
@@ -372,6 +411,8 @@ static int restore(struct restore *rs)
 	bool first;
 	int failed, r;
 
+	if (rs->if_pending && !started_by_update() && !store_may_hold_update(rs))
+		return 0;
 	/* Each step logs its own cause; the cause is what is returned. */
 	r = wait_for_device(rs->dev, rs->wait_s);
 	if (!r)
@@ -401,11 +442,22 @@ static int restore(struct restore *rs)
 		return log_error_errno(-EBADMSG, "Fix or replace %s, then run `nvwa restore --retry` (or `--retry --ignore-crc` if only its checksum is wrong).",
 				       rs->record);
 	}
+	if (rs->fallback) {
+		struct utsname uts;
+
+		uname(&uts);
+		log_warn("This boot was not started by nvwa update, yet %s holds update %" PRIu64 ", never restored: the kernel it went to (%s) did not restore it, and may have crashed.  Restoring it in this one (%s).",
+			 rs->dev, h->generation, h->new_kernel.release, uts.release);
+	}
 	log_info("Handover record: %s", rs->record);
 	log_info("Restoring update %" PRIu64 ": %s -> %s, %u application(s)",
 		 h->generation, h->old_kernel.release, h->new_kernel.release, h->napps);
 
-	first = !timeline_find(&h->timeline, NVWA_PHASE_KEXEC_JUMP) &&
+	/*
+	 * The boot's measurements are read once, on the kexec'd boot: after
+	 * a reset the TSC and the kernel log no longer tie to the update.
+	 */
+	first = !rs->fallback && !timeline_find(&h->timeline, NVWA_PHASE_KEXEC_JUMP) &&
 		!timeline_find(&h->timeline, NVWA_PHASE_KERNEL_EARLY);
 	if (first)
 		watch_first_run(h, &fr);
@@ -445,6 +497,7 @@ static int cmd_restore(int argc, char **argv)
 		{ "wait", required_argument, NULL, 'w' },
 		{ "lazy", no_argument, NULL, 'l' },
 		{ "eager", no_argument, NULL, 'e' },
+		{ "if-pending", no_argument, NULL, 'p' },
 		{}
 	};
 	struct restore rs = { .lazy = -1, .wait_s = 30 };
@@ -466,6 +519,7 @@ static int cmd_restore(int argc, char **argv)
 			break;
 		case 'l': rs.lazy = 1; break;
 		case 'e': rs.lazy = 0; break;
+		case 'p': rs.if_pending = true; break;
 		default: usage_restore(stderr); return 2;
 		}
 	}

@@ -115,3 +115,17 @@ int store_remount(const char *root, bool readonly)
 		return -errno;
 	return 0;
 }
+
+int store_has_fs(const char *dev)
+{
+	unsigned char magic[2];
+	int fd = open(dev, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	/* ext4's superblock magic, 1080 bytes in. */
+	n = pread(fd, magic, sizeof(magic), 1080);
+	close(fd);
+	return n == 2 && magic[0] == 0x53 && magic[1] == 0xef;
+}

@@ -38,20 +38,6 @@ static void usage_store(FILE *f)
 		"line, then /dev/pmem0.\n");
 }
 
-/* True if @dev carries an ext2/3/4 superblock (magic 0xEF53 at 1080). */
-static int has_ext_fs(const char *dev)
-{
-	unsigned char magic[2];
-	int fd = open(dev, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = pread(fd, magic, sizeof(magic), 1080);
-	close(fd);
-	return n == 2 && magic[0] == 0x53 && magic[1] == 0xef;
-}
-
 static int store_format(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -81,7 +67,7 @@ static int store_format(int argc, char **argv)
 			return 1;
 		}
 	}
-	r = has_ext_fs(dev);
+	r = store_has_fs(dev);
 	if (r < 0) {
 		log_error_errno(r, "Cannot read %s: %m", dev);
 		return 1;

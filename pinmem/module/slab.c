@@ -442,7 +442,7 @@ int pinmem_resize(struct pinmem *pm, u32 idx, u64 len)
 	struct pinmem_dirent *e = &pm->dir[idx];
 	u64 old_pages = DIV_ROUND_UP(e->length, PINMEM_PAGE_SIZE);
 	u64 new_pages = DIV_ROUND_UP(len, PINMEM_PAGE_SIZE);
-	u64 offset = e->offset, first;
+	u64 offset = e->offset, first, kept = min(e->length, len);
 	int r;
 
 	lockdep_assert_held(&pm->lock);
@@ -482,9 +482,16 @@ int pinmem_resize(struct pinmem *pm, u32 idx, u64 len)
 			extent_free(pm, e->offset, e->length);
 		}
 	}
-	memset(pm->base + offset + old_pages * PINMEM_PAGE_SIZE, 0,
-	       (new_pages - old_pages) * PINMEM_PAGE_SIZE);
 done:
+	/*
+	 * Past the bytes kept, up to the end of the last page, the area reads
+	 * as zeros: a shrink's tail, which a later growth within the page
+	 * would show again, the gap a move leaves after the old length, and
+	 * pages that held another area or a kernel object.
+	 */
+	if (new_pages)
+		memset(pm->base + offset + kept, 0,
+		       new_pages * PINMEM_PAGE_SIZE - kept);
 	if (!len && e->length)
 		xa_erase(&pm->objs, offset >> PINMEM_MIN_CLASS_SHIFT);
 	e->offset = len ? offset : 0;

@@ -112,6 +112,47 @@ static uint64_t area_offset(int fd, const char *name)
 	return off;
 }
 
+static int open_file(const char *dir, const char *name, int flags)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return open(path, flags | O_CLOEXEC);
+}
+
+/* Writes @len bytes @c at @off of area @name, through its file. */
+static int fill_file(const char *dir, const char *name, int c, size_t off,
+		     size_t len)
+{
+	unsigned char *buf = malloc(len);
+	int fd = open_file(dir, name, O_RDWR), ok;
+
+	if (buf)
+		memset(buf, c, len);
+	ok = buf && fd >= 0 && pwrite(fd, buf, len, (off_t)off) == (ssize_t)len;
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ok;
+}
+
+/* Area @name holds @len bytes @c at @off, read through its file. */
+static int file_holds(const char *dir, const char *name, int c, size_t off,
+		      size_t len)
+{
+	unsigned char *buf = malloc(len);
+	int fd = open_file(dir, name, O_RDONLY), ok;
+	size_t i;
+
+	ok = buf && fd >= 0 && pread(fd, buf, len, (off_t)off) == (ssize_t)len;
+	for (i = 0; ok && i < len; i++)
+		ok = buf[i] == c;
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ok;
+}
+
 /* The file offset /proc/self/maps gives the mapping at @addr. */
 static uint64_t map_offset(const void *addr)
 {
@@ -367,6 +408,32 @@ int main(int argc, char **argv)
 	expect(pinmem_dev_attached(fd2, name, &len) == -ENOENT,
 	       "ATTACHED once the area is removed: ENOENT");
 	close(fd2);
+
+	/* What was not written since an area grew reads as zeros. */
+	expect(create(fd, "scrub", 8192) == 0 &&
+	       fill_file(argv[1], "scrub", 0xab, 0, 8192), "scrub: 8 KiB written");
+	expect(pinmem_dev_resize(fd, "scrub", 100) == 0 &&
+	       pinmem_dev_resize(fd, "scrub", 4000) == 0 &&
+	       file_holds(argv[1], "scrub", 0xab, 0, 100) &&
+	       file_holds(argv[1], "scrub", 0, 100, 3900),
+	       "shrunk to 100 bytes, grown within its page: the 100 kept, the rest zeros");
+	expect(pinmem_dev_resize(fd, "scrub", 8192) == 0 &&
+	       file_holds(argv[1], "scrub", 0, 100, 8092),
+	       "grown to its old 8 KiB: zeros past the 100 bytes kept");
+	expect(pinmem_dev_resize(fd, "scrub", 100) == 0 &&
+	       create(fd, "wall", 4096) == 0 && create(fd, "junk", 16384) == 0 &&
+	       fill_file(argv[1], "junk", 0xcd, 0, 16384),
+	       "an area walled in by another, a third filled");
+	off = area_offset(fd, "junk");
+	expect(pinmem_dev_remove(fd, "junk") == 0 &&
+	       pinmem_dev_resize(fd, "scrub", 12288) == 0 &&
+	       area_offset(fd, "scrub") == off,
+	       "growing it moves it into the pages the removed area left");
+	expect(file_holds(argv[1], "scrub", 0xab, 0, 100) &&
+	       file_holds(argv[1], "scrub", 0, 100, 12188),
+	       "the move copied the 100 bytes; the rest reads as zeros, not the removed area's");
+	pinmem_dev_remove(fd, "scrub");
+	pinmem_dev_remove(fd, "wall");
 
 	/* The filesystem: same rules by path. */
 	snprintf(path, sizeof(path), "%s/byfile", argv[1]);

@@ -314,6 +314,20 @@ static long status_ioctl(struct pinmem *pm, void __user *arg)
 	return r;
 }
 
+/* A read() or write() of an area's file is copying through its pages. */
+static bool areas_in_use(struct pinmem *pm)
+{
+	u32 i;
+
+	if (pm->state != PINMEM_STATE_VALID)
+		return false;
+	for (i = 0; i < pm->sb->dir_entries; i++)
+		if (pm->dir[i].kind == PINMEM_KIND_AREA &&
+		    pinmem_area_busy(pm, i))
+			return true;
+	return false;
+}
+
 static long format_ioctl(struct pinmem *pm, void __user *arg)
 {
 	struct pinmem_status *st;
@@ -335,7 +349,7 @@ static long format_ioctl(struct pinmem *pm, void __user *arg)
 	pinmem_fill_status(pm, st);
 	/* Kernel clients hold pointers into the region: never pull it away. */
 	r = -EBUSY;
-	if (st->kobjs || st->kbufs || st->areas_mapped)
+	if (st->kobjs || st->kbufs || st->areas_mapped || areas_in_use(pm))
 		goto out;
 	r = -ENOTEMPTY;
 	if (st->areas && !(fmt.flags & PINMEM_FORMAT_DISCARD))

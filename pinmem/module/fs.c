@@ -212,8 +212,9 @@ static int file_mmap(struct file *file, struct vm_area_struct *vma)
 
 /*
  * read() and write() copy through the region's kernel mapping.  The copy
- * runs without pinmem's lock (it may fault on user memory); the inode lock
- * keeps truncate away, and an area never moves while it is mapped.
+ * runs without pinmem's lock (it may fault on user memory, for as long as
+ * that takes), so it counts as a user of the area: resize, remove and
+ * format refuse (EBUSY) until it is done, as they do while it is mapped.
  */
 static ssize_t file_rw(struct kiocb *iocb, struct iov_iter *iter, bool write)
 {
@@ -221,6 +222,7 @@ static ssize_t file_rw(struct kiocb *iocb, struct iov_iter *iter, bool write)
 	struct pinmem *pm = inode_pinmem(inode);
 	size_t count = iov_iter_count(iter), done;
 	loff_t pos = iocb->ki_pos;
+	struct pinmem_node *node;
 	void *addr;
 	u64 len;
 	int idx, r;
@@ -242,13 +244,18 @@ static ssize_t file_rw(struct kiocb *iocb, struct iov_iter *iter, bool write)
 		len = pos + count;
 		i_size_write(inode, len);
 	}
-	addr = pm->base + pm->dir[idx].offset + pos;
-	mutex_unlock(&pm->lock);
-	if (pos >= len)
+	if (pos >= len) {
+		mutex_unlock(&pm->lock);
 		return 0;
+	}
 	count = min_t(u64, count, len - pos);
+	addr = pm->base + pm->dir[idx].offset + pos;
+	node = &pm->nodes[idx];
+	atomic_inc(&node->users);
+	mutex_unlock(&pm->lock);
 	done = write ? copy_from_iter(addr, count, iter) :
 		       copy_to_iter(addr, count, iter);
+	atomic_dec(&node->users);
 	if (!done)
 		return -EFAULT;
 	iocb->ki_pos += done;

@@ -185,6 +185,7 @@ static void node_link(struct pinmem *pm, u32 idx)
 
 	node->gen = ++pm->next_gen;
 	atomic_set(&node->maps, 0);
+	atomic_set(&node->users, 0);
 	hash_add(pm->names, &node->hash, name_hash(pm->dir[idx].name));
 }
 
@@ -416,7 +417,7 @@ int pinmem_remove(struct pinmem *pm, u32 idx)
 	struct pinmem_dirent *e = &pm->dir[idx];
 
 	lockdep_assert_held(&pm->lock);
-	if (atomic_read(&pm->nodes[idx].maps))
+	if (pinmem_area_busy(pm, idx))
 		return -EBUSY;
 	if (e->length) {
 		xa_erase(&pm->objs, e->offset >> PINMEM_MIN_CLASS_SHIFT);
@@ -448,7 +449,7 @@ int pinmem_resize(struct pinmem *pm, u32 idx, u64 len)
 	lockdep_assert_held(&pm->lock);
 	if (e->kind != PINMEM_KIND_AREA)
 		return -EINVAL;
-	if (atomic_read(&pm->nodes[idx].maps))
+	if (pinmem_area_busy(pm, idx))
 		return -EBUSY;
 	if (len > pm->size)
 		return -ENOSPC;
@@ -498,6 +499,13 @@ done:
 	e->length = len;
 	pinmem_seal_entry(e);
 	return 0;
+}
+
+/* Mapped, or a read() or write() is copying: its pages must stay put. */
+bool pinmem_area_busy(struct pinmem *pm, u32 idx)
+{
+	return atomic_read(&pm->nodes[idx].maps) ||
+	       atomic_read(&pm->nodes[idx].users);
 }
 
 bool pinmem_area_live(struct pinmem *pm, u32 idx, u32 gen)

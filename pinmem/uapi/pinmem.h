@@ -54,7 +54,9 @@ enum pinmem_kind {
 /*
  * PINMEM_IOC_CREATE, _RESIZE, _REMOVE, _ATTACH; _ATTACHED fills in the
  * name and length of the area the file is attached to (ENODATA: none,
- * ENOENT: it was removed since).
+ * ENOENT: it was removed since).  RESIZE and REMOVE answer EBUSY while the
+ * area is mapped or a read() or write() of its file is copying; what an
+ * area was not written since it grew reads as zeros.
  */
 struct pinmem_area_req {
 	__u32 size;			/* the caller's sizeof(this struct) */

@@ -229,25 +229,27 @@ static ssize_t file_rw(struct kiocb *iocb, struct iov_iter *iter, bool write)
 
 	if (!count)
 		return 0;
-	if (pos < 0 || count > pm->size || pos > pm->size - count)
-		return write ? -EFBIG : 0;
 	idx = lock_area(inode);
 	if (idx < 0)
 		return idx;
 	len = pm->dir[idx].length;
+	/* The area's length, not i_size: a resize by ioctl moves the end. */
+	if (write && (iocb->ki_flags & IOCB_APPEND))
+		pos = len;
+	r = -EFBIG;
+	if (write && (pos < 0 || count > pm->size || pos > pm->size - count))
+		goto unlock;
 	if (write && pos + count > len) {
 		r = pinmem_resize(pm, idx, pos + count);
-		if (r) {
-			mutex_unlock(&pm->lock);
-			return r;
-		}
+		if (r)
+			goto unlock;
 		len = pos + count;
+	}
+	if (write)
 		i_size_write(inode, len);
-	}
-	if (pos >= len) {
-		mutex_unlock(&pm->lock);
-		return 0;
-	}
+	r = 0;
+	if (pos < 0 || pos >= len)
+		goto unlock;
 	count = min_t(u64, count, len - pos);
 	addr = pm->base + pm->dir[idx].offset + pos;
 	node = &pm->nodes[idx];
@@ -258,8 +260,11 @@ static ssize_t file_rw(struct kiocb *iocb, struct iov_iter *iter, bool write)
 	atomic_dec(&node->users);
 	if (!done)
 		return -EFAULT;
-	iocb->ki_pos += done;
+	iocb->ki_pos = pos + done;
 	return done;
+unlock:
+	mutex_unlock(&pm->lock);
+	return r;
 }
 
 static ssize_t file_read(struct kiocb *iocb, struct iov_iter *iter)
@@ -279,11 +284,43 @@ static ssize_t file_write(struct kiocb *iocb, struct iov_iter *iter)
 	ssize_t r;
 
 	inode_lock(inode);
-	if (iocb->ki_flags & IOCB_APPEND)
-		iocb->ki_pos = i_size_read(inode);
 	r = file_rw(iocb, iter, true);
 	inode_unlock(inode);
 	return r;
+}
+
+/* The size is the area's: a resize by ioctl does not pass through here. */
+static int file_getattr(struct user_namespace *ns, const struct path *path,
+			struct kstat *stat, u32 request_mask,
+			unsigned int query_flags)
+{
+	struct inode *inode = d_inode(path->dentry);
+	struct pinmem *pm = inode_pinmem(inode);
+	int idx;
+
+	generic_fillattr(&init_user_ns, inode, stat);
+	idx = lock_area(inode);
+	if (idx >= 0) {
+		stat->size = pm->dir[idx].length;
+		mutex_unlock(&pm->lock);
+	}
+	return 0;
+}
+
+static loff_t file_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct inode *inode = file_inode(file);
+	struct pinmem *pm = inode_pinmem(inode);
+	u64 len;
+	int idx;
+
+	idx = lock_area(inode);
+	if (idx < 0)
+		return idx;
+	len = pm->dir[idx].length;
+	mutex_unlock(&pm->lock);
+	return generic_file_llseek_size(file, offset, whence,
+					inode->i_sb->s_maxbytes, len);
 }
 
 /* An area's bytes are RAM: there is nothing to sync. */
@@ -334,7 +371,7 @@ static const struct file_operations dir_fops = {
 
 static const struct inode_operations file_iops = {
 	.setattr = file_setattr,
-	.getattr = simple_getattr,
+	.getattr = file_getattr,
 };
 
 static const struct file_operations file_fops = {
@@ -343,7 +380,7 @@ static const struct file_operations file_fops = {
 	.read_iter = file_read,
 	.write_iter = file_write,
 	.fsync = file_fsync,
-	.llseek = generic_file_llseek,
+	.llseek = file_llseek,
 };
 
 static const struct super_operations sops = {

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -112,6 +113,22 @@ static uint64_t area_offset(int fd, const char *name)
 	return off;
 }
 
+/* The length the region's directory gives area @name. */
+static uint64_t area_length(int fd, const char *name)
+{
+	struct pinmem_entry *e = NULL;
+	uint64_t len = UINT64_MAX;
+	size_t n, i;
+
+	if (pinmem_dev_list(fd, false, &e, &n) < 0)
+		return len;
+	for (i = 0; i < n; i++)
+		if (!strcmp(e[i].name, name))
+			len = e[i].length;
+	free(e);
+	return len;
+}
+
 static int open_file(const char *dir, const char *name, int flags)
 {
 	char path[512];
@@ -176,6 +193,7 @@ int main(int argc, char **argv)
 {
 	struct pinmem_status before, st;
 	struct pinmem_list list;
+	struct stat sb;
 	char path[256], longname[PINMEM_NAME_MAX], name[PINMEM_NAME_MAX];
 	uint64_t len, off;
 	unsigned n;
@@ -434,6 +452,20 @@ int main(int argc, char **argv)
 	       "the move copied the 100 bytes; the rest reads as zeros, not the removed area's");
 	pinmem_dev_remove(fd, "scrub");
 	pinmem_dev_remove(fd, "wall");
+
+	/* An open file follows a resize made through /dev/pinmem. */
+	expect(create(fd, "append", 4096) == 0, "create append, 4 KiB");
+	fd2 = open_file(argv[1], "append", O_WRONLY | O_APPEND);
+	expect(fd2 >= 0 && pinmem_dev_resize(fd, "append", 8192) == 0,
+	       "open it O_APPEND, resize it to 8 KiB by ioctl");
+	expect(fstat(fd2, &sb) == 0 && sb.st_size == 8192,
+	       "fstat of the open file: 8192 bytes");
+	expect(lseek(fd2, 0, SEEK_END) == 8192, "lseek to its end: 8192");
+	expect(write(fd2, "z", 1) == 1 && area_length(fd, "append") == 8193,
+	       "an O_APPEND write lands at the new end: 8193 bytes");
+	if (fd2 >= 0)
+		close(fd2);
+	pinmem_dev_remove(fd, "append");
 
 	/* The filesystem: same rules by path. */
 	snprintf(path, sizeof(path), "%s/byfile", argv[1]);

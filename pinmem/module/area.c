@@ -2,7 +2,8 @@
 /*
  * /dev/pinmem: create, resize, list and remove named areas, and map them.
  * Mappings are of the region's own pages (VM_PFNMAP), never copies; an
- * area cannot be resized or removed while anything maps it.
+ * area cannot be resized or removed while anything maps it.  What each
+ * request needs of the descriptor and the caller: uapi/pinmem.h.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -55,7 +56,11 @@ int pinmem_mmap_area(struct pinmem *pm, u32 idx, u32 gen,
 	u64 avail;
 	int r;
 
-	if (!(vma->vm_flags & VM_SHARED))
+	/*
+	 * VM_MAYSHARE, not VM_SHARED: the kernel takes VM_SHARED off a
+	 * shared mapping of a file opened read-only, which can never write.
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	mutex_lock(&pm->lock);
 	r = -ENOENT;
@@ -364,12 +369,38 @@ out:
 	return r;
 }
 
+/*
+ * Changing the region takes a descriptor opened for writing and
+ * CAP_SYS_ADMIN.  Opening /dev/pinmem is root's alone, but a descriptor
+ * outlives the privileges it was opened with: the CRIU plugin reopens one
+ * for a restored application, which may have dropped root long before.
+ */
+static int may_change(struct file *file)
+{
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return 0;
+}
+
 static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct dev_file *df = file->private_data;
 	void __user *uarg = (void __user *)arg;
+	int r;
 
 	cmd = IOC_BASE(cmd);
+	switch (cmd) {
+	case IOC_BASE(PINMEM_IOC_CREATE):
+	case IOC_BASE(PINMEM_IOC_RESIZE):
+	case IOC_BASE(PINMEM_IOC_REMOVE):
+	case IOC_BASE(PINMEM_IOC_FORMAT):
+		r = may_change(file);
+		if (r)
+			return r;
+		break;
+	}
 	switch (cmd) {
 	case IOC_BASE(PINMEM_IOC_STATUS):
 		return status_ioctl(df->pm, uarg);

@@ -20,6 +20,14 @@
  * /run/pinmem): programs that cannot issue ioctls open it by path, size it
  * with ftruncate() and map it with mmap(MAP_SHARED).
  *
+ * Who may do what: opening /dev/pinmem takes root (mode 0600).  Requests
+ * that change the region (CREATE, RESIZE, REMOVE, FORMAT) also take a
+ * descriptor opened for writing (else EBADF) and CAP_SYS_ADMIN (else
+ * EPERM), checked in that order at every call: a descriptor can outlive
+ * the privileges it was opened with.  STATUS, LIST, ATTACH and ATTACHED
+ * take any descriptor; a writable shared mapping takes one opened for
+ * writing (EACCES), a read-only one any.
+ *
  * Mapping through /dev/pinmem: after PINMEM_IOC_ATTACH the file offset is
  * into that area; without it, the offset is into the region and the range
  * must lie inside one area.  Either way the mapping's offset, as

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -168,6 +170,23 @@ static int file_holds(const char *dir, const char *name, int c, size_t off,
 		close(fd);
 	free(buf);
 	return ok;
+}
+
+/* Takes CAP_SYS_ADMIN out of this process's effective and permitted sets. */
+static int drop_sys_admin(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	uint32_t bit = 1U << (CAP_SYS_ADMIN % 32);
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	d[CAP_SYS_ADMIN / 32].effective &= ~bit;
+	d[CAP_SYS_ADMIN / 32].permitted &= ~bit;
+	d[CAP_SYS_ADMIN / 32].inheritable &= ~bit;
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
 }
 
 /* The file offset /proc/self/maps gives the mapping at @addr. */
@@ -484,6 +503,54 @@ int main(int argc, char **argv)
 	expect(unlink(path) == 0, "unlink after munmap");
 	snprintf(path, sizeof(path), "%s/bad name", argv[1]);
 	expect(open(path, O_RDWR | O_CREAT, 0600) < 0, "a name pinmem refuses cannot be created");
+
+	/*
+	 * Changing the region takes a descriptor opened for writing and
+	 * CAP_SYS_ADMIN; reading and attaching take neither.
+	 */
+	expect(create(fd, "perm", 4096) == 0, "create perm");
+	fd2 = open(PINMEM_DEV, O_RDONLY | O_CLOEXEC);
+	expect(fd2 >= 0 && create(fd2, "perm2", 4096) == -EBADF,
+	       "create through a read-only descriptor: EBADF");
+	expect(pinmem_dev_resize(fd2, "perm", 8192) == -EBADF,
+	       "resize through a read-only descriptor: EBADF");
+	expect(pinmem_dev_remove(fd2, "perm") == -EBADF,
+	       "remove through a read-only descriptor: EBADF");
+	expect(pinmem_dev_format(fd2, true, 0) == -EBADF,
+	       "format through a read-only descriptor: EBADF");
+	expect(pinmem_dev_status(fd2, &st) == 0 && pinmem_dev_attach(fd2, "perm") == 0,
+	       "status and attach through a read-only descriptor");
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd2, 0);
+	expect(p != MAP_FAILED, "it maps its area read-only");
+	if (p != MAP_FAILED)
+		munmap(p, 4096);
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
+	expect(p == MAP_FAILED && errno == EACCES, "but not writable: EACCES");
+	if (fd2 >= 0)
+		close(fd2);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		expect(drop_sys_admin() == 0, "a child drops CAP_SYS_ADMIN");
+		expect(create(fd, "perm2", 4096) == -EPERM,
+		       "without CAP_SYS_ADMIN, create: EPERM");
+		expect(pinmem_dev_resize(fd, "perm", 8192) == -EPERM,
+		       "without CAP_SYS_ADMIN, resize: EPERM");
+		expect(pinmem_dev_remove(fd, "perm") == -EPERM,
+		       "without CAP_SYS_ADMIN, remove: EPERM");
+		expect(pinmem_dev_format(fd, true, 0) == -EPERM,
+		       "without CAP_SYS_ADMIN, format: EPERM");
+		fd2 = pinmem_dev_open();
+		expect(fd2 >= 0 && pinmem_dev_status(fd2, &st) == 0 &&
+		       pinmem_dev_attach(fd2, "perm") == 0,
+		       "without CAP_SYS_ADMIN, status and attach work");
+		fflush(stdout);
+		_exit(failed);
+	}
+	waitpid(pid, &r, 0);
+	failed |= !WIFEXITED(r) || WEXITSTATUS(r);
+	expect(area_length(fd, "perm") == 4096 && pinmem_dev_remove(fd, "perm") == 0,
+	       "the refused requests left perm as it was");
 
 	/* Root only. */
 	pid = fork();

@@ -246,7 +246,7 @@ static long list_ioctl(struct pinmem *pm, void __user *arg)
 	struct pinmem_list __user *ulist = arg;
 	struct pinmem_entry *buf = NULL;
 	struct pinmem_list list;
-	u32 i, n = 0, total = 0;
+	u32 i, n = 0, total = 0, cap = 0, want;
 	int r;
 
 	r = get_struct(&list, sizeof(list), PINMEM_LIST_SIZE_VER0, ulist);
@@ -256,15 +256,26 @@ static long list_ioctl(struct pinmem *pm, void __user *arg)
 		return -EINVAL;
 	if (list.capacity > PINMEM_MAX_ENTRIES)
 		return -EINVAL;
-	if (list.capacity) {
-		buf = kvcalloc(list.capacity, sizeof(*buf), GFP_KERNEL);
+	/*
+	 * No more room than the directory has entries, however much the
+	 * caller offers: sized under the lock, allocated outside it, and
+	 * sized again should a format have grown the directory meanwhile.
+	 */
+	for (;;) {
+		mutex_lock(&pm->lock);
+		if (pm->state != PINMEM_STATE_VALID) {
+			r = -ENODEV;
+			goto unlock;
+		}
+		want = min(list.capacity, pm->sb->dir_entries);
+		if (want <= cap)
+			break;
+		mutex_unlock(&pm->lock);
+		kvfree(buf);
+		cap = want;
+		buf = kvcalloc(cap, sizeof(*buf), GFP_KERNEL);
 		if (!buf)
 			return -ENOMEM;
-	}
-	mutex_lock(&pm->lock);
-	if (pm->state != PINMEM_STATE_VALID) {
-		r = -ENODEV;
-		goto unlock;
 	}
 	for (i = 0; i < pm->sb->dir_entries; i++) {
 		const struct pinmem_dirent *e = &pm->dir[i];
@@ -273,7 +284,7 @@ static long list_ioctl(struct pinmem *pm, void __user *arg)
 		    (e->kind != PINMEM_KIND_AREA &&
 		     !(list.flags & PINMEM_LIST_KERNEL)))
 			continue;
-		if (n < list.capacity) {
+		if (n < cap) {
 			memcpy(buf[n].name, e->name, sizeof(buf[n].name));
 			buf[n].kind = e->kind;
 			buf[n].mapped = atomic_read(&pm->nodes[i].maps);

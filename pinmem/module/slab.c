@@ -256,8 +256,9 @@ int pinmem_format(struct pinmem *pm, u32 entries)
 		entries = pinmem_default_entries(pm->size);
 	why = pinmem_layout(pm->start, pm->size, entries, &sb);
 	if (why) {
-		pr_err("cannot format %pa+%llu: %s\n", &pm->start, pm->size,
-		       why);
+		/* FORMAT's dir_entries is the caller's: it must not flood. */
+		pr_err_ratelimited("cannot format %pa+%llu: %s\n", &pm->start,
+				   pm->size, why);
 		return -EINVAL;
 	}
 	free_ram_state(pm);

@@ -10,19 +10,23 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pinmem/lib/libpinmem.h"
+#include "pinmem/module/format.h"
 
 static int failed;
 
@@ -172,6 +176,88 @@ static int file_holds(const char *dir, const char *name, int c, size_t off,
 	return ok;
 }
 
+/* syslog(2)'s actions: the kernel does not export their names. */
+#define SYSLOG_ACTION_READ_ALL		3
+#define SYSLOG_ACTION_SIZE_BUFFER	10
+
+/* Lines of the kernel log that hold @what. */
+static int klog_count(const char *what)
+{
+	int size = klogctl(SYSLOG_ACTION_SIZE_BUFFER, NULL, 0), len, n = 0;
+	char *buf, *p;
+
+	if (size <= 0 || !(buf = malloc((size_t)size + 1)))
+		return -1;
+	len = klogctl(SYSLOG_ACTION_READ_ALL, buf, size);
+	if (len < 0) {
+		free(buf);
+		return -1;
+	}
+	buf[len] = '\0';
+	for (p = buf; (p = strstr(p, what)); p++)
+		n++;
+	free(buf);
+	return n;
+}
+
+/*
+ * The largest vmalloc'd block the pinmem module holds right now, in bytes
+ * (the region's own mapping is memremap()'s, not the module's).
+ */
+static unsigned long pinmem_vmalloc_bytes(void)
+{
+	unsigned long size, max = 0;
+	char line[512];
+	FILE *f = fopen("/proc/vmallocinfo", "re");
+
+	if (!f)
+		return ULONG_MAX;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "[pinmem]") &&
+		    sscanf(line, "%*s %lu", &size) == 1 && size > max)
+			max = size;
+	fclose(f);
+	return max;
+}
+
+/*
+ * For 3 s a child lists with room for the most entries a directory can
+ * have, into a buffer of 16 (the region holds fewer areas), while this
+ * process watches what the module allocates: the peak, or UINT64_MAX if
+ * the child's lists failed.
+ */
+static uint64_t list_peak(int fd)
+{
+	uint64_t peak = 0, now;
+	time_t end = time(NULL) + 3;
+	pid_t pid;
+	int r;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct pinmem_entry few[16];
+		struct pinmem_list big = {
+			.size = sizeof(big),
+			.capacity = PINMEM_MAX_ENTRIES,
+			.entries = (uintptr_t)few,
+		};
+
+		while (time(NULL) < end)
+			if (ioctl(fd, PINMEM_IOC_LIST, &big) < 0)
+				_exit(1);
+		_exit(0);
+	}
+	while (time(NULL) < end) {
+		now = pinmem_vmalloc_bytes();
+		if (now > peak)
+			peak = now;
+	}
+	if (pid < 0 || waitpid(pid, &r, 0) < 0 || !WIFEXITED(r) || WEXITSTATUS(r))
+		return UINT64_MAX;
+	return peak;
+}
+
 /* Takes CAP_SYS_ADMIN out of this process's effective and permitted sets. */
 static int drop_sys_admin(void)
 {
@@ -217,7 +303,7 @@ int main(int argc, char **argv)
 	uint64_t len, off;
 	unsigned n;
 	void *p, *q;
-	int fd, fd2, r;
+	int fd, fd2, r, logged;
 	pid_t pid;
 
 	if (argc != 2) {
@@ -231,6 +317,18 @@ int main(int argc, char **argv)
 	}
 	before = status(fd);
 	expect(before.state == PINMEM_STATE_VALID, "region is valid");
+
+	/* What a caller asks for sizes neither the kernel's log nor its memory. */
+	logged = klog_count("cannot format");
+	for (r = 0, n = 0; n < 50; n++)
+		r |= pinmem_dev_format(fd, false, PINMEM_MAX_ENTRIES) != -EINVAL;
+	expect(!r, "format with a directory larger than the region: EINVAL, 50 times");
+	logged = klog_count("cannot format") - logged;
+	expect(logged <= 10, "the kernel log says so at most 10 times (%d)", logged);
+	len = list_peak(fd);
+	expect(len < (1 << 20),
+	       "lists offering room for %u entries take no more memory than the directory's (saw %llu bytes)",
+	       PINMEM_MAX_ENTRIES, (unsigned long long)len);
 
 	/* Sizes, flags and names of the request itself. */
 	expect(req(fd, PINMEM_IOC_CREATE, "a", 2, 4096, 8, 0) == -EINVAL,

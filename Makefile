@@ -56,7 +56,8 @@ FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzim
 	   bootlog_fuzz record_fuzz
 
 all: $(O)/nvwa $(O)/nvwa_pinmem.so $(O)/nvwa-testapp $(O)/nvwa-clock \
-     $(O)/nvwa-pattern $(O)/nvwa-pinmem-check $(O)/nvwa-stamp $(O)/nvwa-fault
+     $(O)/nvwa-pattern $(O)/nvwa-pinmem-check $(O)/nvwa-pinmem-stress \
+     $(O)/nvwa-stamp $(O)/nvwa-fault
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -112,6 +113,9 @@ $(O)/nvwa-pattern: $(O)/tests/vm/pattern.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/nvwa-pinmem-check: $(O)/tests/vm/pinmem_check.o $(O)/pinmem/lib/libpinmem.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/nvwa-pinmem-stress: $(O)/tests/vm/pinmem_stress.o $(O)/pinmem/lib/libpinmem.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 # Unit tests run under ASan and UBSan, built apart from the product.

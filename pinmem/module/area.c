@@ -2,7 +2,8 @@
 /*
  * /dev/pinmem: create, resize, list and remove named areas, and map them.
  * Mappings are of the region's own pages (VM_PFNMAP), never copies; an
- * area cannot be resized or removed while anything maps it.
+ * area cannot be resized or removed while anything maps it.  What each
+ * request needs of the descriptor and the caller: uapi/pinmem.h.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -55,7 +56,11 @@ int pinmem_mmap_area(struct pinmem *pm, u32 idx, u32 gen,
 	u64 avail;
 	int r;
 
-	if (!(vma->vm_flags & VM_SHARED))
+	/*
+	 * VM_MAYSHARE, not VM_SHARED: the kernel takes VM_SHARED off a
+	 * shared mapping of a file opened read-only, which can never write.
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	mutex_lock(&pm->lock);
 	r = -ENOENT;
@@ -241,7 +246,7 @@ static long list_ioctl(struct pinmem *pm, void __user *arg)
 	struct pinmem_list __user *ulist = arg;
 	struct pinmem_entry *buf = NULL;
 	struct pinmem_list list;
-	u32 i, n = 0, total = 0;
+	u32 i, n = 0, total = 0, cap = 0, want;
 	int r;
 
 	r = get_struct(&list, sizeof(list), PINMEM_LIST_SIZE_VER0, ulist);
@@ -251,15 +256,26 @@ static long list_ioctl(struct pinmem *pm, void __user *arg)
 		return -EINVAL;
 	if (list.capacity > PINMEM_MAX_ENTRIES)
 		return -EINVAL;
-	if (list.capacity) {
-		buf = kvcalloc(list.capacity, sizeof(*buf), GFP_KERNEL);
+	/*
+	 * No more room than the directory has entries, however much the
+	 * caller offers: sized under the lock, allocated outside it, and
+	 * sized again should a format have grown the directory meanwhile.
+	 */
+	for (;;) {
+		mutex_lock(&pm->lock);
+		if (pm->state != PINMEM_STATE_VALID) {
+			r = -ENODEV;
+			goto unlock;
+		}
+		want = min(list.capacity, pm->sb->dir_entries);
+		if (want <= cap)
+			break;
+		mutex_unlock(&pm->lock);
+		kvfree(buf);
+		cap = want;
+		buf = kvcalloc(cap, sizeof(*buf), GFP_KERNEL);
 		if (!buf)
 			return -ENOMEM;
-	}
-	mutex_lock(&pm->lock);
-	if (pm->state != PINMEM_STATE_VALID) {
-		r = -ENODEV;
-		goto unlock;
 	}
 	for (i = 0; i < pm->sb->dir_entries; i++) {
 		const struct pinmem_dirent *e = &pm->dir[i];
@@ -268,7 +284,7 @@ static long list_ioctl(struct pinmem *pm, void __user *arg)
 		    (e->kind != PINMEM_KIND_AREA &&
 		     !(list.flags & PINMEM_LIST_KERNEL)))
 			continue;
-		if (n < list.capacity) {
+		if (n < cap) {
 			memcpy(buf[n].name, e->name, sizeof(buf[n].name));
 			buf[n].kind = e->kind;
 			buf[n].mapped = atomic_read(&pm->nodes[i].maps);
@@ -314,6 +330,20 @@ static long status_ioctl(struct pinmem *pm, void __user *arg)
 	return r;
 }
 
+/* A read() or write() of an area's file is copying through its pages. */
+static bool areas_in_use(struct pinmem *pm)
+{
+	u32 i;
+
+	if (pm->state != PINMEM_STATE_VALID)
+		return false;
+	for (i = 0; i < pm->sb->dir_entries; i++)
+		if (pm->dir[i].kind == PINMEM_KIND_AREA &&
+		    pinmem_area_busy(pm, i))
+			return true;
+	return false;
+}
+
 static long format_ioctl(struct pinmem *pm, void __user *arg)
 {
 	struct pinmem_status *st;
@@ -335,7 +365,7 @@ static long format_ioctl(struct pinmem *pm, void __user *arg)
 	pinmem_fill_status(pm, st);
 	/* Kernel clients hold pointers into the region: never pull it away. */
 	r = -EBUSY;
-	if (st->kobjs || st->kbufs || st->areas_mapped)
+	if (st->kobjs || st->kbufs || st->areas_mapped || areas_in_use(pm))
 		goto out;
 	r = -ENOTEMPTY;
 	if (st->areas && !(fmt.flags & PINMEM_FORMAT_DISCARD))
@@ -350,12 +380,38 @@ out:
 	return r;
 }
 
+/*
+ * Changing the region takes a descriptor opened for writing and
+ * CAP_SYS_ADMIN.  Opening /dev/pinmem is root's alone, but a descriptor
+ * outlives the privileges it was opened with: the CRIU plugin reopens one
+ * for a restored application, which may have dropped root long before.
+ */
+static int may_change(struct file *file)
+{
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return 0;
+}
+
 static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct dev_file *df = file->private_data;
 	void __user *uarg = (void __user *)arg;
+	int r;
 
 	cmd = IOC_BASE(cmd);
+	switch (cmd) {
+	case IOC_BASE(PINMEM_IOC_CREATE):
+	case IOC_BASE(PINMEM_IOC_RESIZE):
+	case IOC_BASE(PINMEM_IOC_REMOVE):
+	case IOC_BASE(PINMEM_IOC_FORMAT):
+		r = may_change(file);
+		if (r)
+			return r;
+		break;
+	}
 	switch (cmd) {
 	case IOC_BASE(PINMEM_IOC_STATUS):
 		return status_ioctl(df->pm, uarg);

@@ -212,8 +212,9 @@ static int file_mmap(struct file *file, struct vm_area_struct *vma)
 
 /*
  * read() and write() copy through the region's kernel mapping.  The copy
- * runs without pinmem's lock (it may fault on user memory); the inode lock
- * keeps truncate away, and an area never moves while it is mapped.
+ * runs without pinmem's lock (it may fault on user memory, for as long as
+ * that takes), so it counts as a user of the area: resize, remove and
+ * format refuse (EBUSY) until it is done, as they do while it is mapped.
  */
 static ssize_t file_rw(struct kiocb *iocb, struct iov_iter *iter, bool write)
 {
@@ -221,38 +222,49 @@ static ssize_t file_rw(struct kiocb *iocb, struct iov_iter *iter, bool write)
 	struct pinmem *pm = inode_pinmem(inode);
 	size_t count = iov_iter_count(iter), done;
 	loff_t pos = iocb->ki_pos;
+	struct pinmem_node *node;
 	void *addr;
 	u64 len;
 	int idx, r;
 
 	if (!count)
 		return 0;
-	if (pos < 0 || count > pm->size || pos > pm->size - count)
-		return write ? -EFBIG : 0;
 	idx = lock_area(inode);
 	if (idx < 0)
 		return idx;
 	len = pm->dir[idx].length;
+	/* The area's length, not i_size: a resize by ioctl moves the end. */
+	if (write && (iocb->ki_flags & IOCB_APPEND))
+		pos = len;
+	r = -EFBIG;
+	if (write && (pos < 0 || count > pm->size || pos > pm->size - count))
+		goto unlock;
 	if (write && pos + count > len) {
 		r = pinmem_resize(pm, idx, pos + count);
-		if (r) {
-			mutex_unlock(&pm->lock);
-			return r;
-		}
+		if (r)
+			goto unlock;
 		len = pos + count;
-		i_size_write(inode, len);
 	}
-	addr = pm->base + pm->dir[idx].offset + pos;
-	mutex_unlock(&pm->lock);
-	if (pos >= len)
-		return 0;
+	if (write)
+		i_size_write(inode, len);
+	r = 0;
+	if (pos < 0 || pos >= len)
+		goto unlock;
 	count = min_t(u64, count, len - pos);
+	addr = pm->base + pm->dir[idx].offset + pos;
+	node = &pm->nodes[idx];
+	atomic_inc(&node->users);
+	mutex_unlock(&pm->lock);
 	done = write ? copy_from_iter(addr, count, iter) :
 		       copy_to_iter(addr, count, iter);
+	atomic_dec(&node->users);
 	if (!done)
 		return -EFAULT;
-	iocb->ki_pos += done;
+	iocb->ki_pos = pos + done;
 	return done;
+unlock:
+	mutex_unlock(&pm->lock);
+	return r;
 }
 
 static ssize_t file_read(struct kiocb *iocb, struct iov_iter *iter)
@@ -272,11 +284,43 @@ static ssize_t file_write(struct kiocb *iocb, struct iov_iter *iter)
 	ssize_t r;
 
 	inode_lock(inode);
-	if (iocb->ki_flags & IOCB_APPEND)
-		iocb->ki_pos = i_size_read(inode);
 	r = file_rw(iocb, iter, true);
 	inode_unlock(inode);
 	return r;
+}
+
+/* The size is the area's: a resize by ioctl does not pass through here. */
+static int file_getattr(struct user_namespace *ns, const struct path *path,
+			struct kstat *stat, u32 request_mask,
+			unsigned int query_flags)
+{
+	struct inode *inode = d_inode(path->dentry);
+	struct pinmem *pm = inode_pinmem(inode);
+	int idx;
+
+	generic_fillattr(&init_user_ns, inode, stat);
+	idx = lock_area(inode);
+	if (idx >= 0) {
+		stat->size = pm->dir[idx].length;
+		mutex_unlock(&pm->lock);
+	}
+	return 0;
+}
+
+static loff_t file_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct inode *inode = file_inode(file);
+	struct pinmem *pm = inode_pinmem(inode);
+	u64 len;
+	int idx;
+
+	idx = lock_area(inode);
+	if (idx < 0)
+		return idx;
+	len = pm->dir[idx].length;
+	mutex_unlock(&pm->lock);
+	return generic_file_llseek_size(file, offset, whence,
+					inode->i_sb->s_maxbytes, len);
 }
 
 /* An area's bytes are RAM: there is nothing to sync. */
@@ -327,7 +371,7 @@ static const struct file_operations dir_fops = {
 
 static const struct inode_operations file_iops = {
 	.setattr = file_setattr,
-	.getattr = simple_getattr,
+	.getattr = file_getattr,
 };
 
 static const struct file_operations file_fops = {
@@ -336,7 +380,7 @@ static const struct file_operations file_fops = {
 	.read_iter = file_read,
 	.write_iter = file_write,
 	.fsync = file_fsync,
-	.llseek = generic_file_llseek,
+	.llseek = file_llseek,
 };
 
 static const struct super_operations sops = {

@@ -15,6 +15,7 @@
 struct pinmem_node {
 	struct hlist_node hash;		/* in struct pinmem names, while live */
 	atomic_t maps;			/* live mappings of an area */
+	atomic_t users;			/* read()s and write()s copying */
 	u32 gen;			/* identity: changes on reuse */
 };
 
@@ -67,6 +68,7 @@ int pinmem_resize(struct pinmem *pm, u32 idx, u64 len);
 int pinmem_remove(struct pinmem *pm, u32 idx);
 void pinmem_fill_status(struct pinmem *pm, struct pinmem_status *st);
 bool pinmem_area_live(struct pinmem *pm, u32 idx, u32 gen);
+bool pinmem_area_busy(struct pinmem *pm, u32 idx);
 int pinmem_area_at(struct pinmem *pm, u64 offset);
 
 /* area.c: /dev/pinmem and mappings */

@@ -185,6 +185,7 @@ static void node_link(struct pinmem *pm, u32 idx)
 
 	node->gen = ++pm->next_gen;
 	atomic_set(&node->maps, 0);
+	atomic_set(&node->users, 0);
 	hash_add(pm->names, &node->hash, name_hash(pm->dir[idx].name));
 }
 
@@ -255,8 +256,9 @@ int pinmem_format(struct pinmem *pm, u32 entries)
 		entries = pinmem_default_entries(pm->size);
 	why = pinmem_layout(pm->start, pm->size, entries, &sb);
 	if (why) {
-		pr_err("cannot format %pa+%llu: %s\n", &pm->start, pm->size,
-		       why);
+		/* FORMAT's dir_entries is the caller's: it must not flood. */
+		pr_err_ratelimited("cannot format %pa+%llu: %s\n", &pm->start,
+				   pm->size, why);
 		return -EINVAL;
 	}
 	free_ram_state(pm);
@@ -416,7 +418,7 @@ int pinmem_remove(struct pinmem *pm, u32 idx)
 	struct pinmem_dirent *e = &pm->dir[idx];
 
 	lockdep_assert_held(&pm->lock);
-	if (atomic_read(&pm->nodes[idx].maps))
+	if (pinmem_area_busy(pm, idx))
 		return -EBUSY;
 	if (e->length) {
 		xa_erase(&pm->objs, e->offset >> PINMEM_MIN_CLASS_SHIFT);
@@ -442,13 +444,13 @@ int pinmem_resize(struct pinmem *pm, u32 idx, u64 len)
 	struct pinmem_dirent *e = &pm->dir[idx];
 	u64 old_pages = DIV_ROUND_UP(e->length, PINMEM_PAGE_SIZE);
 	u64 new_pages = DIV_ROUND_UP(len, PINMEM_PAGE_SIZE);
-	u64 offset = e->offset, first;
+	u64 offset = e->offset, first, kept = min(e->length, len);
 	int r;
 
 	lockdep_assert_held(&pm->lock);
 	if (e->kind != PINMEM_KIND_AREA)
 		return -EINVAL;
-	if (atomic_read(&pm->nodes[idx].maps))
+	if (pinmem_area_busy(pm, idx))
 		return -EBUSY;
 	if (len > pm->size)
 		return -ENOSPC;
@@ -482,15 +484,29 @@ int pinmem_resize(struct pinmem *pm, u32 idx, u64 len)
 			extent_free(pm, e->offset, e->length);
 		}
 	}
-	memset(pm->base + offset + old_pages * PINMEM_PAGE_SIZE, 0,
-	       (new_pages - old_pages) * PINMEM_PAGE_SIZE);
 done:
+	/*
+	 * Past the bytes kept, up to the end of the last page, the area reads
+	 * as zeros: a shrink's tail, which a later growth within the page
+	 * would show again, the gap a move leaves after the old length, and
+	 * pages that held another area or a kernel object.
+	 */
+	if (new_pages)
+		memset(pm->base + offset + kept, 0,
+		       new_pages * PINMEM_PAGE_SIZE - kept);
 	if (!len && e->length)
 		xa_erase(&pm->objs, offset >> PINMEM_MIN_CLASS_SHIFT);
 	e->offset = len ? offset : 0;
 	e->length = len;
 	pinmem_seal_entry(e);
 	return 0;
+}
+
+/* Mapped, or a read() or write() is copying: its pages must stay put. */
+bool pinmem_area_busy(struct pinmem *pm, u32 idx)
+{
+	return atomic_read(&pm->nodes[idx].maps) ||
+	       atomic_read(&pm->nodes[idx].users);
 }
 
 bool pinmem_area_live(struct pinmem *pm, u32 idx, u32 gen)

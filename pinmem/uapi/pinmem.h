@@ -20,6 +20,14 @@
  * /run/pinmem): programs that cannot issue ioctls open it by path, size it
  * with ftruncate() and map it with mmap(MAP_SHARED).
  *
+ * Who may do what: opening /dev/pinmem takes root (mode 0600).  Requests
+ * that change the region (CREATE, RESIZE, REMOVE, FORMAT) also take a
+ * descriptor opened for writing (else EBADF) and CAP_SYS_ADMIN (else
+ * EPERM), checked in that order at every call: a descriptor can outlive
+ * the privileges it was opened with.  STATUS, LIST, ATTACH and ATTACHED
+ * take any descriptor; a writable shared mapping takes one opened for
+ * writing (EACCES), a read-only one any.
+ *
  * Mapping through /dev/pinmem: after PINMEM_IOC_ATTACH the file offset is
  * into that area; without it, the offset is into the region and the range
  * must lie inside one area.  Either way the mapping's offset, as
@@ -54,7 +62,9 @@ enum pinmem_kind {
 /*
  * PINMEM_IOC_CREATE, _RESIZE, _REMOVE, _ATTACH; _ATTACHED fills in the
  * name and length of the area the file is attached to (ENODATA: none,
- * ENOENT: it was removed since).
+ * ENOENT: it was removed since).  RESIZE and REMOVE answer EBUSY while the
+ * area is mapped or a read() or write() of its file is copying; what an
+ * area was not written since it grew reads as zeros.
  */
 struct pinmem_area_req {
 	__u32 size;			/* the caller's sizeof(this struct) */

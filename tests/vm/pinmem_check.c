@@ -10,16 +10,23 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pinmem/lib/libpinmem.h"
+#include "pinmem/module/format.h"
 
 static int failed;
 
@@ -112,6 +119,162 @@ static uint64_t area_offset(int fd, const char *name)
 	return off;
 }
 
+/* The length the region's directory gives area @name. */
+static uint64_t area_length(int fd, const char *name)
+{
+	struct pinmem_entry *e = NULL;
+	uint64_t len = UINT64_MAX;
+	size_t n, i;
+
+	if (pinmem_dev_list(fd, false, &e, &n) < 0)
+		return len;
+	for (i = 0; i < n; i++)
+		if (!strcmp(e[i].name, name))
+			len = e[i].length;
+	free(e);
+	return len;
+}
+
+static int open_file(const char *dir, const char *name, int flags)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return open(path, flags | O_CLOEXEC);
+}
+
+/* Writes @len bytes @c at @off of area @name, through its file. */
+static int fill_file(const char *dir, const char *name, int c, size_t off,
+		     size_t len)
+{
+	unsigned char *buf = malloc(len);
+	int fd = open_file(dir, name, O_RDWR), ok;
+
+	if (buf)
+		memset(buf, c, len);
+	ok = buf && fd >= 0 && pwrite(fd, buf, len, (off_t)off) == (ssize_t)len;
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ok;
+}
+
+/* Area @name holds @len bytes @c at @off, read through its file. */
+static int file_holds(const char *dir, const char *name, int c, size_t off,
+		      size_t len)
+{
+	unsigned char *buf = malloc(len);
+	int fd = open_file(dir, name, O_RDONLY), ok;
+	size_t i;
+
+	ok = buf && fd >= 0 && pread(fd, buf, len, (off_t)off) == (ssize_t)len;
+	for (i = 0; ok && i < len; i++)
+		ok = buf[i] == c;
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ok;
+}
+
+/* syslog(2)'s actions: the kernel does not export their names. */
+#define SYSLOG_ACTION_READ_ALL		3
+#define SYSLOG_ACTION_SIZE_BUFFER	10
+
+/* Lines of the kernel log that hold @what. */
+static int klog_count(const char *what)
+{
+	int size = klogctl(SYSLOG_ACTION_SIZE_BUFFER, NULL, 0), len, n = 0;
+	char *buf, *p;
+
+	if (size <= 0 || !(buf = malloc((size_t)size + 1)))
+		return -1;
+	len = klogctl(SYSLOG_ACTION_READ_ALL, buf, size);
+	if (len < 0) {
+		free(buf);
+		return -1;
+	}
+	buf[len] = '\0';
+	for (p = buf; (p = strstr(p, what)); p++)
+		n++;
+	free(buf);
+	return n;
+}
+
+/*
+ * The largest vmalloc'd block the pinmem module holds right now, in bytes
+ * (the region's own mapping is memremap()'s, not the module's).
+ */
+static unsigned long pinmem_vmalloc_bytes(void)
+{
+	unsigned long size, max = 0;
+	char line[512];
+	FILE *f = fopen("/proc/vmallocinfo", "re");
+
+	if (!f)
+		return ULONG_MAX;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "[pinmem]") &&
+		    sscanf(line, "%*s %lu", &size) == 1 && size > max)
+			max = size;
+	fclose(f);
+	return max;
+}
+
+/*
+ * For 3 s a child lists with room for the most entries a directory can
+ * have, into a buffer of 16 (the region holds fewer areas), while this
+ * process watches what the module allocates: the peak, or UINT64_MAX if
+ * the child's lists failed.
+ */
+static uint64_t list_peak(int fd)
+{
+	uint64_t peak = 0, now;
+	time_t end = time(NULL) + 3;
+	pid_t pid;
+	int r;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct pinmem_entry few[16];
+		struct pinmem_list big = {
+			.size = sizeof(big),
+			.capacity = PINMEM_MAX_ENTRIES,
+			.entries = (uintptr_t)few,
+		};
+
+		while (time(NULL) < end)
+			if (ioctl(fd, PINMEM_IOC_LIST, &big) < 0)
+				_exit(1);
+		_exit(0);
+	}
+	while (time(NULL) < end) {
+		now = pinmem_vmalloc_bytes();
+		if (now > peak)
+			peak = now;
+	}
+	if (pid < 0 || waitpid(pid, &r, 0) < 0 || !WIFEXITED(r) || WEXITSTATUS(r))
+		return UINT64_MAX;
+	return peak;
+}
+
+/* Takes CAP_SYS_ADMIN out of this process's effective and permitted sets. */
+static int drop_sys_admin(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	uint32_t bit = 1U << (CAP_SYS_ADMIN % 32);
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	d[CAP_SYS_ADMIN / 32].effective &= ~bit;
+	d[CAP_SYS_ADMIN / 32].permitted &= ~bit;
+	d[CAP_SYS_ADMIN / 32].inheritable &= ~bit;
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
 /* The file offset /proc/self/maps gives the mapping at @addr. */
 static uint64_t map_offset(const void *addr)
 {
@@ -135,11 +298,12 @@ int main(int argc, char **argv)
 {
 	struct pinmem_status before, st;
 	struct pinmem_list list;
+	struct stat sb;
 	char path[256], longname[PINMEM_NAME_MAX], name[PINMEM_NAME_MAX];
 	uint64_t len, off;
 	unsigned n;
 	void *p, *q;
-	int fd, fd2, r;
+	int fd, fd2, r, logged;
 	pid_t pid;
 
 	if (argc != 2) {
@@ -153,6 +317,18 @@ int main(int argc, char **argv)
 	}
 	before = status(fd);
 	expect(before.state == PINMEM_STATE_VALID, "region is valid");
+
+	/* What a caller asks for sizes neither the kernel's log nor its memory. */
+	logged = klog_count("cannot format");
+	for (r = 0, n = 0; n < 50; n++)
+		r |= pinmem_dev_format(fd, false, PINMEM_MAX_ENTRIES) != -EINVAL;
+	expect(!r, "format with a directory larger than the region: EINVAL, 50 times");
+	logged = klog_count("cannot format") - logged;
+	expect(logged <= 10, "the kernel log says so at most 10 times (%d)", logged);
+	len = list_peak(fd);
+	expect(len < (1 << 20),
+	       "lists offering room for %u entries take no more memory than the directory's (saw %llu bytes)",
+	       PINMEM_MAX_ENTRIES, (unsigned long long)len);
 
 	/* Sizes, flags and names of the request itself. */
 	expect(req(fd, PINMEM_IOC_CREATE, "a", 2, 4096, 8, 0) == -EINVAL,
@@ -368,6 +544,46 @@ int main(int argc, char **argv)
 	       "ATTACHED once the area is removed: ENOENT");
 	close(fd2);
 
+	/* What was not written since an area grew reads as zeros. */
+	expect(create(fd, "scrub", 8192) == 0 &&
+	       fill_file(argv[1], "scrub", 0xab, 0, 8192), "scrub: 8 KiB written");
+	expect(pinmem_dev_resize(fd, "scrub", 100) == 0 &&
+	       pinmem_dev_resize(fd, "scrub", 4000) == 0 &&
+	       file_holds(argv[1], "scrub", 0xab, 0, 100) &&
+	       file_holds(argv[1], "scrub", 0, 100, 3900),
+	       "shrunk to 100 bytes, grown within its page: the 100 kept, the rest zeros");
+	expect(pinmem_dev_resize(fd, "scrub", 8192) == 0 &&
+	       file_holds(argv[1], "scrub", 0, 100, 8092),
+	       "grown to its old 8 KiB: zeros past the 100 bytes kept");
+	expect(pinmem_dev_resize(fd, "scrub", 100) == 0 &&
+	       create(fd, "wall", 4096) == 0 && create(fd, "junk", 16384) == 0 &&
+	       fill_file(argv[1], "junk", 0xcd, 0, 16384),
+	       "an area walled in by another, a third filled");
+	off = area_offset(fd, "junk");
+	expect(pinmem_dev_remove(fd, "junk") == 0 &&
+	       pinmem_dev_resize(fd, "scrub", 12288) == 0 &&
+	       area_offset(fd, "scrub") == off,
+	       "growing it moves it into the pages the removed area left");
+	expect(file_holds(argv[1], "scrub", 0xab, 0, 100) &&
+	       file_holds(argv[1], "scrub", 0, 100, 12188),
+	       "the move copied the 100 bytes; the rest reads as zeros, not the removed area's");
+	pinmem_dev_remove(fd, "scrub");
+	pinmem_dev_remove(fd, "wall");
+
+	/* An open file follows a resize made through /dev/pinmem. */
+	expect(create(fd, "append", 4096) == 0, "create append, 4 KiB");
+	fd2 = open_file(argv[1], "append", O_WRONLY | O_APPEND);
+	expect(fd2 >= 0 && pinmem_dev_resize(fd, "append", 8192) == 0,
+	       "open it O_APPEND, resize it to 8 KiB by ioctl");
+	expect(fstat(fd2, &sb) == 0 && sb.st_size == 8192,
+	       "fstat of the open file: 8192 bytes");
+	expect(lseek(fd2, 0, SEEK_END) == 8192, "lseek to its end: 8192");
+	expect(write(fd2, "z", 1) == 1 && area_length(fd, "append") == 8193,
+	       "an O_APPEND write lands at the new end: 8193 bytes");
+	if (fd2 >= 0)
+		close(fd2);
+	pinmem_dev_remove(fd, "append");
+
 	/* The filesystem: same rules by path. */
 	snprintf(path, sizeof(path), "%s/byfile", argv[1]);
 	fd2 = open(path, O_RDWR | O_CREAT, 0600);
@@ -385,6 +601,54 @@ int main(int argc, char **argv)
 	expect(unlink(path) == 0, "unlink after munmap");
 	snprintf(path, sizeof(path), "%s/bad name", argv[1]);
 	expect(open(path, O_RDWR | O_CREAT, 0600) < 0, "a name pinmem refuses cannot be created");
+
+	/*
+	 * Changing the region takes a descriptor opened for writing and
+	 * CAP_SYS_ADMIN; reading and attaching take neither.
+	 */
+	expect(create(fd, "perm", 4096) == 0, "create perm");
+	fd2 = open(PINMEM_DEV, O_RDONLY | O_CLOEXEC);
+	expect(fd2 >= 0 && create(fd2, "perm2", 4096) == -EBADF,
+	       "create through a read-only descriptor: EBADF");
+	expect(pinmem_dev_resize(fd2, "perm", 8192) == -EBADF,
+	       "resize through a read-only descriptor: EBADF");
+	expect(pinmem_dev_remove(fd2, "perm") == -EBADF,
+	       "remove through a read-only descriptor: EBADF");
+	expect(pinmem_dev_format(fd2, true, 0) == -EBADF,
+	       "format through a read-only descriptor: EBADF");
+	expect(pinmem_dev_status(fd2, &st) == 0 && pinmem_dev_attach(fd2, "perm") == 0,
+	       "status and attach through a read-only descriptor");
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd2, 0);
+	expect(p != MAP_FAILED, "it maps its area read-only");
+	if (p != MAP_FAILED)
+		munmap(p, 4096);
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
+	expect(p == MAP_FAILED && errno == EACCES, "but not writable: EACCES");
+	if (fd2 >= 0)
+		close(fd2);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		expect(drop_sys_admin() == 0, "a child drops CAP_SYS_ADMIN");
+		expect(create(fd, "perm2", 4096) == -EPERM,
+		       "without CAP_SYS_ADMIN, create: EPERM");
+		expect(pinmem_dev_resize(fd, "perm", 8192) == -EPERM,
+		       "without CAP_SYS_ADMIN, resize: EPERM");
+		expect(pinmem_dev_remove(fd, "perm") == -EPERM,
+		       "without CAP_SYS_ADMIN, remove: EPERM");
+		expect(pinmem_dev_format(fd, true, 0) == -EPERM,
+		       "without CAP_SYS_ADMIN, format: EPERM");
+		fd2 = pinmem_dev_open();
+		expect(fd2 >= 0 && pinmem_dev_status(fd2, &st) == 0 &&
+		       pinmem_dev_attach(fd2, "perm") == 0,
+		       "without CAP_SYS_ADMIN, status and attach work");
+		fflush(stdout);
+		_exit(failed);
+	}
+	waitpid(pid, &r, 0);
+	failed |= !WIFEXITED(r) || WEXITSTATUS(r);
+	expect(area_length(fd, "perm") == 4096 && pinmem_dev_remove(fd, "perm") == 0,
+	       "the refused requests left perm as it was");
 
 	/* Root only. */
 	pid = fork();

@@ -284,7 +284,7 @@ static int do_rm(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		r = pinmem_dev_remove(fd, argv[i]);
 		if (r == -EBUSY)
-			log_error("Cannot remove '%s': it is mapped by a process (see `nvwa pinmem ls`)", argv[i]);
+			log_error("Cannot remove '%s': it is mapped by a process (see `nvwa pinmem ls`), or its file is being read or written", argv[i]);
 		else if (r < 0)
 			log_error_errno(r, "Cannot remove '%s': %m", argv[i]);
 		else
@@ -324,7 +324,7 @@ static int do_format(int argc, char **argv)
 	if (r == -ENOTEMPTY)
 		log_error("The region holds areas; `nvwa pinmem ls` lists them. --discard erases them.");
 	else if (r == -EBUSY)
-		log_error("The region is in use (kernel objects or mapped areas): nothing was changed");
+		log_error("The region is in use (kernel objects, mapped areas, or an area's file being read or written): nothing was changed");
 	else if (r == -EINVAL)
 		log_error("The module refused the format (see the kernel log)");
 	else if (r < 0)

@@ -1,8 +1,10 @@
-# vm: -r 64M@1536M
+# vm: -c 2 -r 64M@1536M
 # What pinmem refuses: regions that are RAM, not reserved or misaligned;
 # a region whose superblock or directory was corrupted (never trusted,
 # never formatted behind its owner's back, adopted again once repaired);
-# bad ioctls, exhaustion, and removing or resizing what is mapped.
+# bad ioctls, exhaustion, and removing or resizing what is mapped.  Two
+# vCPUs: read()s and write()s of the areas' files race resizes, removes
+# and creates for 20 s, and no byte lands where it does not belong.
 START=$((1536 << 20))
 
 refused() {	# refused WHY PARAM...: insmod fails and the log says WHY
@@ -14,6 +16,16 @@ refused() {	# refused WHY PARAM...: insmod fails and the log says WHY
 devmem_save() { dd if=/dev/mem of="$1" bs=4096 skip=$((START / 4096)) count=2 2>/dev/null; }
 devmem_put() {	# devmem_put OFFSET BYTES-FILE: write into the region via /dev/mem
 	dd if="$2" of=/dev/mem bs=1 seek=$((START + $1)) conv=notrunc 2>/dev/null
+}
+
+report_checks() {	# report_checks WHAT LOG: one result per "ok"/"not ok" line
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) report "ok $1: ${line#ok - }" ;;
+		"not ok - "*) report "FAIL $1: ${line#not ok - }"; FAILED=$((FAILED + 1)) ;;
+		esac
+	done < "$2"
 }
 
 main() {
@@ -35,13 +47,15 @@ main() {
 	check "format" nvwa pinmem format
 	pinmem_mount
 	nvwa-pinmem-check /run/pinmem > /tmp/pinmem-check.log 2>&1
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) report "ok ioctl: ${line#ok - }" ;;
-		"not ok - "*) report "FAIL ioctl: ${line#not ok - }"; FAILED=$((FAILED + 1)) ;;
-		esac
-	done < /tmp/pinmem-check.log
+	report_checks ioctl /tmp/pinmem-check.log
 	check "the ioctl checks ran to the end" grep -q 'everything given back' /tmp/pinmem-check.log
+
+	check "the client fills kernel objects to watch" client fill count=200 buf_mib=1
+	nvwa-pinmem-stress /run/pinmem 20 > /tmp/pinmem-stress.log 2>&1
+	report_checks stress /tmp/pinmem-stress.log
+	check "the stress test ran to the end" grep -q 'stress areas removed' /tmp/pinmem-stress.log
+	check "the client's kernel objects are unchanged" client verify count=200 buf_mib=1
+	check "the client frees them" client free count=200 buf_mib=1
 
 	nvwa-pattern write /run/pinmem/keep 1048576 3 > /tmp/pattern.log 2>&1
 	nvwa-pattern hold /run/pinmem/keep /tmp/held & holder=$!

@@ -111,11 +111,11 @@ fail:
 	return r;
 }
 
-int pinmem_dev_format(int fd, bool discard, uint32_t dir_entries)
+int pinmem_dev_format(int fd, uint32_t flags, uint32_t dir_entries)
 {
 	struct pinmem_format fmt = {
 		.size = sizeof(fmt),
-		.flags = discard ? PINMEM_FORMAT_DISCARD : 0,
+		.flags = flags,
 		.dir_entries = dir_entries,
 	};
 

@@ -26,7 +26,8 @@ int pinmem_dev_attach(int fd, const char *name);
 int pinmem_dev_attached(int fd, char name[PINMEM_NAME_MAX], uint64_t *ret_len);
 int pinmem_dev_list(int fd, bool kernel, struct pinmem_entry **ret,
 		    size_t *ret_n);
-int pinmem_dev_format(int fd, bool discard, uint32_t dir_entries);
+/* @flags: PINMEM_FORMAT_DISCARD, PINMEM_FORMAT_UNTRUSTED (uapi/pinmem.h). */
+int pinmem_dev_format(int fd, uint32_t flags, uint32_t dir_entries);
 int pinmem_dev_map(const char *name, void **ret_addr, size_t *ret_len);
 /*
  * Mounts the pinmem filesystem on @dir (created if missing, its parent

@@ -353,7 +353,8 @@ static long format_ioctl(struct pinmem *pm, void __user *arg)
 	r = get_struct(&fmt, sizeof(fmt), PINMEM_FORMAT_SIZE_VER0, arg);
 	if (r)
 		return r;
-	if (fmt.reserved || fmt.flags & ~PINMEM_FORMAT_DISCARD)
+	if (fmt.reserved ||
+	    fmt.flags & ~(PINMEM_FORMAT_DISCARD | PINMEM_FORMAT_UNTRUSTED))
 		return -EINVAL;
 	if (fmt.dir_entries && (fmt.dir_entries < PINMEM_MIN_ENTRIES ||
 				fmt.dir_entries > PINMEM_MAX_ENTRIES))
@@ -369,6 +370,12 @@ static long format_ioctl(struct pinmem *pm, void __user *arg)
 		goto out;
 	r = -ENOTEMPTY;
 	if (st->areas && !(fmt.flags & PINMEM_FORMAT_DISCARD))
+		goto out;
+	/* An untrusted region serves no areas, so the check above says nothing. */
+	r = -EUCLEAN;
+	if (pm->state == PINMEM_STATE_INVALID &&
+	    pm->sb->magic == PINMEM_SB_MAGIC &&
+	    !(fmt.flags & PINMEM_FORMAT_UNTRUSTED))
 		goto out;
 	if (pm->state == PINMEM_STATE_INVALID)
 		pr_warn("formatting untrusted region %pa+%llu (was: %s)\n",

@@ -134,7 +134,7 @@ struct pinmem_list {
 /* PINMEM_IOC_FORMAT */
 struct pinmem_format {
 	__u32 size;			/* the caller's sizeof(this struct) */
-	__u32 flags;			/* PINMEM_FORMAT_DISCARD */
+	__u32 flags;			/* PINMEM_FORMAT_* */
 	__u32 dir_entries;		/* 0: a default sized to the region */
 	__u32 reserved;			/* must be 0 */
 };
@@ -143,6 +143,13 @@ struct pinmem_format {
 
 /* Formatting a valid region that holds areas destroys them: say so. */
 #define PINMEM_FORMAT_DISCARD	0x1
+/*
+ * A region whose pinmem superblock fails its checks may hold what its
+ * owner needs in a form the module cannot read: formatting it answers
+ * EUCLEAN unless the caller says it is erasing untrusted data.  A region
+ * with no pinmem superblock at all needs no flag.
+ */
+#define PINMEM_FORMAT_UNTRUSTED	0x2
 
 #define PINMEM_IOC_MAGIC	0xb7
 #define PINMEM_IOC_STATUS	_IOWR(PINMEM_IOC_MAGIC, 1, struct pinmem_status)

@@ -321,7 +321,7 @@ int main(int argc, char **argv)
 	/* What a caller asks for sizes neither the kernel's log nor its memory. */
 	logged = klog_count("cannot format");
 	for (r = 0, n = 0; n < 50; n++)
-		r |= pinmem_dev_format(fd, false, PINMEM_MAX_ENTRIES) != -EINVAL;
+		r |= pinmem_dev_format(fd, 0, PINMEM_MAX_ENTRIES) != -EINVAL;
 	expect(!r, "format with a directory larger than the region: EINVAL, 50 times");
 	logged = klog_count("cannot format") - logged;
 	expect(logged <= 10, "the kernel log says so at most 10 times (%d)", logged);
@@ -524,7 +524,7 @@ int main(int argc, char **argv)
 	close(fd2);
 	expect(pinmem_dev_remove(fd, "dup") == -EBUSY, "remove while mapped: EBUSY");
 	expect(pinmem_dev_resize(fd, "dup", 8192) == -EBUSY, "resize while mapped: EBUSY");
-	expect(pinmem_dev_format(fd, true, 0) == -EBUSY, "format while mapped: EBUSY");
+	expect(pinmem_dev_format(fd, PINMEM_FORMAT_DISCARD, 0) == -EBUSY, "format while mapped: EBUSY");
 	st = status(fd);
 	expect(st.areas_mapped == 1, "status counts the mapping");
 	pid = fork();
@@ -535,7 +535,7 @@ int main(int argc, char **argv)
 	waitpid(pid, NULL, 0);
 	expect(((volatile char *)p)[0] == 42, "a forked child writes the same memory");
 	munmap(p, 4096);
-	expect(pinmem_dev_format(fd, false, 0) == -ENOTEMPTY,
+	expect(pinmem_dev_format(fd, 0, 0) == -ENOTEMPTY,
 	       "format with areas, no --discard: ENOTEMPTY");
 	fd2 = pinmem_dev_open();
 	expect(pinmem_dev_attach(fd2, "dup") == 0, "attach dup again");
@@ -614,7 +614,7 @@ int main(int argc, char **argv)
 	       "resize through a read-only descriptor: EBADF");
 	expect(pinmem_dev_remove(fd2, "perm") == -EBADF,
 	       "remove through a read-only descriptor: EBADF");
-	expect(pinmem_dev_format(fd2, true, 0) == -EBADF,
+	expect(pinmem_dev_format(fd2, PINMEM_FORMAT_DISCARD, 0) == -EBADF,
 	       "format through a read-only descriptor: EBADF");
 	expect(pinmem_dev_status(fd2, &st) == 0 && pinmem_dev_attach(fd2, "perm") == 0,
 	       "status and attach through a read-only descriptor");
@@ -636,7 +636,7 @@ int main(int argc, char **argv)
 		       "without CAP_SYS_ADMIN, resize: EPERM");
 		expect(pinmem_dev_remove(fd, "perm") == -EPERM,
 		       "without CAP_SYS_ADMIN, remove: EPERM");
-		expect(pinmem_dev_format(fd, true, 0) == -EPERM,
+		expect(pinmem_dev_format(fd, PINMEM_FORMAT_DISCARD, 0) == -EPERM,
 		       "without CAP_SYS_ADMIN, format: EPERM");
 		fd2 = pinmem_dev_open();
 		expect(fd2 >= 0 && pinmem_dev_status(fd2, &st) == 0 &&

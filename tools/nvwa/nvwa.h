@@ -13,7 +13,8 @@
 /* Files inside the store (the preserved-memory filesystem). */
 #define STORE_RECORD "handover.dtb"
 #define PINMEM_MOUNT "/run/pinmem"
-#define PINMEM_RECORD PINMEM_MOUNT "/nvwa.handover"
+#define PINMEM_RECORD_AREA "nvwa.handover"
+#define PINMEM_RECORD PINMEM_MOUNT "/" PINMEM_RECORD_AREA
 #define STORE_REFUSED "restore-refused"	/* why the last restore failed */
 #define NVWA_RUN_DIR "/run/nvwa"
 #define STORE_MOUNTPOINT NVWA_RUN_DIR "/store"

@@ -26,7 +26,7 @@ static void usage_pinmem(FILE *f)
 		"       nvwa pinmem ls [--all] [--json]\n"
 		"       nvwa pinmem create NAME SIZE\n"
 		"       nvwa pinmem rm NAME...\n"
-		"       nvwa pinmem format [--discard] [--entries N]\n"
+		"       nvwa pinmem format [--discard] [--erase-untrusted] [--entries N]\n"
 		"       nvwa pinmem mount [DIR]\n"
 		"\n"
 		"pinmem is RAM that keeps its contents across kexec, owned by the pinmem\n"
@@ -48,9 +48,11 @@ static void usage_pinmem(FILE *f)
 		"  create   make an area of SIZE bytes (K, M, G suffixes), zeroed\n"
 		"  rm       remove areas; an area that is mapped is refused (EBUSY)\n"
 		"  format   make an empty region: needed on the first boot after\n"
-		"           power-on and to reuse a region that failed its checks;\n"
-		"           refuses to destroy areas without --discard, and refuses\n"
-		"           while kernel objects or mappings exist\n"
+		"           power-on; refuses to destroy areas (a pending update's\n"
+		"           record among them) without --discard, a region whose\n"
+		"           superblock failed its checks (it may hold what cannot be\n"
+		"           read) without --erase-untrusted, and anything while kernel\n"
+		"           objects, mappings or reads and writes are in flight\n"
 		"  mount    mount the pinmem filesystem (default %s): every area\n"
 		"           is a file there, so any program can keep memory in pinmem\n"
 		"           by opening, ftruncating and mmapping (MAP_SHARED) a path,\n"
@@ -295,21 +297,40 @@ static int do_rm(int argc, char **argv)
 	return failed;
 }
 
+/* Whether the region holds a pending update's record (an area). */
+static bool holds_record(int fd)
+{
+	struct pinmem_entry *e;
+	bool found = false;
+	size_t n;
+
+	if (pinmem_dev_list(fd, false, &e, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(e[i].name, PINMEM_RECORD_AREA))
+			found = true;
+	free(e);
+	return found;
+}
+
 static int do_format(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "discard", no_argument, NULL, 'd' },
+		{ "erase-untrusted", no_argument, NULL, 'u' },
 		{ "entries", required_argument, NULL, 'e' },
 		{}
 	};
 	struct pinmem_status st;
 	uint64_t entries = 0;
-	int c, fd, r, discard = 0;
+	uint32_t flags = 0;
+	int c, fd, r;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': discard = 1; break;
+		case 'd': flags |= PINMEM_FORMAT_DISCARD; break;
+		case 'u': flags |= PINMEM_FORMAT_UNTRUSTED; break;
 		case 'e':
 			if (parse_u64(optarg, &entries) < 0 || entries > UINT32_MAX)
 				return log_error_errno(-EINVAL, "invalid --entries %s", optarg), 2;
@@ -320,9 +341,15 @@ static int do_format(int argc, char **argv)
 	fd = open_dev();
 	if (fd < 0)
 		return 1;
-	r = pinmem_dev_format(fd, discard, (uint32_t)entries);
-	if (r == -ENOTEMPTY)
-		log_error("The region holds areas; `nvwa pinmem ls` lists them. --discard erases them.");
+	r = pinmem_dev_format(fd, flags, (uint32_t)entries);
+	if (r == -ENOTEMPTY && holds_record(fd))
+		log_error("The region holds a pending update's record (%s) and other areas; `nvwa pinmem ls` lists them. Nothing was changed. --discard erases them, and with them the update's way back.",
+			  PINMEM_RECORD_AREA);
+	else if (r == -ENOTEMPTY)
+		log_error("The region holds areas; `nvwa pinmem ls` lists them. Nothing was changed. --discard erases them.");
+	else if (r == -EUCLEAN && pinmem_dev_status(fd, &st) == 0)
+		log_error("The region failed its checks (%s): it may hold a pending update's record or areas in a form pinmem cannot read. Nothing was changed. --erase-untrusted erases it.",
+			  st.reason);
 	else if (r == -EBUSY)
 		log_error("The region is in use (kernel objects, mapped areas, or an area's file being read or written): nothing was changed");
 	else if (r == -EINVAL)

@@ -68,11 +68,17 @@ main() {
 	devmem_save /tmp/head.bin
 	printf 'XXXXXXXX' > /tmp/junk
 	devmem_put 16 /tmp/junk		# the generation field
+	devmem_save /tmp/corrupt.bin
 	check "a corrupted superblock loads untrusted, even with format=1" \
 		sh -c "nvwa pinmem load --format --module $(pinmem_ko pinmem) && grep -qx Y /sys/module/pinmem/parameters/format && { nvwa pinmem status > /tmp/st.log; grep -q 'superblock CRC mismatch' /tmp/st.log; }"
 	check "and the kernel log says so" sh -c "dmesg | grep -q 'not trusted: superblock: superblock CRC mismatch'"
 	check "an untrusted region serves nothing" sh -c "! nvwa pinmem ls 2>/dev/null"
+	check "nvwa pinmem format will not erase it unasked, and says how" sh -c \
+		"! nvwa pinmem format 2> /tmp/fmt.log && grep -q 'failed its checks' /tmp/fmt.log && grep -q -- '--erase-untrusted' /tmp/fmt.log"
+	check "not even with --discard" sh -c "! nvwa pinmem format --discard 2>/dev/null"
 	rmmod pinmem
+	devmem_save /tmp/after.bin
+	check "the refused formats changed nothing" cmp -s /tmp/corrupt.bin /tmp/after.bin
 	dd if=/tmp/head.bin of=/dev/mem bs=4096 seek=$((START / 4096)) conv=notrunc 2>/dev/null
 	check "repaired, it is adopted again with its area" \
 		sh -c "nvwa pinmem load --module $(pinmem_ko pinmem) && nvwa pinmem ls | grep -q '^keep '"
@@ -83,8 +89,8 @@ main() {
 	devmem_put $((4096 + 50)) /tmp/junk	# inside directory entry 0
 	check "a corrupted directory entry is found and named" \
 		sh -c "nvwa pinmem load --module $(pinmem_ko pinmem) && nvwa pinmem status | grep -q 'directory entry 0: entry CRC mismatch'"
-	check "format refuses nothing on an untrusted region and makes it usable" \
-		sh -c "nvwa pinmem format && nvwa pinmem status > /dev/null"
+	check "an untrusted region is erased only by --erase-untrusted, then usable" \
+		sh -c "! nvwa pinmem format 2>/dev/null && nvwa pinmem format --erase-untrusted && nvwa pinmem status > /dev/null"
 	check "the formatted region is empty" [ "$(nvwa pinmem ls | wc -l)" = 1 ]
 	check "no kernel warning" kernel_clean
 	finish

@@ -40,6 +40,19 @@ u64 pinmem_entry_span(const struct pinmem_dirent *e)
 	return round_page(e->length);
 }
 
+void pinmem_entry_claim(const struct pinmem_dirent *e, u64 *ret_page,
+			u64 *ret_npages, u32 *ret_slot)
+{
+	*ret_page = e->offset / PINMEM_PAGE_SIZE;
+	if (!e->shift) {
+		*ret_npages = round_page(e->length) / PINMEM_PAGE_SIZE;
+		*ret_slot = 0;
+		return;
+	}
+	*ret_npages = 1;
+	*ret_slot = (u32)((e->offset % PINMEM_PAGE_SIZE) >> e->shift);
+}
+
 /* One directory slot per 32 KiB of region, within sane bounds. */
 u32 pinmem_default_entries(u64 region_size)
 {

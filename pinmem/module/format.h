@@ -75,6 +75,15 @@ struct pinmem_span {
 
 u32 pinmem_crc32(const void *buf, size_t len);
 u64 pinmem_entry_span(const struct pinmem_dirent *e);
+/*
+ * What a live entry occupies once the allocator is rebuilt from the
+ * directory at load (and when it is created): @ret_npages whole pages from
+ * @ret_page when it has no class (e->shift 0), else the one slot @ret_slot
+ * of the slab page @ret_page.  Shared with userspace, so the fuzz target
+ * rebuilds from the same arithmetic the module does.
+ */
+void pinmem_entry_claim(const struct pinmem_dirent *e, u64 *ret_page,
+			u64 *ret_npages, u32 *ret_slot);
 u32 pinmem_default_entries(u64 region_size);
 const char *pinmem_layout(u64 start, u64 size, u32 entries,
 			  struct pinmem_super *ret_sb);

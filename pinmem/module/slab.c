@@ -154,26 +154,26 @@ static int claim(struct pinmem *pm, u32 idx)
 {
 	struct pinmem_dirent *e = &pm->dir[idx];
 	struct pinmem_slab *slab;
-	unsigned int slot;
+	u64 page, npages;
+	u32 slot;
 
 	if (!e->length)
 		return 0;
 	if (xa_err(xa_store(&pm->objs, e->offset >> PINMEM_MIN_CLASS_SHIFT,
 			    xa_mk_value(idx), GFP_KERNEL)))
 		return -ENOMEM;
+	pinmem_entry_claim(e, &page, &npages, &slot);
 	if (!e->shift) {
-		bitmap_set(pm->pages, page_of(e->offset),
-			   DIV_ROUND_UP(e->length, PINMEM_PAGE_SIZE));
+		bitmap_set(pm->pages, page, npages);
 		return 0;
 	}
-	slab = xa_load(&pm->slabs, page_of(e->offset));
+	slab = xa_load(&pm->slabs, page);
 	if (!slab) {
-		slab = slab_new(pm, page_of(e->offset), e->shift);
+		slab = slab_new(pm, page, e->shift);
 		if (!slab)
 			return -ENOMEM;
 		bitmap_set(pm->pages, slab->page, 1);
 	}
-	slot = (e->offset % PINMEM_PAGE_SIZE) >> e->shift;
 	__set_bit(slot, slab->slots);
 	slab->used++;
 	return 0;

@@ -126,7 +126,7 @@ $(O)/san/%.o: %.c
 
 $(O)/tests/%_test: $(O)/san/tests/unit/%_test.o $(patsubst %.c,$(O)/san/%.o,$(LIB_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(LDLIBS) -pthread
 
 unit: $(addprefix $(O)/tests/,$(UNIT_TESTS))
 

@@ -180,3 +180,17 @@ full:
 	return set_why(why, whylen, -ENOSPC,
 		       "the record has no room for the shutdown's phases and %u devices", n);
 }
+
+int probebuf_merge_shared(const void *shared, size_t len, struct nvwa_handover *h,
+			  char *why, size_t whylen)
+{
+	void *copy = malloc(len ? len : 1);
+	int r;
+
+	if (!copy)
+		return set_why(why, whylen, -ENOMEM, "no memory for a copy of %zu bytes", len);
+	memcpy(copy, shared, len);
+	r = probebuf_merge(copy, len, h, why, whylen);
+	free(copy);
+	return r;
+}

@@ -22,5 +22,12 @@
  */
 int probebuf_merge(const void *buf, size_t len, struct nvwa_handover *h,
 		   char *why, size_t whylen);
+/*
+ * The same for @len bytes at @shared, a mapping others may write while it
+ * is read (the pinmem area the probes filled): checks and reads a private
+ * copy, so no field checked once can change before it is used.
+ */
+int probebuf_merge_shared(const void *shared, size_t len, struct nvwa_handover *h,
+			  char *why, size_t whylen);
 
 #endif

@@ -228,7 +228,7 @@ void shutdown_probes_stop(struct shutdown_probes *p, int keep_area)
 
 int shutdown_probes_collect(struct nvwa_handover *h, char *why, size_t whylen)
 {
-	void *addr, *copy;
+	void *addr;
 	size_t len;
 	int r;
 
@@ -237,20 +237,8 @@ int shutdown_probes_collect(struct nvwa_handover *h, char *why, size_t whylen)
 		xsnprintf(why, whylen, "pinmem area %s: %s", SHUTDOWN_AREA, strerror(-r));
 		return r;
 	}
-	/*
-	 * The area is a live shared mapping that anyone with /dev/pinmem can
-	 * write while it is parsed: check a private copy, so a count checked
-	 * once cannot change before it is used.
-	 */
-	copy = malloc(len);
-	if (copy) {
-		memcpy(copy, addr, len);
-		r = probebuf_merge(copy, len, h, why, whylen);
-		free(copy);
-	} else {
-		xsnprintf(why, whylen, "no memory for a copy of %zu bytes", len);
-		r = -ENOMEM;
-	}
+	/* A live shared mapping anyone with /dev/pinmem can write. */
+	r = probebuf_merge_shared(addr, len, h, why, whylen);
 	munmap(addr, len);
 	remove_area();
 	return r;

@@ -4,6 +4,8 @@
  * adds to the record, and every way a damaged one is refused whole.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,6 +200,64 @@ TEST(a_full_record_is_left_untouched)
 	CHECK_EQ_INT(probebuf_merge(b, len, h, why, sizeof(why)), -ENOSPC);
 	CHECK_EQ_INT(h->nitems, NVWA_MAX_ITEMS - 1);
 	CHECK_EQ_INT(h->timeline.nphases, 0);
+	free(b);
+	free(h);
+}
+
+/*
+ * The buffer lives in a pinmem area anyone holding /dev/pinmem can write
+ * while the new kernel's nvwa reads it.  A writer flips the capacity
+ * between the buffer's own and a huge one as fast as it can, with more
+ * devices walked than either (which a good buffer may say): read in
+ * place, a capacity checked against the length could be used after it
+ * changed (ASan would catch the read past the end); read through a
+ * private copy, every merge either adds the good buffer or refuses it.
+ */
+struct flipper {
+	volatile uint32_t *max_devs;
+	volatile int stop;
+};
+
+static void *flip(void *arg)
+{
+	struct flipper *f = arg;
+
+	while (!f->stop) {
+		*f->max_devs = 0x7fffffff;
+		*f->max_devs = 8;
+	}
+	return NULL;
+}
+
+TEST(shared_buffer_changing_under_the_reader_is_never_trusted)
+{
+	size_t len;
+	struct shutdown_buf *b = good(&len, 8);
+	struct nvwa_handover *h = record();
+	struct flipper f = { .max_devs = &b->max_devs };
+	int bad = 0, accepted = 0;
+
+	/* More devices walked than the buffer holds: allowed, and said. */
+	b->ndevs = 0x7fffffff;
+	pthread_t t;
+	char why[128];
+
+	if (!CHECK_EQ_INT(pthread_create(&t, NULL, flip, &f), 0))
+		return;
+	for (int i = 0; i < 20000; i++) {
+		int r = probebuf_merge_shared(b, len, h, why, sizeof(why));
+
+		if (r == 6)
+			accepted++;
+		else if (r != -EBADMSG)
+			bad++;
+		h->timeline.nphases = 0;
+		h->nitems = 0;
+	}
+	f.stop = 1;
+	pthread_join(t, NULL);
+	CHECK_EQ_INT(bad, 0);
+	CHECK(accepted > 0);
 	free(b);
 	free(h);
 }

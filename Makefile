@@ -53,7 +53,7 @@ UNIT_TESTS := park_test write_test store_test state_test pinmem_test pinimg_test
 	      handover_test cmdline_test timeline_test bzimage_test decompress_test \
 	      kexec_test compare_test html_test bootlog_test json_test util_test
 FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz \
-	   bootlog_fuzz record_fuzz pinmem_rebuild_fuzz
+	   bootlog_fuzz record_fuzz
 
 all: $(O)/nvwa $(O)/nvwa_pinmem.so $(O)/nvwa-testapp $(O)/nvwa-clock \
      $(O)/nvwa-pattern $(O)/nvwa-pinmem-check $(O)/nvwa-pinmem-stress \

@@ -5,6 +5,12 @@
  * head (superblock page, then directory); the region is taken to be 64 MiB
  * at 1.5 GiB.  Whatever the checks accept must be safe to walk: every live
  * entry inside the region, after the metadata, and disjoint from the rest.
+ * And the module rebuilds its allocator from it (page bitmap, slabs), each
+ * entry through pinmem_entry_claim(), the same code in the module: the
+ * rebuild must then be sound, every claim inside the data pages, no page
+ * claimed whole twice or both whole and as a slab, one class per slab
+ * page, no slot twice.  A directory that passes the checks but breaks one
+ * of these would make the allocator hand out memory a kept object uses.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +20,51 @@
 
 #define START (1536ULL << 20)
 #define SIZE (64ULL << 20)
+#define NPAGES (SIZE / PINMEM_PAGE_SIZE)
+#define WHOLE 0xffff		/* page_class[]: claimed as whole pages */
+
+static uint16_t page_class[NPAGES];		/* 0 free, a shift, or WHOLE */
+static uint8_t slots[NPAGES][PINMEM_PAGE_SIZE >> PINMEM_MIN_CLASS_SHIFT];
+
+static void rebuild(const struct pinmem_super *sb, const struct pinmem_dirent *dir)
+{
+	u64 first_data = sb->data_offset / PINMEM_PAGE_SIZE;
+
+	memset(page_class, 0, sizeof(page_class));
+	for (u32 i = 0; i < sb->dir_entries; i++) {
+		const struct pinmem_dirent *e = &dir[i];
+		u64 page, npages;
+		u32 slot;
+
+		if (e->kind == PINMEM_KIND_FREE || !e->length)
+			continue;
+		pinmem_entry_claim(e, &page, &npages, &slot);
+		if (page < first_data || npages > NPAGES || page > NPAGES - npages)
+			abort();
+		if (!e->shift) {
+			for (u64 p = page; p < page + npages; p++) {
+				if (page_class[p])
+					abort();
+				page_class[p] = WHOLE;
+			}
+			continue;
+		}
+		if (slot >= (PINMEM_PAGE_SIZE >> e->shift))
+			abort();
+		if (!page_class[page]) {
+			page_class[page] = e->shift;
+			memset(slots[page], 0, sizeof(slots[page]));
+		} else if (page_class[page] != e->shift) {
+			abort();	/* whole, or another class */
+		}
+		if (slots[page][slot])
+			abort();
+		slots[page][slot] = 1;
+	}
+}
+
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -62,6 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 			}
 		}
+		rebuild(&sb, dir);
 	}
 	free(dir);
 	free(scratch);

@@ -716,6 +716,28 @@ static int stage(struct update *u)
 }
 
 /*
+ * The reboot call failed after the record was written: the applications
+ * will be resumed, so the record must go, or the next boot would restore
+ * stale copies of them next to the live ones.  The store was remounted
+ * read-only for the jump; if it cannot be made writable again, the
+ * record stays and the operator is told exactly what to remove.
+ */
+static int withdraw_record(struct update *u, int cause)
+{
+	int r = store_remount(u->store, false);
+
+	if (r < 0)
+		log_error_errno(r, "Could not remount the store %s read-write: %m", u->store);
+	if (unlink(u->record) < 0 && errno != ENOENT) {
+		log_error_errno(-errno, "The handover record %s could not be removed (%m): remove it by hand (`mount -o remount,rw %s && rm %s`) before the next boot, or it will restore stale copies of the resumed applications",
+				u->record, u->store, u->record);
+		/* Keep the images: the record that names them is still there. */
+		u->gendir[0] = '\0';
+	}
+	return cause;
+}
+
+/*
  * From the freeze to the reboot the applications are stopped and the new
  * kernel is loaded: if nvwa died there (SIGKILL, the OOM killer, a
  * crash), nothing would ever resume them.  A guard process outlives it:
@@ -727,7 +749,6 @@ static int stage(struct update *u)
 __attribute__((noreturn))
 static void guard_run(struct update *u, int fd)
 {
-	size_t tasks = 0;
 	ssize_t n;
 	char c;
 
@@ -741,17 +762,12 @@ static void guard_run(struct update *u, int fd)
 	while (n < 0 && errno == EINTR);
 	if (n == 1)
 		_exit(0);
+	/* This copy predates the freeze: any application may be stopped now. */
 	for (size_t i = 0; i < u->napps; i++)
-		for (size_t t = 0; t < u->apps[i].ntree; t++)
-			if (kill(u->apps[i].tree[t], SIGCONT) == 0)
-				tasks++;
-	kexec_unload();
-	store_remount(u->store, false);
-	unlink(u->record);
-	if (u->gendir[0])
-		rm_rf(u->gendir);
-	log_error("nvwa update died between the freeze and the reboot: its guard resumed %zu task(s) of %zu application(s), unloaded the new kernel and removed the record and images",
-		  tasks, u->napps);
+		u->apps[i].stopped = true;
+	withdraw_record(u, 0);
+	roll_back(u);
+	log_error("nvwa update died between the freeze and the reboot: its guard resumed the applications and undid the update");
 	_exit(1);
 }
 
@@ -787,28 +803,6 @@ static void guard_release(struct update *u)
 		log_warn_errno(-errno, "The guard did not get its release (%m); it may roll back what nvwa already did");
 	close(u->guard_fd);
 	u->guard_fd = -1;
-}
-
-/*
- * The reboot call failed after the record was written: the applications
- * will be resumed, so the record must go, or the next boot would restore
- * stale copies of them next to the live ones.  The store was remounted
- * read-only for the jump; if it cannot be made writable again, the
- * record stays and the operator is told exactly what to remove.
- */
-static int withdraw_record(struct update *u, int cause)
-{
-	int r = store_remount(u->store, false);
-
-	if (r < 0)
-		log_error_errno(r, "Could not remount the store %s read-write: %m", u->store);
-	if (unlink(u->record) < 0 && errno != ENOENT) {
-		log_error_errno(-errno, "The handover record %s could not be removed (%m): remove it by hand (`mount -o remount,rw %s && rm %s`) before the next boot, or it will restore stale copies of the resumed applications",
-				u->record, u->store, u->record);
-		/* Keep the images: the record that names them is still there. */
-		u->gendir[0] = '\0';
-	}
-	return cause;
 }
 
 static int update(struct update *u)

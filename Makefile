@@ -35,7 +35,8 @@ NVWA_SRC := tools/nvwa/main.c tools/nvwa/update.c tools/nvwa/restore.c \
 	    tools/nvwa/status.c tools/nvwa/report.c tools/nvwa/store_cmd.c \
 	    tools/nvwa/handover_cmd.c tools/nvwa/render.c tools/nvwa/kmsg.c \
 	    tools/nvwa/prepare_cmd.c tools/nvwa/pinmem_cmd.c tools/nvwa/checkpoint.c \
-	    tools/nvwa/criu.c bpf/shutdown.c bpf/firstrun.c
+	    tools/nvwa/criu.c tools/nvwa/unit_cmd.c \
+	    bpf/shutdown.c bpf/firstrun.c
 # eBPF programs: CO-RE objects, and skeletons bpftool makes of them.
 BPF_PROGS := shutdown firstrun
 BPFTOOL ?= bpftool
@@ -44,14 +45,15 @@ BPF_ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 # Parts of the nvwa command that unit tests link too.
 TOOL_LIB_SRC := tools/nvwa/compare.c tools/nvwa/html.c tools/nvwa/store.c \
 		tools/nvwa/state.c tools/nvwa/record.c \
-		tools/nvwa/bootlog.c tools/nvwa/json.c
+		tools/nvwa/bootlog.c tools/nvwa/json.c tools/nvwa/unit.c
 # The shutdown probes' buffer decoder, without the loader (no libbpf).
 BPF_LIB_SRC := bpf/probebuf.c
 LIB_SRC := $(COMMON_SRC) $(BPF_LIB_SRC) $(FASTBOOT_SRC) $(PARK_SRC) $(CRIU_SRC) $(PINMEM_SRC) $(TOOL_LIB_SRC)
 
 UNIT_TESTS := park_test write_test store_test state_test pinmem_test pinimg_test probebuf_test \
 	      handover_test cmdline_test timeline_test bzimage_test decompress_test \
-	      kexec_test compare_test html_test bootlog_test json_test util_test
+	      kexec_test compare_test html_test bootlog_test json_test util_test \
+	      service_test
 FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz \
 	   bootlog_fuzz record_fuzz
 
@@ -190,6 +192,10 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|' tools/systemd/nvwa-restore.service \
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/nvwa-restore.service
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system-generators
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' tools/systemd/nvwa-generator \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system-generators/nvwa-generator
+	chmod 0755 $(DESTDIR)$(PREFIX)/lib/systemd/system-generators/nvwa-generator
 	install -D -m 0755 tools/initramfs/nvwa-restore \
 		$(DESTDIR)$(PREFIX)/share/nvwa/initramfs/nvwa-restore
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8

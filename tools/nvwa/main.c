@@ -25,6 +25,9 @@ static const struct nvwa_cmd *const commands[] = {
 	&nvwa_cmd_checkpoint,
 	&nvwa_cmd_restore_app,
 	&nvwa_cmd_criu,
+	&nvwa_cmd_unit,
+	&nvwa_cmd_restore_unit,
+	&nvwa_cmd_generator,
 };
 
 static void usage(FILE *f)

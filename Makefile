@@ -10,6 +10,9 @@
 # artifacts are cached under $(NVWA_CACHE), keyed by content.
 
 O ?= build
+# The one statement of nvwa's version; `make NVWA_VERSION=X.Y.Z` builds
+# another.
+NVWA_VERSION := $(shell cat VERSION)
 CC ?= cc
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -62,6 +65,14 @@ all: $(O)/nvwa $(O)/nvwa_pinmem.so $(O)/nvwa-testapp $(O)/nvwa-clock \
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# `nvwa --version`: main.o is rebuilt when the version changes.
+$(O)/version: FORCE
+	@mkdir -p $(O)
+	@echo '$(NVWA_VERSION)' | cmp -s - $@ || echo '$(NVWA_VERSION)' > $@
+$(O)/tools/nvwa/main.o $(O)/fault/tools/nvwa/main.o: $(O)/version
+$(O)/tools/nvwa/main.o $(O)/fault/tools/nvwa/main.o: \
+	override CFLAGS += -DNVWA_VERSION='"$(NVWA_VERSION)"'
 
 $(O)/nvwa: $(patsubst %.c,$(O)/%.o,$(NVWA_SRC) $(LIB_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(NVWA_LDLIBS)
@@ -202,7 +213,9 @@ man: $(O)/nvwa
 clean:
 	rm -rf $(O)
 
-.PHONY: all unit fuzz deps check demo bench install man clean modules vm-modules
+FORCE:
+
+.PHONY: all unit fuzz deps check demo bench install man clean modules vm-modules FORCE
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

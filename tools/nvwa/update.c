@@ -38,6 +38,7 @@
 #include "common/tsc.h"
 #include "common/util.h"
 #include "fastboot/cmdline.h"
+#include "fastboot/fwmap.h"
 #include "fastboot/kexec.h"
 #include "fastboot/prepare.h"
 #include "park/defer.h"
@@ -285,7 +286,7 @@ static int append_unit_params(struct update *u, char *own, size_t size)
 			return -E2BIG;
 		len += (size_t)w;
 	}
-	if (!last || !unit_systemd_booted())
+	if (!last)
 		return 0;
 	w = snprintf(own + len, size - len, " %s=%d", NVWA_LASTPID_PARAM, (int)last);
 	return w < 0 || (size_t)w >= size - len ? -E2BIG : 0;
@@ -357,6 +358,12 @@ static int check_cmdline(struct update *u)
 		if (r == -ENOENT)
 			return log_error_errno(r, "No preserved-memory reservation on the kernel command line: add memmap=SIZE!START (e.g. memmap=512M!1G), reboot, and format the store with `nvwa store format`");
 		return log_error_errno(r, "Malformed memmap=SIZE!START on the kernel command line");
+	}
+	r = fwmap_check_cmdline(FWMAP_DIR, current, own, sizeof(own));
+	if (r < 0 && r != -ENOENT) {
+		log_error_errno(r, "The reservation on this kernel's command line is wrong for this machine: %s. Fix memmap= and reboot; nothing was done",
+				own);
+		goto cleanup;
 	}
 	r = xsnprintf(own, sizeof(own), "%s=%s%s%s%s", NVWA_HANDOVER_PARAM,
 		      u->store_dev, u->lazy_restore ? " " NVWA_RESTORE_PARAM "=lazy" : "",

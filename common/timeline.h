@@ -28,6 +28,7 @@
 #define NVWA_PHASE_STAGE "stage"
 #define NVWA_PHASE_FREEZE "freeze"
 #define NVWA_PHASE_SYNC "sync"
+#define NVWA_PHASE_QUIESCE "quiesce"
 #define NVWA_PHASE_REBOOT "reboot"
 /* Old kernel after the reboot call, by eBPF (bpf/probebuf.c). */
 #define NVWA_PHASE_KERNEL_KEXEC "kernel-kexec"

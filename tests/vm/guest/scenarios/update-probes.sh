@@ -58,12 +58,12 @@ main() {
 			grep -q 'shutdown probes: fentry/fexit' /disk/data/update.log
 		phases > /tmp/phases
 		# shellcheck disable=SC2086
-		check "every phase is in the report" has freeze sync reboot $SHUTDOWN $BOOT \
+		check "every phase is in the report" has freeze sync quiesce reboot $SHUTDOWN $BOOT \
 			restore app-running first-syscall
 		check "the record says how the shutdown was timed" probes_are fentry/fexit
 		# shellcheck disable=SC2086
 		check "old kernel, jump, new kernel: in order, no overlap" \
-			chain freeze sync reboot kernel-kexec machine-kexec kexec-jump kernel-early \
+			chain freeze sync quiesce reboot kernel-kexec machine-kexec kexec-jump kernel-early \
 			smp-bringup initcalls init-start restore
 		check "the shutdown's calls in kernel order" \
 			chain restart-prepare machine-shutdown machine-kexec

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,10 +249,29 @@ int quiesce_plan(struct quiesce *q, const char *store)
 	return 0;
 }
 
+/*
+ * Tells the guard.  A guard that died must not take nvwa with it (by
+ * SIGPIPE) while filesystems are frozen: nvwa can still undo it all.
+ */
 static void notify(struct quiesce *q, unsigned char c)
 {
-	if (q->notify_fd >= 0 && write(q->notify_fd, &c, 1) != 1)
-		log_warn_errno(-errno, "Could not tell the guard (%m); if nvwa dies now, thaw by hand with fsfreeze -u");
+	struct timespec now = { 0 };
+	sigset_t pipe, old;
+	ssize_t n;
+	int err;
+
+	if (q->notify_fd < 0)
+		return;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe, &old);
+	n = write(q->notify_fd, &c, 1);
+	err = n < 0 ? errno : EIO;
+	if (n < 0 && err == EPIPE)
+		sigtimedwait(&pipe, NULL, &now);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (n != 1)
+		log_warn_errno(-err, "Could not tell the guard (%m): if nvwa dies before the jump, thaw by hand with fsfreeze -u");
 }
 
 int quiesce_note(struct quiesce *q, unsigned char c)

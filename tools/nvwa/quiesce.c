@@ -214,31 +214,43 @@ int quiesce_parse_mountinfo(const char *text, const dev_t *keep, size_t nkeep,
 	return r;
 }
 
+/* Drops the filesystem of @dev from the plan, naming it and @why. */
+static void plan_drop(struct quiesce *q, dev_t dev, const char *why)
+{
+	for (size_t i = 0; i < q->nfs; i++) {
+		if (q->fs[i].dev != dev)
+			continue;
+		log_info("  %s (%s) stays unfrozen: %s", q->fs[i].path, q->fs[i].type, why);
+		memmove(&q->fs[i], &q->fs[i + 1], (q->nfs - i - 1) * sizeof(q->fs[0]));
+		q->nfs--;
+		return;
+	}
+}
+
 int quiesce_plan(struct quiesce *q, const char *store)
 {
-	dev_t keep[3];
-	size_t nkeep = 0;
 	char *text, list[512] = "";
 	struct stat st;
+	dev_t keep = 0;
 	size_t len = 0;
 	int r;
 
-	/* nvwa logs after the freeze: its output must not block. */
 	if (store && stat(store, &st) == 0)
-		keep[nkeep++] = st.st_dev;
-	for (int fd = 1; fd <= 2; fd++)
-		if (fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
-			keep[nkeep++] = st.st_dev;
+		keep = st.st_dev;
 	r = read_file("/proc/self/mountinfo", 1u << 20, &text, NULL);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read /proc/self/mountinfo: %m");
-	r = quiesce_parse_mountinfo(text, keep, nkeep, q);
+	r = quiesce_parse_mountinfo(text, &keep, keep ? 1 : 0, q);
 	free(text);
 	if (r == -E2BIG)
 		log_warn("More than %d filesystems to freeze; the rest are only synced",
 			 QUIESCE_MAX_FS);
 	else if (r < 0)
 		return log_error_errno(r, "Failed to read /proc/self/mountinfo: %m");
+	/* nvwa logs after the freeze: its output must not block. */
+	for (int fd = 1; fd <= 2; fd++)
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+			plan_drop(q, st.st_dev, "nvwa's output goes to a file there (redirect it elsewhere to freeze it)");
 	for (size_t i = 0; i < q->nfs; i++)
 		len += (size_t)snprintf(list + len, len < sizeof(list) ? sizeof(list) - len : 0,
 					"%s%s (%s)", i ? ", " : "", q->fs[i].path, q->fs[i].type);

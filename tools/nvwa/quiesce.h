@@ -55,7 +55,8 @@ int quiesce_parse_mountinfo(const char *text, const dev_t *keep, size_t nkeep,
 
 /*
  * The plan for this machine: everything but @store's filesystem and those
- * of nvwa's stdout and stderr.  Logs what it will freeze.
+ * nvwa's stdout and stderr write to (named in the log, with why).  Logs
+ * what it will freeze.
  */
 int quiesce_plan(struct quiesce *q, const char *store);
 

@@ -52,6 +52,8 @@
 #define NVWA_PHASE_INITRAMFS "initramfs"
 #define NVWA_PHASE_SWITCH_ROOT "switch-root"
 #define NVWA_PHASE_SYSTEMD "systemd"
+/* Loading the first-run eBPF probe, before CRIU starts. */
+#define NVWA_PHASE_PROBE_LOAD "probe-load"
 #define NVWA_PHASE_RESTORE "restore"		/* and "restore/PID" per app */
 #define NVWA_PHASE_RESTORE_RETRY "restore-retry"
 #define NVWA_PHASE_APP_RUNNING "app-running"

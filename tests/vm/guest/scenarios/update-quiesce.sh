@@ -62,6 +62,8 @@ main() {
 		check "the quiesce lies inside the downtime, before the reboot" report_is \
 			'[.phases[] | select(.name == "quiesce" or .name == "freeze" or .name == "reboot")] | length == 3'
 		metric quiesce_ms "$(phase_duration quiesce)"
+		metric disk_freeze_ms "$(report_value \
+			'first(.items[] | select(.kind == "quiesce" and .name == "/disk") | .duration_ms)')"
 		dmesg | grep 'EXT4-fs (vda)' > /tmp/vda.txt
 		report_file dmesg /tmp/vda.txt
 		send_report

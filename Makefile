@@ -52,7 +52,7 @@ BPF_ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 TOOL_LIB_SRC := tools/nvwa/compare.c tools/nvwa/html.c tools/nvwa/store.c \
 		tools/nvwa/state.c tools/nvwa/record.c \
 		tools/nvwa/bootlog.c tools/nvwa/json.c tools/nvwa/unit.c \
-		tools/nvwa/criu.c
+		tools/nvwa/criu.c tools/nvwa/quiesce.c tools/nvwa/sdboot.c
 # The shutdown probes' buffer decoder, without the loader (no libbpf).
 BPF_LIB_SRC := bpf/probebuf.c
 LIB_SRC := $(COMMON_SRC) $(BPF_LIB_SRC) $(FASTBOOT_SRC) $(PARK_SRC) $(CRIU_SRC) $(PINMEM_SRC) $(TOOL_LIB_SRC)
@@ -60,7 +60,7 @@ LIB_SRC := $(COMMON_SRC) $(BPF_LIB_SRC) $(FASTBOOT_SRC) $(PARK_SRC) $(CRIU_SRC) 
 UNIT_TESTS := park_test write_test store_test state_test pinmem_test pinimg_test probebuf_test \
 	      handover_test cmdline_test timeline_test bzimage_test decompress_test \
 	      kexec_test compare_test html_test bootlog_test json_test util_test \
-	      service_test criu_test fwmap_test
+	      service_test criu_test fwmap_test quiesce_test sdboot_test
 FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz \
 	   bootlog_fuzz record_fuzz
 

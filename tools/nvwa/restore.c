@@ -362,14 +362,23 @@ static int finish_lazy(const char *store, struct nvwa_handover *h,
 	return failed;
 }
 
-/* Watches the applications' first system calls; best effort. */
-static void watch_first_run(const struct nvwa_handover *h, struct firstrun_probe **ret)
+/*
+ * Watches the applications' first system calls; best effort.  Loading
+ * the probe is downtime (it must watch the PIDs before CRIU lets them
+ * run), so it is a phase of its own: under load it takes seconds.
+ */
+static void watch_first_run(struct nvwa_handover *h, struct firstrun_probe **ret)
 {
+	uint64_t t = tsc_read();
 	char why[128];
+	int r;
 
-	if (!h->napps || firstrun_start(ret, why, sizeof(why)) < 0) {
-		if (h->napps)
-			log_info("  first-run probe not loaded (%s): the report ends at CRIU's exit", why);
+	if (!h->napps)
+		return;
+	r = firstrun_start(ret, why, sizeof(why));
+	timeline_add(&h->timeline, NVWA_PHASE_PROBE_LOAD, NVWA_DOMAIN_NEW, t, tsc_read());
+	if (r < 0) {
+		log_info("  first-run probe not loaded (%s): the report ends at CRIU's exit", why);
 		return;
 	}
 	for (uint32_t i = 0; i < h->napps; i++)

@@ -76,6 +76,25 @@ TEST(an_address_is_listed_once)
 	CHECK_STREQ(s.addresses, "10.0.2.15");
 }
 
+TEST(a_connection_to_a_process_left_behind_is_refused)
+{
+	static const char lo[] =
+		"  sl  local_address rem_address   st ...\n"
+		/* 127.0.0.1:40000 -> 127.0.0.1:7777 (ours, 401) and its other end (402) */
+		"   0: 0100007F:9C40 0100007F:1E61 01 00000000:00000000 00:00000000 00000000     0        0 401 1 0000000000000000 20 4 30 10 -1\n"
+		"   1: 0100007F:1E61 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 402 1 0000000000000000 20 4 30 10 -1\n";
+	static const unsigned long only_ours[] = { 401 }, both[] = { 401, 402 };
+	struct tcp_summary s = { 0 };
+
+	CHECK_EQ_INT(tcp_parse_table(lo, false, only_ours, 1, &s), 0);
+	CHECK(strstr(s.refuse, "from 127.0.0.1 port 40000 to 127.0.0.1 port 7777 is to another process") != NULL);
+	memset(&s, 0, sizeof(s));
+	CHECK_EQ_INT(tcp_parse_table(lo, false, both, 2, &s), 0);
+	CHECK_STREQ(s.refuse, "");
+	CHECK_EQ_INT((int)s.connected, 2);
+	CHECK_STREQ(s.endpoints, "");
+}
+
 TEST(malformed_lines)
 {
 	static const unsigned long mine[] = { 1 };

@@ -26,11 +26,13 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -206,10 +208,40 @@ static int connect_peer(int port)
 	return fd;
 }
 
+/*
+ * --unix-listen PATH: a unix stream socket others connect to (accepted,
+ * then held); --unix-peer PATH: a connection to one, whose other end is
+ * then a process CRIU does not dump ("External socket is used").
+ */
+static int unix_socket(const char *path, bool listen_on)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0 || (listen_on ? bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+				   listen(fd, 8) < 0 :
+		       connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)) {
+		fprintf(stderr, "testapp: %s %s: %m\n", listen_on ? "listen on" : "connect to", path);
+		return -1;
+	}
+	return fd;
+}
+
+static void *unix_acceptor(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+
+	for (;;)
+		if (accept(fd, NULL, NULL) < 0 && errno != EINTR)
+			return NULL;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: nvwa-testapp --log FILE [--mem MiB] [--threads N]\n"
 		   "                    [--interval-ms MS] [--tcp-peer PORT]\n"
+		   "                    [--unix-listen PATH] [--unix-peer PATH]\n"
 		   "                    [--children N] [--pinmem NAME:MiB]\n");
 }
 
@@ -223,10 +255,12 @@ int main(int argc, char **argv)
 		{ "tcp-peer", required_argument, NULL, 'p' },
 		{ "children", required_argument, NULL, 'c' },
 		{ "pinmem", required_argument, NULL, 'P' },
+		{ "unix-listen", required_argument, NULL, 'L' },
+		{ "unix-peer", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *logpath = NULL, *pinspec = NULL;
+	const char *logpath = NULL, *pinspec = NULL, *ulisten = NULL, *upeer = NULL;
 	long mib = 64, nthreads = 0, interval_ms = 100, port = 0, children = 0;
 	struct sigaction sa = { .sa_handler = on_usr1 };
 	pthread_t tid;
@@ -242,6 +276,8 @@ int main(int argc, char **argv)
 		case 'p': port = strtol(optarg, NULL, 0); break;
 		case 'c': children = strtol(optarg, NULL, 0); break;
 		case 'P': pinspec = optarg; break;
+		case 'L': ulisten = optarg; break;
+		case 'U': upeer = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -258,6 +294,14 @@ int main(int argc, char **argv)
 	}
 	if (port > 0 && connect_peer((int)port) < 0)
 		return 1;
+	if (upeer && unix_socket(upeer, false) < 0)
+		return 1;
+	if (ulisten) {
+		int lfd = unix_socket(ulisten, true);
+
+		if (lfd < 0 || pthread_create(&tid, NULL, unix_acceptor, (void *)(intptr_t)lfd))
+			return 1;
+	}
 	if (pinspec) {
 		int r = map_pinmem(pinspec);
 

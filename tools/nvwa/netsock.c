@@ -79,6 +79,25 @@ static void add_word(char *list, size_t size, const char *word)
 		snprintf(list + len, size - len, "%s%s", len ? " " : "", word);
 }
 
+/*
+ * A connection inside this host: its other end is the line with the two
+ * addresses swapped.  True if that end is among @inodes too (the same
+ * application); a peer that stays behind is gone after the kexec.
+ */
+static bool peer_kept(const char *text, const char *local, const char *remote,
+		      const unsigned long *inodes, size_t n)
+{
+	char pair[168];
+	const char *p;
+	unsigned long inode;
+
+	snprintf(pair, sizeof(pair), " %s %s ", remote, local);
+	p = strstr(text, pair);
+	if (!p || sscanf(p + strlen(pair), "%*x %*s %*s %*s %*u %*u %lu", &inode) != 1)
+		return false;
+	return bsearch(&inode, inodes, n, sizeof(*inodes), cmp_ulong) != NULL;
+}
+
 int tcp_parse_table(const char *text, bool v6, const unsigned long *inodes, size_t n,
 		    struct tcp_summary *s)
 {
@@ -112,6 +131,13 @@ int tcp_parse_table(const char *text, bool v6, const unsigned long *inodes, size
 		case ST_CLOSE_WAIT:
 		case ST_LAST_ACK:
 		case ST_CLOSING:
+			if (lloc && !peer_kept(text, local, remote, inodes, n)) {
+				if (!s->refuse[0])
+					snprintf(s->refuse, sizeof(s->refuse),
+						 "its TCP connection from %s port %u to %s port %u is to another process of this host, which is not kept: after the kexec that end is gone; keep that process too (in the same tree), or close the connection",
+						 laddr, lport, raddr, rport);
+				continue;
+			}
 			s->connected++;
 			break;
 		case ST_CLOSE:

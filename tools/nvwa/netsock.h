@@ -20,7 +20,7 @@ struct tcp_summary {
 	char addresses[NVWA_PATH_MAX];	/* local, not wildcard or loopback */
 	/* "ADDRESS,PORT ..." local ends of the kept connections, not loopback */
 	char endpoints[NVWA_PATH_MAX];
-	char refuse[256];		/* the first that cannot be kept */
+	char refuse[512];		/* the first that cannot be kept */
 };
 
 /*

@@ -104,7 +104,7 @@ main() {
 		check "the boot's restore failed" [ "$(cat /tmp/restore.rc)" != 0 ]
 		check "it did not restore $a twice, and said so" grep -q "$a (nvwa-testapp) was being restored when an earlier restore stopped" /tmp/restore.log
 		check "it restored $b" app_alive "$b"
-		check "$c's restore failed on its taken PID" grep -q "Restore of $c (nvwa-testapp) failed" /tmp/restore.log
+		check "$c's restore was not tried: its PID is taken, by the sleep named" grep -q "Restore of $c (nvwa-testapp) not tried: PID $c is taken in this boot by sleep" /tmp/restore.log
 		check "the record still says $a was being restored" [ "$(record_state "$a")" = restoring ]
 		check "and that $c failed" [ "$(record_state "$c")" = failed ]
 		check "$a memory verified" app_verify "$a" a

@@ -170,6 +170,7 @@ fuzz: $(addprefix $(O)/fuzz/,$(FUZZERS))
 # those of the test VM's kernel.  Sources are copied under $(O) so the tree
 # stays clean.
 VM_KVER = $(shell sed -n 's/^KVER=//p' $(NVWA_CACHE)/vm.env 2>/dev/null)
+VM_NEW_KVER = $(shell sed -n 's/^NEW_KVER=//p' $(NVWA_CACHE)/vm.env 2>/dev/null)
 KVER ?= $(if $(wildcard /lib/modules/$(shell uname -r)/build),$(shell uname -r),$(VM_KVER))
 KDIR ?= /lib/modules/$(KVER)/build
 KMOD := $(O)/kmod/$(KVER)
@@ -192,9 +193,11 @@ $(KMOD)/pinmem.ko $(KMOD)/pinmem_client.ko &: $(KMOD_SRC)
 deps:
 	./mk/deps.sh
 
-# The test VM's modules, for the kernel mk/deps.sh fetched.
+# The test VM's modules, for both kernel builds mk/deps.sh fetched: the one
+# it boots and the one it updates into.
 vm-modules:
 	$(MAKE) modules KVER=$(VM_KVER)
+	$(if $(filter-out $(VM_KVER),$(VM_NEW_KVER)),$(MAKE) modules KVER=$(VM_NEW_KVER))
 
 check: deps
 	$(MAKE) all unit fuzz vm-modules

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs what nvwa's build, tests and demo need on Debian 12, and fetches
-# the Debian kernel the test VM boots.  Idempotent and quiet when nothing
-# is missing, so `make check` and `make demo` can call it every time.
+# the two Debian kernel builds the test VM runs.  Idempotent and quiet when
+# nothing is missing, so `make check` and `make demo` can call it every time.
 set -eu
 
 PKGS="build-essential clang libclang-rt-14-dev pkg-config

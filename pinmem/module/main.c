@@ -22,6 +22,7 @@
 #include <linux/module.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/stringify.h>
 
 #include "internal.h"
 
@@ -228,3 +229,9 @@ module_init(pinmem_init);
 module_exit(pinmem_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("RAM preserved across kexec: kernel objects, named areas");
+/*
+ * The region format this build reads and writes, for userspace to compare
+ * with the running module's before it hands a region to another kernel:
+ * `modinfo -F pinmem_format pinmem`.
+ */
+MODULE_INFO(pinmem_format, __stringify(PINMEM_FORMAT_VERSION));

@@ -44,6 +44,7 @@
 #include "fastboot/kexec.h"
 #include "fastboot/prepare.h"
 #include "park/defer.h"
+#include "pinmem/lib/libpinmem.h"
 #include "tools/nvwa/criu.h"
 #include "tools/nvwa/nvwa.h"
 #include "tools/nvwa/netsock.h"
@@ -122,9 +123,12 @@ static void usage_update(FILE *f)
 		"\n"
 		"Steps, and what happens if one fails:\n"
 		"  check     image, initrd, reservation, store space, PIDs, `criu check`;\n"
-		"            a bzImage's payload is decompressed into the ELF vmlinux it\n"
-		"            carries (cached, see `nvwa prepare`); then the new kernel is\n"
-		"            loaded with `kexec -l`\n"
+		"            when pinmem is in use, the new kernel's pinmem module and\n"
+		"            its region format (`modinfo -k RELEASE pinmem`): without\n"
+		"            it, applications with pinmem areas are refused and the\n"
+		"            handover record goes to the store; a bzImage's payload is\n"
+		"            decompressed into the ELF vmlinux it carries (cached, see\n"
+		"            `nvwa prepare`); then the new kernel is loaded with `kexec -l`\n"
 		"  pre-dump  memory is copied while the applications run\n"
 		"  freeze    only what changed since is dumped: downtime starts\n"
 		"  quiesce   journald leaves /var, local filesystems are frozen so the\n"
@@ -603,6 +607,109 @@ static int check_apps(struct update *u)
 	return 0;
 }
 
+/* The first of the applications' processes that maps pinmem, or 0. */
+static pid_t pinmem_user(const struct update *u, const struct app **ret_app)
+{
+	char path[64], line[PATH_MAX + 128];
+
+	for (size_t i = 0; i < u->napps; i++)
+		for (size_t t = 0; t < u->apps[i].ntree; t++) {
+			pid_t pid = u->apps[i].tree[t];
+			bool maps = false;
+			FILE *f;
+
+			xsnprintf(path, sizeof(path), "/proc/%d/maps", pid);
+			f = fopen(path, "re");
+			if (!f)
+				continue;
+			while (!maps && fgets(line, sizeof(line), f))
+				maps = strstr(line, " /dev/pinmem\n") ||
+				       strstr(line, " " PINMEM_MOUNT "/");
+			fclose(f);
+			if (maps) {
+				*ret_app = &u->apps[i];
+				return pid;
+			}
+		}
+	return 0;
+}
+
+/*
+ * Whether kernel @rel has a pinmem module that reads the running module's
+ * region format; if not, why not, in @why.  A module that does not say its
+ * format (older than the pinmem_format field) reads format 1.
+ */
+static int target_pinmem(const char *rel, char *why, size_t whylen)
+{
+	const char *argv[] = { "modinfo", "-k", rel, "pinmem", NULL };
+	struct pinmem_status st = { 0 };
+	char out[4096], *line, *save, *file = NULL;
+	unsigned long format = 1;
+	int fd, r;
+
+	fd = pinmem_dev_open();
+	if (fd < 0)
+		return set_why(why, whylen, fd, "the running pinmem module does not answer: %s",
+			       strerror(-fd));
+	r = pinmem_dev_status(fd, &st);
+	close(fd);
+	if (r < 0)
+		return set_why(why, whylen, r, "the running pinmem module does not say its format: %s",
+			       strerror(-r));
+	r = run_capture(argv, out, sizeof(out));
+	if (r < 0)
+		return set_why(why, whylen, r, "modinfo could not run: %s", strerror(-r));
+	if (r > 0)
+		return set_why(why, whylen, -ENOENT, "%s has no pinmem module (modinfo -k %s pinmem: %s)",
+			       rel, rel, strstrip(strtok_r(out, "\n", &save) ?: out));
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (startswith(line, "filename:"))
+			file = strstrip(line + strlen("filename:"));
+		else if (startswith(line, "pinmem_format:"))
+			format = strtoul(line + strlen("pinmem_format:"), NULL, 10);
+	}
+	if (format != st.version)
+		return set_why(why, whylen, -EPROTO, "%s's pinmem module (%s) reads region format %lu, the running one's region is format %u",
+			       rel, file ?: "pinmem", format, st.version);
+	log_info("  pinmem: %s has a module for region format %u (%s)", rel, st.version,
+		 file ?: "pinmem");
+	return 0;
+}
+
+/*
+ * The new kernel must read what pinmem hands it: the handover record,
+ * when it goes to pinmem, and the applications' pinmem areas.  Without a
+ * module that can, an application with areas cannot be kept, and the
+ * record goes to the store instead.
+ */
+static int check_target_pinmem(struct update *u)
+{
+	const char *rel = u->plan.boot.info.release;
+	const struct app *a = NULL;
+	char why[512];
+	pid_t user;
+	int r;
+
+	if (!startswith(u->record, PINMEM_MOUNT "/"))
+		return 0;
+	if (!rel[0]) {
+		log_warn("The release of %s is unknown: not checked that it can load pinmem", u->image);
+		return 0;
+	}
+	r = target_pinmem(rel, why, sizeof(why));
+	if (!r)
+		return 0;
+	user = pinmem_user(u, &a);
+	if (user)
+		return log_error_errno(r, "Application %d (%s): process %d keeps memory in pinmem, but the new kernel cannot take it over: %s. Nothing was frozen. Install pinmem for %s (the nvwa-pinmem-dkms package builds it for every kernel whose headers are installed: apt-get install linux-headers-%s), then update again.",
+				       a->pid, a->comm, user, why, rel, rel);
+	if (store_path(u->store, STORE_RECORD, u->record, sizeof(u->record)) < 0)
+		return -ENAMETOOLONG;
+	log_warn("The new kernel cannot read pinmem (%s): the handover record goes to the store, %s. For pinmem in %s, install the nvwa-pinmem-dkms package and linux-headers-%s.",
+		 why, u->record, rel, rel);
+	return 0;
+}
+
 /*
  * A failed step's images are removed by the roll-back: CRIU's log, the
  * one thing that says why, is copied out first (the store and /run are
@@ -895,6 +1002,8 @@ static int stage(struct update *u)
 		r = check_cmdline(u);
 	if (!r)
 		r = check_apps(u);
+	if (!r)
+		r = check_target_pinmem(u);
 	if (!r)
 		r = fill_record(u);
 	if (r < 0)

@@ -114,12 +114,29 @@ app_came_back() {	# app_came_back PID NAME [CHECK-PREFIX]
 	check "${3:-}memory verified" app_verify "$1" "$2"
 	check "${3:-}counter continued" app_counter_continuous "$2"
 }
-# Runs `nvwa update` for the PIDs given; returns only if it failed.
+# The two Debian builds (tests/vm/fetch-kernel): the VM boots the older,
+# /boot/vmlinuz; the newer is NEW_KERNEL.  Both use the one initramfs.
+OLD_KVER=$(cat /etc/nvwa-test/kver)
+NEW_KVER=$(cat /etc/nvwa-test/new-kver)
+NEW_KERNEL=/boot/vmlinuz-$NEW_KVER
+# The update went from the older build to the newer: this kernel is the
+# newer, and the report names two different releases.
+across_builds() {	# across_builds [CHECK-PREFIX]
+	check "${1:-}the update changed the kernel build ($OLD_KVER -> $NEW_KVER)" \
+		[ "$OLD_KVER" != "$NEW_KVER" ]
+	check "${1:-}this kernel is the newer build ($NEW_KVER)" [ "$(uname -r)" = "$NEW_KVER" ]
+	check "${1:-}the report goes from $OLD_KVER to $NEW_KVER" report_is \
+		--arg o "$OLD_KVER" --arg n "$NEW_KVER" \
+		'.old_kernel.release == $o and .new_kernel.release == $n'
+}
+# Runs `nvwa update` for the PIDs given, into UPDATE_KERNEL (default: the
+# running build again); returns only if it failed.
 update_apps() {		# update_apps PID... (output in /disk/data/update.log)
 	local args="" p
 	for p in "$@"; do args="$args --app $p"; done
 	# shellcheck disable=SC2086
-	nvwa update --kernel /boot/vmlinuz --initrd /boot/initrd.img $args ${UPDATE_ARGS:-} \
+	nvwa update --kernel "${UPDATE_KERNEL:-/boot/vmlinuz}" --initrd /boot/initrd.img \
+		$args ${UPDATE_ARGS:-} \
 		> /disk/data/update.log 2>&1
 	echo "$?" > /tmp/update.rc
 	cat /disk/data/update.log

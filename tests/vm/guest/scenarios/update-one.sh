@@ -1,7 +1,9 @@
 # Scenario 1: one application with 256 MiB of anonymous memory, an open
-# log file and a counter, updated across a real kexec.  Afterwards the
-# same PID runs, every byte of its memory checks out and the counter goes
-# on from where it stopped.
+# log file and a counter, updated across a real kexec from one Debian
+# kernel build to the next.  Afterwards the newer build runs, the same PID
+# runs, every byte of its memory checks out and the counter goes on from
+# where it stopped.
+UPDATE_KERNEL=$NEW_KERNEL
 main() {
 	local pid
 	case $1 in
@@ -11,6 +13,7 @@ main() {
 	2)
 		pid=$(app_pid)
 		check "nvwa restore succeeded" restore_ok
+		across_builds
 		check "PID $pid is running again" app_alive "$pid"
 		check "it is the test app" [ "$(cat "/proc/$pid/comm")" = nvwa-testapp ]
 		check "the log file is still open" sh -c "ls -l /proc/$pid/fd | grep -q app.log"

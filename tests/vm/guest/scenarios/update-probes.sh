@@ -48,13 +48,14 @@ main() {
 		store_format
 		start_kept app --mem 64
 		# On the console as it runs: the host stamps the freeze line.
-		nvwa update --kernel /boot/vmlinuz --initrd /boot/initrd.img --app "$(app_pid)" 2>&1 |
+		nvwa update --kernel "$NEW_KERNEL" --initrd /boot/initrd.img --app "$(app_pid)" 2>&1 |
 			tee /disk/data/update.log
 		fatal "nvwa update returned instead of rebooting"
 		;;
 	2)
 		pid=$(app_pid)
 		check "nvwa restore succeeded" restore_ok
+		across_builds
 		check "PID $pid runs with every byte" app_verify "$pid" app
 		check "the update loaded the probes with fentry/fexit" \
 			grep -q 'shutdown probes: fentry/fexit' /disk/data/update.log
@@ -83,13 +84,14 @@ main() {
 		check "the pinmem area of the probes is gone" sh -c "! nvwa pinmem ls | grep -q nvwa-shutdown"
 		check "no kernel warning" kernel_clean
 		send_report
-		nvwa trace reboot --kernel /boot/vmlinuz --initrd /boot/initrd.img --probes=kprobe \
+		nvwa trace reboot --kernel "$NEW_KERNEL" --initrd /boot/initrd.img --probes=kprobe \
 			> /disk/data/trace.log 2>&1
 		cat /disk/data/trace.log
 		fatal "nvwa trace reboot returned instead of rebooting"
 		;;
 	3)
 		check "nvwa restore succeeded" restore_ok
+		check "the trace ran in the newer build, $NEW_KVER" [ "$(uname -r)" = "$NEW_KVER" ]
 		check "the trace loaded kprobes as asked" grep -q 'shutdown probes: kprobe/kretprobe' /disk/data/trace.log
 		phases > /tmp/phases
 		# shellcheck disable=SC2086

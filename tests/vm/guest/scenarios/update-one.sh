@@ -1,18 +1,26 @@
-# Scenario 1: one application with 256 MiB of anonymous memory, an open
-# log file and a counter, updated across a real kexec from one Debian
-# kernel build to the next.  Afterwards the newer build runs, the same PID
-# runs, every byte of its memory checks out and the counter goes on from
-# where it stopped.
+# vm: -r 192M@1536M
+# Scenario 1 (and `make demo`): one application with 256 MiB of anonymous
+# memory, an open log file and a counter, updated across a real kexec from
+# one Debian kernel build to the next, on a VM set up as the README tells
+# a user: the store and pinmem's region reserved, pinmem formatted and
+# loaded, so the record lives in pinmem and the probes time the old
+# kernel's shutdown.  Afterwards the newer build runs, the same PID runs,
+# every byte of its memory checks out and the counter goes on from where
+# it stopped.
 UPDATE_KERNEL=$NEW_KERNEL
 main() {
 	local pid
 	case $1 in
 	1)
+		check "pinmem formatted" nvwa pinmem format
 		start_and_update app --mem 256
 		;;
 	2)
 		pid=$(app_pid)
 		check "nvwa restore succeeded" restore_ok
+		check "the old kernel's shutdown was timed by the probes" \
+			report_is '.probes | startswith("fentry") or startswith("kprobe")'
+		check "the report has the shutdown's phases" has_phase machine-kexec
 		across_builds
 		check "PID $pid is running again" app_alive "$pid"
 		check "it is the test app" [ "$(cat "/proc/$pid/comm")" = nvwa-testapp ]

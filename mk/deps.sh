@@ -8,7 +8,8 @@ PKGS="build-essential clang libclang-rt-14-dev pkg-config
       libfdt-dev device-tree-compiler zlib1g-dev libzstd-dev liblzma-dev
       liblz4-dev nettle-dev libjson-c-dev
       criu busybox-static qemu-system-x86 cpio kmod e2fsprogs xz-utils
-      libbpf-dev libelf-dev bpftool kexec-tools chromium jq"
+      libbpf-dev libelf-dev bpftool kexec-tools chromium jq
+      mmdebstrap"
 
 missing=""
 for p in $PKGS; do

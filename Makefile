@@ -5,14 +5,20 @@
 #   make demo       install what is missing, boot the test VM, run a real
 #                   `nvwa update --app` across kexec, print the report
 #   make install    PREFIX=/usr/local DESTDIR= honoured
+#   make deb        the Debian packages nvwa and nvwa-pinmem-dkms, in $(O)/deb
 #
 # Everything is built under build/ (O=dir to change); big downloaded
 # artifacts are cached under $(NVWA_CACHE), keyed by content.
 
 O ?= build
+# The one statement of nvwa's version; `make deb NVWA_VERSION=X.Y.Z` builds
+# another (an upgrade to test).
+NVWA_VERSION := $(shell cat VERSION)
 CC ?= cc
 PREFIX ?= /usr/local
 DESTDIR ?=
+# Units and generators; Debian 12's packages keep them in /lib/systemd.
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd
 # Where CRIU looks for plugins whatever PREFIX is (criu -L's default).
 CRIU_PLUGIN_DIR ?= /usr/lib/criu
 NVWA_CACHE ?= $(HOME)/.cache/nvwa
@@ -35,7 +41,8 @@ NVWA_SRC := tools/nvwa/main.c tools/nvwa/update.c tools/nvwa/restore.c \
 	    tools/nvwa/status.c tools/nvwa/report.c tools/nvwa/store_cmd.c \
 	    tools/nvwa/handover_cmd.c tools/nvwa/render.c tools/nvwa/kmsg.c \
 	    tools/nvwa/prepare_cmd.c tools/nvwa/pinmem_cmd.c tools/nvwa/checkpoint.c \
-	    tools/nvwa/criu.c bpf/shutdown.c bpf/firstrun.c
+	    tools/nvwa/criu.c tools/nvwa/unit_cmd.c \
+	    bpf/shutdown.c bpf/firstrun.c
 # eBPF programs: CO-RE objects, and skeletons bpftool makes of them.
 BPF_PROGS := shutdown firstrun
 BPFTOOL ?= bpftool
@@ -44,14 +51,15 @@ BPF_ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 # Parts of the nvwa command that unit tests link too.
 TOOL_LIB_SRC := tools/nvwa/compare.c tools/nvwa/html.c tools/nvwa/store.c \
 		tools/nvwa/state.c tools/nvwa/record.c \
-		tools/nvwa/bootlog.c tools/nvwa/json.c
+		tools/nvwa/bootlog.c tools/nvwa/json.c tools/nvwa/unit.c
 # The shutdown probes' buffer decoder, without the loader (no libbpf).
 BPF_LIB_SRC := bpf/probebuf.c
 LIB_SRC := $(COMMON_SRC) $(BPF_LIB_SRC) $(FASTBOOT_SRC) $(PARK_SRC) $(CRIU_SRC) $(PINMEM_SRC) $(TOOL_LIB_SRC)
 
 UNIT_TESTS := park_test write_test store_test state_test pinmem_test pinimg_test probebuf_test \
 	      handover_test cmdline_test timeline_test bzimage_test decompress_test \
-	      kexec_test compare_test html_test bootlog_test json_test util_test
+	      kexec_test compare_test html_test bootlog_test json_test util_test \
+	      service_test
 FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz \
 	   bootlog_fuzz record_fuzz
 
@@ -61,7 +69,15 @@ all: $(O)/nvwa $(O)/nvwa_pinmem.so $(O)/nvwa-testapp $(O)/nvwa-clock \
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# `nvwa --version`: main.o is rebuilt when the version changes.
+$(O)/version: FORCE
+	@mkdir -p $(O)
+	@echo '$(NVWA_VERSION)' | cmp -s - $@ || echo '$(NVWA_VERSION)' > $@
+$(O)/tools/nvwa/main.o $(O)/fault/tools/nvwa/main.o: $(O)/version
+$(O)/tools/nvwa/main.o $(O)/fault/tools/nvwa/main.o: \
+	override CFLAGS += -DNVWA_VERSION='"$(NVWA_VERSION)"'
 
 $(O)/nvwa: $(patsubst %.c,$(O)/%.o,$(NVWA_SRC) $(LIB_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(NVWA_LDLIBS)
@@ -70,7 +86,7 @@ $(O)/nvwa: $(patsubst %.c,$(O)/%.o,$(NVWA_SRC) $(LIB_SRC))
 # for the failures a test cannot cause from outside.  Never installed.
 $(O)/fault/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DNVWA_FAULTS -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DNVWA_FAULTS -MMD -MP -c -o $@ $<
 
 $(O)/fault/bpf/shutdown.o: $(O)/bpf/shutdown.skel.h
 $(O)/fault/bpf/firstrun.o: $(O)/bpf/firstrun.skel.h
@@ -94,7 +110,7 @@ $(O)/bpf/firstrun.o: $(O)/bpf/firstrun.skel.h
 PLUGIN_SRC := criu-plugin/pinmem_plugin.c criu-plugin/pinimg.c common/util.c $(PINMEM_SRC)
 $(O)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
 
 $(O)/nvwa_pinmem.so: $(patsubst %.c,$(O)/pic/%.o,$(PLUGIN_SRC)) criu-plugin/plugin.map
 	$(CC) $(LDFLAGS) -shared -Wl,--version-script=criu-plugin/plugin.map -o $@ \
@@ -151,7 +167,10 @@ VM_KVER = $(shell sed -n 's/^KVER=//p' $(NVWA_CACHE)/vm.env 2>/dev/null)
 KVER ?= $(if $(wildcard /lib/modules/$(shell uname -r)/build),$(shell uname -r),$(VM_KVER))
 KDIR ?= /lib/modules/$(KVER)/build
 KMOD := $(O)/kmod/$(KVER)
-KMOD_SRC := $(wildcard pinmem/module/* pinmem/uapi/* pinmem/include/* pinmem/lib/*.h tests/kmod/*)
+# What pinmem.ko is built from, here and by DKMS (install-dkms).
+PINMEM_KMOD_SRC := $(wildcard pinmem/module/Kbuild pinmem/module/*.[ch] \
+	pinmem/uapi/*.h pinmem/include/*.h pinmem/lib/*.h)
+KMOD_SRC := $(PINMEM_KMOD_SRC) $(wildcard tests/kmod/*)
 
 modules: $(KMOD)/pinmem.ko $(KMOD)/pinmem_client.ko
 
@@ -184,16 +203,64 @@ bench: deps
 	$(MAKE) all vm-modules
 	./tests/vm/bench
 
-install: all
+# Installed files name each other by their installed paths.
+SUBST := sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' \
+	     -e 's|@PKGDATADIR@|$(PREFIX)/share/nvwa|g' \
+	     -e 's|@CRIU_PLUGIN_DIR@|$(CRIU_PLUGIN_DIR)|g'
+# tools/systemd/ is installed by kind: *.service are units, *-generator
+# generators.  The initramfs-tools hook and its boot script are opt-in
+# (README): they go to share/nvwa/initramfs-tools/, not /etc.
+install: $(O)/nvwa $(O)/nvwa_pinmem.so
 	install -D -m 0755 $(O)/nvwa $(DESTDIR)$(PREFIX)/sbin/nvwa
 	install -D -m 0644 $(O)/nvwa_pinmem.so $(DESTDIR)$(CRIU_PLUGIN_DIR)/nvwa_pinmem.so
-	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
-	sed 's|@SBINDIR@|$(PREFIX)/sbin|' tools/systemd/nvwa-restore.service \
-		> $(DESTDIR)$(PREFIX)/lib/systemd/system/nvwa-restore.service
+	install -d $(DESTDIR)$(SYSTEMDDIR)/system
+	for f in $(wildcard tools/systemd/*.service); do \
+		$(SUBST) $$f > $(DESTDIR)$(SYSTEMDDIR)/system/$${f##*/} || exit 1; \
+	done
+	for f in $(wildcard tools/systemd/*-generator); do \
+		install -d $(DESTDIR)$(SYSTEMDDIR)/system-generators && \
+		$(SUBST) $$f > $(DESTDIR)$(SYSTEMDDIR)/system-generators/$${f##*/} && \
+		chmod 0755 $(DESTDIR)$(SYSTEMDDIR)/system-generators/$${f##*/} || exit 1; \
+	done
 	install -D -m 0755 tools/initramfs/nvwa-restore \
 		$(DESTDIR)$(PREFIX)/share/nvwa/initramfs/nvwa-restore
+	for f in hooks/nvwa scripts/init-bottom/nvwa; do \
+		install -d $(DESTDIR)$(PREFIX)/share/nvwa/initramfs-tools/$${f%/*} && \
+		$(SUBST) tools/initramfs/initramfs-tools/$$f \
+			> $(DESTDIR)$(PREFIX)/share/nvwa/initramfs-tools/$$f && \
+		chmod 0755 $(DESTDIR)$(PREFIX)/share/nvwa/initramfs-tools/$$f || exit 1; \
+	done
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 tools/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+# pinmem's source for DKMS (`dkms add`), with its dkms.conf.
+DKMS_DIR := $(PREFIX)/src/nvwa-pinmem-$(NVWA_VERSION)
+install-dkms:
+	for f in $(PINMEM_KMOD_SRC:pinmem/%=%); do \
+		install -D -m 0644 pinmem/$$f $(DESTDIR)$(DKMS_DIR)/$$f || exit 1; \
+	done
+	sed 's|#MODULE_VERSION#|$(NVWA_VERSION)|' pinmem/dkms.conf > $(DESTDIR)$(DKMS_DIR)/dkms.conf
+
+# The Debian packages: debian/ and a copy of the sources are assembled in
+# $(O)/deb/nvwa-VERSION, with VERSION and debian/changelog written from
+# NVWA_VERSION, and built there by dpkg-buildpackage; the .debs land in
+# $(O)/deb.  The changelog is dated by the last commit, so the same commit
+# gives the same packages.
+DEB_TREE := $(O)/deb/nvwa-$(NVWA_VERSION)
+DEB_DATE = $(shell date -u -R -d @$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || stat -c %Y VERSION)})
+DEB_MAINT = $(shell sed -n 's/^Maintainer: //p' debian/control)
+deb:
+	@echo "deb: nvwa $(NVWA_VERSION), log in $(O)/deb/build.log"
+	@rm -rf $(DEB_TREE) && mkdir -p $(DEB_TREE)
+	@tar -c --exclude-vcs --exclude='./$(patsubst $(CURDIR)/%,%,$(abspath $(O)))' . | tar -x -C $(DEB_TREE)
+	@echo '$(NVWA_VERSION)' > $(DEB_TREE)/VERSION
+	@printf '%s\n' 'nvwa ($(NVWA_VERSION)) unstable; urgency=medium' '' \
+		'  * nvwa $(NVWA_VERSION): see README.md.' '' \
+		' -- $(DEB_MAINT)  $(DEB_DATE)' > $(DEB_TREE)/debian/changelog
+	@rm -f $(O)/deb/*_$(NVWA_VERSION)_*
+	@cd $(DEB_TREE) && dpkg-buildpackage -us -uc -b > ../build.log 2>&1 || \
+		{ tail -n 30 ../build.log; echo "deb: dpkg-buildpackage failed, see $(O)/deb/build.log" >&2; exit 1; }
+	@cd $(O)/deb && ls *_$(NVWA_VERSION)_*.deb | sed 's|^|deb: $(O)/deb/|'
 
 # Man pages are written from each command's --help.
 man: $(O)/nvwa
@@ -202,7 +269,9 @@ man: $(O)/nvwa
 clean:
 	rm -rf $(O)
 
-.PHONY: all unit fuzz deps check demo bench install man clean modules vm-modules
+FORCE:
+
+.PHONY: all unit fuzz deps check demo bench install install-dkms deb man clean modules vm-modules FORCE
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

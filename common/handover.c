@@ -252,6 +252,8 @@ static const struct member app_members[] = {
 	{ .name = "dump-mode", STR(struct nvwa_app, dump_mode) },
 	{ .name = "state", STR(struct nvwa_app, state) },
 	{ .name = "error", STR(struct nvwa_app, error) },
+	{ .name = "unit", STR(struct nvwa_app, unit), .since = 3 },
+	{ .name = "stdio", STR(struct nvwa_app, stdio), .since = 3 },
 };
 
 static const struct member phase_members[] = {

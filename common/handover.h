@@ -9,8 +9,9 @@
  *
  *   / {
  *       compatible = "nvwa,handover";
- *       version = <2>;                 u32, NVWA_HANDOVER_VERSION; 1 is
- *                                      read too (no probes, no items)
+ *       version = <3>;                 u32, NVWA_HANDOVER_VERSION; 1 and
+ *                                      2 are read too (no probes, no
+ *                                      items; no unit, no stdio)
  *       generation = <hi lo>;          u64, one more per update
  *       crc32 = <...>;                 zlib crc32 of the blob with this
  *                                      property's value set to zero
@@ -24,7 +25,13 @@
  *                                          skipped: sha256 verified"
  *       apps {
  *           app@0 { pid = <u32>; comm = "..."; images = "...";
- *                   dump-mode = "..."; state = "..."; error = "..."; };
+ *                   dump-mode = "..."; state = "..."; error = "...";
+ *                   unit = "redis-server.service";   v3: the systemd
+ *                                      service it is the main process of,
+ *                                      restored by that unit, or ""
+ *                   stdio = "1:4711 2:4711"; };     v3: its stdio fds that
+ *                                      are sockets (the journal's), handed
+ *                                      the restoring unit's own
  *       };
  *       timeline {
  *           phase@0 { label = "..."; domain = <u32>; start = <hi lo>;
@@ -52,7 +59,7 @@
 #include "common/timeline.h"
 
 #define NVWA_HANDOVER_COMPATIBLE "nvwa,handover"
-#define NVWA_HANDOVER_VERSION 2
+#define NVWA_HANDOVER_VERSION 3
 #define NVWA_HANDOVER_VERSION_MIN 1
 #define NVWA_HANDOVER_MAX_SIZE (1u << 20)
 #define NVWA_MAX_APPS 32
@@ -61,6 +68,7 @@
 #define NVWA_PATH_MAX 256
 #define NVWA_COMM_MAX 16	/* TASK_COMM_LEN */
 #define NVWA_WORD_MAX 32
+#define NVWA_UNIT_MAX 256	/* systemd's UNIT_NAME_MAX */
 #define NVWA_ERROR_MAX 256
 #define NVWA_LOADER_MAX 128
 #define NVWA_MAX_ITEMS 512
@@ -100,6 +108,8 @@ struct nvwa_app {
 	char dump_mode[NVWA_WORD_MAX];		/* e.g. "pre-dump+dump" */
 	char state[NVWA_WORD_MAX];		/* enum nvwa_app_state's name */
 	char error[NVWA_ERROR_MAX];		/* why it failed, or "" */
+	char unit[NVWA_UNIT_MAX];		/* its systemd service, or "" */
+	char stdio[NVWA_WORD_MAX * 2];		/* "FD:INODE ..." sockets */
 };
 
 /*

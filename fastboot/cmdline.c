@@ -11,7 +11,7 @@
 /* Parameters that describe one boot only and must not be carried over. */
 static const char *const one_shot[] = {
 	"BOOT_IMAGE", "initrd", NVWA_HANDOVER_PARAM, NVWA_RESTORE_PARAM,
-	NVWA_CPUS_PARAM, "elfcorehdr",
+	NVWA_CPUS_PARAM, NVWA_UNITS_PARAM, NVWA_LASTPID_PARAM, "elfcorehdr",
 	"kexec_jump_back_entry",
 };
 

@@ -24,6 +24,14 @@
  * when the next command line is composed.
  */
 #define NVWA_CPUS_PARAM "nvwa.cpus"
+/*
+ * nvwa.units=A.service,B.service: the system services this boot restores
+ * as services (nvwa's systemd generator reads it); nvwa.lastpid=N: the
+ * highest PID it restores, which the generator keeps free by moving the
+ * boot's next PID past it.  One update only, like the others.
+ */
+#define NVWA_UNITS_PARAM "nvwa.units"
+#define NVWA_LASTPID_PARAM "nvwa.lastpid"
 
 /*
  * memmap=SIZE!START: legacy persistent memory (e820 type 12); or, found

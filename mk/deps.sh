@@ -9,7 +9,7 @@ PKGS="build-essential clang libclang-rt-14-dev pkg-config
       liblz4-dev nettle-dev libjson-c-dev
       criu busybox-static qemu-system-x86 cpio kmod e2fsprogs xz-utils
       libbpf-dev libelf-dev bpftool kexec-tools chromium jq
-      mmdebstrap"
+      debhelper dh-dkms dkms lintian fakeroot mmdebstrap"
 
 missing=""
 for p in $PKGS; do

@@ -34,6 +34,13 @@ TEST(drops_one_shot_parameters)
 	CHECK_STREQ(out, "root=LABEL=r ro nvwa.handover=/dev/pmem0");
 }
 
+TEST(drops_the_last_updates_units)
+{
+	CHECK(COMPOSE("ro nvwa.units=redis-server.service nvwa.lastpid=612 quiet", NULL,
+		      "/dev/pmem0") > 0);
+	CHECK_STREQ(out, "ro quiet nvwa.handover=/dev/pmem0");
+}
+
 TEST(one_shot_parameters_cannot_be_appended)
 {
 	CHECK(COMPOSE("ro nvwa.restore=lazy", "initrd=/x nvwa.handover=/dev/sda BOOT_IMAGE=y quiet",

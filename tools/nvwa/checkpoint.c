@@ -272,7 +272,8 @@ static int cmd_checkpoint(int argc, char **argv)
 	}
 	log_info("dump of %d (frozen until it ends)", o.pid);
 	t = mono_ms();
-	r = criu_dump(o.pid, o.dir, o.pre_dump ? "pre" : NULL, o.after, why, sizeof(why));
+	r = criu_dump(o.pid, o.dir, o.pre_dump ? "pre" : NULL, o.after, NULL, why,
+		      sizeof(why));
 	freeze_ms = mono_ms() - t;
 	if (r < 0) {
 		/* CRIU resumes the tree when a dump fails. */
@@ -381,7 +382,7 @@ static int cmd_restore_app(int argc, char **argv)
 		}
 	}
 	if (!lazy)
-		r = criu_restore(dir, why, sizeof(why));
+		r = criu_restore(dir, NULL, why, sizeof(why));
 	ms = mono_ms() - t;
 	if (r < 0) {
 		log_error("Restore from %s failed: %s (log: %s/restore.log); the images are "

@@ -140,8 +140,44 @@ int criu_pre_dump(pid_t pid, const char *dir, char *why, size_t whylen)
 	return criu_run(&a, dir, "pre-dump.log", why, whylen);
 }
 
+/*
+ * Walks "FD:INODE" words (unit_stdio_sockets()); calls @fn for each
+ * well-formed one.  -EINVAL for anything else.
+ */
+static int for_each_stdio(const char *stdio, struct argv *a,
+			  void (*fn)(struct argv *a, unsigned int fd, unsigned long ino))
+{
+	const char *p = stdio;
+
+	while (p && *p) {
+		unsigned int fd;
+		unsigned long ino;
+		int n = 0;
+
+		if (sscanf(p, "%u:%lu%n", &fd, &ino, &n) != 2 || fd > 2 || !ino)
+			return -EINVAL;
+		fn(a, fd, ino);
+		p += n;
+		p += strspn(p, " ");
+	}
+	return 0;
+}
+
+static void add_external(struct argv *a, unsigned int fd, unsigned long ino)
+{
+	(void)fd;
+	argv_add(a, "--external");
+	argv_addf(a, "unix[%lu]", ino);
+}
+
+static void add_inherit(struct argv *a, unsigned int fd, unsigned long ino)
+{
+	argv_add(a, "--inherit-fd");
+	argv_addf(a, "fd[%u]:socket:[%lu]", fd, ino);
+}
+
 int criu_dump(pid_t pid, const char *dir, const char *parent,
-	      enum criu_after after, char *why, size_t whylen)
+	      enum criu_after after, const char *stdio, char *why, size_t whylen)
 {
 	struct argv a = ARGV_INIT;
 
@@ -154,6 +190,10 @@ int criu_dump(pid_t pid, const char *dir, const char *parent,
 		argv_add(&a, "--leave-running");
 	if (parent)
 		argv_add(&a, "--prev-images-dir", parent);
+	if (for_each_stdio(stdio, &a, add_external) < 0) {
+		argv_free(&a);
+		return set_why(why, whylen, -EINVAL, "malformed stdio sockets '%s'", stdio);
+	}
 	add_plugin_dir(&a);
 	return criu_run(&a, dir, "dump.log", why, whylen);
 }
@@ -187,7 +227,7 @@ static int pidfile_path(const char *dir, char *path, size_t size)
 	return 0;
 }
 
-int criu_restore(const char *dir, char *why, size_t whylen)
+int criu_restore(const char *dir, const char *stdio, char *why, size_t whylen)
 {
 	struct argv a = ARGV_INIT;
 	char pidfile[PATH_MAX];
@@ -198,6 +238,10 @@ int criu_restore(const char *dir, char *why, size_t whylen)
 		return r;
 	argv_add(&a, criu_bin(), "restore", "-D", dir, "--restore-detached",
 		 "-o", "restore.log", "-v4", "--pidfile", pidfile);
+	if (for_each_stdio(stdio, &a, add_inherit) < 0) {
+		argv_free(&a);
+		return set_why(why, whylen, -EINVAL, "malformed stdio sockets '%s'", stdio);
+	}
 	add_plugin_dir(&a);
 	return criu_run(&a, dir, "restore.log", why, whylen);
 }

@@ -40,11 +40,18 @@ int criu_pre_dump(pid_t pid, const char *dir, char *why, size_t whylen);
 /*
  * Dumps @pid (and its descendants) into @dir, writing only the pages that
  * changed since the pre-dump in @parent (relative to @dir, may be NULL).
+ * @stdio (may be NULL): "FD:INODE" words naming sockets on the tree's
+ * stdio whose peer stays behind (the journal's stream): dumped as
+ * external (--external unix[INODE]), to be handed new ones at restore.
  */
 int criu_dump(pid_t pid, const char *dir, const char *parent,
-	      enum criu_after after, char *why, size_t whylen);
-/* Restores the tree dumped in @dir, detached from the caller. */
-int criu_restore(const char *dir, char *why, size_t whylen);
+	      enum criu_after after, const char *stdio, char *why, size_t whylen);
+/*
+ * Restores the tree dumped in @dir, detached from the caller.  Each
+ * socket in @stdio (as dumped, may be NULL) becomes the caller's own
+ * descriptor FD (--inherit-fd): a unit's restore hands its journal stream.
+ */
+int criu_restore(const char *dir, const char *stdio, char *why, size_t whylen);
 /* The PID of the tree's root after a restore of @dir (either kind). */
 int criu_restored_pid(const char *dir, pid_t *ret);
 /*

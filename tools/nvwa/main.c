@@ -12,6 +12,11 @@
 #include "common/util.h"
 #include "tools/nvwa/nvwa.h"
 
+/* The Makefile passes the top-level VERSION file's contents. */
+#ifndef NVWA_VERSION
+#error "NVWA_VERSION must be defined (the Makefile passes VERSION)"
+#endif
+
 static const struct nvwa_cmd *const commands[] = {
 	&nvwa_cmd_update,
 	&nvwa_cmd_trace,
@@ -25,12 +30,16 @@ static const struct nvwa_cmd *const commands[] = {
 	&nvwa_cmd_checkpoint,
 	&nvwa_cmd_restore_app,
 	&nvwa_cmd_criu,
+	&nvwa_cmd_unit,
+	&nvwa_cmd_restore_unit,
+	&nvwa_cmd_generator,
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: nvwa [-v|-q] COMMAND [ARGS...]\n"
+		"       nvwa --version\n"
 		"\n"
 		"Updates the running Linux kernel in seconds: the new kernel is loaded\n"
 		"ahead of time, the applications are checkpointed with CRIU into memory\n"
@@ -44,6 +53,7 @@ static void usage(FILE *f)
 		"\n"
 		"  -v, --verbose   also print debugging detail\n"
 		"  -q, --quiet     print errors only\n"
+		"      --version   print nvwa's version and exit\n"
 		"\n"
 		"`nvwa COMMAND --help` explains a command.  A typical update:\n"
 		"  nvwa store format /dev/pmem0        # once per cold boot\n"
@@ -71,6 +81,9 @@ int main(int argc, char **argv)
 			log_set_level(LOG_LVL_ERROR);
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("nvwa %s\n", NVWA_VERSION);
 			return 0;
 		} else {
 			log_error("unknown option %s", argv[i]);

@@ -43,6 +43,9 @@ extern const struct nvwa_cmd nvwa_cmd_pinmem;
 extern const struct nvwa_cmd nvwa_cmd_checkpoint;
 extern const struct nvwa_cmd nvwa_cmd_restore_app;
 extern const struct nvwa_cmd nvwa_cmd_criu;
+extern const struct nvwa_cmd nvwa_cmd_unit;
+extern const struct nvwa_cmd nvwa_cmd_restore_unit;
+extern const struct nvwa_cmd nvwa_cmd_generator;
 
 
 /* store.c */

@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "pinmem/lib/libpinmem.h"
 #include "tools/nvwa/nvwa.h"
+#include "tools/nvwa/unit.h"
 
 int store_path(const char *store, const char *name, char *ret_path, size_t size)
 {
@@ -59,6 +60,12 @@ int record_check_semantics(const struct nvwa_handover *h, char *why, size_t whyl
 		}
 		if (handover_app_state(a) < 0) {
 			xsnprintf(why, whylen, "apps/app@%x: unknown state '%s'", i, a->state);
+			return -EBADMSG;
+		}
+		/* The unit names a drop-in's path: nothing but a service's name. */
+		if (a->unit[0] && !unit_name_valid(a->unit)) {
+			xsnprintf(why, whylen, "apps/app@%x: unit '%s' is not a service's name", i,
+				  a->unit);
 			return -EBADMSG;
 		}
 		for (uint32_t j = 0; j < i; j++)

@@ -135,7 +135,8 @@ void report_print_table(FILE *f, const struct nvwa_handover *h)
 	if (h->new_kernel.loader[0])
 		fprintf(f, "  loaded with %s\n", h->new_kernel.loader);
 	for (uint32_t i = 0; i < h->napps; i++)
-		fprintf(f, "  app %d (%s): %s%s%s\n", h->apps[i].pid, h->apps[i].comm,
+		fprintf(f, "  app %d (%s)%s%s: %s%s%s\n", h->apps[i].pid, h->apps[i].comm,
+			h->apps[i].unit[0] ? ", service " : "", h->apps[i].unit,
 			h->apps[i].state, h->apps[i].error[0] ? ": " : "",
 			h->apps[i].error);
 	fprintf(f, "\n  %-18s %-4s %11s %11s %8s\n", "phase", "side", "start ms",
@@ -200,6 +201,7 @@ int report_print_json(FILE *f, const struct nvwa_handover *h)
 		json_object_object_add(app, "error", json_bytes(a->error));
 		json_object_object_add(app, "images", json_bytes(a->images));
 		json_object_object_add(app, "dump_mode", json_bytes(a->dump_mode));
+		json_object_object_add(app, "unit", json_bytes(a->unit));
 		json_object_array_add(apps, app);
 	}
 	for (uint32_t i = 0; i < tl->nphases; i++) {

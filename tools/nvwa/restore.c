@@ -34,6 +34,7 @@
 #include "park/defer.h"
 #include "tools/nvwa/criu.h"
 #include "tools/nvwa/nvwa.h"
+#include "tools/nvwa/unit.h"
 
 static void usage_restore(FILE *f)
 {
@@ -111,6 +112,9 @@ static void keep_refusal(const char *store, const char *why)
 		log_warn("Could not record the failure in %s", path);
 }
 
+/* This boot restored an update: a later run finding no record is no error. */
+#define RESTORED_MARKER NVWA_RUN_DIR "/restored"
+
 /* A lazy restore's page daemon, which must finish before images go. */
 struct lazy {
 	pid_t daemon;
@@ -136,80 +140,151 @@ static int restore_one(const char *dir, struct nvwa_app *a, int eager,
 		log_warn("Lazy pages unavailable for %d (%s); restoring its memory before it runs",
 			 a->pid, why);
 	}
-	return criu_restore(dir, why, whylen);
+	return criu_restore(dir, a->stdio, why, whylen);
+}
+
+/*
+ * Restores application @i of @h: 0 if it runs, else a negative errno
+ * with the reason in the record.  Every state change is written down
+ * before the next step, so a crash can never restore it twice.
+ */
+static int restore_app(const char *store, const char *record, struct nvwa_handover *h,
+		       uint32_t i, int eager, struct lazy *lazy, uint32_t *nlazy)
+{
+	struct nvwa_app *a = &h->apps[i];
+	char dir[PATH_MAX], why[CRIU_WHY_MAX], name[NVWA_PHASE_NAME_MAX];
+	uint64_t t = tsc_read();
+	uint32_t before = *nlazy;
+	int r;
+
+	r = store_path(store, a->images, dir, sizeof(dir));
+	if (r < 0)
+		return r;
+	/*
+	 * Left "restoring" by a restore that stopped while CRIU ran: it
+	 * may be back, or back and gone since; nothing running can
+	 * tell (a PID and a name prove nothing), so the record decides
+	 * and it is never restored twice.  The operator, who can tell,
+	 * restores it by hand if it is not running.
+	 */
+	if (handover_app_state(a) == NVWA_APP_RESTORING) {
+		xsnprintf(a->error, sizeof(a->error),
+			  "interrupted while CRIU restored it: not restored twice; if it is not running, `nvwa restore-app -D %s` restores it",
+			  dir);
+		log_error("%d (%s) was being restored when an earlier restore stopped: %s",
+			  a->pid, a->comm, a->error);
+		return -EALREADY;
+	}
+	/* Written down first, so a crash now cannot restore it twice. */
+	handover_set_app_state(a, NVWA_APP_RESTORING);
+	if (record_save(record, h) < 0) {
+		handover_set_app_state(a, NVWA_APP_FAILED);
+		strscpy(a->error, "cannot update the handover record", sizeof(a->error));
+		return -EIO;
+	}
+	log_info("  restoring %d (%s) from %s%s", a->pid, a->comm, dir,
+		 eager ? "" : ", memory on demand");
+	r = restore_one(dir, a, eager, lazy, nlazy, why, sizeof(why));
+	/* The test build's stand-in for a restore killed half-way. */
+	if (r == 0 && FAULT("restore-dies"))
+		_exit(137);
+	if (*nlazy > before)
+		lazy[before].app = i;
+	if (r == 0 && kill(a->pid, 0) < 0) {
+		xsnprintf(why, sizeof(why), "CRIU succeeded but PID %d is not running", a->pid);
+		r = -ESRCH;
+	}
+	xsnprintf(name, sizeof(name), NVWA_PHASE_RESTORE "/%d", a->pid);
+	timeline_add(&h->timeline, name, NVWA_DOMAIN_NEW, t, tsc_read());
+	if (r < 0) {
+		log_error("Restore of %d (%s) failed: %s (log: %s/restore.log)",
+			  a->pid, a->comm, why, dir);
+		handover_set_app_state(a, NVWA_APP_FAILED);
+		strscpy(a->error, why, sizeof(a->error));
+	} else {
+		handover_set_app_state(a, NVWA_APP_RESTORED);
+		a->error[0] = '\0';
+	}
+	if (record_save(record, h) < 0)
+		log_warn("The record no longer says how %d (%s) fared", a->pid, a->comm);
+	return r;
+}
+
+/*
+ * A service's process is restored by the service's own start (see
+ * unit.h), on a systemd boot nvwa update started: its generator wrote
+ * the drop-in that makes it so.
+ */
+static bool left_to_unit(const struct nvwa_app *a)
+{
+	return a->unit[0] && unit_systemd_booted();
+}
+
+/*
+ * On a boot nvwa update did not start (the kernel it went to crashed),
+ * the generator wrote no drop-in: the services to restore get the same
+ * one, for this boot only (/run), before systemd can start them afresh.
+ */
+static int hand_to_units(const struct nvwa_handover *h)
+{
+	char nvwa[PATH_MAX], early[PATH_MAX];
+	const char *reload[] = { "systemctl", "daemon-reload", NULL };
+	ssize_t n = readlink("/proc/self/exe", nvwa, sizeof(nvwa) - 1);
+	bool wrote = false;
+	int r;
+
+	if (n < 0)
+		return log_error_errno(-errno, "Cannot tell where nvwa is: %m");
+	nvwa[n] = '\0';
+	for (uint32_t i = 0; i < h->napps; i++) {
+		const struct nvwa_app *a = &h->apps[i];
+
+		if (!left_to_unit(a) || handover_app_state(a) == NVWA_APP_RESTORED)
+			continue;
+		xsnprintf(early, sizeof(early), "/run/systemd/generator.early/%s.d/%s", a->unit,
+			  UNIT_DROPIN);
+		if (access(early, F_OK) == 0)
+			continue;
+		r = unit_write_dropin(UNIT_RUNTIME_DIR, a->unit, nvwa);
+		if (r < 0)
+			return log_error_errno(r, "Cannot write %s's restoring drop-in: %m", a->unit);
+		wrote = true;
+	}
+	if (!wrote)
+		return 0;
+	r = run(reload, NULL);
+	return r ? log_error_errno(r < 0 ? r : -EIO, "systemctl daemon-reload failed") : 0;
+}
+
+/* Applications not yet back, that their units will restore. */
+static uint32_t units_pending(const struct nvwa_handover *h)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < h->napps; i++)
+		n += left_to_unit(&h->apps[i]) &&
+		     handover_app_state(&h->apps[i]) != NVWA_APP_RESTORED &&
+		     handover_app_state(&h->apps[i]) != NVWA_APP_FAILED;
+	return n;
 }
 
 static int restore_apps(const char *store, const char *record,
 			struct nvwa_handover *h, int eager, struct lazy *lazy,
 			uint32_t *nlazy)
 {
-	struct nvwa_timeline *tl = &h->timeline;
-	char dir[PATH_MAX], why[CRIU_WHY_MAX];
 	int failed = 0;
 
 	for (uint32_t i = 0; i < h->napps; i++) {
 		struct nvwa_app *a = &h->apps[i];
-		char name[NVWA_PHASE_NAME_MAX];
-		uint64_t t = tsc_read();
-		uint32_t before = *nlazy;
-		int r;
 
 		if (handover_app_state(a) == NVWA_APP_RESTORED)
 			continue;
-		if (store_path(store, a->images, dir, sizeof(dir)) < 0) {
-			failed++;
+		if (left_to_unit(a)) {
+			log_info("  %d (%s): left to %s, whose start restores it", a->pid, a->comm,
+				 a->unit);
 			continue;
 		}
-		/*
-		 * Left "restoring" by a restore that stopped while CRIU ran: it
-		 * may be back, or back and gone since; nothing running can
-		 * tell (a PID and a name prove nothing), so the record decides
-		 * and it is never restored twice.  The operator, who can tell,
-		 * restores it by hand if it is not running.
-		 */
-		if (handover_app_state(a) == NVWA_APP_RESTORING) {
-			xsnprintf(a->error, sizeof(a->error),
-				  "interrupted while CRIU restored it: not restored twice; if it is not running, `nvwa restore-app -D %s` restores it",
-				  dir);
-			log_error("%d (%s) was being restored when an earlier restore stopped: %s",
-				  a->pid, a->comm, a->error);
-			failed++;
-			continue;
-		}
-		/* Written down first, so a crash now cannot restore it twice. */
-		handover_set_app_state(a, NVWA_APP_RESTORING);
-		if (record_save(record, h) < 0) {
-			handover_set_app_state(a, NVWA_APP_FAILED);
-			strscpy(a->error, "cannot update the handover record", sizeof(a->error));
-			failed++;
-			continue;
-		}
-		log_info("  restoring %d (%s) from %s%s", a->pid, a->comm, dir,
-			 eager ? "" : ", memory on demand");
-		r = restore_one(dir, a, eager, lazy, nlazy, why, sizeof(why));
-		/* The test build's stand-in for a restore killed half-way. */
-		if (r == 0 && FAULT("restore-dies"))
-			_exit(137);
-		if (*nlazy > before)
-			lazy[before].app = i;
-		if (r == 0 && kill(a->pid, 0) < 0) {
-			xsnprintf(why, sizeof(why), "CRIU succeeded but PID %d is not running", a->pid);
-			r = -ESRCH;
-		}
-		xsnprintf(name, sizeof(name), NVWA_PHASE_RESTORE "/%d", a->pid);
-		timeline_add(tl, name, NVWA_DOMAIN_NEW, t, tsc_read());
-		if (r < 0) {
-			log_error("Restore of %d (%s) failed: %s (log: %s/restore.log)",
-				  a->pid, a->comm, why, dir);
-			handover_set_app_state(a, NVWA_APP_FAILED);
-			strscpy(a->error, why, sizeof(a->error));
-			failed++;
-		} else {
-			handover_set_app_state(a, NVWA_APP_RESTORED);
-			a->error[0] = '\0';
-		}
-		if (record_save(record, h) < 0)
-			log_warn("The record no longer says how %d (%s) fared", a->pid, a->comm);
+		failed += restore_app(store, record, h, i, eager, lazy, nlazy) < 0;
 	}
 	return failed;
 }
@@ -367,6 +442,11 @@ static void finish(struct restore *rs, uint64_t t_start, uint64_t t_end)
 	unlink(refused);
 	if (rm_rf(gendir) < 0)
 		log_warn("Could not remove %s", gendir);
+	xsnprintf(gendir, sizeof(gendir), "%" PRIu64 "\n", h->generation);
+	if (mkdir_p(NVWA_RUN_DIR, 0700) < 0 ||
+	    write_file_atomic(RESTORED_MARKER, gendir, strlen(gendir)) < 0)
+		log_warn("Could not note in %s that this boot restored update %" PRIu64,
+			 RESTORED_MARKER, h->generation);
 	sync();
 }
 
@@ -400,6 +480,34 @@ static bool store_may_hold_update(struct restore *rs)
 	return true;
 }
 
+/*
+ * No record.  On a boot nvwa update started that is an error, unless
+ * this boot restored it already: the record was lost or cannot be read,
+ * and the images may still be there.
+ */
+static int no_record(struct restore *rs)
+{
+	char done[64];
+	char *cmdline;
+	bool pinmem;
+
+	if (!started_by_update() || rs->fallback ||
+	    read_one_line(RESTORED_MARKER, done, sizeof(done)) == 0) {
+		log_info("No update to restore in %s", rs->dev);
+		return 0;
+	}
+	pinmem = false;
+	if (cmdline_read_running(&cmdline) == 0) {
+		pinmem = strstr(cmdline, "memmap=") && strchr(cmdline, '$');
+		free(cmdline);
+	}
+	if (pinmem && access(PINMEM_MOUNT, F_OK) < 0)
+		return log_error_errno(-ENOENT, "This boot was started by nvwa update, but no handover record is in %s and pinmem, where it may be, is not loaded: run `nvwa pinmem load`, then `nvwa restore --retry`",
+				       rs->dev);
+	return log_error_errno(-ENOENT, "This boot was started by nvwa update, but neither %s nor pinmem holds a handover record: the update's applications were not restored. Their images, if any, are kept in %s",
+			       rs->dev, rs->store);
+}
+
 static int restore(struct restore *rs)
 {
 	struct nvwa_handover *h = rs->h;
@@ -407,7 +515,7 @@ static int restore(struct restore *rs)
 	uint64_t t_start = tsc_read(), t_end;
 	char why[512], refused[PATH_MAX + 16], *previous = NULL;
 	struct firstrun_probe *fr = NULL;
-	uint32_t nlazy = 0;
+	uint32_t nlazy = 0, pending;
 	bool first;
 	int failed, r;
 
@@ -422,10 +530,8 @@ static int restore(struct restore *rs)
 		r = log_error_errno(-ENAMETOOLONG, "The store's mount point %s is too long", rs->store);
 	if (r < 0)
 		return r;
-	if (access(rs->record, F_OK) < 0) {
-		log_info("No update to restore in %s", rs->dev);
-		return 0;
-	}
+	if (access(rs->record, F_OK) < 0)
+		return no_record(rs);
 	if (read_file(refused, 4096, &previous, NULL) == 0 && !rs->retry) {
 		log_error("A restore from %s already failed: %s", rs->dev, strstrip(previous));
 		free(previous);
@@ -461,18 +567,28 @@ static int restore(struct restore *rs)
 		!timeline_find(&h->timeline, NVWA_PHASE_KERNEL_EARLY);
 	if (first)
 		watch_first_run(h, &fr);
+	if (rs->fallback && hand_to_units(h) < 0)
+		log_error("The services this update keeps may start afresh next to their restored copies");
 	failed = restore_apps(rs->store, rs->record, h, !want_lazy(rs->lazy), lazy, &nlazy);
 	t_end = tsc_read();
+	pending = units_pending(h);
 	if (!failed)
-		log_info("Applications running: %u restored", h->napps);
+		log_info("Applications running: %u restored%s", h->napps - pending,
+			 pending ? ", the others when systemd starts their services" : "");
 	timeline_add(&h->timeline, timeline_find(&h->timeline, NVWA_PHASE_RESTORE) ?
 		     NVWA_PHASE_RESTORE_RETRY : NVWA_PHASE_RESTORE, NVWA_DOMAIN_NEW, t_start, t_end);
-	if (!failed && !timeline_find(&h->timeline, NVWA_PHASE_APP_RUNNING))
+	if (!failed && !pending && !timeline_find(&h->timeline, NVWA_PHASE_APP_RUNNING))
 		timeline_add(&h->timeline, NVWA_PHASE_APP_RUNNING, NVWA_DOMAIN_NEW, t_end, t_end);
 	if (first)
 		collect_timings(h, fr, t_start);
 	failed += finish_lazy(rs->store, h, lazy, nlazy);
 	park_online_deferred(&h->timeline);
+	if (pending && !failed) {
+		/* The last service to restore ends the update (restore-unit). */
+		if (record_save(rs->record, h) < 0)
+			return log_error_errno(-EIO, "Cannot keep the record for the services' restore");
+		return 0;
+	}
 	handover_set_outcome(h, failed ? NVWA_OUTCOME_FAILED : NVWA_OUTCOME_RESTORED);
 
 	if (failed) {
@@ -540,4 +656,172 @@ const struct nvwa_cmd nvwa_cmd_restore = {
 	.summary = "restore the applications after the kexec (early boot)",
 	.run = cmd_restore,
 	.usage = usage_restore,
+};
+
+static void usage_restore_unit(FILE *f)
+{
+	fprintf(f,
+		"usage: nvwa restore-unit NAME.service\n"
+		"\n"
+		"Restores the process `nvwa update --unit NAME.service` kept, as that\n"
+		"service's start: the ExecStart= of the drop-in nvwa's generator writes\n"
+		"on the boot the update started.  systemd runs it in the unit's cgroup\n"
+		"with the unit's journal stream on stdout and stderr; CRIU restores the\n"
+		"process there, with its own PID, credentials and filters, its stdio\n"
+		"connected to that stream, and nvwa writes its PID to the unit's\n"
+		"PIDFile=, so systemd adopts it as the main process.  Once the unit is\n"
+		"active a daemon-reload retires the drop-in: the next start is an\n"
+		"ordinary one.  The service that restores last ends the update and\n"
+		"keeps its report.\n"
+		"\n"
+		"If the restore fails the unit fails (its images stay in the store);\n"
+		"`systemctl start NAME.service` tries again.  Not for use by hand.\n");
+}
+
+/*
+ * A daemon-reload once @unit's start is over: the generator, which runs
+ * again, no longer writes the restoring drop-in (the "done" marker).  A
+ * transient unit ordered after @unit waits for its start job to end.
+ */
+static void schedule_settle(const char *unit, pid_t pid)
+{
+	char after[UNIT_NAME_MAX + 32], name[64];
+	const char *argv[] = { "systemd-run", "--no-block", "--quiet", "--collect",
+			       name, after, "systemctl", "daemon-reload", NULL };
+	int r;
+
+	xsnprintf(after, sizeof(after), "--property=After=%s", unit);
+	xsnprintf(name, sizeof(name), "--unit=nvwa-settle-%d", (int)pid);
+	r = run(argv, NULL);
+	if (r)
+		log_warn("Could not schedule the daemon-reload that retires %s's restoring drop-in (%s): run `systemctl daemon-reload` before restarting it",
+			 unit, r < 0 ? strerror(-r) : "systemd-run failed");
+}
+
+/* What systemd needs to adopt the restored process, and to start afresh later. */
+static int unit_adopt(const char *unit, pid_t pid)
+{
+	char path[PATH_MAX], text[32];
+	int r;
+
+	r = mkdir_p(UNIT_RUN_DIR, 0755);
+	if (r < 0)
+		return log_error_errno(r, "Cannot create %s: %m", UNIT_RUN_DIR);
+	xsnprintf(text, sizeof(text), "%d\n", (int)pid);
+	r = unit_run_path(unit, "pid", path, sizeof(path));
+	if (!r)
+		r = write_file_atomic(path, text, strlen(text));
+	if (r < 0)
+		return log_error_errno(r, "Cannot write %s's PID file: %m", unit);
+	r = unit_run_path(unit, "done", path, sizeof(path));
+	if (!r)
+		r = write_file_atomic(path, text, strlen(text));
+	if (r < 0)
+		log_warn_errno(r, "Cannot mark %s restored (%m): its next start will try to restore it again, and fail", unit);
+	if (xsnprintf(path, sizeof(path), "%s/%s.d/%s", UNIT_RUNTIME_DIR, unit, UNIT_DROPIN) == 0)
+		unlink(path);
+	schedule_settle(unit, pid);
+	return 0;
+}
+
+static uint32_t apps_failed(const struct nvwa_handover *h)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < h->napps; i++)
+		n += handover_app_state(&h->apps[i]) == NVWA_APP_FAILED;
+	return n;
+}
+
+static int restore_unit(struct restore *rs, const char *unit)
+{
+	struct nvwa_handover *h = rs->h;
+	const struct nvwa_phase *early;
+	uint64_t t_start = tsc_read(), t_end;
+	char why[512], name[NVWA_PHASE_NAME_MAX];
+	struct lazy lazy[1];
+	uint32_t nlazy = 0, i, failed;
+	int r;
+
+	r = wait_for_device(rs->dev, rs->wait_s);
+	if (!r)
+		r = store_mount(rs->dev, rs->store, sizeof(rs->store));
+	if (!r && record_find(rs->store, rs->record, sizeof(rs->record)) < 0)
+		r = log_error_errno(-ENAMETOOLONG, "The store's mount point %s is too long", rs->store);
+	if (r < 0)
+		return r;
+	if (access(rs->record, F_OK) < 0)
+		return log_error_errno(-ENOENT, "No update is waiting for %s to restore it (no handover record in %s or pinmem); `systemctl daemon-reload` retires the restoring drop-in",
+				       unit, rs->dev);
+	if (record_load(rs->record, rs->flags, h, why, sizeof(why)) < 0)
+		return log_error_errno(-EBADMSG, "handover record refused: %s; %s is not restored, its images are kept in %s",
+				       why, unit, rs->store);
+	for (i = 0; i < h->napps && strcmp(h->apps[i].unit, unit); i++)
+		;
+	if (i == h->napps)
+		return log_error_errno(-ENOENT, "Update %" PRIu64 " keeps no process of %s", h->generation, unit);
+	if (handover_app_state(&h->apps[i]) == NVWA_APP_RESTORED)
+		return log_error_errno(-EALREADY, "%s's process %d was restored already in this boot; `systemctl daemon-reload` retires the restoring drop-in",
+				       unit, h->apps[i].pid);
+	log_info("Restoring %s: %d (%s) of update %" PRIu64, unit, h->apps[i].pid,
+		 h->apps[i].comm, h->generation);
+	/* From the boot's own restore to this unit's start: systemd's share. */
+	early = timeline_find(&h->timeline, NVWA_PHASE_RESTORE);
+	if (early && early->end < t_start) {
+		xsnprintf(name, sizeof(name), "unit-start/%d", h->apps[i].pid);
+		timeline_add(&h->timeline, name, NVWA_DOMAIN_NEW, early->end, t_start);
+	}
+	r = restore_app(rs->store, rs->record, h, i, 1, lazy, &nlazy);
+	if (r == 0)
+		r = unit_adopt(unit, h->apps[i].pid);
+	t_end = tsc_read();
+	if (units_pending(h)) {
+		if (record_save(rs->record, h) < 0)
+			log_warn("The record no longer says how %s fared", unit);
+		return r;
+	}
+	/* The last of the update's applications: the update ends here. */
+	failed = apps_failed(h);
+	if (!failed && !timeline_find(&h->timeline, NVWA_PHASE_APP_RUNNING))
+		timeline_add(&h->timeline, NVWA_PHASE_APP_RUNNING, NVWA_DOMAIN_NEW, t_end, t_end);
+	handover_set_outcome(h, failed ? NVWA_OUTCOME_FAILED : NVWA_OUTCOME_RESTORED);
+	if (failed) {
+		if (state_save_report(h) < 0)
+			log_warn("The report for update %" PRIu64 " was not kept", h->generation);
+		xsnprintf(why, sizeof(why), "%u of %u application(s) failed to restore", failed,
+			  h->napps);
+		keep_refusal(rs->store, why);
+		record_save(rs->record, h);
+		return r < 0 ? r : 0;
+	}
+	finish(rs, t_start, t_end);
+	return 0;
+}
+
+static int cmd_restore_unit(int argc, char **argv)
+{
+	struct restore rs = { .lazy = 0, .wait_s = 30 };
+	int lock, r;
+
+	if (argc != 2 || !unit_name_valid(argv[1])) {
+		usage_restore_unit(stderr);
+		return 2;
+	}
+	rs.dev = store_device(NULL);
+	rs.h = calloc(1, sizeof(*rs.h));
+	if (!rs.h)
+		return log_error_errno(-ENOMEM, "Out of memory"), 1;
+	lock = nvwa_lock();
+	r = lock < 0 ? lock : restore_unit(&rs, argv[1]);
+	if (lock >= 0)
+		close(lock);
+	free(rs.h);
+	return r < 0 ? 1 : 0;
+}
+
+const struct nvwa_cmd nvwa_cmd_restore_unit = {
+	.name = "restore-unit",
+	.summary = "restore a kept systemd service, as its start (generator's drop-in)",
+	.run = cmd_restore_unit,
+	.usage = usage_restore_unit,
 };

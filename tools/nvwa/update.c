@@ -43,6 +43,7 @@
 #include "park/defer.h"
 #include "tools/nvwa/criu.h"
 #include "tools/nvwa/nvwa.h"
+#include "tools/nvwa/unit.h"
 
 #define MAX_TREE 512
 /* CRIU's -v4 log of one dump: a few MiB at most. */
@@ -57,6 +58,8 @@ struct app {
 	char comm[NVWA_COMM_MAX];
 	unsigned long long rss;		/* bytes */
 	char dir[PATH_MAX];		/* STORE/gen-N/PID */
+	char unit[NVWA_UNIT_MAX];	/* its systemd service, or "" */
+	char stdio[NVWA_WORD_MAX * 2];	/* its stdio sockets, FD:INODE */
 	bool stopped;			/* being dumped or dumped: maybe stopped */
 	size_t ntree;			/* the process and its descendants */
 	pid_t tree[MAX_TREE];
@@ -81,6 +84,8 @@ struct update {
 	long defer_cpus;		/* CPUs to boot with, 0: all */
 	size_t napps;
 	struct app apps[NVWA_MAX_APPS];
+	size_t nunits;			/* --unit */
+	const char *units[NVWA_MAX_APPS];
 
 	char store[PATH_MAX];		/* mount point */
 	char gendir[PATH_MAX];
@@ -96,8 +101,8 @@ static void usage_update(FILE *f)
 {
 	fprintf(f,
 		"usage: nvwa update --kernel IMAGE [--initrd FILE] [--append ARGS]\n"
-		"                   [--app PID]... [--store DEV] [--dry-run]\n"
-		"                   [--lazy-restore] [--no-prepare] [--file-load]\n"
+		"                   [--app PID]... [--unit NAME.service]... [--store DEV]\n"
+		"                   [--dry-run] [--lazy-restore] [--no-prepare] [--file-load]\n"
 		"                   [--purgatory-checks] [--quiet-boot] [--defer-cpus[=N]]\n"
 		"                   [--profile-boot] [--probes=auto|kprobe|off]\n"
 		"                   [--discard-unrestored]\n"
@@ -125,9 +130,22 @@ static void usage_update(FILE *f)
 		"                       running kernel's KEY.  The running command line\n"
 		"                       is carried over (memmap= reservations included)\n"
 		"  -p, --app PID        an application to keep (repeatable, max %d)\n"
+		"  -u, --unit NAME.service  a systemd service to keep: its main process\n"
+		"                       and its children (repeatable).  --app of a\n"
+		"                       service's main process means the same.  On the\n"
+		"                       new kernel's boot systemd starts the service once,\n"
+		"                       and that start restores it: same PID, in the\n"
+		"                       unit's cgroup, as its main PID, stdout and\n"
+		"                       stderr to the journal; `systemctl restart` later\n"
+		"                       starts it afresh.  A service whose sandboxing gives\n"
+		"                       it namespaces of its own is refused before anything\n"
+		"                       is frozen (see `nvwa unit --help`)\n"
 		"      --store DEV      the store device (default: $NVWA_STORE, else\n"
 		"                       nvwa.handover= of this boot, else /dev/pmem0)\n"
-		"  -n, --dry-run        check, load and pre-dump, then undo it all\n"
+		"  -n, --dry-run        check, load, pre-dump and dump for real, leaving\n"
+		"                       the applications running (each is stopped for as\n"
+		"                       long as its dump takes), then undo it all: what\n"
+		"                       the real dump would refuse is found here\n"
 		"      --discard-unrestored  delete the images of earlier updates that\n"
 		"                       were never restored; without it nvwa refuses to\n"
 		"                       start while the store holds any\n"
@@ -247,10 +265,87 @@ static int check_image(struct update *u)
 	return 0;
 }
 
+/*
+ * The services the new kernel's boot restores as services, and the
+ * highest PID it restores, for nvwa's generator (see unit.h).
+ */
+static int append_unit_params(struct update *u, char *own, size_t size)
+{
+	size_t len = strlen(own), n = 0;
+	pid_t last = 0;
+	int w;
+
+	for (size_t i = 0; i < u->napps; i++) {
+		last = u->apps[i].pid > last ? u->apps[i].pid : last;
+		if (!u->apps[i].unit[0])
+			continue;
+		w = snprintf(own + len, size - len, "%s%s", n++ ? "," : " " NVWA_UNITS_PARAM "=",
+			     u->apps[i].unit);
+		if (w < 0 || (size_t)w >= size - len)
+			return -E2BIG;
+		len += (size_t)w;
+	}
+	if (!last || !unit_systemd_booted())
+		return 0;
+	w = snprintf(own + len, size - len, " %s=%d", NVWA_LASTPID_PARAM, (int)last);
+	return w < 0 || (size_t)w >= size - len ? -E2BIG : 0;
+}
+
+/*
+ * --unit NAME becomes its main PID, and an --app that is a service's
+ * main process is kept as that service: either way, before anything
+ * else looks at the applications.
+ */
+static int resolve_units(struct update *u)
+{
+	bool systemd = unit_systemd_booted();
+	pid_t main_pid;
+	int r;
+
+	for (size_t i = 0; i < u->nunits; i++) {
+		const char *name = u->units[i];
+		size_t j;
+
+		if (!unit_name_valid(name))
+			return log_error_errno(-EINVAL, "--unit takes a service's name (NAME.service), not '%s'", name);
+		if (!systemd)
+			return log_error_errno(-EOPNOTSUPP, "--unit %s: systemd is not running this system", name);
+		r = unit_main_pid(name, &main_pid);
+		if (r < 0)
+			return r;
+		for (j = 0; j < u->napps && u->apps[j].pid != main_pid; j++)
+			;
+		if (j == u->napps) {
+			if (u->napps == NVWA_MAX_APPS)
+				return log_error_errno(-E2BIG, "At most %d applications per update", NVWA_MAX_APPS);
+			u->apps[u->napps++].pid = main_pid;
+		}
+	}
+	if (!systemd)
+		return 0;
+	for (size_t i = 0; i < u->napps; i++) {
+		struct app *a = &u->apps[i];
+
+		r = unit_of_pid(a->pid, a->unit, sizeof(a->unit));
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return log_error_errno(r, "Application %d: cannot read its cgroup: %m (has it exited?)", a->pid);
+		r = unit_main_pid(a->unit, &main_pid);
+		if (r < 0)
+			return r;
+		if (main_pid != a->pid)
+			return log_error_errno(-EINVAL, "PID %d belongs to %s, whose main process is %d: keep the whole service with --unit %s",
+					       a->pid, a->unit, main_pid, a->unit);
+		log_info("  app %d: main process of %s, restored by the unit", a->pid, a->unit);
+	}
+	return 0;
+}
+
 static int check_cmdline(struct update *u)
 {
 	struct pmem_reservation cur, next;
-	char *current, own[512];
+	char *current, own[1536];
 	int r;
 
 	r = cmdline_read_running(&current);
@@ -270,6 +365,8 @@ static int check_cmdline(struct update *u)
 		      u->profile_boot ? " initcall_debug log_buf_len=4M" : "");
 	if (r >= 0 && u->defer_cpus)
 		r = park_defer_append_params(u->defer_cpus, own, sizeof(own));
+	if (r >= 0)
+		r = append_unit_params(u, own, sizeof(own));
 	if (r >= 0)
 		r = cmdline_compose(current, u->append, own, u->cmdline,
 				    sizeof(u->cmdline));
@@ -376,6 +473,19 @@ static int check_apps(struct update *u)
 		if (r < 0)
 			return log_error_errno(r, "Application %d: %m (has it exited?)", a->pid);
 		sanitise(a->comm);
+		if (a->unit[0]) {
+			char why[1024], dropin[1024];
+
+			r = unit_check_sandbox(a->unit, a->pid, why, sizeof(why), dropin, sizeof(dropin));
+			if (r < 0 && dropin[0])
+				return log_error_errno(r, "%s. Nothing was frozen. To keep it, turn those settings off with a drop-in (`nvwa unit dropin %s > /etc/systemd/system/%s.d/nvwa.conf`, after mkdir), then `systemctl daemon-reload` and `systemctl restart %s`; the drop-in:\n%s",
+						       why, a->unit, a->unit, a->unit, dropin);
+			if (r < 0)
+				return log_error_errno(r, "%s. Nothing was frozen.", why);
+			r = unit_stdio_sockets(a->pid, a->stdio, sizeof(a->stdio));
+			if (r < 0)
+				return log_error_errno(r, "Application %d (%s): cannot read its stdio: %m", a->pid, a->comm);
+		}
 		a->ntree = 0;
 		r = collect_tree(a->pid, a);
 		if (r < 0)
@@ -506,7 +616,7 @@ static int freeze(struct update *u)
 			log_warn("Could not list every process of %d; a roll-back may miss some", a->pid);
 		a->stopped = true;
 		t = tsc_read();
-		r = criu_dump(a->pid, dir, "../pre", CRIU_LEAVE_STOPPED, why,
+		r = criu_dump(a->pid, dir, "../pre", CRIU_LEAVE_STOPPED, a->stdio, why,
 			      sizeof(why));
 		if (r < 0)
 			return log_error_errno(r, "Dump of %d (%s) failed: %s (log: %s)",
@@ -515,6 +625,37 @@ static int freeze(struct update *u)
 							     kept, sizeof(kept)));
 		log_info("  dumped %d (%s) in %.0f ms", a->pid, a->comm,
 			 tsc_to_ms(tsc_read() - t, u->h->timeline.tsc_khz));
+	}
+	return 0;
+}
+
+/*
+ * --dry-run's dump: the real one, with everything the real one is given,
+ * but the applications run on.  What it would refuse after the freeze
+ * (a socket, a namespace, a file) is found now, and nothing is lost.
+ */
+static int dry_dump(struct update *u)
+{
+	char dir[PATH_MAX + 8], why[CRIU_WHY_MAX], kept[PATH_MAX];
+	uint64_t t;
+	int r;
+
+	for (size_t i = 0; i < u->napps; i++) {
+		struct app *a = &u->apps[i];
+
+		xsnprintf(dir, sizeof(dir), "%s/dump", a->dir);
+		r = mkdir_p(dir, 0700);
+		if (r < 0)
+			return log_error_errno(r, "Failed to create %s: %m", dir);
+		t = tsc_read();
+		r = criu_dump(a->pid, dir, "../pre", CRIU_LEAVE_RUNNING, a->stdio, why,
+			      sizeof(why));
+		if (r < 0)
+			return log_error_errno(r, "Dry run: the dump of %d (%s) failed, so the update would fail after the freeze: %s (log: %s)",
+					       a->pid, a->comm, why,
+					       keep_criu_log(dir, "dump.log", a->pid, kept, sizeof(kept)));
+		log_info("  dump of %d (%s) worked: %.0f ms, the application ran on", a->pid,
+			 a->comm, tsc_to_ms(tsc_read() - t, u->h->timeline.tsc_khz));
 	}
 	return 0;
 }
@@ -550,6 +691,8 @@ static int fill_record(struct update *u)
 				 a->pid) < 0;
 		bad |= strscpy(a->dump_mode, "pre-dump+dump",
 			       sizeof(a->dump_mode)) < 0;
+		bad |= strscpy(a->unit, u->apps[i].unit, sizeof(a->unit)) < 0;
+		bad |= strscpy(a->stdio, u->apps[i].stdio, sizeof(a->stdio)) < 0;
 		handover_set_app_state(a, NVWA_APP_DUMPED);
 	}
 	if (bad)
@@ -564,6 +707,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "append", required_argument, NULL, 'a' },
 		{ "app", required_argument, NULL, 'p' },
+		{ "unit", required_argument, NULL, 'u' },
 		{ "store", required_argument, NULL, 's' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "discard-unrestored", no_argument, NULL, 'X' },
@@ -580,7 +724,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:i:a:p:n", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:i:a:p:u:n", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k': u->image = optarg; break;
 		case 'i': u->initrd = optarg; break;
@@ -608,6 +752,13 @@ static int parse_args(struct update *u, int argc, char **argv)
 			u->defer_cpus = optarg ? strtol(optarg, NULL, 10) : 1;
 			if (u->defer_cpus < 1 || u->defer_cpus > PARK_DEFER_MAX_CPUS)
 				return log_error_errno(-EINVAL, "--defer-cpus takes how many CPUs to boot with (1 or more)");
+			break;
+		case 'u':
+			if (u->trace)
+				return log_error_errno(-EINVAL, "nvwa trace reboot keeps no applications; use nvwa update --unit");
+			if (u->nunits == NVWA_MAX_APPS)
+				return log_error_errno(-E2BIG, "At most %d applications per update", NVWA_MAX_APPS);
+			u->units[u->nunits++] = optarg;
 			break;
 		case 'p':
 			if (u->trace)
@@ -675,6 +826,8 @@ static int stage(struct update *u)
 	log_info("[1/4] Checking");
 	t = tsc_read();
 	r = check_image(u);
+	if (!r)
+		r = resolve_units(u);
 	if (!r)
 		r = check_cmdline(u);
 	if (!r)
@@ -818,7 +971,10 @@ static int update(struct update *u)
 	if (r < 0)
 		return r;
 	if (u->dry_run) {
-		log_info("Dry run: every check passed and the pre-dump worked; undoing it.");
+		r = dry_dump(u);
+		if (r < 0)
+			return r;
+		log_info("Dry run: every check passed, the pre-dump and the dump worked; undoing it.");
 		kexec_unload();
 		u->kexec_loaded = false;
 		shutdown_probes_stop(u->shutdown, 0);

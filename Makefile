@@ -33,7 +33,7 @@ NVWA_LDLIBS := $(LDLIBS) -lbpf -lelf
 COMMON_SRC := common/log.c common/tsc.c common/timeline.c common/handover.c \
 	      common/util.c common/fault.c
 FASTBOOT_SRC := fastboot/bzimage.c fastboot/cmdline.c fastboot/kexec.c fastboot/caps.c \
-		fastboot/decompress.c fastboot/prepare.c
+		fastboot/decompress.c fastboot/prepare.c fastboot/fwmap.c
 CRIU_SRC := criu-plugin/pinimg.c
 PARK_SRC := park/defer.c
 PINMEM_SRC := pinmem/lib/libpinmem.c pinmem/module/format.c
@@ -41,7 +41,7 @@ NVWA_SRC := tools/nvwa/main.c tools/nvwa/update.c tools/nvwa/restore.c \
 	    tools/nvwa/status.c tools/nvwa/report.c tools/nvwa/store_cmd.c \
 	    tools/nvwa/handover_cmd.c tools/nvwa/render.c tools/nvwa/kmsg.c \
 	    tools/nvwa/prepare_cmd.c tools/nvwa/pinmem_cmd.c tools/nvwa/checkpoint.c \
-	    tools/nvwa/criu.c tools/nvwa/unit_cmd.c \
+	    tools/nvwa/unit_cmd.c \
 	    bpf/shutdown.c bpf/firstrun.c
 # eBPF programs: CO-RE objects, and skeletons bpftool makes of them.
 BPF_PROGS := shutdown firstrun
@@ -51,7 +51,8 @@ BPF_ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 # Parts of the nvwa command that unit tests link too.
 TOOL_LIB_SRC := tools/nvwa/compare.c tools/nvwa/html.c tools/nvwa/store.c \
 		tools/nvwa/state.c tools/nvwa/record.c \
-		tools/nvwa/bootlog.c tools/nvwa/json.c tools/nvwa/unit.c
+		tools/nvwa/bootlog.c tools/nvwa/json.c tools/nvwa/unit.c \
+		tools/nvwa/criu.c tools/nvwa/quiesce.c tools/nvwa/sdboot.c
 # The shutdown probes' buffer decoder, without the loader (no libbpf).
 BPF_LIB_SRC := bpf/probebuf.c
 LIB_SRC := $(COMMON_SRC) $(BPF_LIB_SRC) $(FASTBOOT_SRC) $(PARK_SRC) $(CRIU_SRC) $(PINMEM_SRC) $(TOOL_LIB_SRC)
@@ -59,7 +60,7 @@ LIB_SRC := $(COMMON_SRC) $(BPF_LIB_SRC) $(FASTBOOT_SRC) $(PARK_SRC) $(CRIU_SRC) 
 UNIT_TESTS := park_test write_test store_test state_test pinmem_test pinimg_test probebuf_test \
 	      handover_test cmdline_test timeline_test bzimage_test decompress_test \
 	      kexec_test compare_test html_test bootlog_test json_test util_test \
-	      service_test
+	      service_test criu_test fwmap_test quiesce_test sdboot_test
 FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz \
 	   bootlog_fuzz record_fuzz
 

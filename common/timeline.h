@@ -28,6 +28,7 @@
 #define NVWA_PHASE_STAGE "stage"
 #define NVWA_PHASE_FREEZE "freeze"
 #define NVWA_PHASE_SYNC "sync"
+#define NVWA_PHASE_QUIESCE "quiesce"
 #define NVWA_PHASE_REBOOT "reboot"
 /* Old kernel after the reboot call, by eBPF (bpf/probebuf.c). */
 #define NVWA_PHASE_KERNEL_KEXEC "kernel-kexec"
@@ -45,7 +46,14 @@
 #define NVWA_PHASE_MEMMAP_DEFERRED "memmap-deferred"
 #define NVWA_PHASE_INIT_START "init-start"
 /* New kernel, measured by nvwa restore. */
+/* /init to the restore when nothing finer is known (sdboot.c)... */
 #define NVWA_PHASE_USERSPACE_EARLY "userspace-early"
+/* ...else /init to systemd's start in the real root, and on from there. */
+#define NVWA_PHASE_INITRAMFS "initramfs"
+#define NVWA_PHASE_SWITCH_ROOT "switch-root"
+#define NVWA_PHASE_SYSTEMD "systemd"
+/* Loading the first-run eBPF probe, before CRIU starts. */
+#define NVWA_PHASE_PROBE_LOAD "probe-load"
 #define NVWA_PHASE_RESTORE "restore"		/* and "restore/PID" per app */
 #define NVWA_PHASE_RESTORE_RETRY "restore-retry"
 #define NVWA_PHASE_APP_RUNNING "app-running"

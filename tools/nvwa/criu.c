@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -45,13 +46,47 @@ static void add_plugin_dir(struct argv *a)
 }
 
 /*
- * Collects CRIU's "Error (...)" lines from @log into @why: they name the
- * resource it refused, which is what the operator needs to know.
+ * CRIU's error lines that never say why a dump or restore failed: the
+ * feature probes it runs first (a tun device, a veth pair, a socket-diag
+ * module this kernel lacks) and the summary it prints last.
  */
-static void criu_errors(const char *log, char *why, size_t whylen)
+static const char *const criu_noise[] = {
+	"kerndat",
+	"Unable to create tun",
+	"Unable to create a veth pair",
+	"Can't create sock diag socket",
+	"Restoring FAILED",
+	"Dumping FAILED",
+	"Pre-dumping FAILED",
+};
+
+static bool criu_noise_line(const char *msg)
 {
-	char line[1024];
-	size_t used = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(criu_noise); i++)
+		if (strstr(msg, criu_noise[i]))
+			return true;
+	return false;
+}
+
+/* Appends @msg to @why ("; " between); false once it is full. */
+static bool add_reason(char *why, size_t whylen, size_t *used, const char *msg)
+{
+	if (*used + strlen(msg) + 3 >= whylen)
+		return false;
+	*used += (size_t)snprintf(why + *used, whylen - *used, "%s%s", *used ? "; " : "", msg);
+	return true;
+}
+
+/*
+ * Collects CRIU's "Error (...)" lines from @log into @why, the first one
+ * that is not noise (above) first: CRIU stops at its first real error,
+ * and what follows it are consequences.  Noise is given only when there
+ * is nothing else.
+ */
+void criu_errors(const char *log, char *why, size_t whylen)
+{
+	char line[1024], noise[CRIU_WHY_MAX] = "";
+	size_t used = 0, nused = 0;
 	FILE *f;
 
 	if (!whylen)
@@ -69,13 +104,15 @@ static void criu_errors(const char *log, char *why, size_t whylen)
 		msg = strstr(e, "): ");
 		msg = msg ? msg + 3 : e;
 		strstrip(msg);
-		if (used + strlen(msg) + 3 >= whylen)
+		if (criu_noise_line(msg))
+			add_reason(noise, sizeof(noise), &nused, msg);
+		else if (!add_reason(why, whylen, &used, msg))
 			break;
-		used += (size_t)snprintf(why + used, whylen - used, "%s%s",
-					 used ? "; " : "", msg);
 	}
 	fclose(f);
-	if (!used)
+	if (!used && nused)
+		xsnprintf(why, whylen, "%s", noise);
+	else if (!used)
 		xsnprintf(why, whylen, "no error line in %s", log);
 }
 

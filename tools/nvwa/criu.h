@@ -33,6 +33,11 @@ const char *criu_plugin_dir(void);
 /* 0 when nvwa's plugin is where criu_plugin_dir() says, else -ENOENT. */
 int criu_plugin_present(char *ret_path, size_t size);
 
+/*
+ * CRIU's error lines in @log, the cause first: its feature probes' and
+ * summary lines are left out unless there is nothing else.
+ */
+void criu_errors(const char *log, char *why, size_t whylen);
 /* `criu check`: the kernel has what a dump and restore need. */
 int criu_check(char *why, size_t whylen);
 /* Copies memory while @pid keeps running; @dir must exist. */

@@ -20,6 +20,7 @@
 #include "common/util.h"
 #include "tools/nvwa/bootlog.h"
 #include "tools/nvwa/nvwa.h"
+#include "tools/nvwa/sdboot.h"
 
 static void add(struct nvwa_timeline *tl, const char *name,
 		enum nvwa_domain domain, uint64_t start, uint64_t end)
@@ -78,8 +79,8 @@ int kmsg_add_boot_phases(struct nvwa_handover *h, uint64_t kexec_tsc,
 	for (size_t i = 0; i < bp.nphases; i++)
 		add(tl, bp.phase[i].name, NVWA_DOMAIN_BOOT, AT(bp.phase[i].start_us),
 		    AT(bp.phase[i].end_us));
-	if (bp.init_started)
-		add(tl, NVWA_PHASE_USERSPACE_EARLY, NVWA_DOMAIN_NEW, AT(bp.init_us), restore_tsc);
+	if (bp.init_started && restore_tsc >= AT(bp.init_us))
+		sdboot_add_phases(tl, AT(bp.init_us), restore_tsc);
 	for (size_t i = 0; i < bp.ninitcalls; i++)
 		handover_add_item(h, "initcall", bp.initcall[i].name, "",
 				  AT(bp.initcall[i].end_us - bp.initcall[i].usecs),

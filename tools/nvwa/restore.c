@@ -31,6 +31,7 @@
 #include "common/util.h"
 #include "fastboot/caps.h"
 #include "fastboot/cmdline.h"
+#include "fastboot/fwmap.h"
 #include "park/defer.h"
 #include "tools/nvwa/criu.h"
 #include "tools/nvwa/nvwa.h"
@@ -88,6 +89,23 @@ static int want_lazy(int option)
 	return lazy;
 }
 
+/* Why the store is not there, as precisely as this boot can tell. */
+static int store_missing(const char *dev, int seconds)
+{
+	char why[512] = "";
+	char *cmdline;
+	int r = -ENOENT;
+
+	if (cmdline_read_running(&cmdline) == 0) {
+		r = fwmap_check_cmdline(FWMAP_DIR, cmdline, why, sizeof(why));
+		free(cmdline);
+	}
+	if (r < 0 && r != -ENOENT)
+		return log_error_errno(-ENODEV, "Store %s did not appear within %d s: %s", dev, seconds, why);
+	return log_error_errno(-ENODEV, "Store %s did not appear within %d s (are nd_e820 and nd_pmem loaded, and memmap= on the command line?)",
+			       dev, seconds);
+}
+
 static int wait_for_device(const char *dev, int seconds)
 {
 	struct timespec pause = { .tv_nsec = 20 * 1000 * 1000 };
@@ -96,8 +114,7 @@ static int wait_for_device(const char *dev, int seconds)
 
 	while (stat(dev, &st) < 0) {
 		if (time(NULL) >= deadline)
-			return log_error_errno(-ENODEV, "Store %s did not appear within %d s (are nd_e820 and nd_pmem loaded, and memmap= on the command line?)",
-					       dev, seconds);
+			return store_missing(dev, seconds);
 		nanosleep(&pause, NULL);
 	}
 	return 0;
@@ -144,6 +161,26 @@ static int restore_one(const char *dir, struct nvwa_app *a, int eager,
 }
 
 /*
+ * CRIU restores a process with its own PID, and fails ("Can't fork for
+ * PID: File exists") when this boot gave it to another: say which one,
+ * before CRIU runs.
+ */
+static int pid_free(pid_t pid, char *why, size_t whylen)
+{
+	char path[64], comm[NVWA_COMM_MAX] = "?", unit[NVWA_UNIT_MAX];
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return 0;
+	xsnprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	read_one_line(path, comm, sizeof(comm));
+	if (unit_of_pid(pid, unit, sizeof(unit)) < 0)
+		unit[0] = '\0';
+	return set_why(why, whylen, -EEXIST,
+		       "PID %d is taken in this boot by %s%s%s, so CRIU cannot give it back; stop that process (or free the PID), then `nvwa restore --retry`",
+		       pid, comm, unit[0] ? " of " : "", unit);
+}
+
+/*
  * Restores application @i of @h: 0 if it runs, else a negative errno
  * with the reason in the record.  Every state change is written down
  * before the next step, so a crash can never restore it twice.
@@ -174,6 +211,14 @@ static int restore_app(const char *store, const char *record, struct nvwa_handov
 		log_error("%d (%s) was being restored when an earlier restore stopped: %s",
 			  a->pid, a->comm, a->error);
 		return -EALREADY;
+	}
+	r = pid_free(a->pid, why, sizeof(why));
+	if (r < 0) {
+		log_error("Restore of %d (%s) not tried: %s", a->pid, a->comm, why);
+		handover_set_app_state(a, NVWA_APP_FAILED);
+		strscpy(a->error, why, sizeof(a->error));
+		record_save(record, h);
+		return r;
 	}
 	/* Written down first, so a crash now cannot restore it twice. */
 	handover_set_app_state(a, NVWA_APP_RESTORING);
@@ -317,14 +362,23 @@ static int finish_lazy(const char *store, struct nvwa_handover *h,
 	return failed;
 }
 
-/* Watches the applications' first system calls; best effort. */
-static void watch_first_run(const struct nvwa_handover *h, struct firstrun_probe **ret)
+/*
+ * Watches the applications' first system calls; best effort.  Loading
+ * the probe is downtime (it must watch the PIDs before CRIU lets them
+ * run), so it is a phase of its own: under load it takes seconds.
+ */
+static void watch_first_run(struct nvwa_handover *h, struct firstrun_probe **ret)
 {
+	uint64_t t = tsc_read();
 	char why[128];
+	int r;
 
-	if (!h->napps || firstrun_start(ret, why, sizeof(why)) < 0) {
-		if (h->napps)
-			log_info("  first-run probe not loaded (%s): the report ends at CRIU's exit", why);
+	if (!h->napps)
+		return;
+	r = firstrun_start(ret, why, sizeof(why));
+	timeline_add(&h->timeline, NVWA_PHASE_PROBE_LOAD, NVWA_DOMAIN_NEW, t, tsc_read());
+	if (r < 0) {
+		log_info("  first-run probe not loaded (%s): the report ends at CRIU's exit", why);
 		return;
 	}
 	for (uint32_t i = 0; i < h->napps; i++)
@@ -463,6 +517,18 @@ static bool started_by_update(void)
 	return named;
 }
 
+/* nvwa.lastpid=: the PIDs the update restores stay free of this boot's processes. */
+static void reserve_pids(void)
+{
+	char *cmdline, last[32];
+
+	if (cmdline_read_running(&cmdline) < 0)
+		return;
+	if (cmdline_get(cmdline, NVWA_LASTPID_PARAM, last, sizeof(last)) == 0)
+		keep_pids_free(last);
+	free(cmdline);
+}
+
 /*
  * --if-pending on a boot nvwa update did not start: only a store that is
  * there and formatted can hold an update (its images are there even when
@@ -521,6 +587,7 @@ static int restore(struct restore *rs)
 
 	if (rs->if_pending && !started_by_update() && !store_may_hold_update(rs))
 		return 0;
+	reserve_pids();
 	/* Each step logs its own cause; the cause is what is returned. */
 	r = wait_for_device(rs->dev, rs->wait_s);
 	if (!r)

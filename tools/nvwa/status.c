@@ -17,6 +17,7 @@
 #include "fastboot/caps.h"
 #include "fastboot/cmdline.h"
 #include "fastboot/kexec.h"
+#include "fastboot/fwmap.h"
 #include "pinmem/lib/libpinmem.h"
 #include "tools/nvwa/json.h"
 #include "tools/nvwa/nvwa.h"
@@ -26,6 +27,8 @@ struct status {
 	struct kcaps caps;
 	bool have_reservation;
 	struct pmem_reservation res;
+	int fw_verdict;			/* fwmap_check_cmdline()'s */
+	char fw_why[512];
 	bool kexec_loaded;
 	const char *store_dev;
 	char store_state[32];		/* missing | unusable | mounted */
@@ -48,11 +51,13 @@ static void usage_status(FILE *f)
 		"Shows the running kernel and its features (stock or nvwa kernel,\n"
 		"signed kernels only, kexec_file_load, pinmem, BTF, userfaultfd, and\n"
 		"how each was found), the preserved-memory reservation on its\n"
-		"command line, the store and its free space, whether a kernel is\n"
+		"command line (checked against the firmware's memory map: inside\n"
+		"RAM, persistent memory on 128 MiB boundaries), the store and its free space, whether a kernel is\n"
 		"loaded for kexec, a pending (not yet restored) update, and the last\n"
 		"update with its downtime.  --json prints the same for scripts:\n"
 		"kernel, features {nvwa_kernel, NAME: {have, why}...},\n"
-		"reservation {size, start} or null, kexec_loaded, store\n"
+		"reservation {size, start, firmware_map: \"fits\" or what is wrong\n"
+		"with memmap= against the firmware's memory map} or null, kexec_loaded, store\n"
 		"{device, state, mountpoint, size, free}, pending {state, reason,\n"
 		"generation, apps}, last_update {generation, outcome, downtime_ms}\n"
 		"or null, pinmem {state, region_start, region_size, generation,\n"
@@ -74,6 +79,8 @@ static void gather(struct status *st)
 	}
 	if (cmdline_read_running(&cmdline) == 0) {
 		st->have_reservation = cmdline_find_pmem(cmdline, &st->res) == 0;
+		st->fw_verdict = fwmap_check_cmdline(FWMAP_DIR, cmdline, st->fw_why,
+						     sizeof(st->fw_why));
 		free(cmdline);
 	}
 	st->kexec_loaded = kexec_is_loaded();
@@ -109,6 +116,8 @@ static void print_text(const struct status *st)
 		       st->res.size >> 20, st->res.start >> 20);
 	else
 		printf("reservation:  none (add memmap=SIZE!START to the kernel command line)\n");
+	if (st->fw_verdict < 0 && st->fw_verdict != -ENOENT)
+		printf("              wrong for this machine: %s\n", st->fw_why);
 	if (!st->have_pinmem)
 		printf("pinmem:       module not loaded\n");
 	else if (st->pinmem.state == PINMEM_STATE_VALID)
@@ -181,6 +190,9 @@ static int print_json(const struct status *st)
 		v = json_object_new_object();
 		json_object_object_add(v, "size", json_object_new_uint64(st->res.size));
 		json_object_object_add(v, "start", json_object_new_uint64(st->res.start));
+		json_object_object_add(v, "firmware_map",
+				       st->fw_verdict == 0 ? json_object_new_string("fits") :
+				       json_bytes(st->fw_why));
 	}
 	json_object_object_add(o, "reservation", v);
 	json_object_object_add(o, "kexec_loaded", json_object_new_boolean(st->kexec_loaded));

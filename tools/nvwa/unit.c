@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -336,4 +337,24 @@ int unit_write_dropin(const char *dir, const char *unit, const char *nvwa)
 	if (r < 0)
 		return -ENAMETOOLONG;
 	return write_file_atomic(path, text, strlen(text));
+}
+
+int keep_pids_free(const char *last)
+{
+	char cur[32];
+	uint64_t now;
+	pid_t want;
+	int r;
+
+	if (parse_pid(last, &want) < 0)
+		return -EINVAL;
+	if (read_one_line("/proc/sys/kernel/ns_last_pid", cur, sizeof(cur)) < 0 ||
+	    parse_u64(cur, &now) < 0 || now >= (uint64_t)want)
+		return 0;
+	r = write_file("/proc/sys/kernel/ns_last_pid", last, strlen(last));
+	if (r < 0)
+		log_warn_errno(r, "Could not move the next PID past %s: %m", last);
+	else
+		log_debug("Next PID moved from %" PRIu64 " past %s", now, last);
+	return r;
 }

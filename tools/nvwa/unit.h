@@ -54,6 +54,12 @@ int unit_stdio_sockets(pid_t pid, char *ret, size_t size);
 int unit_write_dropin(const char *dir, const char *unit, const char *nvwa);
 /* UNIT_RUN_DIR/@unit.@suffix */
 int unit_run_path(const char *unit, const char *suffix, char *ret, size_t size);
+/*
+ * Moves this PID namespace's next PID past @last (a decimal PID), never
+ * back: the boot's own processes then leave the PIDs up to @last free for
+ * the restore.  Best effort (0 or -errno, logged).
+ */
+int keep_pids_free(const char *last);
 /* A unit name nvwa accepts: [A-Za-z0-9:_.\@-]+\.service, no path. */
 bool unit_name_valid(const char *unit);
 

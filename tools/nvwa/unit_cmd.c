@@ -98,26 +98,6 @@ static void usage_generator(FILE *f)
 		"other boot it does nothing.\n");
 }
 
-/* Moves the next PID past @last, never back. */
-static void keep_pids_free(const char *last)
-{
-	char cur[32];
-	uint64_t want, now;
-	pid_t p;
-	int r;
-
-	if (parse_pid(last, &p) < 0)
-		return;
-	want = (uint64_t)p;
-	if (read_one_line("/proc/sys/kernel/ns_last_pid", cur, sizeof(cur)) < 0 ||
-	    parse_u64(cur, &now) < 0 || now >= want)
-		return;
-	/* Best effort: a PID already taken is named by the restore. */
-	r = write_file("/proc/sys/kernel/ns_last_pid", last, strlen(last));
-	if (r < 0)
-		log_warn_errno(r, "Could not move the next PID past %s: %m", last);
-}
-
 static int cmd_generator(int argc, char **argv)
 {
 	char *cmdline, units[NVWA_CMDLINE_MAX], last[32], nvwa[PATH_MAX], done[PATH_MAX];

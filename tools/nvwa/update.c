@@ -6,7 +6,9 @@
  *              touched; the new kernel is loaded here, not after the freeze
  *   pre-dump   application memory copied to the store while it runs
  *   freeze     final dump of what changed since; downtime starts here
- *   sync       filesystems flushed, handover record written
+ *   sync       filesystems flushed
+ *   quiesce    journald off /var, local filesystems frozen (quiesce.c),
+ *              handover record written
  *   reboot     reboot(LINUX_REBOOT_CMD_KEXEC)
  *
  * Failure design: until the freeze nothing is stopped, so a failed step
@@ -38,12 +40,14 @@
 #include "common/tsc.h"
 #include "common/util.h"
 #include "fastboot/cmdline.h"
+#include "fastboot/fwmap.h"
 #include "fastboot/kexec.h"
 #include "fastboot/prepare.h"
 #include "park/defer.h"
 #include "tools/nvwa/criu.h"
 #include "tools/nvwa/nvwa.h"
 #include "tools/nvwa/unit.h"
+#include "tools/nvwa/quiesce.h"
 
 #define MAX_TREE 512
 /* CRIU's -v4 log of one dump: a few MiB at most. */
@@ -79,6 +83,7 @@ struct update {
 	bool quiet_boot;
 	bool profile_boot;		/* initcall_debug in the new kernel */
 	bool trace;			/* nvwa trace reboot: no applications */
+	bool no_quiesce;
 	enum probe_mode probes;
 	struct shutdown_probes *shutdown;
 	long defer_cpus;		/* CPUs to boot with, 0: all */
@@ -94,6 +99,7 @@ struct update {
 	struct kexec_plan plan;		/* how the kernel is loaded, and why */
 	bool kexec_loaded;
 	int guard_fd;			/* write end of the guard's pipe, or -1 */
+	struct quiesce quiesce;		/* filesystems frozen for the jump */
 	struct nvwa_handover *h;
 };
 
@@ -105,7 +111,7 @@ static void usage_update(FILE *f)
 		"                   [--dry-run] [--lazy-restore] [--no-prepare] [--file-load]\n"
 		"                   [--purgatory-checks] [--quiet-boot] [--defer-cpus[=N]]\n"
 		"                   [--profile-boot] [--probes=auto|kprobe|off]\n"
-		"                   [--discard-unrestored]\n"
+		"                   [--discard-unrestored] [--no-quiesce]\n"
 		"\n"
 		"Replaces the running kernel with IMAGE through kexec, keeping the\n"
 		"applications: each PID (with its children) is checkpointed with CRIU\n"
@@ -119,10 +125,13 @@ static void usage_update(FILE *f)
 		"            loaded with `kexec -l`\n"
 		"  pre-dump  memory is copied while the applications run\n"
 		"  freeze    only what changed since is dumped: downtime starts\n"
+		"  quiesce   journald leaves /var, local filesystems are frozen so the\n"
+		"            new kernel mounts them clean (no journal replay)\n"
 		"  reboot    handover record written, reboot into IMAGE\n"
 		"A failure before the freeze leaves the applications untouched; a\n"
-		"failure after it resumes them where they stopped.  Either way the\n"
-		"loaded kernel is unloaded and the images are removed.\n"
+		"failure after it resumes them where they stopped and thaws the\n"
+		"filesystems.  Either way the loaded kernel is unloaded and the images\n"
+		"are removed.\n"
 		"\n"
 		"  -k, --kernel IMAGE   bzImage or ELF vmlinux to boot\n"
 		"  -i, --initrd FILE    initramfs for the new kernel\n"
@@ -175,6 +184,11 @@ static void usage_update(FILE *f)
 		"                       a pinmem area, so they need the pinmem module with a\n"
 		"                       reserved region; without it the shutdown is one\n"
 		"                       phase, kexec-jump\n"
+		"      --no-quiesce     do not freeze filesystems before the jump: they\n"
+		"                       are only synced, and the new kernel replays their\n"
+		"                       journals.  Writable local filesystems (ext4, xfs,\n"
+		"                       btrfs, ...) are frozen by default, all but the\n"
+		"                       store and those nvwa's own output goes to\n"
 		"\n"
 		"Exit status, when nvwa update returns at all: 0 after --dry-run,\n"
 		"1 if it stopped before any application was frozen, 2 for bad usage,\n"
@@ -208,6 +222,8 @@ static int roll_back(struct update *u)
 {
 	size_t resumed = 0;
 
+	/* First: a resumed application may write to them. */
+	quiesce_undo(&u->quiesce);
 	for (size_t i = 0; i < u->napps; i++) {
 		struct app *a = &u->apps[i];
 
@@ -285,7 +301,7 @@ static int append_unit_params(struct update *u, char *own, size_t size)
 			return -E2BIG;
 		len += (size_t)w;
 	}
-	if (!last || !unit_systemd_booted())
+	if (!last)
 		return 0;
 	w = snprintf(own + len, size - len, " %s=%d", NVWA_LASTPID_PARAM, (int)last);
 	return w < 0 || (size_t)w >= size - len ? -E2BIG : 0;
@@ -357,6 +373,12 @@ static int check_cmdline(struct update *u)
 		if (r == -ENOENT)
 			return log_error_errno(r, "No preserved-memory reservation on the kernel command line: add memmap=SIZE!START (e.g. memmap=512M!1G), reboot, and format the store with `nvwa store format`");
 		return log_error_errno(r, "Malformed memmap=SIZE!START on the kernel command line");
+	}
+	r = fwmap_check_cmdline(FWMAP_DIR, current, own, sizeof(own));
+	if (r < 0 && r != -ENOENT) {
+		log_error_errno(r, "The reservation on this kernel's command line is wrong for this machine: %s. Fix memmap= and reboot; nothing was done",
+				own);
+		goto cleanup;
 	}
 	r = xsnprintf(own, sizeof(own), "%s=%s%s%s%s", NVWA_HANDOVER_PARAM,
 		      u->store_dev, u->lazy_restore ? " " NVWA_RESTORE_PARAM "=lazy" : "",
@@ -719,6 +741,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 		{ "defer-cpus", optional_argument, NULL, 'D' },
 		{ "profile-boot", no_argument, NULL, 'B' },
 		{ "probes", required_argument, NULL, 'R' },
+		{ "no-quiesce", no_argument, NULL, 'Z' },
 		{}
 	};
 	int c;
@@ -738,6 +761,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 		case 'C': u->purgatory_checks = true; break;
 		case 'Q': u->quiet_boot = true; break;
 		case 'B': u->profile_boot = true; break;
+		case 'Z': u->no_quiesce = true; break;
 		case 'R':
 			if (!strcmp(optarg, "auto"))
 				u->probes = PROBE_AUTO;
@@ -903,18 +927,23 @@ __attribute__((noreturn))
 static void guard_run(struct update *u, int fd)
 {
 	ssize_t n;
-	char c;
+	unsigned char c;
 
 	setsid();
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
-	do
+	/* nvwa tells what it froze (quiesce_note()), then its word, 'x'. */
+	for (;;) {
 		n = read(fd, &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n == 1)
-		_exit(0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 1 && c == 'x')
+			_exit(0);
+		if (n != 1 || quiesce_note(&u->quiesce, c) < 0)
+			break;
+	}
 	/* This copy predates the freeze: any application may be stopped now. */
 	for (size_t i = 0; i < u->napps; i++)
 		u->apps[i].stopped = true;
@@ -984,9 +1013,13 @@ static int update(struct update *u)
 		return 0;
 	}
 
+	u->quiesce.notify_fd = -1;
+	if (!u->no_quiesce && quiesce_plan(&u->quiesce, u->store) < 0)
+		log_warn("Filesystems will only be synced before the jump");
 	r = guard_start(u);
 	if (r < 0)
 		return r;
+	u->quiesce.notify_fd = u->guard_fd;
 	log_info("[3/4] Freezing and dumping (downtime starts)");
 	t = tsc_read();
 	r = freeze(u);
@@ -999,6 +1032,12 @@ static int update(struct update *u)
 	t = tsc_read();
 	sync();
 	phase(u, NVWA_PHASE_SYNC, t);
+	/* After this, anything writing to a frozen filesystem waits. */
+	if (!u->no_quiesce) {
+		t = tsc_read();
+		quiesce_start(&u->quiesce, u->h);
+		phase(u, NVWA_PHASE_QUIESCE, t);
+	}
 	fflush(NULL);
 	t = tsc_read();
 	timeline_add(tl, NVWA_PHASE_REBOOT, NVWA_DOMAIN_OLD, t, t);

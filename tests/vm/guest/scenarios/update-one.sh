@@ -30,6 +30,7 @@ main() {
 		send_report
 		# make demo keeps the dashboard.
 		send_dashboard
+		check "loading the first-run probe is a phase of its own" has_phase probe-load
 		check "the report has a downtime" json_is /tmp/report.json \
 			'(.downtime_ms | type) == "number" and .downtime_ms >= 0'
 		;;

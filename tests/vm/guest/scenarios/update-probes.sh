@@ -31,6 +31,8 @@ inside() { phase_rule "$1" "$2" 'as >= bs && ae <= be' "$1 is not inside $2"; }
 chain() {
 	while [ $# -gt 1 ]; do before "$1" "$2" || return 1; shift; done
 }
+# The first-run probe is loaded within the restore, before CRIU restores PID.
+probe_loads_before_criu() { inside probe-load restore && before probe-load "restore/$1"; }
 items() { report_value --arg k "$1" '[.items[] | select(.kind == $k)] | length'; }
 probes_are() { report_is --arg p "$1" '.probes | startswith($p)'; }
 
@@ -58,12 +60,12 @@ main() {
 			grep -q 'shutdown probes: fentry/fexit' /disk/data/update.log
 		phases > /tmp/phases
 		# shellcheck disable=SC2086
-		check "every phase is in the report" has freeze sync reboot $SHUTDOWN $BOOT \
-			restore app-running first-syscall
+		check "every phase is in the report" has freeze sync quiesce reboot $SHUTDOWN $BOOT \
+			userspace-early probe-load restore app-running first-syscall
 		check "the record says how the shutdown was timed" probes_are fentry/fexit
 		# shellcheck disable=SC2086
 		check "old kernel, jump, new kernel: in order, no overlap" \
-			chain freeze sync reboot kernel-kexec machine-kexec kexec-jump kernel-early \
+			chain freeze sync quiesce reboot kernel-kexec machine-kexec kexec-jump kernel-early \
 			smp-bringup initcalls init-start restore
 		check "the shutdown's calls in kernel order" \
 			chain restart-prepare machine-shutdown machine-kexec
@@ -72,6 +74,8 @@ main() {
 		check "the old kernel's timestamps survived the kexec: before the new kernel's first" \
 			before machine-kexec kernel-early
 		check "the first system call comes after CRIU's restore began" starts_before restore first-syscall
+		check "the first-run probe loads inside the restore, before CRIU starts" \
+			probe_loads_before_criu "$pid"
 		check "the per-device shutdown list is not empty" [ "$(items device)" -gt 0 ]
 		check "the virtio disk's shutdown is in it" report_is \
 			'any(.items[] | select(.kind == "device") | tostring; contains("virtio"))'

@@ -146,10 +146,14 @@ boot1() {
 	report "redis pid $pid run_id $(saved run_id) uptime $(saved uptime)s"
 	sync
 
+	# nvwa freezes the filesystems at the jump, but not one its output
+	# is written to: the output goes to the host as it comes, and to
+	# /run for a failure's post-mortem.
 	# shellcheck disable=SC2046
-	nvwa update $(update_args) > "$STATE/update.log" 2>&1
-	rc=$?
-	cp "$STATE/update.log" /tmp/update.log
+	nvwa update $(update_args) 2>&1 | tee /run/nvwa-test-update.log |
+		sed -u 's/^/NVWA-TEST update /' > "$RESULTS"
+	rc=${PIPESTATUS[0]}
+	cp /run/nvwa-test-update.log /tmp/update.log
 	fatal "nvwa update returned ($rc) instead of rebooting"
 }
 
@@ -159,7 +163,6 @@ boot2() {
 	pid=$(saved pid)
 	journalctl -b -u nvwa-restore.service > /tmp/nvwa-restore.log 2>&1
 	journalctl -b -u "$UNIT" > /tmp/redis-journal.log 2>&1
-	report_file update "$STATE/update.log"
 	check "nvwa status --json says the update was restored" status_is \
 		'.last_update.outcome == "restored"'
 	check "redis PID $pid runs again" kill -0 "$pid"

@@ -27,7 +27,7 @@ export NVWA_CACHE
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -I$(O)
-LDLIBS := -lfdt -lz -llzma -lzstd -llz4 -lnettle -ljson-c
+LDLIBS := -lfdt -lz -llzma -lzstd -llz4 -lnettle -ljson-c -lnftables
 NVWA_LDLIBS := $(LDLIBS) -lbpf -lelf
 
 COMMON_SRC := common/log.c common/tsc.c common/timeline.c common/handover.c \
@@ -52,7 +52,8 @@ BPF_ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 TOOL_LIB_SRC := tools/nvwa/compare.c tools/nvwa/html.c tools/nvwa/store.c \
 		tools/nvwa/state.c tools/nvwa/record.c \
 		tools/nvwa/bootlog.c tools/nvwa/json.c tools/nvwa/unit.c \
-		tools/nvwa/criu.c tools/nvwa/quiesce.c tools/nvwa/sdboot.c
+		tools/nvwa/criu.c tools/nvwa/quiesce.c tools/nvwa/sdboot.c \
+		tools/nvwa/netsock.c
 # The shutdown probes' buffer decoder, without the loader (no libbpf).
 BPF_LIB_SRC := bpf/probebuf.c
 LIB_SRC := $(COMMON_SRC) $(BPF_LIB_SRC) $(FASTBOOT_SRC) $(PARK_SRC) $(CRIU_SRC) $(PINMEM_SRC) $(TOOL_LIB_SRC)
@@ -60,12 +61,13 @@ LIB_SRC := $(COMMON_SRC) $(BPF_LIB_SRC) $(FASTBOOT_SRC) $(PARK_SRC) $(CRIU_SRC) 
 UNIT_TESTS := park_test write_test store_test state_test pinmem_test pinimg_test probebuf_test \
 	      handover_test cmdline_test timeline_test bzimage_test decompress_test \
 	      kexec_test compare_test html_test bootlog_test json_test util_test \
-	      service_test criu_test fwmap_test quiesce_test sdboot_test
+	      service_test criu_test fwmap_test quiesce_test sdboot_test \
+	      netsock_test
 FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz \
 	   bootlog_fuzz record_fuzz
 
 all: $(O)/nvwa $(O)/nvwa_pinmem.so $(O)/nvwa-testapp $(O)/nvwa-clock \
-     $(O)/nvwa-pattern $(O)/nvwa-pinmem-check $(O)/nvwa-pinmem-stress \
+     $(O)/nvwa-pattern $(O)/nvwa-pinmem-check $(O)/nvwa-pinmem-stress $(O)/nvwa-tcpecho \
      $(O)/nvwa-stamp $(O)/nvwa-fault
 
 $(O)/%.o: %.c
@@ -127,6 +129,9 @@ $(O)/nvwa-stamp: $(O)/tests/vm/stamp.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/nvwa-pattern: $(O)/tests/vm/pattern.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/nvwa-tcpecho: $(O)/tests/vm/tcpecho.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/nvwa-pinmem-check: $(O)/tests/vm/pinmem_check.o $(O)/pinmem/lib/libpinmem.o

@@ -254,6 +254,9 @@ static const struct member app_members[] = {
 	{ .name = "error", STR(struct nvwa_app, error) },
 	{ .name = "unit", STR(struct nvwa_app, unit), .since = 3 },
 	{ .name = "stdio", STR(struct nvwa_app, stdio), .since = 3 },
+	{ .name = "tcp-established", U32(struct nvwa_app, tcp), .since = 3 },
+	{ .name = "addresses", STR(struct nvwa_app, addresses), .since = 3 },
+	{ .name = "tcp-endpoints", STR(struct nvwa_app, endpoints), .since = 3 },
 };
 
 static const struct member phase_members[] = {

@@ -29,9 +29,16 @@
  *                   unit = "redis-server.service";   v3: the systemd
  *                                      service it is the main process of,
  *                                      restored by that unit, or ""
- *                   stdio = "1:4711 2:4711"; };     v3: its stdio fds that
+ *                   stdio = "1:4711 2:4711";        v3: its stdio fds that
  *                                      are sockets (the journal's), handed
  *                                      the restoring unit's own
+ *                   tcp-established = <u32>;       v3: TCP connections kept
+ *                   addresses = "10.0.2.15";       v3: the local addresses
+ *                                      its sockets use, awaited at restore
+ *                   tcp-endpoints = "10.0.2.15,7000"; };  v3: the local
+ *                                      ends of its kept connections, whose
+ *                                      packets the new kernel drops until
+ *                                      they are restored
  *       };
  *       timeline {
  *           phase@0 { label = "..."; domain = <u32>; start = <hi lo>;
@@ -110,6 +117,9 @@ struct nvwa_app {
 	char error[NVWA_ERROR_MAX];		/* why it failed, or "" */
 	char unit[NVWA_UNIT_MAX];		/* its systemd service, or "" */
 	char stdio[NVWA_WORD_MAX * 2];		/* "FD:INODE ..." sockets */
+	uint32_t tcp;				/* TCP connections kept */
+	char addresses[NVWA_PATH_MAX];		/* local addresses they use */
+	char endpoints[NVWA_PATH_MAX];		/* "ADDR,PORT ..." locked */
 };
 
 /*

@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential clang libclang-rt-14-dev pkg-config
       libfdt-dev device-tree-compiler zlib1g-dev libzstd-dev liblzma-dev
-      liblz4-dev nettle-dev libjson-c-dev
+      liblz4-dev nettle-dev libjson-c-dev libnftables-dev
       criu busybox-static qemu-system-x86 cpio kmod e2fsprogs xz-utils
       libbpf-dev libelf-dev bpftool kexec-tools chromium jq
       debhelper dh-dkms dkms lintian fakeroot mmdebstrap"

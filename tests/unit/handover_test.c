@@ -54,11 +54,12 @@ static struct nvwa_handover *full_record(void)
 	struct nvwa_handover *h = new_record();
 	static const struct nvwa_app apps[] = {
 		{ 1234, "redis-server", "apps/1234", "pre-dump+dump",
-		  "restored", "", "redis-server.service", "1:4711 2:4711" },
+		  "restored", "", "redis-server.service", "1:4711 2:4711", 3,
+		  "10.0.2.15 fd00::1", "10.0.2.15,6379 fd00::1,6379" },
 		{ 1301, "postgres", "apps/1301", "dump", "failed",
-		  "criu restore: File exists (pid 1301 taken)", "", "" },
+		  "criu restore: File exists (pid 1301 taken)", "", "", 0, "", "" },
 		{ 2000000000, "testapp", "apps/2000000000", "pre-dump+dump",
-		  "dumped", "", "", "" },
+		  "dumped", "", "", "", 0, "", "" },
 	};
 
 	h->version = NVWA_HANDOVER_VERSION;
@@ -130,6 +131,9 @@ static struct nvwa_handover *max_record(void)
 		FILL_MAX(app->error, 'E' + i % 20);
 		FILL_MAX(app->unit, 'F' + i % 20);
 		FILL_MAX(app->stdio, 'G' + i % 20);
+		app->tcp = UINT32_MAX - i;
+		FILL_MAX(app->addresses, 'H' + i % 20);
+		FILL_MAX(app->endpoints, 'I' + i % 20);
 	}
 	h->timeline.tsc_khz = UINT64_MAX;
 	h->timeline.nphases = NVWA_MAX_PHASES;
@@ -201,6 +205,9 @@ static void expect_same(const struct nvwa_handover *got,
 		CHECKF(!strcmp(ga->error, wa->error), "app %u", i);
 		CHECKF(!strcmp(ga->unit, wa->unit), "app %u", i);
 		CHECKF(!strcmp(ga->stdio, wa->stdio), "app %u", i);
+		CHECKF(ga->tcp == wa->tcp, "app %u", i);
+		CHECKF(!strcmp(ga->addresses, wa->addresses), "app %u", i);
+		CHECKF(!strcmp(ga->endpoints, wa->endpoints), "app %u", i);
 	}
 	for (i = 0; i < want->timeline.nphases; i++) {
 		gp = &got->timeline.phases[i];
@@ -530,7 +537,8 @@ TEST(version_1_records_are_read)
 	h->nitems = 0;
 	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
 	for (uint32_t i = 0; i < h->napps; i++)
-		h->apps[i].unit[0] = h->apps[i].stdio[0] = '\0';
+		h->apps[i].unit[0] = h->apps[i].stdio[0] = h->apps[i].addresses[0] = h->apps[i].endpoints[0] = '\0',
+		h->apps[i].tcp = 0;
 	blob = build(h, &size);
 	if (blob) {
 		CHECK(fdt_path_offset(blob, "/items") == -FDT_ERR_NOTFOUND);
@@ -552,7 +560,8 @@ TEST(version_2_records_are_read_without_units)
 	h->version = 2;
 	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
 	for (uint32_t i = 0; i < h->napps; i++)
-		h->apps[i].unit[0] = h->apps[i].stdio[0] = '\0';
+		h->apps[i].unit[0] = h->apps[i].stdio[0] = h->apps[i].addresses[0] = h->apps[i].endpoints[0] = '\0',
+		h->apps[i].tcp = 0;
 	blob = build(h, &size);
 	if (blob) {
 		CHECK(fdt_path_offset(blob, "/apps/app@0") >= 0);

@@ -375,7 +375,7 @@ static int cmd_restore_app(int argc, char **argv)
 	t = mono_ms();
 	if (lazy) {
 		r = kcap_probe(KCAP_USERFAULTFD, why, sizeof(why)) ?
-		    criu_restore_lazy(dir, &daemon, why, sizeof(why)) : -EOPNOTSUPP;
+		    criu_restore_lazy(dir, NULL, &daemon, why, sizeof(why)) : -EOPNOTSUPP;
 		if (r == -EOPNOTSUPP) {
 			log_warn("Lazy pages unavailable (%s); copying memory before it runs", why);
 			lazy = false;

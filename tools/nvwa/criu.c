@@ -213,9 +213,17 @@ static void add_inherit(struct argv *a, unsigned int fd, unsigned long ino)
 	argv_addf(a, "fd[%u]:socket:[%lu]", fd, ino);
 }
 
-int criu_dump(pid_t pid, const char *dir, const char *parent,
-	      enum criu_after after, const char *stdio, char *why, size_t whylen)
+/* CRIU's network lock through libnftables: no iptables binaries needed. */
+static void add_tcp(struct argv *a, const struct criu_extra *x)
 {
+	if (x && x->tcp_established)
+		argv_add(a, "--tcp-established", "--network-lock", "nftables");
+}
+
+int criu_dump(pid_t pid, const char *dir, const char *parent,
+	      enum criu_after after, const struct criu_extra *x, char *why, size_t whylen)
+{
+	const char *stdio = x ? x->stdio : NULL;
 	struct argv a = ARGV_INIT;
 
 	argv_add(&a, criu_bin(), "dump", "-t");
@@ -227,10 +235,17 @@ int criu_dump(pid_t pid, const char *dir, const char *parent,
 		argv_add(&a, "--leave-running");
 	if (parent)
 		argv_add(&a, "--prev-images-dir", parent);
+	/*
+	 * A connection still in a listening socket's accept queue was never
+	 * seen by the application: CRIU cannot keep it, and its client gets
+	 * a reset and connects again, to the restored server.
+	 */
+	argv_add(&a, "--skip-in-flight");
 	if (for_each_stdio(stdio, &a, add_external) < 0) {
 		argv_free(&a);
 		return set_why(why, whylen, -EINVAL, "malformed stdio sockets '%s'", stdio);
 	}
+	add_tcp(&a, x);
 	add_plugin_dir(&a);
 	return criu_run(&a, dir, "dump.log", why, whylen);
 }
@@ -264,8 +279,9 @@ static int pidfile_path(const char *dir, char *path, size_t size)
 	return 0;
 }
 
-int criu_restore(const char *dir, const char *stdio, char *why, size_t whylen)
+int criu_restore(const char *dir, const struct criu_extra *x, char *why, size_t whylen)
 {
+	const char *stdio = x ? x->stdio : NULL;
 	struct argv a = ARGV_INIT;
 	char pidfile[PATH_MAX];
 	int r;
@@ -279,6 +295,7 @@ int criu_restore(const char *dir, const char *stdio, char *why, size_t whylen)
 		argv_free(&a);
 		return set_why(why, whylen, -EINVAL, "malformed stdio sockets '%s'", stdio);
 	}
+	add_tcp(&a, x);
 	add_plugin_dir(&a);
 	return criu_run(&a, dir, "restore.log", why, whylen);
 }
@@ -310,8 +327,8 @@ static void stop_daemon(pid_t daemon)
 	wait_child(daemon);
 }
 
-int criu_restore_lazy(const char *dir, pid_t *ret_daemon, char *why,
-		      size_t whylen)
+int criu_restore_lazy(const char *dir, const struct criu_extra *x, pid_t *ret_daemon,
+		      char *why, size_t whylen)
 {
 	char sock[PATH_MAX], log[PATH_MAX], pidfile[PATH_MAX];
 	const char *lazy[] = { criu_bin(), "lazy-pages", "-D", dir,
@@ -341,6 +358,12 @@ int criu_restore_lazy(const char *dir, pid_t *ret_daemon, char *why,
 	}
 	argv_add(&restore, criu_bin(), "restore", "-D", dir, "--restore-detached",
 		 "--lazy-pages", "-o", "restore.log", "-v4", "--pidfile", pidfile);
+	if (x && for_each_stdio(x->stdio, &restore, add_inherit) < 0) {
+		argv_free(&restore);
+		stop_daemon(daemon);
+		return set_why(why, whylen, -EINVAL, "malformed stdio sockets '%s'", x->stdio);
+	}
+	add_tcp(&restore, x);
 	add_plugin_dir(&restore);
 	r = criu_run(&restore, dir, "restore.log", why, whylen);
 	if (r < 0) {

@@ -8,6 +8,7 @@
 #ifndef NVWA_CRIU_H
 #define NVWA_CRIU_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -21,6 +22,19 @@
  */
 #define CRIU_PLUGIN_DIR "/usr/lib/criu"
 #define CRIU_PLUGIN_NAME "nvwa_pinmem.so"
+
+/* What an application's dump and restore need beyond its images. */
+struct criu_extra {
+	/*
+	 * "FD:INODE" words naming sockets on the tree's stdio whose peer
+	 * stays behind (the journal's stream): dumped as external
+	 * (--external unix[INODE]) and, at restore, handed the caller's own
+	 * descriptor FD (--inherit-fd): a unit's restore hands its journal.
+	 */
+	const char *stdio;
+	/* Established TCP connections: kept by TCP repair, the network locked. */
+	bool tcp_established;
+};
 
 /* What a dump leaves of the dumped tree. */
 enum criu_after {
@@ -44,19 +58,13 @@ int criu_check(char *why, size_t whylen);
 int criu_pre_dump(pid_t pid, const char *dir, char *why, size_t whylen);
 /*
  * Dumps @pid (and its descendants) into @dir, writing only the pages that
- * changed since the pre-dump in @parent (relative to @dir, may be NULL).
- * @stdio (may be NULL): "FD:INODE" words naming sockets on the tree's
- * stdio whose peer stays behind (the journal's stream): dumped as
- * external (--external unix[INODE]), to be handed new ones at restore.
+ * changed since the pre-dump in @parent (relative to @dir, may be NULL),
+ * with @x (may be NULL).
  */
 int criu_dump(pid_t pid, const char *dir, const char *parent,
-	      enum criu_after after, const char *stdio, char *why, size_t whylen);
-/*
- * Restores the tree dumped in @dir, detached from the caller.  Each
- * socket in @stdio (as dumped, may be NULL) becomes the caller's own
- * descriptor FD (--inherit-fd): a unit's restore hands its journal stream.
- */
-int criu_restore(const char *dir, const char *stdio, char *why, size_t whylen);
+	      enum criu_after after, const struct criu_extra *x, char *why, size_t whylen);
+/* Restores the tree dumped in @dir, detached from the caller, with @x (may be NULL). */
+int criu_restore(const char *dir, const struct criu_extra *x, char *why, size_t whylen);
 /* The PID of the tree's root after a restore of @dir (either kind). */
 int criu_restored_pid(const char *dir, pid_t *ret);
 /*
@@ -68,8 +76,8 @@ int criu_restored_pid(const char *dir, pid_t *ret);
  * -EOPNOTSUPP when the daemon cannot start (no userfaultfd): nothing was
  * restored, the caller may restore eagerly.
  */
-int criu_restore_lazy(const char *dir, pid_t *ret_daemon, char *why,
-		      size_t whylen);
+int criu_restore_lazy(const char *dir, const struct criu_extra *x, pid_t *ret_daemon,
+		      char *why, size_t whylen);
 /* Waits until the daemon has copied every page; 0 or -EIO. */
 int criu_lazy_wait(pid_t daemon, const char *dir, char *why, size_t whylen);
 

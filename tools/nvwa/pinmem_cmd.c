@@ -21,7 +21,7 @@
 static void usage_pinmem(FILE *f)
 {
 	fprintf(f,
-		"usage: nvwa pinmem load [--format] [--module PATH]\n"
+		"usage: nvwa pinmem load [--format] [--module PATH] [--if-reserved]\n"
 		"       nvwa pinmem status [--json]\n"
 		"       nvwa pinmem ls [--all] [--json]\n"
 		"       nvwa pinmem create NAME SIZE\n"
@@ -41,7 +41,8 @@ static void usage_pinmem(FILE *f)
 		"           (`modprobe pinmem`, or `insmod PATH` with --module);\n"
 		"           --format formats a region that holds no pinmem superblock\n"
 		"           at all (never one that fails its checks); refuses when the\n"
-		"           command line reserves no such region, or several\n"
+		"           command line reserves no such region (with --if-reserved,\n"
+		"           which boot units use: does nothing, quietly), or several\n"
 		"  status   state of the region, generation, space and counters\n"
 		"  ls       named areas (--all: kernel objects too) with their sizes\n"
 		"           and how many mappings each has\n"
@@ -396,7 +397,7 @@ static void memmap_size(unsigned long long v, char *buf, size_t size)
  * The one memmap=SIZE$START reservation of the running kernel's command
  * line.  With several, which one is pinmem's is the operator's choice.
  */
-static int find_region(struct pmem_reservation *ret)
+static int find_region(struct pmem_reservation *ret, bool quiet_if_none)
 {
 	struct pmem_reservation res, other;
 	char *cmdline;
@@ -412,6 +413,8 @@ static int find_region(struct pmem_reservation *ret)
 		r = r == -ENOENT ? 0 : r == 0 ? -ENOTUNIQ : r;
 	}
 	free(cmdline);
+	if (r == -ENOENT && quiet_if_none)
+		return r;
 	if (r == -ENOENT)
 		return log_error_errno(r, "The kernel command line reserves no region for pinmem: boot every kernel of the chain with memmap=SIZE$START (e.g. memmap=512M$2G); nothing was loaded");
 	if (r == -ENOTUNIQ)
@@ -448,9 +451,11 @@ static int do_load(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "format", no_argument, NULL, 'f' },
 		{ "module", required_argument, NULL, 'm' },
+		{ "if-reserved", no_argument, NULL, 'i' },
 		{}
 	};
 	struct pmem_reservation res = { 0 };
+	bool if_reserved = false;
 	struct argv args = ARGV_INIT;
 	char size[32], start[32], region[80];
 	const char *module = NULL;
@@ -462,6 +467,7 @@ static int do_load(int argc, char **argv)
 		switch (c) {
 		case 'f': format = true; break;
 		case 'm': module = optarg; break;
+		case 'i': if_reserved = true; break;
 		default: return 2;
 		}
 	}
@@ -471,7 +477,10 @@ static int do_load(int argc, char **argv)
 		log_info("pinmem is already loaded; nothing done (`nvwa pinmem status` shows its region)");
 		return 0;
 	}
-	if (find_region(&res) < 0)
+	r = find_region(&res, if_reserved);
+	if (r == -ENOENT && if_reserved)
+		return 0;
+	if (r < 0)
 		return 1;
 	memmap_size(res.size, size, sizeof(size));
 	memmap_size(res.start, start, sizeof(start));

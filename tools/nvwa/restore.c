@@ -35,6 +35,7 @@
 #include "park/defer.h"
 #include "tools/nvwa/criu.h"
 #include "tools/nvwa/nvwa.h"
+#include "tools/nvwa/netsock.h"
 #include "tools/nvwa/unit.h"
 
 static void usage_restore(FILE *f)
@@ -129,6 +130,9 @@ static void keep_refusal(const char *store, const char *why)
 		log_warn("Could not record the failure in %s", path);
 }
 
+/* How long a restore waits for the addresses an application's sockets use. */
+#define NET_WAIT_S 60
+
 /* This boot restored an update: a later run finding no record is no error. */
 #define RESTORED_MARKER NVWA_RUN_DIR "/restored"
 
@@ -141,12 +145,13 @@ struct lazy {
 static int restore_one(const char *dir, struct nvwa_app *a, int eager,
 		       struct lazy *lazy, uint32_t *nlazy, char *why, size_t whylen)
 {
+	const struct criu_extra x = { .stdio = a->stdio, .tcp_established = a->tcp > 0 };
 	pid_t daemon;
 	int r;
 
 	if (!eager) {
 		r = kcap_probe(KCAP_USERFAULTFD, why, whylen) ?
-		    criu_restore_lazy(dir, &daemon, why, whylen) : -EOPNOTSUPP;
+		    criu_restore_lazy(dir, &x, &daemon, why, whylen) : -EOPNOTSUPP;
 		if (r == 0) {
 			lazy[*nlazy].daemon = daemon;
 			(*nlazy)++;
@@ -157,7 +162,40 @@ static int restore_one(const char *dir, struct nvwa_app *a, int eager,
 		log_warn("Lazy pages unavailable for %d (%s); restoring its memory before it runs",
 			 a->pid, why);
 	}
-	return criu_restore(dir, a->stdio, why, whylen);
+	return criu_restore(dir, &x, why, whylen);
+}
+
+/*
+ * Until CRIU has put an application's connections back, this kernel
+ * would answer their peers with resets: their packets are dropped from
+ * the start of the restore (before the boot configures the network, on
+ * a systemd host) until then.
+ */
+static void lock_connections(const struct nvwa_handover *h)
+{
+	char why[512];
+
+	for (uint32_t i = 0; i < h->napps; i++) {
+		const struct nvwa_app *a = &h->apps[i];
+
+		if (!a->endpoints[0] || handover_app_state(a) == NVWA_APP_RESTORED)
+			continue;
+		if (netlock_add(a->pid, a->endpoints, why, sizeof(why)) < 0)
+			log_warn("The connections of %d (%s) are not shielded until its restore (%s): a peer that retransmits before may be reset",
+				 a->pid, a->comm, why);
+		else
+			log_info("  %d (%s): packets to %s held back until its restore", a->pid,
+				 a->comm, a->endpoints);
+	}
+}
+
+static void unlock_connections(const struct nvwa_app *a)
+{
+	char why[512];
+
+	if (a->endpoints[0] && netlock_remove(a->pid, why, sizeof(why)) < 0)
+		log_warn("Could not lift the hold on %d's connections: %s; `nft delete table inet nvwa-%d` lifts it",
+			 a->pid, why, a->pid);
 }
 
 /*
@@ -213,6 +251,15 @@ static int restore_app(const char *store, const char *record, struct nvwa_handov
 		return -EALREADY;
 	}
 	r = pid_free(a->pid, why, sizeof(why));
+	/* Its sockets' addresses first: a bind or a repaired connection needs them. */
+	if (!r && a->addresses[0]) {
+		uint64_t tw = tsc_read();
+
+		r = tcp_wait_addresses(a->addresses, NET_WAIT_S, why, sizeof(why));
+		xsnprintf(name, sizeof(name), "wait-net/%d", a->pid);
+		if (tsc_to_ms(tsc_read() - tw, h->timeline.tsc_khz) >= 1)
+			timeline_add(&h->timeline, name, NVWA_DOMAIN_NEW, tw, tsc_read());
+	}
 	if (r < 0) {
 		log_error("Restore of %d (%s) not tried: %s", a->pid, a->comm, why);
 		handover_set_app_state(a, NVWA_APP_FAILED);
@@ -241,6 +288,7 @@ static int restore_app(const char *store, const char *record, struct nvwa_handov
 	}
 	xsnprintf(name, sizeof(name), NVWA_PHASE_RESTORE "/%d", a->pid);
 	timeline_add(&h->timeline, name, NVWA_DOMAIN_NEW, t, tsc_read());
+	unlock_connections(a);
 	if (r < 0) {
 		log_error("Restore of %d (%s) failed: %s (log: %s/restore.log)",
 			  a->pid, a->comm, why, dir);
@@ -634,6 +682,7 @@ static int restore(struct restore *rs)
 		!timeline_find(&h->timeline, NVWA_PHASE_KERNEL_EARLY);
 	if (first)
 		watch_first_run(h, &fr);
+	lock_connections(h);
 	if (rs->fallback && hand_to_units(h) < 0)
 		log_error("The services this update keeps may start afresh next to their restored copies");
 	failed = restore_apps(rs->store, rs->record, h, !want_lazy(rs->lazy), lazy, &nlazy);

@@ -46,6 +46,7 @@
 #include "park/defer.h"
 #include "tools/nvwa/criu.h"
 #include "tools/nvwa/nvwa.h"
+#include "tools/nvwa/netsock.h"
 #include "tools/nvwa/unit.h"
 #include "tools/nvwa/quiesce.h"
 
@@ -64,6 +65,7 @@ struct app {
 	char dir[PATH_MAX];		/* STORE/gen-N/PID */
 	char unit[NVWA_UNIT_MAX];	/* its systemd service, or "" */
 	char stdio[NVWA_WORD_MAX * 2];	/* its stdio sockets, FD:INODE */
+	struct tcp_summary tcp;		/* its TCP sockets */
 	bool stopped;			/* being dumped or dumped: maybe stopped */
 	size_t ntree;			/* the process and its descendants */
 	pid_t tree[MAX_TREE];
@@ -473,6 +475,35 @@ static int check_unrestored(struct update *u)
 	return n > ARRAY_SIZE(gens) ? check_unrestored(u) : 0;
 }
 
+/*
+ * Established connections are kept (CRIU's TCP repair: the peer sees a
+ * pause, not a reset); a connection still being set up cannot be, and
+ * is refused here, before anything is frozen.
+ */
+static int check_tcp(struct app *a)
+{
+	int r = tcp_scan(a->tree, a->ntree, &a->tcp);
+
+	if (r < 0)
+		return log_error_errno(r, "Application %d (%s): cannot read its TCP sockets: %m",
+				       a->pid, a->comm);
+	if (a->tcp.refuse[0])
+		return log_error_errno(-EBUSY, "Application %d (%s): %s. Nothing was frozen.",
+				       a->pid, a->comm, a->tcp.refuse);
+	if (a->tcp.connected)
+		log_info("  app %d: %u TCP connection(s) kept (TCP repair)%s%s", a->pid,
+			 a->tcp.connected, a->tcp.addresses[0] ? ", on " : "",
+			 a->tcp.addresses);
+	return 0;
+}
+
+static const struct criu_extra *app_extra(const struct app *a, struct criu_extra *x)
+{
+	x->stdio = a->stdio;
+	x->tcp_established = a->tcp.connected > 0;
+	return x;
+}
+
 static int check_apps(struct update *u)
 {
 	unsigned long long need = 16ull << 20;
@@ -513,6 +544,9 @@ static int check_apps(struct update *u)
 		if (r < 0)
 			return log_error_errno(r, "Application %d (%s): cannot list its processes: %m",
 					       a->pid, a->comm);
+		r = check_tcp(a);
+		if (r < 0)
+			return r;
 		for (size_t j = 0; j < i; j++)
 			if (in_tree(&u->apps[j], a->pid) || in_tree(a, u->apps[j].pid))
 				return log_error_errno(-EINVAL, "PIDs %d and %d are in one process tree: give only its root, CRIU dumps the whole tree",
@@ -618,6 +652,7 @@ static int pre_dump(struct update *u)
 
 static int freeze(struct update *u)
 {
+	struct criu_extra x;
 	char dir[PATH_MAX + 8], why[CRIU_WHY_MAX], kept[PATH_MAX];
 	uint64_t t;
 	int r;
@@ -638,7 +673,7 @@ static int freeze(struct update *u)
 			log_warn("Could not list every process of %d; a roll-back may miss some", a->pid);
 		a->stopped = true;
 		t = tsc_read();
-		r = criu_dump(a->pid, dir, "../pre", CRIU_LEAVE_STOPPED, a->stdio, why,
+		r = criu_dump(a->pid, dir, "../pre", CRIU_LEAVE_STOPPED, app_extra(a, &x), why,
 			      sizeof(why));
 		if (r < 0)
 			return log_error_errno(r, "Dump of %d (%s) failed: %s (log: %s)",
@@ -658,6 +693,7 @@ static int freeze(struct update *u)
  */
 static int dry_dump(struct update *u)
 {
+	struct criu_extra x;
 	char dir[PATH_MAX + 8], why[CRIU_WHY_MAX], kept[PATH_MAX];
 	uint64_t t;
 	int r;
@@ -670,7 +706,7 @@ static int dry_dump(struct update *u)
 		if (r < 0)
 			return log_error_errno(r, "Failed to create %s: %m", dir);
 		t = tsc_read();
-		r = criu_dump(a->pid, dir, "../pre", CRIU_LEAVE_RUNNING, a->stdio, why,
+		r = criu_dump(a->pid, dir, "../pre", CRIU_LEAVE_RUNNING, app_extra(a, &x), why,
 			      sizeof(why));
 		if (r < 0)
 			return log_error_errno(r, "Dry run: the dump of %d (%s) failed, so the update would fail after the freeze: %s (log: %s)",
@@ -715,6 +751,9 @@ static int fill_record(struct update *u)
 			       sizeof(a->dump_mode)) < 0;
 		bad |= strscpy(a->unit, u->apps[i].unit, sizeof(a->unit)) < 0;
 		bad |= strscpy(a->stdio, u->apps[i].stdio, sizeof(a->stdio)) < 0;
+		a->tcp = u->apps[i].tcp.connected;
+		bad |= strscpy(a->addresses, u->apps[i].tcp.addresses, sizeof(a->addresses)) < 0;
+		bad |= strscpy(a->endpoints, u->apps[i].tcp.endpoints, sizeof(a->endpoints)) < 0;
 		handover_set_app_state(a, NVWA_APP_DUMPED);
 	}
 	if (bad)

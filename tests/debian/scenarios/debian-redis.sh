@@ -124,9 +124,6 @@ boot1() {
 
 	write_dropin /tmp/dry-run.log
 	must daemon-reload systemctl daemon-reload
-	# Like the busybox bed's applications: the restore in the next kernel
-	# must find redis's PID free, and early boot takes the low ones.
-	echo 20000 > /proc/sys/kernel/ns_last_pid
 	must restart systemctl restart "$UNIT"
 	wait_for 30 pong || fatal "redis does not answer after the restart"
 	check "the drop-in is in force" [ -n "$(unit_prop DropInPaths)" ]

@@ -336,7 +336,11 @@ int unit_write_dropin(const char *dir, const char *unit, const char *nvwa)
 		      unit, pidfile, nvwa, unit);
 	if (r < 0)
 		return -ENAMETOOLONG;
-	return write_file_atomic(path, text, strlen(text));
+	r = write_file_atomic(path, text, strlen(text));
+	/* A unit file is world-readable (systemd warns otherwise). */
+	if (r == 0 && chmod(path, 0644) < 0)
+		r = -errno;
+	return r;
 }
 
 int keep_pids_free(const char *last)

@@ -20,6 +20,14 @@ update_args() {
 info_field() { redis-cli INFO server | tr -d '\r' | sed -n "s/^$1://p"; }
 unit_prop() { systemctl show -p "$1" --value "$UNIT"; }
 pong() { [ "$(redis-cli PING)" = PONG ]; }
+# PID's stdout (fd 1) is a unix stream whose other end journald holds:
+# "u_str ESTAB 0 0 * INODE * PEER users:(...)", the peer's line has
+# journald's name.
+stdout_to_journal() {
+	local peer
+	peer=$(ss -xpnH | grep "pid=$1,fd=1)" | awk '{ print $8; exit }')
+	[ -n "$peer" ] && ss -xpnH | awk -v p="$peer" '$6 == p' | grep -q systemd-journal
+}
 saved() { cat "$STATE/$1"; }
 # redis logs this banner each time a server starts.
 redis_starts() { grep -c 'Redis is starting' /var/log/redis/redis-server.log; }
@@ -177,6 +185,8 @@ boot2() {
 	check "systemd: no restart counted" [ "$(unit_prop NRestarts)" = 0 ]
 	check "the process is in the unit's cgroup" \
 		grep -qx "0::/system.slice/$UNIT" "/proc/$pid/cgroup"
+	check "its stdout goes to the journal again (journald holds the other end)" \
+		stdout_to_journal "$pid"
 	check "redis was not started again (its log has no new start)" \
 		[ "$(redis_starts)" = "$(saved starts)" ]
 	check "the unit's journal has no failure in this boot" \

@@ -320,15 +320,10 @@ static bool left_to_unit(const struct nvwa_app *a)
  */
 static int hand_to_units(const struct nvwa_handover *h)
 {
-	char nvwa[PATH_MAX], early[PATH_MAX];
 	const char *reload[] = { "systemctl", "daemon-reload", NULL };
-	ssize_t n = readlink("/proc/self/exe", nvwa, sizeof(nvwa) - 1);
+	char early[PATH_MAX];
 	bool wrote = false;
 	int r;
-
-	if (n < 0)
-		return log_error_errno(-errno, "Cannot tell where nvwa is: %m");
-	nvwa[n] = '\0';
 	for (uint32_t i = 0; i < h->napps; i++) {
 		const struct nvwa_app *a = &h->apps[i];
 
@@ -338,7 +333,7 @@ static int hand_to_units(const struct nvwa_handover *h)
 			  UNIT_DROPIN);
 		if (access(early, F_OK) == 0)
 			continue;
-		r = unit_write_dropin(UNIT_RUNTIME_DIR, a->unit, nvwa);
+		r = unit_write_dropin(UNIT_RUNTIME_DIR, a->unit);
 		if (r < 0)
 			return log_error_errno(r, "Cannot write %s's restoring drop-in: %m", a->unit);
 		wrote = true;
@@ -516,6 +511,35 @@ struct restore {
 	struct nvwa_handover *h;
 };
 
+/* The store mounted and where the record would be; each step logs its cause. */
+static int open_store(struct restore *rs)
+{
+	int r = wait_for_device(rs->dev, rs->wait_s);
+
+	if (!r)
+		r = store_mount(rs->dev, rs->store, sizeof(rs->store));
+	if (!r && record_find(rs->store, rs->record, sizeof(rs->record)) < 0)
+		r = log_error_errno(-ENAMETOOLONG, "The store's mount point %s is too long", rs->store);
+	return r;
+}
+
+/* Runs @fn under nvwa's lock with a record buffer: the command's exit status. */
+static int run_locked(struct restore *rs, int (*fn)(struct restore *rs, const char *arg),
+		      const char *arg)
+{
+	int lock, r;
+
+	rs->h = calloc(1, sizeof(*rs->h));
+	if (!rs->h)
+		return log_error_errno(-ENOMEM, "Out of memory"), 1;
+	lock = nvwa_lock();
+	r = lock < 0 ? lock : fn(rs, arg);
+	if (lock >= 0)
+		close(lock);
+	free(rs->h);
+	return r < 0 ? 1 : 0;
+}
+
 /* The update is over: keep its report, drop what only the restore needed. */
 static void finish(struct restore *rs, uint64_t t_start, uint64_t t_end)
 {
@@ -622,7 +646,7 @@ static int no_record(struct restore *rs)
 			       rs->dev, rs->store);
 }
 
-static int restore(struct restore *rs)
+static int restore(struct restore *rs, const char *unused __attribute__((unused)))
 {
 	struct nvwa_handover *h = rs->h;
 	struct lazy lazy[NVWA_MAX_APPS];
@@ -637,11 +661,8 @@ static int restore(struct restore *rs)
 		return 0;
 	reserve_pids();
 	/* Each step logs its own cause; the cause is what is returned. */
-	r = wait_for_device(rs->dev, rs->wait_s);
-	if (!r)
-		r = store_mount(rs->dev, rs->store, sizeof(rs->store));
-	if (!r && (record_find(rs->store, rs->record, sizeof(rs->record)) < 0 ||
-		   store_path(rs->store, STORE_REFUSED, refused, sizeof(refused)) < 0))
+	r = open_store(rs);
+	if (!r && store_path(rs->store, STORE_REFUSED, refused, sizeof(refused)) < 0)
 		r = log_error_errno(-ENAMETOOLONG, "The store's mount point %s is too long", rs->store);
 	if (r < 0)
 		return r;
@@ -734,7 +755,7 @@ static int cmd_restore(int argc, char **argv)
 	};
 	struct restore rs = { .lazy = -1, .wait_s = 30 };
 	uint64_t v;
-	int c, lock, r;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -756,15 +777,7 @@ static int cmd_restore(int argc, char **argv)
 		}
 	}
 	rs.dev = store_device(rs.dev);
-	rs.h = calloc(1, sizeof(*rs.h));
-	if (!rs.h)
-		return log_error_errno(-ENOMEM, "Out of memory"), 1;
-	lock = nvwa_lock();
-	r = lock < 0 ? lock : restore(&rs);
-	if (lock >= 0)
-		close(lock);
-	free(rs.h);
-	return r < 0 ? 1 : 0;
+	return run_locked(&rs, restore, NULL);
 }
 
 const struct nvwa_cmd nvwa_cmd_restore = {
@@ -859,11 +872,7 @@ static int restore_unit(struct restore *rs, const char *unit)
 	uint32_t nlazy = 0, i, failed;
 	int r;
 
-	r = wait_for_device(rs->dev, rs->wait_s);
-	if (!r)
-		r = store_mount(rs->dev, rs->store, sizeof(rs->store));
-	if (!r && record_find(rs->store, rs->record, sizeof(rs->record)) < 0)
-		r = log_error_errno(-ENAMETOOLONG, "The store's mount point %s is too long", rs->store);
+	r = open_store(rs);
 	if (r < 0)
 		return r;
 	if (access(rs->record, F_OK) < 0)
@@ -917,22 +926,13 @@ static int restore_unit(struct restore *rs, const char *unit)
 static int cmd_restore_unit(int argc, char **argv)
 {
 	struct restore rs = { .lazy = 0, .wait_s = 30 };
-	int lock, r;
 
 	if (argc != 2 || !unit_name_valid(argv[1])) {
 		usage_restore_unit(stderr);
 		return 2;
 	}
 	rs.dev = store_device(NULL);
-	rs.h = calloc(1, sizeof(*rs.h));
-	if (!rs.h)
-		return log_error_errno(-ENOMEM, "Out of memory"), 1;
-	lock = nvwa_lock();
-	r = lock < 0 ? lock : restore_unit(&rs, argv[1]);
-	if (lock >= 0)
-		close(lock);
-	free(rs.h);
-	return r < 0 ? 1 : 0;
+	return run_locked(&rs, restore_unit, argv[1]);
 }
 
 const struct nvwa_cmd nvwa_cmd_restore_unit = {

@@ -296,10 +296,16 @@ int unit_stdio_sockets(pid_t pid, char *ret, size_t size)
 	return 0;
 }
 
-int unit_write_dropin(const char *dir, const char *unit, const char *nvwa)
+int unit_write_dropin(const char *dir, const char *unit)
 {
-	char path[PATH_MAX], pidfile[PATH_MAX], text[2048];
+	char path[PATH_MAX], pidfile[PATH_MAX], text[2048], nvwa[PATH_MAX];
+	ssize_t n;
 	int r;
+
+	n = readlink("/proc/self/exe", nvwa, sizeof(nvwa) - 1);
+	if (n < 0)
+		return -errno;
+	nvwa[n] = '\0';
 
 	r = unit_run_path(unit, "pid", pidfile, sizeof(pidfile));
 	if (r < 0)

@@ -50,8 +50,11 @@ int unit_check_sandbox(const char *unit, pid_t pid, char *why, size_t whylen,
  * handed the restoring unit's own descriptors at restore.
  */
 int unit_stdio_sockets(pid_t pid, char *ret, size_t size);
-/* Writes @dir/@unit.d/UNIT_DROPIN, the restoring drop-in. */
-int unit_write_dropin(const char *dir, const char *unit, const char *nvwa);
+/*
+ * Writes @dir/@unit.d/UNIT_DROPIN, the restoring drop-in, whose start
+ * runs this very nvwa binary (/proc/self/exe).
+ */
+int unit_write_dropin(const char *dir, const char *unit);
 /* UNIT_RUN_DIR/@unit.@suffix */
 int unit_run_path(const char *unit, const char *suffix, char *ret, size_t size);
 /*

@@ -100,9 +100,8 @@ static void usage_generator(FILE *f)
 
 static int cmd_generator(int argc, char **argv)
 {
-	char *cmdline, units[NVWA_CMDLINE_MAX], last[32], nvwa[PATH_MAX], done[PATH_MAX];
+	char *cmdline, units[NVWA_CMDLINE_MAX], last[32], done[PATH_MAX];
 	char *save = NULL;
-	ssize_t n;
 	int r, failed = 0;
 
 	if (argc < 3) {
@@ -121,10 +120,6 @@ static int cmd_generator(int argc, char **argv)
 	free(cmdline);
 	if (r < 0)
 		return 0;
-	n = readlink("/proc/self/exe", nvwa, sizeof(nvwa) - 1);
-	if (n < 0)
-		return log_error_errno(-errno, "Cannot tell where nvwa is: %m"), 1;
-	nvwa[n] = '\0';
 	for (char *u = strtok_r(units, ",", &save); u; u = strtok_r(NULL, ",", &save)) {
 		if (!unit_name_valid(u)) {
 			log_error("nvwa-generator: ignoring '%s' in %s=: not a service's name",
@@ -135,7 +130,7 @@ static int cmd_generator(int argc, char **argv)
 		/* Restored already this boot: its next start is an ordinary one. */
 		if (unit_run_path(u, "done", done, sizeof(done)) == 0 && access(done, F_OK) == 0)
 			continue;
-		r = unit_write_dropin(argv[2], u, nvwa);
+		r = unit_write_dropin(argv[2], u);
 		if (r < 0) {
 			log_error_errno(r, "nvwa-generator: cannot write %s's drop-in in %s: %m",
 					u, argv[2]);

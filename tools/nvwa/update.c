@@ -757,49 +757,16 @@ static int pre_dump(struct update *u)
 	return 0;
 }
 
-static int freeze(struct update *u)
-{
-	struct criu_extra x;
-	char dir[PATH_MAX + 8], why[CRIU_WHY_MAX], kept[PATH_MAX];
-	uint64_t t;
-	int r;
-
-	for (size_t i = 0; i < u->napps; i++) {
-		struct app *a = &u->apps[i];
-
-		xsnprintf(dir, sizeof(dir), "%s/dump", a->dir);
-		r = mkdir_p(dir, 0700);
-		if (r < 0)
-			return log_error_errno(r, "Failed to create %s: %m", dir);
-		/*
-		 * From here the tree may be stopped, whatever CRIU does next:
-		 * list it as it is now, children forked since the check too.
-		 */
-		a->ntree = 0;
-		if (collect_tree(a->pid, a) < 0)
-			log_warn("Could not list every process of %d; a roll-back may miss some", a->pid);
-		a->stopped = true;
-		t = tsc_read();
-		r = criu_dump(a->pid, dir, "../pre", CRIU_LEAVE_STOPPED, app_extra(a, &x), why,
-			      sizeof(why));
-		if (r < 0)
-			return log_error_errno(r, "Dump of %d (%s) failed: %s (log: %s)",
-					       a->pid, a->comm, why,
-					       keep_criu_log(dir, "dump.log", a->pid,
-							     kept, sizeof(kept)));
-		log_info("  dumped %d (%s) in %.0f ms", a->pid, a->comm,
-			 tsc_to_ms(tsc_read() - t, u->h->timeline.tsc_khz));
-	}
-	return 0;
-}
-
 /*
- * --dry-run's dump: the real one, with everything the real one is given,
- * but the applications run on.  What it would refuse after the freeze
- * (a socket, a namespace, a file) is found now, and nothing is lost.
+ * Dumps every application: CRIU_LEAVE_STOPPED for the freeze (the tree
+ * stays stopped, for the kexec or a roll-back), CRIU_LEAVE_RUNNING for
+ * --dry-run's dump, the real one with everything the real one is given
+ * while the applications run on: what it would refuse after the freeze
+ * (a socket, a namespace, a file) is found then, and nothing is lost.
  */
-static int dry_dump(struct update *u)
+static int dump_apps(struct update *u, enum criu_after after)
 {
+	bool dry = after == CRIU_LEAVE_RUNNING;
 	struct criu_extra x;
 	char dir[PATH_MAX + 8], why[CRIU_WHY_MAX], kept[PATH_MAX];
 	uint64_t t;
@@ -812,15 +779,27 @@ static int dry_dump(struct update *u)
 		r = mkdir_p(dir, 0700);
 		if (r < 0)
 			return log_error_errno(r, "Failed to create %s: %m", dir);
+		if (!dry) {
+			/*
+			 * From here the tree may be stopped, whatever CRIU does
+			 * next: list it as it is now, children forked since the
+			 * check too.
+			 */
+			a->ntree = 0;
+			if (collect_tree(a->pid, a) < 0)
+				log_warn("Could not list every process of %d; a roll-back may miss some", a->pid);
+			a->stopped = true;
+		}
 		t = tsc_read();
-		r = criu_dump(a->pid, dir, "../pre", CRIU_LEAVE_RUNNING, app_extra(a, &x), why,
-			      sizeof(why));
+		r = criu_dump(a->pid, dir, "../pre", after, app_extra(a, &x), why, sizeof(why));
 		if (r < 0)
-			return log_error_errno(r, "Dry run: the dump of %d (%s) failed, so the update would fail after the freeze: %s (log: %s)",
-					       a->pid, a->comm, why,
-					       keep_criu_log(dir, "dump.log", a->pid, kept, sizeof(kept)));
-		log_info("  dump of %d (%s) worked: %.0f ms, the application ran on", a->pid,
-			 a->comm, tsc_to_ms(tsc_read() - t, u->h->timeline.tsc_khz));
+			return log_error_errno(r, "%s of %d (%s) failed%s: %s (log: %s)",
+					       dry ? "Dry run: the dump" : "Dump", a->pid, a->comm,
+					       dry ? ", so the update would fail after the freeze" : "",
+					       why, keep_criu_log(dir, "dump.log", a->pid, kept, sizeof(kept)));
+		log_info("  %s %d (%s) %s %.0f ms%s", dry ? "dump of" : "dumped", a->pid, a->comm,
+			 dry ? "worked:" : "in", tsc_to_ms(tsc_read() - t, u->h->timeline.tsc_khz),
+			 dry ? ", the application ran on" : "");
 	}
 	return 0;
 }
@@ -1148,7 +1127,7 @@ static int update(struct update *u)
 	if (r < 0)
 		return r;
 	if (u->dry_run) {
-		r = dry_dump(u);
+		r = dump_apps(u, CRIU_LEAVE_RUNNING);
 		if (r < 0)
 			return r;
 		log_info("Dry run: every check passed, the pre-dump and the dump worked; undoing it.");
@@ -1170,7 +1149,7 @@ static int update(struct update *u)
 	u->quiesce.notify_fd = u->guard_fd;
 	log_info("[3/4] Freezing and dumping (downtime starts)");
 	t = tsc_read();
-	r = freeze(u);
+	r = dump_apps(u, CRIU_LEAVE_STOPPED);
 	if (r < 0)
 		return r;
 	phase(u, NVWA_PHASE_FREEZE, t);

@@ -254,6 +254,7 @@ static const struct member app_members[] = {
 	{ .name = "error", STR(struct nvwa_app, error) },
 	{ .name = "unit", STR(struct nvwa_app, unit), .since = 3 },
 	{ .name = "stdio", STR(struct nvwa_app, stdio), .since = 3 },
+	{ .name = "pids", STR(struct nvwa_app, pids), .since = 4 },
 };
 
 static const struct member phase_members[] = {

@@ -9,9 +9,9 @@
  *
  *   / {
  *       compatible = "nvwa,handover";
- *       version = <3>;                 u32, NVWA_HANDOVER_VERSION; 1 and
- *                                      2 are read too (no probes, no
- *                                      items; no unit, no stdio)
+ *       version = <4>;                 u32, NVWA_HANDOVER_VERSION; 1 to
+ *                                      3 are read too (no probes, no
+ *                                      items; no unit, no stdio; no pids)
  *       generation = <hi lo>;          u64, one more per update
  *       crc32 = <...>;                 zlib crc32 of the blob with this
  *                                      property's value set to zero
@@ -29,9 +29,13 @@
  *                   unit = "redis-server.service";   v3: the systemd
  *                                      service it is the main process of,
  *                                      restored by that unit, or ""
- *                   stdio = "1:4711 2:4711"; };     v3: its stdio fds that
+ *                   stdio = "1:4711 2:4711";        v3: its stdio fds that
  *                                      are sockets (the journal's), handed
  *                                      the restoring unit's own
+ *                   pids = "reserved"; };           v4: how the new boot
+ *                                      keeps its PIDs free: "reserved"
+ *                                      (nvwa.reserve_pids=, the nvwa
+ *                                      kernel) or "lastpid" (nvwa.lastpid=)
  *       };
  *       timeline {
  *           phase@0 { label = "..."; domain = <u32>; start = <hi lo>;
@@ -59,7 +63,7 @@
 #include "common/timeline.h"
 
 #define NVWA_HANDOVER_COMPATIBLE "nvwa,handover"
-#define NVWA_HANDOVER_VERSION 3
+#define NVWA_HANDOVER_VERSION 4
 #define NVWA_HANDOVER_VERSION_MIN 1
 #define NVWA_HANDOVER_MAX_SIZE (1u << 20)
 #define NVWA_MAX_APPS 32
@@ -110,6 +114,7 @@ struct nvwa_app {
 	char error[NVWA_ERROR_MAX];		/* why it failed, or "" */
 	char unit[NVWA_UNIT_MAX];		/* its systemd service, or "" */
 	char stdio[NVWA_WORD_MAX * 2];		/* "FD:INODE ..." sockets */
+	char pids[NVWA_WORD_MAX];		/* "reserved", "lastpid" */
 };
 
 /*

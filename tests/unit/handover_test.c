@@ -54,11 +54,12 @@ static struct nvwa_handover *full_record(void)
 	struct nvwa_handover *h = new_record();
 	static const struct nvwa_app apps[] = {
 		{ 1234, "redis-server", "apps/1234", "pre-dump+dump",
-		  "restored", "", "redis-server.service", "1:4711 2:4711" },
+		  "restored", "", "redis-server.service", "1:4711 2:4711",
+		  "reserved" },
 		{ 1301, "postgres", "apps/1301", "dump", "failed",
-		  "criu restore: File exists (pid 1301 taken)", "", "" },
+		  "criu restore: File exists (pid 1301 taken)", "", "", "lastpid" },
 		{ 2000000000, "testapp", "apps/2000000000", "pre-dump+dump",
-		  "dumped", "", "", "" },
+		  "dumped", "", "", "", "" },
 	};
 
 	h->version = NVWA_HANDOVER_VERSION;
@@ -130,6 +131,7 @@ static struct nvwa_handover *max_record(void)
 		FILL_MAX(app->error, 'E' + i % 20);
 		FILL_MAX(app->unit, 'F' + i % 20);
 		FILL_MAX(app->stdio, 'G' + i % 20);
+		FILL_MAX(app->pids, 'H' + i % 20);
 	}
 	h->timeline.tsc_khz = UINT64_MAX;
 	h->timeline.nphases = NVWA_MAX_PHASES;
@@ -201,6 +203,7 @@ static void expect_same(const struct nvwa_handover *got,
 		CHECKF(!strcmp(ga->error, wa->error), "app %u", i);
 		CHECKF(!strcmp(ga->unit, wa->unit), "app %u", i);
 		CHECKF(!strcmp(ga->stdio, wa->stdio), "app %u", i);
+		CHECKF(!strcmp(ga->pids, wa->pids), "app %u", i);
 	}
 	for (i = 0; i < want->timeline.nphases; i++) {
 		gp = &got->timeline.phases[i];
@@ -530,7 +533,7 @@ TEST(version_1_records_are_read)
 	h->nitems = 0;
 	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
 	for (uint32_t i = 0; i < h->napps; i++)
-		h->apps[i].unit[0] = h->apps[i].stdio[0] = '\0';
+		h->apps[i].unit[0] = h->apps[i].stdio[0] = h->apps[i].pids[0] = '\0';
 	blob = build(h, &size);
 	if (blob) {
 		CHECK(fdt_path_offset(blob, "/items") == -FDT_ERR_NOTFOUND);
@@ -552,11 +555,34 @@ TEST(version_2_records_are_read_without_units)
 	h->version = 2;
 	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
 	for (uint32_t i = 0; i < h->napps; i++)
-		h->apps[i].unit[0] = h->apps[i].stdio[0] = '\0';
+		h->apps[i].unit[0] = h->apps[i].stdio[0] = h->apps[i].pids[0] = '\0';
 	blob = build(h, &size);
 	if (blob) {
 		CHECK(fdt_path_offset(blob, "/apps/app@0") >= 0);
 		CHECK(!fdt_getprop(blob, fdt_path_offset(blob, "/apps/app@0"), "unit", NULL));
+		CHECK_EQ_INT(handover_parse(blob, size, 0, got, why, sizeof(why)), 0);
+		expect_same(got, h);
+	}
+	free(blob);
+	free(got);
+	free(h);
+}
+
+TEST(version_3_records_are_read_without_pids)
+{
+	struct nvwa_handover *h = full_record(), *got = new_record();
+	char why[256];
+	size_t size;
+	void *blob;
+
+	h->version = 3;
+	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
+	for (uint32_t i = 0; i < h->napps; i++)
+		h->apps[i].pids[0] = '\0';
+	blob = build(h, &size);
+	if (blob) {
+		CHECK(fdt_getprop(blob, fdt_path_offset(blob, "/apps/app@0"), "unit", NULL));
+		CHECK(!fdt_getprop(blob, fdt_path_offset(blob, "/apps/app@0"), "pids", NULL));
 		CHECK_EQ_INT(handover_parse(blob, size, 0, got, why, sizeof(why)), 0);
 		expect_same(got, h);
 	}
@@ -890,6 +916,7 @@ static const struct prop props[] = {
 	{ "/apps/app@1", "dump-mode", STR, NVWA_WORD_MAX },
 	{ "/apps/app@1", "state", STR, NVWA_WORD_MAX },
 	{ "/apps/app@1", "error", STR, NVWA_ERROR_MAX },
+	{ "/apps/app@1", "pids", STR, NVWA_WORD_MAX },
 	{ "/timeline/phase@2", "label", STR, NVWA_PHASE_NAME_MAX },
 	{ "/timeline/phase@2", "domain", U32, 0 },
 	{ "/timeline/phase@2", "start", U64, 0 },

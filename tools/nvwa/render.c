@@ -202,6 +202,7 @@ int report_print_json(FILE *f, const struct nvwa_handover *h)
 		json_object_object_add(app, "images", json_bytes(a->images));
 		json_object_object_add(app, "dump_mode", json_bytes(a->dump_mode));
 		json_object_object_add(app, "unit", json_bytes(a->unit));
+		json_object_object_add(app, "pids", json_bytes(a->pids));
 		json_object_array_add(apps, app);
 	}
 	for (uint32_t i = 0; i < tl->nphases; i++) {

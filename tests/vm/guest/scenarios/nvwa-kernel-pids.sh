@@ -10,13 +10,14 @@
 # vm: -t 900
 # needs: nvwa-kernel
 
-# Starts the application on the lowest PID no process or thread holds.
+# Starts the application, two threads besides its main one, on the
+# lowest PID no process or thread holds; the threads take the next free.
 start_low() {
 	local n=2
 	store_format
 	while [ -e "/proc/$n" ]; do n=$((n + 1)); done
 	echo $((n - 1)) > /proc/sys/kernel/ns_last_pid
-	setsid nvwa-testapp --log /disk/data/app.log --mem 16 \
+	setsid nvwa-testapp --log /disk/data/app.log --mem 16 --threads 2 \
 		< /dev/null > /disk/data/app.out 2>&1 &
 	echo $! > /disk/state/test/pid
 	wait_ready app 300

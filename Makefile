@@ -6,6 +6,8 @@
 #                   `nvwa update --app` across kexec, print the report
 #   make install    PREFIX=/usr/local DESTDIR= honoured
 #   make deb        the Debian packages nvwa and nvwa-pinmem-dkms, in $(O)/deb
+#   make kernel     the nvwa kernel: Debian's linux-source-6.1 with every
+#                   component's patch series (README, "The nvwa kernel")
 #
 # Everything is built under build/ (O=dir to change); big downloaded
 # artifacts are cached under $(NVWA_CACHE), keyed by content.
@@ -193,6 +195,15 @@ $(KMOD)/pinmem.ko $(KMOD)/pinmem_client.ko &: $(KMOD_SRC)
 deps:
 	./mk/deps.sh
 
+# The nvwa kernel, cached under $(NVWA_CACHE)/kernel (mk/kernel/build says
+# how); $(NVWA_CACHE)/kernel/nvwa.env names the last one built.  nvwa's
+# modules for it: make kernel-modules.
+kernel:
+	./mk/kernel/build
+
+kernel-modules: kernel
+	. $(NVWA_CACHE)/kernel/nvwa.env && $(MAKE) modules KVER=$$KVER KDIR=$$KDIR
+
 # The test VM's modules, for both kernel builds mk/deps.sh fetched: the one
 # it boots and the one it updates into.
 vm-modules:
@@ -280,7 +291,8 @@ clean:
 
 FORCE:
 
-.PHONY: all unit fuzz deps check demo bench install install-dkms deb man clean modules vm-modules FORCE
+.PHONY: all unit fuzz deps check demo bench install install-dkms deb man clean modules vm-modules \
+	kernel kernel-modules FORCE
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

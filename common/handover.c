@@ -257,6 +257,7 @@ static const struct member app_members[] = {
 	{ .name = "tcp-established", U32(struct nvwa_app, tcp), .since = 3 },
 	{ .name = "addresses", STR(struct nvwa_app, addresses), .since = 3 },
 	{ .name = "tcp-endpoints", STR(struct nvwa_app, endpoints), .since = 3 },
+	{ .name = "pids", STR(struct nvwa_app, pids), .since = 4 },
 };
 
 static const struct member phase_members[] = {

@@ -9,9 +9,10 @@
  *
  *   / {
  *       compatible = "nvwa,handover";
- *       version = <3>;                 u32, NVWA_HANDOVER_VERSION; 1 and
- *                                      2 are read too (no probes, no
- *                                      items; no unit, no stdio)
+ *       version = <4>;                 u32, NVWA_HANDOVER_VERSION; 1 to
+ *                                      3 are read too (no probes, no
+ *                                      items; no unit, stdio or TCP
+ *                                      fields; no pids)
  *       generation = <hi lo>;          u64, one more per update
  *       crc32 = <...>;                 zlib crc32 of the blob with this
  *                                      property's value set to zero
@@ -35,10 +36,14 @@
  *                   tcp-established = <u32>;       v3: TCP connections kept
  *                   addresses = "10.0.2.15";       v3: the local addresses
  *                                      its sockets use, awaited at restore
- *                   tcp-endpoints = "10.0.2.15,7000"; };  v3: the local
+ *                   tcp-endpoints = "10.0.2.15,7000";   v3: the local
  *                                      ends of its kept connections, whose
  *                                      packets the new kernel drops until
  *                                      they are restored
+ *                   pids = "reserved"; };           v4: how the new boot
+ *                                      keeps its PIDs free: "reserved"
+ *                                      (nvwa.reserve_pids=, the nvwa
+ *                                      kernel) or "lastpid" (nvwa.lastpid=)
  *       };
  *       timeline {
  *           phase@0 { label = "..."; domain = <u32>; start = <hi lo>;
@@ -66,7 +71,7 @@
 #include "common/timeline.h"
 
 #define NVWA_HANDOVER_COMPATIBLE "nvwa,handover"
-#define NVWA_HANDOVER_VERSION 3
+#define NVWA_HANDOVER_VERSION 4
 #define NVWA_HANDOVER_VERSION_MIN 1
 #define NVWA_HANDOVER_MAX_SIZE (1u << 20)
 #define NVWA_MAX_APPS 32
@@ -120,6 +125,7 @@ struct nvwa_app {
 	uint32_t tcp;				/* TCP connections kept */
 	char addresses[NVWA_PATH_MAX];		/* local addresses they use */
 	char endpoints[NVWA_PATH_MAX];		/* "ADDR,PORT ..." locked */
+	char pids[NVWA_WORD_MAX];		/* "reserved", "lastpid" */
 };
 
 /*

@@ -17,6 +17,8 @@
 	"/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 #define IMAGE_MAX (512u << 20)
+/* The release of a kernel `make kernel` built: 6.1.N-nvwa. */
+#define NVWA_RELEASE_SUFFIX "-nvwa"
 
 bool kcaps_signed_only(const char *lockdown, int secure_boot, char *why,
 		       size_t whylen)
@@ -224,8 +226,22 @@ int kcaps_probe_image(const char *image, struct kcaps_image *ret, char *why,
 	free(buf);
 	if (r < 0)
 		return r;
-	/* nvwa's kernel will declare its features in the image; none does yet. */
-	set_why(c.why, sizeof(c.why), 0, "a stock kernel image (no nvwa feature note)");
+	/*
+	 * An image does not declare its features yet: the nvwa kernel is told
+	 * by its release, which `make kernel` ends in NVWA_RELEASE_SUFFIX, and
+	 * taken to have what its series adds so far.  A kernel that does not
+	 * know a parameter nvwa passes for a feature ignores it.
+	 */
+	len = strlen(c.info.release);
+	if (len > strlen(NVWA_RELEASE_SUFFIX) &&
+	    !strcmp(c.info.release + len - strlen(NVWA_RELEASE_SUFFIX), NVWA_RELEASE_SUFFIX)) {
+		c.have = 1u << KCAP_PID_RESERVE;
+		set_why(c.why, sizeof(c.why), 0, "release %s: the nvwa kernel (pid-reserve)",
+			c.info.release);
+	} else {
+		set_why(c.why, sizeof(c.why), 0, "a stock kernel image (release %s)",
+			c.info.release[0] ? c.info.release : "unknown");
+	}
 	*ret = c;
 	return 0;
 }

@@ -68,7 +68,11 @@ int kcaps_probe_running(struct kcaps *ret);
 bool kcaps_signed_only(const char *lockdown, int secure_boot, char *why,
 		       size_t whylen);
 
-/* What a kernel image is, and which nvwa-kernel features it brings. */
+/*
+ * What a kernel image is, and which nvwa-kernel features it brings.  An
+ * image names none of its own yet: one whose release ends in "-nvwa"
+ * (`make kernel`) is taken for the nvwa kernel, with pid-reserve.
+ */
 struct kcaps_image {
 	struct kimage_info info;
 	uint32_t have;				/* 1u << enum kcap, nvwa's only */

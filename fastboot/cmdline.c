@@ -11,8 +11,8 @@
 /* Parameters that describe one boot only and must not be carried over. */
 static const char *const one_shot[] = {
 	"BOOT_IMAGE", "initrd", NVWA_HANDOVER_PARAM, NVWA_RESTORE_PARAM,
-	NVWA_CPUS_PARAM, NVWA_UNITS_PARAM, NVWA_LASTPID_PARAM, "elfcorehdr",
-	"kexec_jump_back_entry",
+	NVWA_CPUS_PARAM, NVWA_UNITS_PARAM, NVWA_LASTPID_PARAM,
+	NVWA_RESERVE_PIDS_PARAM, "elfcorehdr", "kexec_jump_back_entry",
 };
 
 /* Parameters that may legitimately appear more than once. */

@@ -29,9 +29,13 @@
  * as services (nvwa's systemd generator reads it); nvwa.lastpid=N: the
  * highest PID it restores, which the generator keeps free by moving the
  * boot's next PID past it.  One update only, like the others.
+ * nvwa.reserve_pids=A,B-C: for the nvwa kernel (pid-reserve), which holds
+ * those PIDs free from its first fork on; at most NVWA_RESERVE_PIDS_MAX.
  */
 #define NVWA_UNITS_PARAM "nvwa.units"
 #define NVWA_LASTPID_PARAM "nvwa.lastpid"
+#define NVWA_RESERVE_PIDS_PARAM "nvwa.reserve_pids"
+#define NVWA_RESERVE_PIDS_MAX 64
 
 /*
  * memmap=SIZE!START: legacy persistent memory (e820 type 12); or, found

@@ -148,6 +148,7 @@ int kexec_plan(const struct kexec_request *req, struct kexec_plan *ret)
 		if (r < 0)
 			return log_error_errno(r, "%s", p.why);
 	}
+	p.image = img;
 	*ret = p;
 	return 0;
 }

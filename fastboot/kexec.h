@@ -39,6 +39,7 @@ struct kexec_plan {
 	enum kexec_method method;
 	const char *name;		/* the record's loader, e.g. "kexec_load elf" */
 	struct kimage_boot boot;	/* boot.path is what kexec loads */
+	struct kcaps_image image;	/* the image, and its nvwa features */
 	bool skip_checks;		/* purgatory's pass dropped: nvwa verified */
 	char note[256];			/* a choice made against the request, or "" */
 	char why[KEXEC_WHY_MAX];	/* what will boot, and why that way */

@@ -9,7 +9,8 @@ PKGS="build-essential clang libclang-rt-14-dev pkg-config
       liblz4-dev nettle-dev libjson-c-dev libnftables-dev
       criu busybox-static qemu-system-x86 cpio kmod e2fsprogs xz-utils
       libbpf-dev libelf-dev bpftool kexec-tools chromium jq
-      debhelper dh-dkms dkms lintian fakeroot mmdebstrap"
+      debhelper dh-dkms dkms lintian fakeroot mmdebstrap
+      flex bison bc libssl-dev dwarves"
 
 missing=""
 for p in $PKGS; do

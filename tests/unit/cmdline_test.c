@@ -41,6 +41,13 @@ TEST(drops_the_last_updates_units)
 	CHECK_STREQ(out, "ro quiet nvwa.handover=/dev/pmem0");
 }
 
+TEST(drops_the_last_updates_reserved_pids)
+{
+	CHECK(COMPOSE("ro nvwa.lastpid=19 nvwa.reserve_pids=19,21-23 quiet", NULL,
+		      "/dev/pmem0") > 0);
+	CHECK_STREQ(out, "ro quiet nvwa.handover=/dev/pmem0");
+}
+
 TEST(one_shot_parameters_cannot_be_appended)
 {
 	CHECK(COMPOSE("ro nvwa.restore=lazy", "initrd=/x nvwa.handover=/dev/sda BOOT_IMAGE=y quiet",

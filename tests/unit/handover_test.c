@@ -55,11 +55,12 @@ static struct nvwa_handover *full_record(void)
 	static const struct nvwa_app apps[] = {
 		{ 1234, "redis-server", "apps/1234", "pre-dump+dump",
 		  "restored", "", "redis-server.service", "1:4711 2:4711", 3,
-		  "10.0.2.15 fd00::1", "10.0.2.15,6379 fd00::1,6379" },
+		  "10.0.2.15 fd00::1", "10.0.2.15,6379 fd00::1,6379", "reserved" },
 		{ 1301, "postgres", "apps/1301", "dump", "failed",
-		  "criu restore: File exists (pid 1301 taken)", "", "", 0, "", "" },
+		  "criu restore: File exists (pid 1301 taken)", "", "", 0, "", "",
+		  "lastpid" },
 		{ 2000000000, "testapp", "apps/2000000000", "pre-dump+dump",
-		  "dumped", "", "", "", 0, "", "" },
+		  "dumped", "", "", "", 0, "", "", "" },
 	};
 
 	h->version = NVWA_HANDOVER_VERSION;
@@ -134,6 +135,7 @@ static struct nvwa_handover *max_record(void)
 		app->tcp = UINT32_MAX - i;
 		FILL_MAX(app->addresses, 'H' + i % 20);
 		FILL_MAX(app->endpoints, 'I' + i % 20);
+		FILL_MAX(app->pids, 'J' + i % 20);
 	}
 	h->timeline.tsc_khz = UINT64_MAX;
 	h->timeline.nphases = NVWA_MAX_PHASES;
@@ -208,6 +210,7 @@ static void expect_same(const struct nvwa_handover *got,
 		CHECKF(ga->tcp == wa->tcp, "app %u", i);
 		CHECKF(!strcmp(ga->addresses, wa->addresses), "app %u", i);
 		CHECKF(!strcmp(ga->endpoints, wa->endpoints), "app %u", i);
+		CHECKF(!strcmp(ga->pids, wa->pids), "app %u", i);
 	}
 	for (i = 0; i < want->timeline.nphases; i++) {
 		gp = &got->timeline.phases[i];
@@ -536,9 +539,11 @@ TEST(version_1_records_are_read)
 	h->probes[0] = '\0';
 	h->nitems = 0;
 	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
-	for (uint32_t i = 0; i < h->napps; i++)
-		h->apps[i].unit[0] = h->apps[i].stdio[0] = h->apps[i].addresses[0] = h->apps[i].endpoints[0] = '\0',
+	for (uint32_t i = 0; i < h->napps; i++) {
+		h->apps[i].unit[0] = h->apps[i].stdio[0] = h->apps[i].pids[0] = '\0';
+		h->apps[i].addresses[0] = h->apps[i].endpoints[0] = '\0';
 		h->apps[i].tcp = 0;
+	}
 	blob = build(h, &size);
 	if (blob) {
 		CHECK(fdt_path_offset(blob, "/items") == -FDT_ERR_NOTFOUND);
@@ -559,13 +564,39 @@ TEST(version_2_records_are_read_without_units)
 
 	h->version = 2;
 	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
-	for (uint32_t i = 0; i < h->napps; i++)
-		h->apps[i].unit[0] = h->apps[i].stdio[0] = h->apps[i].addresses[0] = h->apps[i].endpoints[0] = '\0',
+	for (uint32_t i = 0; i < h->napps; i++) {
+		h->apps[i].unit[0] = h->apps[i].stdio[0] = h->apps[i].pids[0] = '\0';
+		h->apps[i].addresses[0] = h->apps[i].endpoints[0] = '\0';
 		h->apps[i].tcp = 0;
+	}
 	blob = build(h, &size);
 	if (blob) {
 		CHECK(fdt_path_offset(blob, "/apps/app@0") >= 0);
 		CHECK(!fdt_getprop(blob, fdt_path_offset(blob, "/apps/app@0"), "unit", NULL));
+		CHECK_EQ_INT(handover_parse(blob, size, 0, got, why, sizeof(why)), 0);
+		expect_same(got, h);
+	}
+	free(blob);
+	free(got);
+	free(h);
+}
+
+TEST(version_3_records_are_read_without_pids)
+{
+	struct nvwa_handover *h = full_record(), *got = new_record();
+	char why[256];
+	size_t size;
+	void *blob;
+
+	h->version = 3;
+	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
+	for (uint32_t i = 0; i < h->napps; i++)
+		h->apps[i].pids[0] = '\0';
+	blob = build(h, &size);
+	if (blob) {
+		CHECK(fdt_getprop(blob, fdt_path_offset(blob, "/apps/app@0"), "unit", NULL));
+		CHECK(fdt_getprop(blob, fdt_path_offset(blob, "/apps/app@0"), "tcp-endpoints", NULL));
+		CHECK(!fdt_getprop(blob, fdt_path_offset(blob, "/apps/app@0"), "pids", NULL));
 		CHECK_EQ_INT(handover_parse(blob, size, 0, got, why, sizeof(why)), 0);
 		expect_same(got, h);
 	}
@@ -899,6 +930,7 @@ static const struct prop props[] = {
 	{ "/apps/app@1", "dump-mode", STR, NVWA_WORD_MAX },
 	{ "/apps/app@1", "state", STR, NVWA_WORD_MAX },
 	{ "/apps/app@1", "error", STR, NVWA_ERROR_MAX },
+	{ "/apps/app@1", "pids", STR, NVWA_WORD_MAX },
 	{ "/timeline/phase@2", "label", STR, NVWA_PHASE_NAME_MAX },
 	{ "/timeline/phase@2", "domain", U32, 0 },
 	{ "/timeline/phase@2", "start", U64, 0 },

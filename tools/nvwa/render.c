@@ -204,6 +204,7 @@ int report_print_json(FILE *f, const struct nvwa_handover *h)
 		json_object_object_add(app, "unit", json_bytes(a->unit));
 		json_object_object_add(app, "tcp_established", json_object_new_int64(a->tcp));
 		json_object_object_add(app, "addresses", json_bytes(a->addresses));
+		json_object_object_add(app, "pids", json_bytes(a->pids));
 		json_object_array_add(apps, app);
 	}
 	for (uint32_t i = 0; i < tl->nphases; i++) {

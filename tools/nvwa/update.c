@@ -100,6 +100,7 @@ struct update {
 	char record[PATH_MAX];		/* where the handover record will go */
 	char cmdline[KERNEL_CMDLINE_MAX];
 	struct kexec_plan plan;		/* how the kernel is loaded, and why */
+	const char *pids;		/* how the new boot keeps the PIDs free */
 	bool kexec_loaded;
 	int guard_fd;			/* write end of the guard's pipe, or -1 */
 	struct quiesce quiesce;		/* filesystems frozen for the jump */
@@ -287,18 +288,13 @@ static int check_image(struct update *u)
 	return 0;
 }
 
-/*
- * The services the new kernel's boot restores as services, and the
- * highest PID it restores, for nvwa's generator (see unit.h).
- */
+/* The services the new kernel's boot restores as services (see unit.h). */
 static int append_unit_params(struct update *u, char *own, size_t size)
 {
 	size_t len = strlen(own), n = 0;
-	pid_t last = 0;
 	int w;
 
 	for (size_t i = 0; i < u->napps; i++) {
-		last = u->apps[i].pid > last ? u->apps[i].pid : last;
 		if (!u->apps[i].unit[0])
 			continue;
 		w = snprintf(own + len, size - len, "%s%s", n++ ? "," : " " NVWA_UNITS_PARAM "=",
@@ -307,10 +303,108 @@ static int append_unit_params(struct update *u, char *own, size_t size)
 			return -E2BIG;
 		len += (size_t)w;
 	}
+	return 0;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The PIDs the restore asks for, sorted: every process of each
+ * application's tree and every thread of those, whose TIDs CRIU gives
+ * back too.  -E2BIG when there are more than @max.
+ */
+static int restored_pids(const struct update *u, pid_t *pids, size_t max, size_t *ret_n)
+{
+	pid_t tree[MAX_TREE];
+	size_t n = 0, ntree;
+	struct dirent *de;
+	char path[64];
+	DIR *d;
+	int r;
+
+	for (size_t i = 0; i < u->napps; i++) {
+		ntree = 0;
+		r = proc_tree(u->apps[i].pid, tree, MAX_TREE, &ntree);
+		if (r < 0)
+			return r;
+		for (size_t t = 0; t < ntree; t++) {
+			xsnprintf(path, sizeof(path), "/proc/%d/task", tree[t]);
+			d = opendir(path);
+			if (!d)
+				return -errno;
+			while ((de = readdir(d)) && n < max)
+				if (de->d_name[0] != '.')
+					pids[n++] = (pid_t)atoi(de->d_name);
+			r = de ? -E2BIG : 0;
+			closedir(d);
+			if (r < 0)
+				return r;
+		}
+	}
+	qsort(pids, n, sizeof(*pids), cmp_pid);
+	*ret_n = n;
+	return 0;
+}
+
+/*
+ * How the new boot keeps the restored PIDs free.  Every kernel gets
+ * nvwa.lastpid=, the highest of them, past which the restore moves the
+ * PID counter before anything else: too late for a PID the boot's own
+ * kernel threads and early processes took.  A kernel with pid-reserve
+ * (the nvwa kernel) also gets nvwa.reserve_pids=, and holds them all free
+ * from its first fork on.
+ */
+static int append_pid_params(struct update *u, char *own, size_t size)
+{
+	bool reserve = u->plan.image.have & 1u << KCAP_PID_RESERVE;
+	pid_t pids[NVWA_RESERVE_PIDS_MAX], last = 0;
+	size_t len = strlen(own), n = 0;
+	int r, w;
+
+	for (size_t i = 0; i < u->napps; i++)
+		last = u->apps[i].pid > last ? u->apps[i].pid : last;
 	if (!last)
 		return 0;
+	r = restored_pids(u, pids, ARRAY_SIZE(pids), &n);
+	if (r == 0 && pids[n - 1] > last)
+		last = pids[n - 1];
 	w = snprintf(own + len, size - len, " %s=%d", NVWA_LASTPID_PARAM, (int)last);
-	return w < 0 || (size_t)w >= size - len ? -E2BIG : 0;
+	if (w < 0 || (size_t)w >= size - len)
+		return -E2BIG;
+	len += (size_t)w;
+	u->pids = "lastpid";
+	if (!reserve) {
+		log_info("  PIDs: kept free by nvwa.lastpid=%d (%s)", (int)last, u->plan.image.why);
+		return 0;
+	}
+	if (r < 0) {
+		if (r == -E2BIG)
+			log_warn("  PIDs: more than %d processes and threads: not reserved, only nvwa.lastpid=%d",
+				 NVWA_RESERVE_PIDS_MAX, (int)last);
+		else
+			log_warn_errno(r, "  PIDs: not reserved, only nvwa.lastpid=%d: %m", (int)last);
+		return 0;
+	}
+	for (size_t i = 0, j; i < n; i = j + 1) {
+		for (j = i; j + 1 < n && pids[j + 1] == pids[j] + 1; j++)
+			;
+		w = snprintf(own + len, size - len, "%s%d", i ? "," : " " NVWA_RESERVE_PIDS_PARAM "=",
+			     (int)pids[i]);
+		if (w >= 0 && (size_t)w < size - len && j > i)
+			w += snprintf(own + len + w, size - len - w, "-%d", (int)pids[j]);
+		if (w < 0 || (size_t)w >= size - len)
+			return -E2BIG;
+		len += (size_t)w;
+	}
+	u->pids = "reserved";
+	log_info("  PIDs: %zu held free by the new kernel from its first fork (%s)", n,
+		 u->plan.image.why);
+	return 0;
 }
 
 /*
@@ -395,6 +489,8 @@ static int check_cmdline(struct update *u)
 		r = park_defer_append_params(u->defer_cpus, own, sizeof(own));
 	if (r >= 0)
 		r = append_unit_params(u, own, sizeof(own));
+	if (r >= 0)
+		r = append_pid_params(u, own, sizeof(own));
 	if (r >= 0)
 		r = cmdline_compose(current, u->append, own, u->cmdline,
 				    sizeof(u->cmdline));
@@ -840,6 +936,7 @@ static int fill_record(struct update *u)
 		a->tcp = u->apps[i].tcp.connected;
 		bad |= strscpy(a->addresses, u->apps[i].tcp.addresses, sizeof(a->addresses)) < 0;
 		bad |= strscpy(a->endpoints, u->apps[i].tcp.endpoints, sizeof(a->endpoints)) < 0;
+		bad |= strscpy(a->pids, u->pids ? u->pids : "", sizeof(a->pids)) < 0;
 		handover_set_app_state(a, NVWA_APP_DUMPED);
 	}
 	if (bad)

@@ -43,6 +43,7 @@
 #include "fastboot/prepare.h"
 #include "park/defer.h"
 #include "tools/nvwa/criu.h"
+#include "tools/nvwa/keep.h"
 #include "tools/nvwa/nvwa.h"
 #include "tools/nvwa/unit.h"
 
@@ -62,6 +63,7 @@ struct app {
 	char unit[NVWA_UNIT_MAX];	/* its systemd service, or "" */
 	char stdio[NVWA_WORD_MAX * 2];	/* its stdio sockets, FD:INODE */
 	bool stopped;			/* being dumped or dumped: maybe stopped */
+	struct nvwa_keep_take keep;	/* its pages kept in place, if any */
 	size_t ntree;			/* the process and its descendants */
 	pid_t tree[MAX_TREE];
 };
@@ -80,6 +82,7 @@ struct update {
 	bool quiet_boot;
 	bool profile_boot;		/* initcall_debug in the new kernel */
 	bool trace;			/* nvwa trace reboot: no applications */
+	bool copy_memory;		/* --copy-memory: CRIU copies, even here */
 	enum probe_mode probes;
 	struct shutdown_probes *shutdown;
 	long defer_cpus;		/* CPUs to boot with, 0: all */
@@ -95,6 +98,9 @@ struct update {
 	struct kexec_plan plan;		/* how the kernel is loaded, and why */
 	const char *pids;		/* how the new boot keeps the PIDs free */
 	bool kexec_loaded;
+	int keep_fd;			/* /dev/nvwa-keep: memory kept in place */
+	uint64_t keep_head;		/* nvwa.keep= of the new kernel */
+	char memory_why[256];		/* why memory is kept, or copied */
 	int guard_fd;			/* write end of the guard's pipe, or -1 */
 	struct nvwa_handover *h;
 };
@@ -107,7 +113,7 @@ static void usage_update(FILE *f)
 		"                   [--dry-run] [--lazy-restore] [--no-prepare] [--file-load]\n"
 		"                   [--purgatory-checks] [--quiet-boot] [--defer-cpus[=N]]\n"
 		"                   [--profile-boot] [--probes=auto|kprobe|off]\n"
-		"                   [--discard-unrestored]\n"
+		"                   [--discard-unrestored] [--copy-memory]\n"
 		"\n"
 		"Replaces the running kernel with IMAGE through kexec, keeping the\n"
 		"applications: each PID (with its children) is checkpointed with CRIU\n"
@@ -185,7 +191,16 @@ static void usage_update(FILE *f)
 		"Memory an application keeps in pinmem areas (nvwa pinmem --help) is not\n"
 		"copied at all: nvwa's CRIU plugin records the areas by name and the\n"
 		"restore maps the same RAM again.  Ordinary anonymous memory is copied\n"
-		"to the store, mostly by the pre-dump before the freeze.\n"
+		"to the store, mostly by the pre-dump before the freeze, unless both\n"
+		"kernels are nvwa kernels (pin-anon in `nvwa status` here, declared by\n"
+		"IMAGE): then it stays where it is.  Each application is stopped\n"
+		"(SIGSTOP), its private anonymous pages are taken out of its page\n"
+		"tables, CRIU dumps what is left (no pre-dump), and the new kernel\n"
+		"gives the same frames back to the restored process before it runs\n"
+		"again; pages shared after fork are still copied.  The record and\n"
+		"`nvwa report` say which way each application's memory went.\n"
+		"      --copy-memory    copy anonymous memory through the store even\n"
+		"                       where it could be kept in place\n"
 		"\n"
 		"The running kernel needs memmap=SIZE!START on its command line and a\n"
 		"formatted store (`nvwa store format`).  After the update, `nvwa report`\n"
@@ -209,6 +224,14 @@ static void phase(struct update *u, const char *name, uint64_t start)
 static int roll_back(struct update *u)
 {
 	size_t resumed = 0;
+	int r;
+
+	/* Pages taken from a stopped application go back before it runs. */
+	if (u->keep_fd >= 0) {
+		r = keep_abort(u->keep_fd);
+		if (r < 0)
+			log_error_errno(r, "Could not give the applications their kept pages back: %m");
+	}
 
 	for (size_t i = 0; i < u->napps; i++) {
 		struct app *a = &u->apps[i];
@@ -265,6 +288,77 @@ static int check_image(struct update *u)
 	if (u->initrd && access(u->initrd, R_OK) < 0)
 		return log_error_errno(-errno, "Initrd %s: %m", u->initrd);
 	return 0;
+}
+
+/*
+ * Whether the applications' anonymous memory stays in place across the
+ * kexec: only when this kernel has pin-anon, the image that will boot
+ * declares it (a kernel that does not know nvwa.keep= would hand the
+ * frames out), and the module answers.  Anything less copies, as on a
+ * stock kernel, and says why.  On the kept path the list's head is
+ * allocated now: its address goes on the new kernel's command line.
+ */
+static int choose_memory(struct update *u)
+{
+	char why[192];
+	int r;
+
+	u->keep_fd = -1;
+	if (u->copy_memory) {
+		xsnprintf(u->memory_why, sizeof(u->memory_why), "copied by CRIU: --copy-memory");
+		goto copied;
+	}
+	if (!kcap_probe(KCAP_PIN_ANON, why, sizeof(why))) {
+		xsnprintf(u->memory_why, sizeof(u->memory_why),
+			  "copied by CRIU: this kernel cannot keep it (pin-anon %s)", why);
+		goto copied;
+	}
+	r = keep_image_declares(u->plan.boot.path, why, sizeof(why));
+	if (r <= 0) {
+		xsnprintf(u->memory_why, sizeof(u->memory_why),
+			  "copied by CRIU: the new kernel could not take it over (%s)", why);
+		goto copied;
+	}
+	r = keep_open(true, why, sizeof(why));
+	if (r < 0) {
+		xsnprintf(u->memory_why, sizeof(u->memory_why), "copied by CRIU: %s", why);
+		goto copied;
+	}
+	u->keep_fd = r;
+	r = keep_begin(u->keep_fd, &u->keep_head);
+	if (r < 0) {
+		close(u->keep_fd);
+		u->keep_fd = -1;
+		xsnprintf(u->memory_why, sizeof(u->memory_why),
+			  "copied by CRIU: %s would not begin a hand-over: %s", KEEP_DEV,
+			  strerror(-r));
+		goto copied;
+	}
+	xsnprintf(u->memory_why, sizeof(u->memory_why),
+		  "kept in place: pin-anon on both kernels (list head at %#" PRIx64 ")",
+		  u->keep_head);
+	log_info("  memory: %s", u->memory_why);
+	return 0;
+copied:
+	log_info("  memory: %s", u->memory_why);
+	return 0;
+}
+
+/*
+ * nvwa.keep= names the list's head.  A bzImage's decompressor would
+ * choose where the kernel lands itself (KASLR), perhaps on a kept frame:
+ * nokaslr keeps it inside the loaded image, whose place nvwa checks.
+ */
+static int append_keep_params(struct update *u, char *own, size_t size)
+{
+	size_t len = strlen(own);
+	int w;
+
+	if (u->keep_fd < 0)
+		return 0;
+	w = snprintf(own + len, size - len, " %s=%#" PRIx64 "%s", KEEP_PARAM, u->keep_head,
+		     u->plan.boot.info.format == KIMAGE_BZIMAGE ? " nokaslr" : "");
+	return w < 0 || (size_t)w >= size - len ? -E2BIG : 0;
 }
 
 /* The services the new kernel's boot restores as services (see unit.h). */
@@ -470,6 +564,8 @@ static int check_cmdline(struct update *u)
 		r = append_unit_params(u, own, sizeof(own));
 	if (r >= 0)
 		r = append_pid_params(u, own, sizeof(own));
+	if (r >= 0)
+		r = append_keep_params(u, own, sizeof(own));
 	if (r >= 0)
 		r = cmdline_compose(current, u->append, own, u->cmdline,
 				    sizeof(u->cmdline));
@@ -680,6 +776,15 @@ static int pre_dump(struct update *u)
 		struct app *a = &u->apps[i];
 
 		xsnprintf(a->dir, sizeof(a->dir), "%s/%d", u->gendir, a->pid);
+		if (u->keep_fd >= 0) {
+			/* Its memory stays where it is: nothing to copy ahead. */
+			r = mkdir_p(a->dir, 0700);
+			if (r < 0)
+				return log_error_errno(r, "Failed to create %s: %m", a->dir);
+			log_info("  %d (%s), %llu MiB: no pre-dump, its memory is kept in place",
+				 a->pid, a->comm, a->rss >> 20);
+			continue;
+		}
 		xsnprintf(dir, sizeof(dir), "%s/pre", a->dir);
 		r = mkdir_p(dir, 0700);
 		if (r < 0)
@@ -694,6 +799,43 @@ static int pre_dump(struct update *u)
 					       keep_criu_log(dir, "pre-dump.log", a->pid,
 							     kept, sizeof(kept)));
 	}
+	return 0;
+}
+
+/*
+ * The kept path: the application's tree stops (SIGSTOP, every thread),
+ * then each process's private anonymous pages leave its page tables for
+ * the hand-over list.  CRIU dumps it stopped, so the restore brings it
+ * back stopped, and resumes it once its pages are in place.
+ */
+static int take_memory(struct update *u, struct app *a, size_t i)
+{
+	struct nvwa_app *ra = &u->h->apps[i];
+	struct nvwa_keep_take t;
+	uint64_t start = tsc_read();
+	int r;
+
+	r = keep_stop_tree(a->tree, a->ntree, 10000);
+	if (r < 0)
+		return log_error_errno(r, "Could not stop %d (%s) to take its memory: %m", a->pid,
+				       a->comm);
+	for (size_t k = 0; k < a->ntree; k++) {
+		r = keep_take(u->keep_fd, a->tree[k], &t);
+		if (r == -ESRCH)
+			continue;	/* exited before it stopped */
+		if (r < 0)
+			return log_error_errno(r, "Could not take the memory of %d (%s): %m",
+					       a->tree[k], a->comm);
+		a->keep.pages += t.pages;
+		a->keep.left += t.left;
+		a->keep.moved += t.moved;
+	}
+	ra->kept_pages = a->keep.pages;
+	ra->left_pages = a->keep.left;
+	ra->moved_pages = a->keep.moved;
+	log_info("  %d (%s): %llu MiB kept in place, %llu KiB left to CRIU, %llu pages moved out of the new kernel's way, in %.0f ms",
+		 a->pid, a->comm, a->keep.pages * 4096 >> 20, a->keep.left * 4,
+		 a->keep.moved, tsc_to_ms(tsc_read() - start, u->h->timeline.tsc_khz));
 	return 0;
 }
 
@@ -719,15 +861,22 @@ static int freeze(struct update *u)
 			log_warn("Could not list every process of %d; a roll-back may miss some", a->pid);
 		a->stopped = true;
 		t = tsc_read();
-		r = criu_dump(a->pid, dir, "../pre", CRIU_LEAVE_STOPPED, a->stdio, why,
-			      sizeof(why));
+		r = u->keep_fd >= 0 ? take_memory(u, a, i) : 0;
+		if (r < 0)
+			return r;
+		r = criu_dump(a->pid, dir, u->keep_fd >= 0 ? NULL : "../pre", CRIU_LEAVE_STOPPED,
+			      a->stdio, why, sizeof(why));
 		if (r < 0)
 			return log_error_errno(r, "Dump of %d (%s) failed: %s (log: %s)",
 					       a->pid, a->comm, why,
 					       keep_criu_log(dir, "dump.log", a->pid,
 							     kept, sizeof(kept)));
-		log_info("  dumped %d (%s) in %.0f ms", a->pid, a->comm,
-			 tsc_to_ms(tsc_read() - t, u->h->timeline.tsc_khz));
+		/* Pre-dump and dump: what the store holds for it. */
+		if (du_bytes(a->dir, &u->h->apps[i].image_bytes) < 0)
+			log_warn("Could not add up the size of %s", a->dir);
+		log_info("  dumped %d (%s) in %.0f ms, %" PRIu64 " KiB of images", a->pid, a->comm,
+			 tsc_to_ms(tsc_read() - t, u->h->timeline.tsc_khz),
+			 u->h->apps[i].image_bytes >> 10);
 	}
 	return 0;
 }
@@ -751,8 +900,8 @@ static int dry_dump(struct update *u)
 		if (r < 0)
 			return log_error_errno(r, "Failed to create %s: %m", dir);
 		t = tsc_read();
-		r = criu_dump(a->pid, dir, "../pre", CRIU_LEAVE_RUNNING, a->stdio, why,
-			      sizeof(why));
+		r = criu_dump(a->pid, dir, u->keep_fd >= 0 ? NULL : "../pre", CRIU_LEAVE_RUNNING,
+			      a->stdio, why, sizeof(why));
 		if (r < 0)
 			return log_error_errno(r, "Dry run: the dump of %d (%s) failed, so the update would fail after the freeze: %s (log: %s)",
 					       a->pid, a->comm, why,
@@ -792,8 +941,10 @@ static int fill_record(struct update *u)
 		bad |= xsnprintf(a->images, sizeof(a->images),
 				 "gen-%" PRIu64 "/%d/dump", h->generation,
 				 a->pid) < 0;
-		bad |= strscpy(a->dump_mode, "pre-dump+dump",
+		bad |= strscpy(a->dump_mode, u->keep_fd >= 0 ? "dump" : "pre-dump+dump",
 			       sizeof(a->dump_mode)) < 0;
+		bad |= strscpy(a->memory, u->keep_fd >= 0 ? "kept" : "copied",
+			       sizeof(a->memory)) < 0;
 		bad |= strscpy(a->unit, u->apps[i].unit, sizeof(a->unit)) < 0;
 		bad |= strscpy(a->stdio, u->apps[i].stdio, sizeof(a->stdio)) < 0;
 		bad |= strscpy(a->pids, u->pids ? u->pids : "", sizeof(a->pids)) < 0;
@@ -816,6 +967,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "discard-unrestored", no_argument, NULL, 'X' },
 		{ "lazy-restore", no_argument, NULL, 'L' },
+		{ "copy-memory", no_argument, NULL, 'M' },
 		{ "no-prepare", no_argument, NULL, 'P' },
 		{ "file-load", no_argument, NULL, 'F' },
 		{ "purgatory-checks", no_argument, NULL, 'C' },
@@ -837,6 +989,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 		case 'n': u->dry_run = true; break;
 		case 'X': u->discard_unrestored = true; break;
 		case 'L': u->lazy_restore = true; break;
+		case 'M': u->copy_memory = true; break;
 		case 'P': u->no_prepare = true; break;
 		case 'F': u->file_load = true; break;
 		case 'C': u->purgatory_checks = true; break;
@@ -933,6 +1086,8 @@ static int stage(struct update *u)
 	if (!r)
 		r = resolve_units(u);
 	if (!r)
+		r = choose_memory(u);
+	if (!r)
 		r = check_cmdline(u);
 	if (!r)
 		r = check_apps(u);
@@ -970,6 +1125,27 @@ static int stage(struct update *u)
 	phase(u, NVWA_PHASE_PRE_DUMP, t);
 	timeline_add(tl, NVWA_PHASE_STAGE, NVWA_DOMAIN_OLD, t_all, tsc_read());
 	return interrupted();
+}
+
+/* The hand-over list, written last: nothing may change the pages after. */
+static int seal_memory(struct update *u)
+{
+	struct nvwa_keep_seal s;
+	uint64_t t = tsc_read();
+	int r;
+
+	r = keep_seal(u->keep_fd, &s);
+	if (r == -E2BIG)
+		return log_error_errno(r, "The kept pages are too scattered for the new kernel to reserve them at boot (or would leave it too little memory); `nvwa update --copy-memory` copies them instead");
+	if (r < 0)
+		return log_error_errno(r, "Could not seal the list of kept pages: %m");
+	log_info("  kept: %llu frames in %llu runs, %u spans (%llu MiB reserved at boot), %llu list pages, %llu moved at seal, in %.0f ms",
+		 (unsigned long long)s.frames, (unsigned long long)s.runs, s.spans,
+		 (unsigned long long)(s.span_frames * 4096 >> 20),
+		 (unsigned long long)s.list_pages, (unsigned long long)s.moved,
+		 tsc_to_ms(tsc_read() - t, u->h->timeline.tsc_khz));
+	phase(u, NVWA_PHASE_KEEP_SEAL, t);
+	return 0;
 }
 
 /*
@@ -1060,6 +1236,7 @@ static void guard_release(struct update *u)
 		log_warn_errno(-errno, "The guard did not get its release (%m); it may roll back what nvwa already did");
 	close(u->guard_fd);
 	u->guard_fd = -1;
+	u->keep_fd = -1;
 }
 
 static int update(struct update *u)
@@ -1079,6 +1256,8 @@ static int update(struct update *u)
 		if (r < 0)
 			return r;
 		log_info("Dry run: every check passed, the pre-dump and the dump worked; undoing it.");
+		if (u->keep_fd >= 0)
+			keep_abort(u->keep_fd);
 		kexec_unload();
 		u->kexec_loaded = false;
 		shutdown_probes_stop(u->shutdown, 0);
@@ -1108,6 +1287,8 @@ static int update(struct update *u)
 	timeline_add(tl, NVWA_PHASE_REBOOT, NVWA_DOMAIN_OLD, t, t);
 	/* The record is fsync'ed; the last chance to back out is before it. */
 	r = interrupted();
+	if (!r && u->keep_fd >= 0)
+		r = seal_memory(u);
 	if (!r)
 		r = FAULT("record-save") ?
 		    log_error_errno(-EIO, "Failed to write %s (fault injected)", u->record) :

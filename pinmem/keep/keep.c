@@ -70,8 +70,13 @@ static u32 keep_crc(const void *p, size_t len, size_t crc_off)
 
 static bool in_image_way(unsigned long pfn, unsigned long nr)
 {
-	/* -EBUSY: an image is being loaded; count it in the way. */
-	return kexec_image_overlaps(PFN_PHYS(pfn), PFN_PHYS(pfn + nr)) != 0;
+	int r = kexec_image_overlaps(PFN_PHYS(pfn), PFN_PHYS(pfn + nr));
+
+	/*
+	 * -EBUSY: an image is being loaded; count it in the way.  -ENOENT:
+	 * none is loaded yet (BEGIN comes first); seal checks again.
+	 */
+	return r == 1 || r == -EBUSY;
 }
 
 /* A frame of its own, out of the loaded image's way, or NULL. */
@@ -566,7 +571,7 @@ static int keep_give(struct nvwa_keep_give *g)
 	struct pid *pid;
 	int err = 0;
 
-	g->installed = g->copied = g->failed = 0;
+	g->installed = g->replaced = g->copied = g->failed = 0;
 	runs = nvwa_keep_runs(&nr);
 	if (!runs)
 		return -ENODATA;
@@ -591,12 +596,27 @@ static int keep_give(struct nvwa_keep_give *g)
 							runs[r].pfn + f) :
 				      -EFAULT;
 
+			/*
+			 * Mapped since the restore: nothing but the kernel
+			 * writes a stopped process's memory, into the rseq
+			 * area of a TLS page, and it writes those fields
+			 * again before the process runs.  The frame is the
+			 * process's page; the one there goes.
+			 */
+			if (e == -EEXIST) {
+				zap_page_range(vma, addr, PAGE_SIZE);
+				e = nvwa_keep_install(vma, addr, runs[r].pfn + f);
+				g->replaced += !e;
+			}
 			if (!e) {
 				g->installed++;
 				continue;
 			}
 			if (e == -ENOENT)	/* not kept (any more) */
 				continue;
+			pr_info_ratelimited("%d: %#lx %s: copied there\n", g->pid, addr,
+					    e == -EEXIST ? "is mapped already" :
+					    vma ? "cannot take a page" : "has no mapping");
 			if (nr_fb == cap) {
 				unsigned long *n;
 

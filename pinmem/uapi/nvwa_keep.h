@@ -19,7 +19,9 @@
  * After it, in the next kernel:
  *   GIVE     per restored process, stopped, before it runs: the frames
  *            listed for it become its anonymous pages at the same
- *            addresses; an address that is mapped already gets a copy
+ *            addresses; a page mapped there since the restore is
+ *            replaced (only the kernel writes there then: rseq), and
+ *            where that cannot be done the frame is copied
  *   RELEASE  frames no process took go back to the page allocator
  *   STATUS   either side
  */
@@ -58,7 +60,12 @@ struct nvwa_keep_give {
 	__u32 owner;		/* in: the PID the pages were taken from */
 	__u32 pid;		/* in: the restored process, stopped */
 	__u64 installed;	/* out: frames installed, nothing copied */
-	__u64 copied;		/* out: frames copied: address mapped already */
+	__u64 replaced;		/* out: of those, frames that replaced a page
+				 * the restore had mapped there since (the
+				 * kernel's rseq fields in a TLS page): what
+				 * the frame holds is the process's memory */
+	__u64 copied;		/* out: frames copied: the page there could
+				 * not be replaced */
 	__u64 failed;		/* out: frames neither (no mapping there) */
 };
 

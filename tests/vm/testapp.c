@@ -180,7 +180,10 @@ static void verify(long nthreads)
 			npages, npages * PAGE, nthreads, pin_words * sizeof(uint64_t));
 }
 
-/* Anonymous: in kB, of the mapping starting at @start, from smaps; -1 if none. */
+/*
+ * Anonymous: in kB, of the mapping holding @start (it may have merged with
+ * a neighbour), from smaps; -1 if none.
+ */
 static long smaps_anon_kb(const void *start)
 {
 	char line[256];
@@ -194,7 +197,7 @@ static long smaps_anon_kb(const void *start)
 	while (fgets(line, sizeof(line), f)) {
 		/* A mapping's first line: "LO-HI perms ..."; its fields follow. */
 		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
-			in = lo == (unsigned long)start;
+			in = lo <= (unsigned long)start && (unsigned long)start < hi;
 		else if (in && sscanf(line, "Anonymous: %ld kB", &kb) == 1)
 			break;
 	}
@@ -227,8 +230,10 @@ static void anoncheck(void)
 	if (!fail) {
 		child = fork();
 		if (child == 0) {
-			mem[0] = ~mem[0];
-			_exit(mem[0] == ~mem[0] ? 0 : 1);
+			uint64_t v = mem[0];
+
+			mem[0] = ~v;
+			_exit(mem[0] == ~v ? 0 : 1);
 		}
 		if (child < 0 || waitpid(child, &st, 0) != child || !WIFEXITED(st) ||
 		    WEXITSTATUS(st) || check_page(0) >= 0)

@@ -23,7 +23,6 @@
 
 #define KEEP_DEV "/dev/nvwa-keep"
 #define KEEP_MODULE "nvwa_keep"
-#define KEEP_PARAM "nvwa.keep"
 /* Processes of one application's tree the restore gives pages to. */
 #define NVWA_KEEP_TREE_MAX 512
 

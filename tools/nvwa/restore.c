@@ -194,7 +194,7 @@ static int give_memory(struct nvwa_handover *h, struct nvwa_app *a, char *why, s
 	pid_t tree[NVWA_KEEP_TREE_MAX];
 	struct nvwa_keep_give g;
 	char name[NVWA_PHASE_NAME_MAX];
-	uint64_t t = tsc_read();
+	uint64_t t = tsc_read(), replaced = 0;
 	size_t n = 0, k;
 	int fd, r;
 
@@ -222,6 +222,7 @@ static int give_memory(struct nvwa_handover *h, struct nvwa_app *a, char *why, s
 			break;
 		a->installed_pages += g.installed;
 		a->copied_pages += g.copied;
+		replaced += g.replaced;
 	}
 	if (fd >= 0)
 		close(fd);
@@ -236,8 +237,9 @@ static int give_memory(struct nvwa_handover *h, struct nvwa_app *a, char *why, s
 		kill(tree[k], SIGCONT);
 	xsnprintf(name, sizeof(name), NVWA_PHASE_KEEP_GIVE "/%d", a->pid);
 	timeline_add(&h->timeline, name, NVWA_DOMAIN_NEW, t, tsc_read());
-	log_info("  %d (%s): %llu pages back in place, %llu copied, in %.0f ms", a->pid, a->comm,
-		 (unsigned long long)a->installed_pages, (unsigned long long)a->copied_pages,
+	log_info("  %d (%s): %llu pages back in place (%llu replacing a page the restore had mapped), %llu copied, in %.0f ms",
+		 a->pid, a->comm, (unsigned long long)a->installed_pages,
+		 (unsigned long long)replaced, (unsigned long long)a->copied_pages,
 		 tsc_to_ms(tsc_read() - t, h->timeline.tsc_khz));
 	return 0;
 }

@@ -347,17 +347,21 @@ copied:
 /*
  * nvwa.keep= names the list's head.  A bzImage's decompressor would
  * choose where the kernel lands itself (KASLR), perhaps on a kept frame:
- * nokaslr keeps it inside the loaded image, whose place nvwa checks.
+ * nokaslr keeps it inside the loaded image, whose place is checked.  The
+ * marker nvwa.nokaslr says nvwa added it, so the next update drops it;
+ * an operator's own nokaslr (@current has it, unmarked) stays theirs.
  */
-static int append_keep_params(struct update *u, char *own, size_t size)
+static int append_keep_params(struct update *u, const char *current, char *own, size_t size)
 {
 	size_t len = strlen(own);
+	bool theirs = cmdline_has(current, "nokaslr") && !cmdline_has(current, NVWA_NOKASLR_PARAM);
 	int w;
 
 	if (u->keep_fd < 0)
 		return 0;
-	w = snprintf(own + len, size - len, " %s=%#" PRIx64 "%s", KEEP_PARAM, u->keep_head,
-		     u->plan.boot.info.format == KIMAGE_BZIMAGE ? " nokaslr" : "");
+	w = snprintf(own + len, size - len, " %s=%#" PRIx64 "%s", NVWA_KEEP_PARAM, u->keep_head,
+		     u->plan.boot.info.format != KIMAGE_BZIMAGE ? "" :
+		     theirs ? " nokaslr" : " nokaslr " NVWA_NOKASLR_PARAM);
 	return w < 0 || (size_t)w >= size - len ? -E2BIG : 0;
 }
 
@@ -565,7 +569,7 @@ static int check_cmdline(struct update *u)
 	if (r >= 0)
 		r = append_pid_params(u, own, sizeof(own));
 	if (r >= 0)
-		r = append_keep_params(u, own, sizeof(own));
+		r = append_keep_params(u, current, own, sizeof(own));
 	if (r >= 0)
 		r = cmdline_compose(current, u->append, own, u->cmdline,
 				    sizeof(u->cmdline));

@@ -10,9 +10,9 @@
  * maps are taken: a reference held here, the page table entries zapped.
  * The checkpoint then finds them never touched and writes none of them.
  * A page the loaded kernel image would land on is copied to a frame out
- * of its way first, and counted.  Pages shared with another process (after
- * fork), KSM pages and DMA-pinned pages stay mapped, and the checkpoint
- * copies them as before.
+ * of its way first, and counted.  Pages that are not the process's alone
+ * (shared after fork, in the swap cache, KSM, DMA-pinned) stay mapped,
+ * and the checkpoint copies them as before.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -29,20 +29,28 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include <linux/userfaultfd_k.h>
 #include <linux/vmalloc.h>
+#include <linux/xarray.h>
 
 #include "../uapi/nvwa_keep.h"
 
 #define TAKE_BATCH	512	/* pages per get_user_pages_remote() */
-#define MOVE_TRIES	16	/* frames tried for a page in the image's way */
+#define MOVE_TRIES	65536	/* frames tried for one out of the image's way */
+/*
+ * The next kernel reserves its image whole, from _text to _end: the gaps
+ * between an ELF vmlinux's segments, aligned to 2 MiB, are in its way too.
+ */
+#define IMAGE_SLACK	SZ_2M
 
-struct keep_page {
-	struct page *page;
+/* Frames taken, contiguous in memory and in the owner's address space. */
+struct keep_run {
 	unsigned long pfn;
 	unsigned long addr;
-	u32 owner;
+	u32 nr;
+	u32 owner;		/* PID number; 0: the list's own pages */
 };
 
 /* Before the jump: what is taken.  After it: what was handed over. */
@@ -50,12 +58,17 @@ static struct keep {
 	struct mutex lock;
 	u32 state;			/* enum nvwa_keep_state */
 	struct page *head;
-	struct keep_page *pages;
-	unsigned long nr, cap;
+	struct keep_run *runs;
+	unsigned long nr, cap;		/* runs */
+	unsigned long frames;		/* in all runs */
 	struct page **list;		/* list pages, at seal */
 	unsigned long nr_list;
+	struct xarray owners;		/* PID number -> struct pid *, at take */
 	u64 installed, copied, released;
-} keep = { .lock = __MUTEX_INITIALIZER(keep.lock) };
+} keep = {
+	.lock = __MUTEX_INITIALIZER(keep.lock),
+	.owners = XARRAY_INIT(keep.owners, 0),
+};
 
 static u32 keep_crc(const void *p, size_t len, size_t crc_off)
 {
@@ -70,7 +83,11 @@ static u32 keep_crc(const void *p, size_t len, size_t crc_off)
 
 static bool in_image_way(unsigned long pfn, unsigned long nr)
 {
-	int r = kexec_image_overlaps(PFN_PHYS(pfn), PFN_PHYS(pfn + nr));
+	phys_addr_t start = PFN_PHYS(pfn);
+	int r;
+
+	start = start > IMAGE_SLACK - PAGE_SIZE ? start - (IMAGE_SLACK - PAGE_SIZE) : 0;
+	r = kexec_image_overlaps(start, PFN_PHYS(pfn + nr));
 
 	/*
 	 * -EBUSY: an image is being loaded; count it in the way.  -ENOENT:
@@ -79,55 +96,74 @@ static bool in_image_way(unsigned long pfn, unsigned long nr)
 	return r == 1 || r == -EBUSY;
 }
 
-/* A frame of its own, out of the loaded image's way, or NULL. */
+/*
+ * A frame of its own, out of the loaded image's way, or NULL.  The image
+ * lands where kexec found RAM free at load time, often where the page
+ * allocator still hands pages out: frames in its way are held aside until
+ * one is not (at most MOVE_TRIES of them), then given back.
+ */
 static struct page *alloc_clear_of_image(gfp_t gfp)
 {
-	struct page *tried[MOVE_TRIES], *page = NULL;
-	int i, n = 0;
+	struct page *page = NULL, *p, *tmp;
+	LIST_HEAD(aside);
+	int n;
 
-	while (n < MOVE_TRIES) {
-		page = alloc_page(gfp);
+	for (n = 0; n < MOVE_TRIES; n++) {
+		page = alloc_page(gfp | __GFP_NOWARN);
 		if (!page || !in_image_way(page_to_pfn(page), 1))
 			break;
-		tried[n++] = page;
+		list_add(&page->lru, &aside);
 		page = NULL;
 	}
-	for (i = 0; i < n; i++)
-		__free_page(tried[i]);
+	list_for_each_entry_safe(p, tmp, &aside, lru) {
+		list_del(&p->lru);
+		__free_page(p);
+	}
 	return page;
 }
 
-/* Room for @more entries, so that adding them cannot fail. */
+/* Room for @more runs, so that adding them cannot fail. */
 static int keep_grow(unsigned long more)
 {
-	unsigned long cap = max(keep.cap, 4096UL);
-	struct keep_page *p;
+	unsigned long cap = max(keep.cap, 1024UL);
+	struct keep_run *r;
 
 	if (keep.nr + more <= keep.cap)
 		return 0;
 	while (cap < keep.nr + more)
 		cap *= 2;
-	p = kvmalloc_array(cap, sizeof(*p), GFP_KERNEL);
-	if (!p)
+	r = kvmalloc_array(cap, sizeof(*r), GFP_KERNEL);
+	if (!r)
 		return -ENOMEM;
 	if (keep.nr)
-		memcpy(p, keep.pages, keep.nr * sizeof(*p));
-	kvfree(keep.pages);
-	keep.pages = p;
+		memcpy(r, keep.runs, keep.nr * sizeof(*r));
+	kvfree(keep.runs);
+	keep.runs = r;
 	keep.cap = cap;
 	return 0;
 }
 
+/* Adds @page (held) at @addr of @owner: to the last run if it goes on it. */
 static int keep_add(struct page *page, unsigned long addr, u32 owner)
 {
-	int err = keep_grow(1);
+	unsigned long pfn = page_to_pfn(page);
+	struct keep_run *last = keep.nr ? &keep.runs[keep.nr - 1] : NULL;
+	int err;
 
+	if (last && owner && last->owner == owner && last->nr < U32_MAX &&
+	    last->pfn + last->nr == pfn &&
+	    last->addr + (unsigned long)last->nr * PAGE_SIZE == addr) {
+		last->nr++;
+		keep.frames++;
+		return 0;
+	}
+	err = keep_grow(1);
 	if (err)
 		return err;
-	keep.pages[keep.nr++] = (struct keep_page) {
-		.page = page, .pfn = page_to_pfn(page), .addr = addr,
-		.owner = owner,
+	keep.runs[keep.nr++] = (struct keep_run) {
+		.pfn = pfn, .addr = addr, .nr = 1, .owner = owner,
 	};
+	keep.frames++;
 	return 0;
 }
 
@@ -143,8 +179,21 @@ static struct page *move_clear(struct page *page)
 
 static bool takeable(struct vm_area_struct *vma)
 {
+	/* A PROT_NONE reservation holds no pages: not walked page by page. */
 	return vma_is_anonymous(vma) && !(vma->vm_flags & VM_SHARED) &&
-	       !userfaultfd_armed(vma);
+	       (vma->vm_flags & (VM_READ | VM_WRITE)) && !userfaultfd_armed(vma);
+}
+
+/*
+ * Whether only this mapping may write @page.  A transparent huge page
+ * mapped by its PMD keeps the flag on its head; one mapped by PTEs, on
+ * each page.
+ */
+static bool anon_exclusive(struct page *page)
+{
+	if (PageTransCompound(page) && folio_entire_mapcount(page_folio(page)))
+		return PageAnonExclusive(compound_head(page));
+	return PageAnonExclusive(page);
 }
 
 /*
@@ -162,6 +211,7 @@ static int take_batch(struct vm_area_struct *vma, unsigned long addr,
 	for (i = 0; i <= n; i++) {
 		struct page *page = i < n ? pages[i] : NULL;
 		bool take = page && !err && PageAnon(page) && !PageKsm(page) &&
+			    anon_exclusive(page) && !PageSwapCache(page) &&
 			    page_mapcount(page) == 1 &&
 			    !page_maybe_dma_pinned(page);
 
@@ -195,6 +245,19 @@ static int take_batch(struct vm_area_struct *vma, unsigned long addr,
 	return err;
 }
 
+/* Every thread of @task stopped (SIGSTOP) or traced (CRIU's seizure). */
+static bool all_stopped(struct task_struct *task)
+{
+	struct task_struct *t;
+	bool stopped = true;
+
+	rcu_read_lock();
+	for_each_thread(task, t)
+		stopped &= task_is_stopped_or_traced(t);
+	rcu_read_unlock();
+	return stopped;
+}
+
 static int keep_take(struct nvwa_keep_take *t)
 {
 	struct page **pages;
@@ -206,13 +269,29 @@ static int keep_take(struct nvwa_keep_take *t)
 
 	pid = find_get_pid(t->pid);
 	task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
-	put_pid(pid);
-	if (!task)
+	if (!task) {
+		put_pid(pid);
 		return -ESRCH;
-	mm = get_task_mm(task);
+	}
+	/* Its pages leave it: it must not run until they are back. */
+	err = all_stopped(task) ? 0 : -EBUSY;
+	mm = err ? NULL : get_task_mm(task);
 	put_task_struct(task);
-	if (!mm)
-		return -EINVAL;
+	if (!err && !mm)
+		err = -EINVAL;
+	/* The owner is this very process, even if its number is reused. */
+	if (!err)
+		err = xa_insert(&keep.owners, t->pid, pid, GFP_KERNEL);
+	if (err == -EBUSY && mm)
+		err = 0;	/* taken before: the same process */
+	else if (!err)
+		pid = NULL;	/* the xarray holds the reference */
+	put_pid(pid);
+	if (err) {
+		if (mm)
+			mmput(mm);
+		return err;
+	}
 	pages = kvmalloc_array(TAKE_BATCH, sizeof(*pages), GFP_KERNEL);
 	if (!pages) {
 		mmput(mm);
@@ -232,7 +311,15 @@ static int keep_take(struct nvwa_keep_take *t)
 				long n = min_t(unsigned long, TAKE_BATCH,
 					       (vma->vm_end - addr) >> PAGE_SHIFT);
 
-				/* FOLL_DUMP: a hole is -EFAULT, never a fault. */
+				if (fatal_signal_pending(current)) {
+					err = -EINTR;
+					break;
+				}
+				/*
+				 * FOLL_DUMP: a hole is -EFAULT rather than a
+				 * page allocated; a page out in swap is read
+				 * back in.
+				 */
 				n = get_user_pages_remote(mm, addr, n, FOLL_DUMP,
 							  pages, NULL, NULL);
 				if (n == -EFAULT) {
@@ -260,47 +347,53 @@ static int keep_take(struct nvwa_keep_take *t)
 static void keep_put_back(void)
 {
 	struct task_struct *task = NULL;
-	unsigned long i, lost = 0;
+	unsigned long i, f, lost = 0;
+	struct pid *pid;
 	u32 owner = 0;
 
 	for (i = 0; i < keep.nr; i++) {
-		struct keep_page *p = &keep.pages[i];
-		void *src;
+		struct keep_run *r = &keep.runs[i];
 
-		if (!p->owner)
-			goto put;
-		if (!task || owner != p->owner) {
-			struct pid *pid = find_get_pid(p->owner);
-
+		if (r->owner && (!task || owner != r->owner)) {
 			if (task)
 				put_task_struct(task);
+			pid = xa_load(&keep.owners, r->owner);
 			task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
-			put_pid(pid);
-			owner = p->owner;
+			owner = r->owner;
 		}
-		src = kmap_local_page(p->page);
-		if (!task || access_process_vm(task, p->addr, src, PAGE_SIZE,
-					       FOLL_FORCE | FOLL_WRITE) !=
-			     PAGE_SIZE)
-			lost++;
-		kunmap_local(src);
-put:
-		put_page(p->page);
+		for (f = 0; f < r->nr; f++) {
+			struct page *page = pfn_to_page(r->pfn + f);
+
+			if (r->owner &&
+			    (!task || access_process_vm(task, r->addr + f * PAGE_SIZE,
+							page_address(page), PAGE_SIZE,
+							FOLL_FORCE | FOLL_WRITE) != PAGE_SIZE))
+				lost++;
+			put_page(page);
+		}
 	}
 	if (task)
 		put_task_struct(task);
 	if (lost)
 		pr_err("%lu pages could not be written back (their process is gone?)\n",
 		       lost);
-	kvfree(keep.pages);
-	keep.pages = NULL;
-	keep.nr = keep.cap = 0;
+	kvfree(keep.runs);
+	keep.runs = NULL;
+	keep.nr = keep.cap = keep.frames = 0;
+	xa_for_each(&keep.owners, i, pid)
+		put_pid(pid);
+	xa_destroy(&keep.owners);
 }
 
 static void keep_reset(void)
 {
 	unsigned long i;
 
+	/* A list given up must never read as one again. */
+	if (keep.head)
+		memset(page_address(keep.head), 0, sizeof(struct nvwa_keep_head));
+	for (i = 0; i < keep.nr_list; i++)
+		memset(page_address(keep.list[i]), 0, sizeof(struct nvwa_keep_page));
 	keep_put_back();
 	/* The list pages are entries (owner 0) once sealed: put above. */
 	if (keep.state != NVWA_KEEP_SEALED) {
@@ -318,156 +411,51 @@ static void keep_reset(void)
 
 static int cmp_pfn(const void *a, const void *b)
 {
-	const struct keep_page *x = a, *y = b;
+	const struct keep_run *x = a, *y = b;
 
 	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
 }
 
-static int found(struct resource *res, void *arg)
+/* Whether run @b goes on right after @a: the same frames' order, owner, addresses. */
+static bool runs_join(const struct keep_run *a, const struct keep_run *b)
 {
-	return 1;
+	return a->owner && a->owner == b->owner && a->pfn + a->nr == b->pfn &&
+	       a->addr + (unsigned long)a->nr * PAGE_SIZE == b->addr &&
+	       (u64)a->nr + b->nr <= U32_MAX;
 }
 
-/*
- * Whether the next kernel may hold page frames [start, end) reserved for
- * a moment at boot, and then free them: plain RAM, no crash kernel in it,
- * nothing of the loaded image.
- */
-static bool gap_mergeable(unsigned long start, unsigned long end)
+/* Sorted runs: how many the list will hold, and extents (contiguous frames). */
+static void count_runs(unsigned long *ret_runs, unsigned long *ret_extents)
 {
-	resource_size_t base = PFN_PHYS(start), size = PFN_PHYS(end - start);
-
-	return region_intersects(base, size, IORESOURCE_SYSTEM_RAM,
-				 IORES_DESC_NONE) == REGION_INTERSECTS &&
-	       walk_iomem_res_desc(IORES_DESC_CRASH_KERNEL,
-				   IORESOURCE_SYSTEM_RAM, base,
-				   base + size - 1, NULL, found) != 1 &&
-	       !in_image_way(start, end - start);
-}
-
-struct gap {
-	unsigned long start, end;
-};
-
-static int cmp_gap_size(const void *a, const void *b)
-{
-	const struct gap *x = a, *y = b;
-	unsigned long sx = x->end - x->start, sy = y->end - y->start;
-
-	return sx < sy ? -1 : sx > sy;
-}
-
-static int cmp_gap_start(const void *a, const void *b)
-{
-	const struct gap *x = a, *y = b;
-
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-/*
- * The spans: the extents of the sorted pages, joined over the smallest
- * gaps the next kernel may hold reserved for a moment, until there are
- * at most NVWA_KEEP_MAX_SPANS.
- */
-static int make_spans(struct nvwa_keep_head *h, struct nvwa_keep_seal *s)
-{
-	unsigned long i, nr_ext = 0, nr_gaps = 0, join, spans;
-	struct gap *gaps;
-	u64 frames = 0;
-	int err = 0;
-
-	for (i = 0; i < keep.nr; i++)
-		if (!i || keep.pages[i].pfn != keep.pages[i - 1].pfn + 1)
-			nr_ext++;
-	gaps = kvmalloc_array(nr_ext, sizeof(*gaps), GFP_KERNEL);
-	if (!gaps)
-		return -ENOMEM;
-	/* Every gap between extents; the mergeable ones first by size. */
-	for (i = 1; i < keep.nr; i++)
-		if (keep.pages[i].pfn != keep.pages[i - 1].pfn + 1)
-			gaps[nr_gaps++] = (struct gap) {
-				keep.pages[i - 1].pfn + 1, keep.pages[i].pfn };
-	for (i = 0, join = 0; i < nr_gaps; i++)
-		if (gap_mergeable(gaps[i].start, gaps[i].end))
-			gaps[join++] = gaps[i];
-	/* gaps[0..join) mergeable; join the smallest ones. */
-	spans = nr_ext;
-	if (spans > NVWA_KEEP_MAX_SPANS) {
-		if (spans - NVWA_KEEP_MAX_SPANS > join) {
-			err = -E2BIG;
-			goto out;
-		}
-		sort(gaps, join, sizeof(*gaps), cmp_gap_size, NULL);
-		join = spans - NVWA_KEEP_MAX_SPANS;
-		sort(gaps, join, sizeof(*gaps), cmp_gap_start, NULL);
-	} else {
-		join = 0;
-	}
-	/* Walk the extents; a joined gap does not end a span. */
-	h->nr_spans = 0;
-	for (i = 0, nr_gaps = 0; i < keep.nr; i++) {
-		unsigned long pfn = keep.pages[i].pfn;
-
-		if (i && pfn == keep.pages[i - 1].pfn + 1) {
-			h->span[h->nr_spans - 1].end = pfn + 1;
-			continue;
-		}
-		if (i && nr_gaps < join && gaps[nr_gaps].end == pfn) {
-			nr_gaps++;
-			h->span[h->nr_spans - 1].end = pfn + 1;
-			continue;
-		}
-		h->span[h->nr_spans].start = pfn;
-		h->span[h->nr_spans].end = pfn + 1;
-		h->nr_spans++;
-	}
-	for (i = 0; i < h->nr_spans; i++)
-		frames += h->span[i].end - h->span[i].start;
-	/* The next kernel boots in what the spans leave: a quarter at least. */
-	if (frames - keep.nr > totalram_pages() / 4) {
-		err = -E2BIG;
-		goto out;
-	}
-	s->spans = h->nr_spans;
-	s->span_frames = frames;
-out:
-	kvfree(gaps);
-	return err;
-}
-
-static unsigned long count_runs(void)
-{
-	unsigned long i, runs = 0;
+	unsigned long i, runs = 0, extents = 0;
 
 	for (i = 0; i < keep.nr; i++) {
-		struct keep_page *p = &keep.pages[i], *q = p - 1;
+		struct keep_run *r = &keep.runs[i], *q = r - 1;
 
-		if (!i || p->owner != q->owner || p->pfn != q->pfn + 1 ||
-		    p->addr != q->addr + PAGE_SIZE)
-			runs++;
+		extents += !i || q->pfn + q->nr != r->pfn;
+		runs += !i || !runs_join(q, r);
 	}
-	return runs;
+	*ret_runs = runs;
+	*ret_extents = extents;
 }
 
 static void write_list(struct nvwa_keep_head *h)
 {
 	struct nvwa_keep_page *lp = NULL;
+	struct nvwa_keep_run *out = NULL;
 	unsigned long i, l = 0;
-	struct nvwa_keep_run *r = NULL;
 
-	h->nr_runs = 0;
 	for (i = 0; i < keep.nr; i++) {
-		struct keep_page *p = &keep.pages[i], *q = p - 1;
+		struct keep_run *r = &keep.runs[i], *q = r - 1;
 
-		if (i && r && p->owner == q->owner && p->pfn == q->pfn + 1 &&
-		    p->addr == q->addr + PAGE_SIZE) {
-			r->nr++;
+		h->nr_extents += !i || q->pfn + q->nr != r->pfn;
+		if (out && runs_join(q, r)) {
+			out->nr += r->nr;
 			continue;
 		}
 		if (!lp || lp->nr_runs == NVWA_KEEP_RUNS_PER_PAGE) {
-			struct nvwa_keep_page *next;
+			struct nvwa_keep_page *next = page_address(keep.list[l++]);
 
-			next = page_address(keep.list[l++]);
 			memset(next, 0, PAGE_SIZE);
 			next->magic = NVWA_KEEP_LIST_MAGIC;
 			if (lp)
@@ -476,11 +464,12 @@ static void write_list(struct nvwa_keep_head *h)
 				h->first = virt_to_phys(next);
 			lp = next;
 		}
-		r = &lp->run[lp->nr_runs++];
-		*r = (struct nvwa_keep_run) { .pfn = p->pfn, .nr = 1,
-			.addr = p->addr, .owner = p->owner };
+		out = &lp->run[lp->nr_runs++];
+		*out = (struct nvwa_keep_run) { .pfn = r->pfn, .nr = r->nr,
+			.addr = r->addr, .owner = r->owner };
 		h->nr_runs++;
 	}
+	h->nr_list_pages = l;
 	for (i = 0; i < l; i++) {
 		lp = page_address(keep.list[i]);
 		lp->crc = keep_crc(lp, PAGE_SIZE,
@@ -488,75 +477,141 @@ static void write_list(struct nvwa_keep_head *h)
 	}
 }
 
+/*
+ * Pages of runs that lie where the loaded image lands (it was loaded
+ * again after they were taken) are copied out of its way; the runs are
+ * built anew.  Room is made first, so that no page is ever let go of.
+ */
+static int keep_move_clear(struct nvwa_keep_seal *s)
+{
+	struct keep_run *old = keep.runs;
+	unsigned long n = keep.nr, i, f, in_way = 0;
+	struct page *page, *to;
+	int err = 0;
+
+	for (i = 0; i < n; i++)
+		for (f = 0; in_image_way(old[i].pfn, old[i].nr) && f < old[i].nr; f++)
+			in_way += in_image_way(old[i].pfn + f, 1);
+	if (!in_way)
+		return 0;
+	keep.runs = NULL;
+	keep.nr = keep.cap = keep.frames = 0;
+	if (keep_grow(n + 2 * in_way)) {
+		keep.runs = old;
+		keep.nr = keep.cap = n;
+		for (i = 0; i < n; i++)
+			keep.frames += old[i].nr;
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		for (f = 0; f < old[i].nr; f++) {
+			page = pfn_to_page(old[i].pfn + f);
+			to = in_image_way(old[i].pfn + f, 1) ? move_clear(page) : NULL;
+			if (to) {
+				put_page(page);
+				page = to;
+				s->moved++;
+			} else if (in_image_way(old[i].pfn + f, 1)) {
+				err = -ENOMEM;
+			}
+			keep_add(page, old[i].addr + f * PAGE_SIZE, old[i].owner);
+		}
+	}
+	kvfree(old);
+	return err;
+}
+
+/* The head must survive the jump: not where the loaded kernel lands. */
+static int keep_check(void)
+{
+	int r = kexec_image_overlaps(page_to_phys(keep.head),
+				     page_to_phys(keep.head) + PAGE_SIZE);
+
+	if (r == 1)
+		return -EADDRINUSE;
+	return r;	/* 0, -ENOENT (nothing loaded), -EBUSY */
+}
+
+static void free_list_pages(void)
+{
+	while (keep.nr_list)
+		__free_page(keep.list[--keep.nr_list]);
+	kvfree(keep.list);
+	keep.list = NULL;
+}
+
+/*
+ * Writes the list.  Everything that can fail is checked before the list
+ * pages become entries; after that only writing is left, so a failed
+ * seal can be tried again or aborted.
+ */
 static int keep_seal(struct nvwa_keep_seal *s)
 {
 	struct nvwa_keep_head *h = page_address(keep.head);
-	unsigned long i, runs, need;
+	unsigned long i, runs, extents, need;
 	int err;
 
 	memset(s, 0, sizeof(*s));
-	err = kexec_image_overlaps(page_to_phys(keep.head),
-				   page_to_phys(keep.head) + PAGE_SIZE);
-	if (err == -ENOENT || err == -EBUSY)
+	err = keep_check();
+	if (err)
 		return err;
-	if (err) {
-		pr_err("the keep head lies where the loaded kernel lands: begin again, then load the kernel\n");
-		return -EADDRINUSE;
-	}
 	if (!keep.nr)
 		return -ENODATA;
 	/* The image may have been loaded again since the pages were taken. */
-	for (i = 0; i < keep.nr; i++) {
-		struct keep_page *p = &keep.pages[i];
-		struct page *to;
-
-		if (!in_image_way(p->pfn, 1))
-			continue;
-		to = move_clear(p->page);
-		if (!to)
-			return -ENOMEM;
-		put_page(p->page);
-		p->page = to;
-		p->pfn = page_to_pfn(to);
-		s->moved++;
-	}
-	/* Enough list pages for the runs, their own runs included. */
-	runs = count_runs() + 1;
-	need = DIV_ROUND_UP(runs, NVWA_KEEP_RUNS_PER_PAGE);
-	while (DIV_ROUND_UP(runs + need, NVWA_KEEP_RUNS_PER_PAGE) > need)
-		need++;
-	keep.list = kvcalloc(need, sizeof(*keep.list), GFP_KERNEL);
-	if (!keep.list)
-		return -ENOMEM;
-	for (keep.nr_list = 0; keep.nr_list < need; keep.nr_list++) {
-		keep.list[keep.nr_list] = alloc_clear_of_image(GFP_KERNEL);
-		if (!keep.list[keep.nr_list])
-			return -ENOMEM;
-	}
-	/* From here the head and the list are entries too (owner 0). */
-	err = keep_grow(1 + keep.nr_list);
+	err = keep_move_clear(s);
 	if (err)
 		return err;
+	sort(keep.runs, keep.nr, sizeof(*keep.runs), cmp_pfn, NULL);
+	for (i = 1; i < keep.nr; i++)
+		if (keep.runs[i].pfn < keep.runs[i - 1].pfn + keep.runs[i - 1].nr) {
+			pr_err("frame %#lx taken twice\n", keep.runs[i].pfn);
+			return -EINVAL;
+		}
+	/* The list's own pages: at most one run and one extent each more. */
+	count_runs(&runs, &extents);
+	need = DIV_ROUND_UP(runs + 1, NVWA_KEEP_RUNS_PER_PAGE);
+	while (DIV_ROUND_UP(runs + need + 1, NVWA_KEEP_RUNS_PER_PAGE) > need)
+		need++;
+	if (need > NVWA_KEEP_MAX_LIST_PAGES ||
+	    extents + need + 1 > NVWA_KEEP_MAX_EXTENTS) {
+		pr_err("%lu frames in %lu runs, %lu extents: more than the next kernel can reserve at boot (%d extents, %d list pages)\n",
+		       keep.frames, runs, extents, NVWA_KEEP_MAX_EXTENTS,
+		       NVWA_KEEP_MAX_LIST_PAGES);
+		return -E2BIG;
+	}
+	/* The next kernel boots in what the kept frames leave. */
+	if (keep.frames + need + 1 + max(totalram_pages() / 8, SZ_256M >> PAGE_SHIFT) >
+	    totalram_pages()) {
+		pr_err("%lu frames would leave the next kernel too little memory to boot\n",
+		       keep.frames);
+		return -E2BIG;
+	}
+	keep.list = kvcalloc(need, sizeof(*keep.list), GFP_KERNEL);
+	err = keep.list ? keep_grow(need + 1) : -ENOMEM;
+	for (; !err && keep.nr_list < need; keep.nr_list++) {
+		keep.list[keep.nr_list] = alloc_clear_of_image(GFP_KERNEL);
+		if (!keep.list[keep.nr_list])
+			err = -ENOMEM;
+	}
+	if (err) {
+		free_list_pages();
+		return err;
+	}
+	/* From here the head and the list are entries too (owner 0). */
 	keep_add(keep.head, 0, 0);
 	for (i = 0; i < keep.nr_list; i++)
 		keep_add(keep.list[i], 0, 0);
-	keep.state = NVWA_KEEP_SEALED;
-	sort(keep.pages, keep.nr, sizeof(*keep.pages), cmp_pfn, NULL);
-
+	sort(keep.runs, keep.nr, sizeof(*keep.runs), cmp_pfn, NULL);
 	memset(h, 0, PAGE_SIZE);
 	h->magic = NVWA_KEEP_MAGIC;
 	h->version = NVWA_KEEP_VERSION;
-	h->nr_frames = keep.nr;
-	err = make_spans(h, s);
-	if (err) {
-		pr_err("%lu frames too scattered for %d spans the next kernel could reserve\n",
-		       keep.nr, NVWA_KEEP_MAX_SPANS);
-		return err;
-	}
+	h->nr_frames = keep.frames;
 	write_list(h);
 	h->crc = keep_crc(h, sizeof(*h), offsetof(struct nvwa_keep_head, crc));
-	s->frames = keep.nr;
+	keep.state = NVWA_KEEP_SEALED;
+	s->frames = keep.frames;
 	s->runs = h->nr_runs;
+	s->extents = h->nr_extents;
 	s->list_pages = keep.nr_list;
 	return 0;
 }
@@ -680,9 +735,8 @@ static void keep_status(struct nvwa_keep_status *st)
 	st->state = keep.state;
 	st->head = keep.head ? page_to_phys(keep.head) : 0;
 	for (r = 0; r < keep.nr; r++) {
-		if (!keep.pages[r].owner)
-			continue;
-		st->taken++;
+		if (keep.runs[r].owner)
+			st->taken += keep.runs[r].nr;
 	}
 	runs = nvwa_keep_runs(&nr);
 	for (r = 0; r < nr; r++) {
@@ -748,6 +802,9 @@ static long keep_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			err = -EINVAL;
 		else
 			err = keep_seal(&u.seal);
+		break;
+	case NVWA_KEEP_IOC_CHECK:
+		err = keep.state == NVWA_KEEP_TAKING ? keep_check() : -EINVAL;
 		break;
 	case NVWA_KEEP_IOC_ABORT:
 		keep_reset();

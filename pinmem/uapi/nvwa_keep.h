@@ -9,6 +9,8 @@
  *   BEGIN    a head page for the list; its address goes on the next
  *            kernel's command line as nvwa.keep=ADDR, so BEGIN comes
  *            before the kernel is loaded (kexec -l / kexec_file_load)
+ *   CHECK    after the kernel is loaded: -EADDRINUSE if the head lies
+ *            where the loaded kernel lands (ABORT, BEGIN, load again)
  *   TAKE     per process, frozen, after the kernel is loaded: its
  *            private anonymous pages are taken out of its page tables
  *            (held by the module), so a checkpoint (CRIU) sees them as
@@ -48,12 +50,11 @@ struct nvwa_keep_take {
 
 struct nvwa_keep_seal {
 	__u64 frames;		/* out: frames listed, the list's own included */
-	__u64 runs;
+	__u64 runs;		/* contiguous in memory and in the process */
+	__u64 extents;		/* contiguous in memory: the next kernel's
+				 * reservations at boot, at most 4096 */
 	__u64 list_pages;
 	__u64 moved;		/* pages copied at seal (kernel reloaded) */
-	__u64 span_frames;	/* frames the next kernel reserves at boot */
-	__u32 spans;
-	__u32 reserved;
 };
 
 struct nvwa_keep_give {
@@ -95,5 +96,6 @@ struct nvwa_keep_status {
 #define NVWA_KEEP_IOC_GIVE	_IOWR(NVWA_KEEP_IOC_MAGIC, 5, struct nvwa_keep_give)
 #define NVWA_KEEP_IOC_RELEASE	_IOR(NVWA_KEEP_IOC_MAGIC, 6, __u64)
 #define NVWA_KEEP_IOC_STATUS	_IOR(NVWA_KEEP_IOC_MAGIC, 7, struct nvwa_keep_status)
+#define NVWA_KEEP_IOC_CHECK	_IO(NVWA_KEEP_IOC_MAGIC, 8)
 
 #endif /* _UAPI_NVWA_KEEP_H */

@@ -57,6 +57,11 @@ int keep_begin(int fd, uint64_t *ret_head)
 	return r;
 }
 
+int keep_check(int fd)
+{
+	return ioctl(fd, NVWA_KEEP_IOC_CHECK) < 0 ? -errno : 0;
+}
+
 int keep_take(int fd, pid_t pid, struct nvwa_keep_take *ret)
 {
 	*ret = (struct nvwa_keep_take){ .pid = (__u32)pid };

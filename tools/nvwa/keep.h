@@ -34,6 +34,8 @@
 int keep_open(bool load, char *why, size_t whylen);
 
 int keep_begin(int fd, uint64_t *ret_head);
+/* -EADDRINUSE: the head lies where the loaded kernel lands. */
+int keep_check(int fd);
 int keep_take(int fd, pid_t pid, struct nvwa_keep_take *ret);
 int keep_seal(int fd, struct nvwa_keep_seal *ret);
 int keep_abort(int fd);

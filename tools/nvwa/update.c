@@ -595,6 +595,24 @@ cleanup:
 	return r;
 }
 
+/* RssAnon of /proc/PID/status in bytes; 0 if it cannot be read. */
+static unsigned long long rss_anon(pid_t pid)
+{
+	char path[64], line[128];
+	unsigned long long kb = 0;
+	FILE *f;
+
+	xsnprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "RssAnon: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb << 10;
+}
+
 /* Adds @pid and, through /proc/PID/task/TID/children, its descendants. */
 static int collect_tree(pid_t pid, struct app *a)
 {
@@ -707,7 +725,18 @@ static int check_apps(struct update *u)
 		}
 		fclose(f);
 		a->rss = resident * (unsigned long long)sysconf(_SC_PAGESIZE);
-		need += a->rss + a->rss / 16;
+		/*
+		 * Kept in place, the anonymous memory needs no room in the
+		 * store; what is shared after fork is still copied, so a
+		 * little of it is counted.
+		 */
+		if (u->keep_fd >= 0) {
+			unsigned long long anon = rss_anon(a->pid);
+
+			need += a->rss - (anon < a->rss ? anon : a->rss) + anon / 64 + (1 << 20);
+		} else {
+			need += a->rss + a->rss / 16;
+		}
 		log_info("  app %d (%s): %llu MiB resident", a->pid, a->comm, a->rss >> 20);
 	}
 
@@ -1074,6 +1103,38 @@ static void start_probes(struct update *u)
 }
 
 /*
+ * Loads the new kernel.  On the kept path the list's head, allocated
+ * before anything was loaded, must not lie where the kernel lands: if it
+ * does, a new head is taken (the image now loaded, it is out of its way)
+ * and the kernel is loaded again with it.
+ */
+static int load_kernel(struct update *u)
+{
+	int r;
+
+	for (int tries = 0;; tries++) {
+		r = kexec_load_image(&u->plan, u->initrd, u->cmdline, NVWA_RUN_DIR "/kexec.log");
+		if (r < 0 || u->keep_fd < 0)
+			return r;
+		r = keep_check(u->keep_fd);
+		if (r != -EADDRINUSE || tries == 2)
+			break;
+		log_info("  the kept pages' list head at %#" PRIx64 " lies where the new kernel lands; moving it",
+			 u->keep_head);
+		r = keep_abort(u->keep_fd);
+		if (!r)
+			r = keep_begin(u->keep_fd, &u->keep_head);
+		if (!r)
+			r = check_cmdline(u);
+		if (r < 0)
+			break;
+	}
+	if (r < 0)
+		return log_error_errno(r, "Cannot place the kept pages' list out of the new kernel's way: %m; `--copy-memory` copies instead");
+	return 0;
+}
+
+/*
  * Stages the update while the applications run: checks, loads the new
  * kernel and pre-dumps.  ("prepare" is the kernel image's own step, in
  * fastboot/prepare.c and `nvwa prepare`; this step includes it.)
@@ -1106,8 +1167,7 @@ static int stage(struct update *u)
 	if (!r && FAULT("kexec-load"))
 		r = log_error_errno(-EIO, "kexec -l failed (fault injected)");
 	if (!r)
-		r = kexec_load_image(&u->plan, u->initrd, u->cmdline,
-				     NVWA_RUN_DIR "/kexec.log");
+		r = load_kernel(u);
 	if (r < 0)
 		return r;
 	u->kexec_loaded = true;
@@ -1140,14 +1200,13 @@ static int seal_memory(struct update *u)
 
 	r = keep_seal(u->keep_fd, &s);
 	if (r == -E2BIG)
-		return log_error_errno(r, "The kept pages are too scattered for the new kernel to reserve them at boot (or would leave it too little memory); `nvwa update --copy-memory` copies them instead");
+		return log_error_errno(r, "The kept pages are too scattered for the new kernel to reserve them at boot, or would leave it too little memory (see the kernel log); `nvwa update --copy-memory` copies them instead");
 	if (r < 0)
 		return log_error_errno(r, "Could not seal the list of kept pages: %m");
-	log_info("  kept: %llu frames in %llu runs, %u spans (%llu MiB reserved at boot), %llu list pages, %llu moved at seal, in %.0f ms",
-		 (unsigned long long)s.frames, (unsigned long long)s.runs, s.spans,
-		 (unsigned long long)(s.span_frames * 4096 >> 20),
-		 (unsigned long long)s.list_pages, (unsigned long long)s.moved,
-		 tsc_to_ms(tsc_read() - t, u->h->timeline.tsc_khz));
+	log_info("  kept: %llu frames in %llu runs, %llu extents reserved at boot, %llu list pages, %llu moved at seal, in %.0f ms",
+		 (unsigned long long)s.frames, (unsigned long long)s.runs,
+		 (unsigned long long)s.extents, (unsigned long long)s.list_pages,
+		 (unsigned long long)s.moved, tsc_to_ms(tsc_read() - t, u->h->timeline.tsc_khz));
 	phase(u, NVWA_PHASE_KEEP_SEAL, t);
 	return 0;
 }

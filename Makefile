@@ -55,7 +55,7 @@ TOOL_LIB_SRC := tools/nvwa/compare.c tools/nvwa/html.c tools/nvwa/store.c \
 		tools/nvwa/state.c tools/nvwa/record.c \
 		tools/nvwa/bootlog.c tools/nvwa/json.c tools/nvwa/unit.c \
 		tools/nvwa/criu.c tools/nvwa/quiesce.c tools/nvwa/sdboot.c \
-		tools/nvwa/netsock.c
+		tools/nvwa/netsock.c tools/nvwa/keep.c
 # The shutdown probes' buffer decoder, without the loader (no libbpf).
 BPF_LIB_SRC := bpf/probebuf.c
 LIB_SRC := $(COMMON_SRC) $(BPF_LIB_SRC) $(FASTBOOT_SRC) $(PARK_SRC) $(CRIU_SRC) $(PINMEM_SRC) $(TOOL_LIB_SRC)
@@ -64,7 +64,7 @@ UNIT_TESTS := park_test write_test store_test state_test pinmem_test pinimg_test
 	      handover_test cmdline_test timeline_test bzimage_test decompress_test \
 	      kexec_test compare_test html_test bootlog_test json_test util_test \
 	      service_test criu_test fwmap_test quiesce_test sdboot_test \
-	      netsock_test
+	      netsock_test keep_test
 FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz \
 	   bootlog_fuzz record_fuzz
 
@@ -179,7 +179,10 @@ KMOD := $(O)/kmod/$(KVER)
 # What pinmem.ko is built from, here and by DKMS (install-dkms).
 PINMEM_KMOD_SRC := $(wildcard pinmem/module/Kbuild pinmem/module/*.[ch] \
 	pinmem/uapi/*.h pinmem/include/*.h pinmem/lib/*.h)
-KMOD_SRC := $(PINMEM_KMOD_SRC) $(wildcard tests/kmod/*)
+# The nvwa kernel's module for its zero-copy path (pinmem/keep), built only
+# against a kernel with CONFIG_NVWA_KEEP (pinmem/kernel/0004).
+KEEP_KMOD_SRC := $(wildcard pinmem/keep/Kbuild pinmem/keep/*.[ch] pinmem/uapi/nvwa_keep.h)
+KMOD_SRC := $(PINMEM_KMOD_SRC) $(KEEP_KMOD_SRC) $(wildcard tests/kmod/*)
 
 modules: $(KMOD)/pinmem.ko $(KMOD)/pinmem_client.ko
 
@@ -191,6 +194,10 @@ $(KMOD)/pinmem.ko $(KMOD)/pinmem_client.ko &: $(KMOD_SRC)
 	$(MAKE) -C $(KDIR) M=$(abspath $(KMOD)/src/tests/kmod) \
 		KBUILD_EXTRA_SYMBOLS=$(abspath $(KMOD)/src/pinmem/module/Module.symvers) modules
 	cp $(KMOD)/src/pinmem/module/pinmem.ko $(KMOD)/src/tests/kmod/pinmem_client.ko $(KMOD)/
+	if grep -qx 'CONFIG_NVWA_KEEP=y' $(KDIR)/.config 2>/dev/null; then \
+		$(MAKE) -C $(KDIR) M=$(abspath $(KMOD)/src/pinmem/keep) modules && \
+		cp $(KMOD)/src/pinmem/keep/nvwa_keep.ko $(KMOD)/; \
+	else rm -f $(KMOD)/nvwa_keep.ko; fi
 
 deps:
 	./mk/deps.sh

@@ -258,6 +258,13 @@ static const struct member app_members[] = {
 	{ .name = "addresses", STR(struct nvwa_app, addresses), .since = 3 },
 	{ .name = "tcp-endpoints", STR(struct nvwa_app, endpoints), .since = 3 },
 	{ .name = "pids", STR(struct nvwa_app, pids), .since = 4 },
+	{ .name = "memory", STR(struct nvwa_app, memory), .since = 4 },
+	{ .name = "image-bytes", U64(struct nvwa_app, image_bytes), .since = 4 },
+	{ .name = "kept-pages", U64(struct nvwa_app, kept_pages), .since = 4 },
+	{ .name = "left-pages", U64(struct nvwa_app, left_pages), .since = 4 },
+	{ .name = "moved-pages", U64(struct nvwa_app, moved_pages), .since = 4 },
+	{ .name = "installed-pages", U64(struct nvwa_app, installed_pages), .since = 4 },
+	{ .name = "copied-pages", U64(struct nvwa_app, copied_pages), .since = 4 },
 };
 
 static const struct member phase_members[] = {

@@ -44,6 +44,13 @@
  *                                      keeps its PIDs free: "reserved"
  *                                      (nvwa.reserve_pids=, the nvwa
  *                                      kernel) or "lastpid" (nvwa.lastpid=)
+ *                   memory = "kept";                 v4: its anonymous
+ *                                      memory "kept" in place (pin-anon)
+ *                                      or "copied" by CRIU, and in pages:
+ *                   image-bytes = <hi lo>;  what the dump wrote
+ *                   kept-pages = <hi lo>; left-pages = <hi lo>;
+ *                   moved-pages = <hi lo>; installed-pages = <hi lo>;
+ *                   copied-pages = <hi lo>; };
  *       };
  *       timeline {
  *           phase@0 { label = "..."; domain = <u32>; start = <hi lo>;
@@ -126,6 +133,17 @@ struct nvwa_app {
 	char addresses[NVWA_PATH_MAX];		/* local addresses they use */
 	char endpoints[NVWA_PATH_MAX];		/* "ADDR,PORT ..." locked */
 	char pids[NVWA_WORD_MAX];		/* "reserved", "lastpid" */
+	/*
+	 * Its anonymous memory: "kept" in place across the kexec (the nvwa
+	 * kernel's pin-anon), or "copied" by CRIU to the store and back.
+	 */
+	char memory[NVWA_WORD_MAX];
+	uint64_t image_bytes;			/* what the dump wrote */
+	uint64_t kept_pages;			/* handed over in place */
+	uint64_t left_pages;			/* shared, KSM: CRIU copied them */
+	uint64_t moved_pages;			/* copied out of the image's way */
+	uint64_t installed_pages;		/* restore: back in place, no copy */
+	uint64_t copied_pages;			/* restore: copied (address taken) */
 };
 
 /*

@@ -29,6 +29,8 @@
 #define NVWA_PHASE_FREEZE "freeze"
 #define NVWA_PHASE_SYNC "sync"
 #define NVWA_PHASE_QUIESCE "quiesce"
+/* The kept pages' list written (the nvwa kernel's zero-copy path). */
+#define NVWA_PHASE_KEEP_SEAL "keep-seal"
 #define NVWA_PHASE_REBOOT "reboot"
 /* Old kernel after the reboot call, by eBPF (bpf/probebuf.c). */
 #define NVWA_PHASE_KERNEL_KEXEC "kernel-kexec"
@@ -56,6 +58,8 @@
 #define NVWA_PHASE_PROBE_LOAD "probe-load"
 #define NVWA_PHASE_RESTORE "restore"		/* and "restore/PID" per app */
 #define NVWA_PHASE_RESTORE_RETRY "restore-retry"
+/* Kept pages put back into restored processes ("keep-give/PID"). */
+#define NVWA_PHASE_KEEP_GIVE "keep-give"
 #define NVWA_PHASE_APP_RUNNING "app-running"
 #define NVWA_PHASE_LAZY_PAGES "lazy-pages"
 #define NVWA_PHASE_FIRST_SYSCALL "first-syscall"

@@ -205,6 +205,28 @@ int rm_rf(const char *path)
 	return 0;
 }
 
+/* nftw() passes no argument of the caller's: du_bytes() is not reentrant. */
+static uint64_t tree_bytes;
+
+static int add_bytes(const char *path, const struct stat *st, int type,
+		     struct FTW *ftw)
+{
+	(void)path;
+	(void)ftw;
+	if (type == FTW_F)
+		tree_bytes += (uint64_t)st->st_size;
+	return 0;
+}
+
+int du_bytes(const char *path, uint64_t *ret)
+{
+	tree_bytes = 0;
+	if (nftw(path, add_bytes, 16, FTW_PHYS) < 0)
+		return -errno;
+	*ret = tree_bytes;
+	return 0;
+}
+
 int strscpy(char *dst, const char *src, size_t size)
 {
 	size_t len = strlen(src);

@@ -36,6 +36,8 @@ int write_file_atomic(const char *path, const void *buf, size_t len);
 int mkdir_p(const char *path, mode_t mode);
 /* Removes a directory tree; a missing tree is not an error. */
 int rm_rf(const char *path);
+/* The sizes of the regular files under @path, added up (not followed). */
+int du_bytes(const char *path, uint64_t *ret);
 
 /* Copies @src into @dst of @size bytes; -ENAMETOOLONG if it does not fit. */
 int strscpy(char *dst, const char *src, size_t size);

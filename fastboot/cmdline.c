@@ -12,7 +12,8 @@
 static const char *const one_shot[] = {
 	"BOOT_IMAGE", "initrd", NVWA_HANDOVER_PARAM, NVWA_RESTORE_PARAM,
 	NVWA_CPUS_PARAM, NVWA_UNITS_PARAM, NVWA_LASTPID_PARAM,
-	NVWA_RESERVE_PIDS_PARAM, "elfcorehdr", "kexec_jump_back_entry",
+	NVWA_RESERVE_PIDS_PARAM, NVWA_KEEP_PARAM, NVWA_NOKASLR_PARAM, "elfcorehdr",
+	"kexec_jump_back_entry",
 };
 
 /* Parameters that may legitimately appear more than once. */
@@ -148,6 +149,20 @@ int cmdline_get(const char *cmdline, const char *key, char *out, size_t size)
 	return r < 0 ? r : 0;
 }
 
+bool cmdline_has(const char *cmdline, const char *key)
+{
+	struct tokens t;
+	bool found = false;
+	char *buf;
+
+	if (dup_tokens(cmdline, &buf, &t) < 0)
+		return false;
+	for (size_t i = 0; i < t.dashdash && !found; i++)
+		found = key_is(t.tok[i], key);
+	free(buf);
+	return found;
+}
+
 int cmdline_find_memmap(const char *cmdline, char type, unsigned int n,
 			struct pmem_reservation *ret)
 {
@@ -214,7 +229,7 @@ int cmdline_compose(const char *current, const char *append,
 {
 	char *cbuf = NULL, *abuf = NULL, *obuf = NULL;
 	struct tokens cur, add, mine;
-	bool deferred_cpus = false;
+	bool deferred_cpus = false, nvwa_nokaslr = false;
 	size_t len = 0;
 	int r;
 
@@ -231,12 +246,16 @@ int cmdline_compose(const char *current, const char *append,
 	if (r < 0)
 		goto cleanup;
 
-	for (size_t i = 0; i < cur.dashdash; i++)
+	for (size_t i = 0; i < cur.dashdash; i++) {
 		if (key_is(cur.tok[i], NVWA_CPUS_PARAM))
 			deferred_cpus = true;
+		if (key_is(cur.tok[i], NVWA_NOKASLR_PARAM))
+			nvwa_nokaslr = true;
+	}
 	for (size_t i = 0; i < cur.dashdash && !r; i++)
 		if (!key_in(cur.tok[i], one_shot, ARRAY_SIZE(one_shot)) &&
 		    !(deferred_cpus && key_is(cur.tok[i], "maxcpus")) &&
+		    !(nvwa_nokaslr && key_is(cur.tok[i], "nokaslr")) &&
 		    !overridden(cur.tok[i], &add) && !overridden(cur.tok[i], &mine))
 			r = emit(out, size, &len, cur.tok[i]);
 	/* One-shot parameters are nvwa's to set, not the operator's. */

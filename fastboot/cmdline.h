@@ -9,6 +9,7 @@
 #ifndef NVWA_CMDLINE_H
 #define NVWA_CMDLINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* x86's COMMAND_LINE_SIZE, including the NUL. */
@@ -36,6 +37,14 @@
 #define NVWA_LASTPID_PARAM "nvwa.lastpid"
 #define NVWA_RESERVE_PIDS_PARAM "nvwa.reserve_pids"
 #define NVWA_RESERVE_PIDS_MAX 64
+/*
+ * nvwa.keep=ADDR: for the nvwa kernel (pin-anon), the list of the frames
+ * the update handed over in place.  nvwa.nokaslr: nvwa added nokaslr for
+ * this boot (a bzImage's decompressor must not land on a kept frame), so
+ * the next command line drops it unless the operator asks for it.
+ */
+#define NVWA_KEEP_PARAM "nvwa.keep"
+#define NVWA_NOKASLR_PARAM "nvwa.nokaslr"
 
 /*
  * memmap=SIZE!START: legacy persistent memory (e820 type 12); or, found
@@ -68,6 +77,8 @@ int cmdline_find_memmap(const char *cmdline, char type, unsigned int n,
  * not fit.
  */
 int cmdline_get(const char *cmdline, const char *key, char *out, size_t size);
+/* Whether KEY or KEY=VALUE is there before "--". */
+bool cmdline_has(const char *cmdline, const char *key);
 
 /*
  * Composes the next command line into @out: the running kernel's

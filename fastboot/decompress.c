@@ -134,15 +134,21 @@ static int unlz4(const uint8_t *in, size_t len, struct sink *out, char *why,
 	return out->len ? 0 : set_why(why, whylen, -EBADMSG, "lz4: no block");
 }
 
+/*
+ * The kernel build appends the decompressed size to every payload but a
+ * gzip one, whose own trailer ends with it (ISIZE): that one is read
+ * where the others' is, but stays part of the stream.
+ */
 static const struct decompressor {
 	const char *name;
 	int (*run)(const uint8_t *in, size_t len, struct sink *out, char *why,
 		   size_t whylen);
+	bool size_in_stream;
 } decompressors[] = {
-	{ "gzip", gunzip },
-	{ "xz", unxz },
-	{ "zstd", unzstd },
-	{ "lz4", unlz4 },
+	{ "gzip", gunzip, true },
+	{ "xz", unxz, false },
+	{ "zstd", unzstd, false },
+	{ "lz4", unlz4, false },
 };
 
 static const struct decompressor *find(const char *format)
@@ -182,7 +188,7 @@ int payload_decompress(const char *format, const void *in, size_t len,
 	out.buf = malloc(out.cap);
 	if (!out.buf)
 		return set_why(why, whylen, -ENOMEM, "cannot allocate %zu bytes", out.cap);
-	r = d->run(p, len - 4, &out, why, whylen);
+	r = d->run(p, d->size_in_stream ? len : len - 4, &out, why, whylen);
 	if (r == 0 && out.len != expect)
 		r = set_why(why, whylen, -EBADMSG, "%s: decompressed to %zu bytes, the payload says %u",
 			    format, out.len, expect);

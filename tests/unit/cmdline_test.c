@@ -48,6 +48,22 @@ TEST(drops_the_last_updates_reserved_pids)
 	CHECK_STREQ(out, "ro quiet nvwa.handover=/dev/pmem0");
 }
 
+TEST(drops_the_last_updates_kept_memory_and_the_nokaslr_nvwa_added)
+{
+	CHECK(COMPOSE("ro nvwa.keep=0x3dbd000 nokaslr nvwa.nokaslr quiet", NULL,
+		      "/dev/pmem0") > 0);
+	CHECK_STREQ(out, "ro quiet nvwa.handover=/dev/pmem0");
+}
+
+TEST(an_operators_own_nokaslr_stays)
+{
+	CHECK(COMPOSE("ro nokaslr nvwa.keep=0x3dbd000 quiet", NULL, "/dev/pmem0") > 0);
+	CHECK_STREQ(out, "ro nokaslr quiet nvwa.handover=/dev/pmem0");
+	CHECK(cmdline_has("ro nokaslr quiet", "nokaslr"));
+	CHECK(!cmdline_has("ro nokaslr=1x quiet -- nvwa.nokaslr", "nvwa.nokaslr"));
+	CHECK(cmdline_has("ro nvwa.nokaslr", "nvwa.nokaslr"));
+}
+
 TEST(one_shot_parameters_cannot_be_appended)
 {
 	CHECK(COMPOSE("ro nvwa.restore=lazy", "initrd=/x nvwa.handover=/dev/sda BOOT_IMAGE=y quiet",

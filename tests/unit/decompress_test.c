@@ -54,10 +54,11 @@ static size_t pack_gzip(void)
 	s.next_in = plain;
 	s.avail_in = PLAIN_LEN;
 	s.next_out = packed;
-	s.avail_out = sizeof(packed) - 4;
+	s.avail_out = sizeof(packed);
 	deflate(&s, Z_FINISH);
 	deflateEnd(&s);
-	return append_size(s.total_out);
+	/* As the kernel's cmd_gzip: the gzip trailer's ISIZE is the size. */
+	return s.total_out;
 }
 
 static size_t pack_xz(void)

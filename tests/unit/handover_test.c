@@ -48,6 +48,14 @@ static void add_phase(struct nvwa_handover *h, const char *name,
 		abort();
 }
 
+/* What version 4 added to an application: gone from an older record. */
+static void drop_v4(struct nvwa_app *a)
+{
+	a->pids[0] = a->memory[0] = '\0';
+	a->image_bytes = a->kept_pages = a->left_pages = a->moved_pages = 0;
+	a->installed_pages = a->copied_pages = 0;
+}
+
 /* Every field set, values past 32 bits where a cell pair carries them. */
 static struct nvwa_handover *full_record(void)
 {
@@ -55,12 +63,13 @@ static struct nvwa_handover *full_record(void)
 	static const struct nvwa_app apps[] = {
 		{ 1234, "redis-server", "apps/1234", "pre-dump+dump",
 		  "restored", "", "redis-server.service", "1:4711 2:4711", 3,
-		  "10.0.2.15 fd00::1", "10.0.2.15,6379 fd00::1,6379", "reserved" },
+		  "10.0.2.15 fd00::1", "10.0.2.15,6379 fd00::1,6379", "reserved",
+		  "copied", 300ull << 20, 0, 12, 0, 0, 0 },
 		{ 1301, "postgres", "apps/1301", "dump", "failed",
 		  "criu restore: File exists (pid 1301 taken)", "", "", 0, "", "",
-		  "lastpid" },
+		  "lastpid", "kept", 40960, (1ull << 33) + 5, 3, 1, (1ull << 33) + 4, 1 },
 		{ 2000000000, "testapp", "apps/2000000000", "pre-dump+dump",
-		  "dumped", "", "", "", 0, "", "", "" },
+		  "dumped", "", "", "", 0, "", "", "", "", 0, 0, 0, 0, 0, 0 },
 	};
 
 	h->version = NVWA_HANDOVER_VERSION;
@@ -136,6 +145,9 @@ static struct nvwa_handover *max_record(void)
 		FILL_MAX(app->addresses, 'H' + i % 20);
 		FILL_MAX(app->endpoints, 'I' + i % 20);
 		FILL_MAX(app->pids, 'J' + i % 20);
+		FILL_MAX(app->memory, 'K' + i % 20);
+		app->image_bytes = app->kept_pages = app->left_pages = UINT64_MAX;
+		app->moved_pages = app->installed_pages = app->copied_pages = UINT64_MAX - 1;
 	}
 	h->timeline.tsc_khz = UINT64_MAX;
 	h->timeline.nphases = NVWA_MAX_PHASES;
@@ -211,6 +223,11 @@ static void expect_same(const struct nvwa_handover *got,
 		CHECKF(!strcmp(ga->addresses, wa->addresses), "app %u", i);
 		CHECKF(!strcmp(ga->endpoints, wa->endpoints), "app %u", i);
 		CHECKF(!strcmp(ga->pids, wa->pids), "app %u", i);
+		CHECKF(!strcmp(ga->memory, wa->memory), "app %u", i);
+		CHECKF(ga->image_bytes == wa->image_bytes && ga->kept_pages == wa->kept_pages &&
+		       ga->left_pages == wa->left_pages && ga->moved_pages == wa->moved_pages &&
+		       ga->installed_pages == wa->installed_pages &&
+		       ga->copied_pages == wa->copied_pages, "app %u", i);
 	}
 	for (i = 0; i < want->timeline.nphases; i++) {
 		gp = &got->timeline.phases[i];
@@ -540,7 +557,8 @@ TEST(version_1_records_are_read)
 	h->nitems = 0;
 	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
 	for (uint32_t i = 0; i < h->napps; i++) {
-		h->apps[i].unit[0] = h->apps[i].stdio[0] = h->apps[i].pids[0] = '\0';
+		drop_v4(&h->apps[i]);
+		h->apps[i].unit[0] = h->apps[i].stdio[0] = '\0';
 		h->apps[i].addresses[0] = h->apps[i].endpoints[0] = '\0';
 		h->apps[i].tcp = 0;
 	}
@@ -565,7 +583,8 @@ TEST(version_2_records_are_read_without_units)
 	h->version = 2;
 	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
 	for (uint32_t i = 0; i < h->napps; i++) {
-		h->apps[i].unit[0] = h->apps[i].stdio[0] = h->apps[i].pids[0] = '\0';
+		drop_v4(&h->apps[i]);
+		h->apps[i].unit[0] = h->apps[i].stdio[0] = '\0';
 		h->apps[i].addresses[0] = h->apps[i].endpoints[0] = '\0';
 		h->apps[i].tcp = 0;
 	}
@@ -591,7 +610,7 @@ TEST(version_3_records_are_read_without_pids)
 	h->version = 3;
 	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
 	for (uint32_t i = 0; i < h->napps; i++)
-		h->apps[i].pids[0] = '\0';
+		drop_v4(&h->apps[i]);
 	blob = build(h, &size);
 	if (blob) {
 		CHECK(fdt_getprop(blob, fdt_path_offset(blob, "/apps/app@0"), "unit", NULL));

@@ -17,6 +17,13 @@
  *
  * SIGUSR1: verify all memory and append "verify ok ..." or
  * "verify FAIL ..." to the log.
+ *
+ * SIGUSR2: check that the memory behaves as memory this process allocated
+ * itself (after a restore that put kept frames back): /proc/self/smaps
+ * counts it as Anonymous, a forked child's write is copied on write,
+ * MADV_DONTNEED gives zeros, mremap moves the contents, munmap and a new
+ * mapping work; then "anoncheck ok ..." or "anoncheck FAIL ..." in the log.
+ * The pages it touches are filled again, so verify still holds.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +32,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,6 +41,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +57,7 @@ static uint64_t seed = 0x6e767761;	/* "nvwa" */
 static int logfd = -1;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile sig_atomic_t verify_requested;
+static volatile sig_atomic_t anoncheck_requested;
 static uint64_t *thread_ticks;
 static volatile uint64_t *pin;	/* the pinmem area, if any */
 static size_t pin_words;
@@ -170,6 +180,101 @@ static void verify(long nthreads)
 	else
 		logline("verify ok pages=%zu bytes=%zu threads=%ld pinned=%zu\n",
 			npages, npages * PAGE, nthreads, pin_words * sizeof(uint64_t));
+}
+
+/*
+ * Anonymous: in kB, of the mapping holding @start (it may have merged with
+ * a neighbour), from smaps; -1 if none.
+ */
+static long smaps_anon_kb(const void *start)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/smaps", "re");
+	unsigned long lo, hi;
+	bool in = false;
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		/* A mapping's first line: "LO-HI perms ..."; its fields follow. */
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			in = lo <= (unsigned long)start && (unsigned long)start < hi;
+		else if (in && sscanf(line, "Anonymous: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+static bool page_zero(const uint64_t *w)
+{
+	for (size_t i = 0; i < WORDS_PER_PAGE; i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
+static void anoncheck(void)
+{
+	const char *fail = NULL;
+	size_t last = npages - 1, tail = npages > 64 ? 16 : 1;
+	uint64_t *w = mem + last * WORDS_PER_PAGE;
+	long kb;
+	pid_t child;
+	int st;
+
+	pthread_mutex_lock(&lock);
+	kb = smaps_anon_kb(mem);
+	if (kb < (long)(npages * PAGE / 1024))
+		fail = "smaps does not count the memory as Anonymous";
+	/* Copy on write: the child's write must not reach this process. */
+	if (!fail) {
+		child = fork();
+		if (child == 0) {
+			uint64_t v = mem[0];
+
+			mem[0] = ~v;
+			_exit(mem[0] == ~v ? 0 : 1);
+		}
+		if (child < 0 || waitpid(child, &st, 0) != child || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) || check_page(0) >= 0)
+			fail = "fork: the child's write was not copied on write";
+	}
+	/* mremap: the last pages move to a new address with their contents. */
+	if (!fail) {
+		uint64_t *to = mmap(NULL, tail * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		uint64_t *from = mem + (npages - tail) * WORDS_PER_PAGE;
+		size_t p;
+
+		if (to == MAP_FAILED ||
+		    mremap(from, tail * PAGE, tail * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, to) != to ||
+		    mremap(to, tail * PAGE, tail * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, from) != from)
+			fail = "mremap failed";
+		for (p = npages - tail; !fail && p < npages; p++)
+			if (check_page(p) >= 0)
+				fail = "mremap: the contents did not move with the pages";
+	}
+	/* MADV_DONTNEED drops the page: zeros after. */
+	if (!fail && (madvise(w, PAGE, MADV_DONTNEED) < 0 || !page_zero(w)))
+		fail = "MADV_DONTNEED did not give a zero page";
+	/* munmap, and a new mapping in its place. */
+	if (!fail && (munmap(w, PAGE) < 0 ||
+		      mmap(w, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+			   -1, 0) != w || !page_zero(w)))
+		fail = "munmap and a new mapping in its place failed";
+	fill_page(last, gen[last]);
+	pthread_mutex_unlock(&lock);
+	if (fail)
+		logline("anoncheck FAIL %s (Anonymous %ld kB)\n", fail, kb);
+	else
+		logline("anoncheck ok anonymous_kb=%ld\n", kb);
+}
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	anoncheck_requested = 1;
 }
 
 static void on_usr1(int sig)
@@ -325,6 +430,8 @@ int main(int argc, char **argv)
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = on_usr2;
+	sigaction(SIGUSR2, &sa, NULL);
 	for (long i = 0; i < nthreads; i++)
 		if (pthread_create(&tid, NULL, worker, (void *)i)) {
 			fprintf(stderr, "testapp: cannot start threads\n");
@@ -360,6 +467,10 @@ int main(int argc, char **argv)
 		if (verify_requested) {
 			verify_requested = 0;
 			verify(nthreads);
+		}
+		if (anoncheck_requested) {
+			anoncheck_requested = 0;
+			anoncheck();
 		}
 		nanosleep(&ts, NULL);
 	}

@@ -205,6 +205,14 @@ int report_print_json(FILE *f, const struct nvwa_handover *h)
 		json_object_object_add(app, "tcp_established", json_object_new_int64(a->tcp));
 		json_object_object_add(app, "addresses", json_bytes(a->addresses));
 		json_object_object_add(app, "pids", json_bytes(a->pids));
+		json_object_object_add(app, "memory", json_bytes(a->memory));
+		json_object_object_add(app, "image_bytes", json_object_new_uint64(a->image_bytes));
+		json_object_object_add(app, "kept_pages", json_object_new_uint64(a->kept_pages));
+		json_object_object_add(app, "left_pages", json_object_new_uint64(a->left_pages));
+		json_object_object_add(app, "moved_pages", json_object_new_uint64(a->moved_pages));
+		json_object_object_add(app, "installed_pages",
+				       json_object_new_uint64(a->installed_pages));
+		json_object_object_add(app, "copied_pages", json_object_new_uint64(a->copied_pages));
 		json_object_array_add(apps, app);
 	}
 	for (uint32_t i = 0; i < tl->nphases; i++) {

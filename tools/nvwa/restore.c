@@ -34,6 +34,7 @@
 #include "fastboot/fwmap.h"
 #include "park/defer.h"
 #include "tools/nvwa/criu.h"
+#include "tools/nvwa/keep.h"
 #include "tools/nvwa/nvwa.h"
 #include "tools/nvwa/netsock.h"
 #include "tools/nvwa/unit.h"
@@ -219,6 +220,90 @@ static int pid_free(pid_t pid, char *why, size_t whylen)
 }
 
 /*
+ * The kept path (the record says memory "kept"): CRIU restored the tree
+ * stopped, as it was dumped, without its private anonymous pages; the
+ * frames the old kernel handed over become those pages again, at the
+ * same addresses, and only then does it run.  A process found running,
+ * or whose pages do not all go back, must not go on with holes in its
+ * memory: the tree is killed and the application failed.
+ */
+static int give_memory(struct nvwa_handover *h, struct nvwa_app *a, char *why, size_t whylen)
+{
+	pid_t tree[NVWA_KEEP_TREE_MAX];
+	struct nvwa_keep_give g;
+	char name[NVWA_PHASE_NAME_MAX];
+	uint64_t t = tsc_read(), replaced = 0;
+	size_t n = 0, k;
+	int fd, r;
+
+	fd = keep_open(true, why, whylen);
+	r = fd < 0 ? fd : proc_tree(a->pid, tree, NVWA_KEEP_TREE_MAX, &n);
+	if (r < 0 && fd >= 0)
+		set_why(why, whylen, r, "cannot list the processes of %d: %s", a->pid, strerror(-r));
+	for (k = 0; r >= 0 && k < n; k++) {
+		r = keep_stopped(tree[k]);
+		if (r == 0)
+			r = set_why(why, whylen, -EBUSY, "%d ran before its kept pages were back",
+				    tree[k]);
+		if (r < 0)
+			break;
+		r = keep_give(fd, tree[k], tree[k], &g);
+		if (r == -ENODATA)
+			r = set_why(why, whylen, r, "this kernel was handed no kept pages (was nvwa.keep= lost from its command line?)");
+		else if (r < 0)
+			set_why(why, whylen, r, "%s refused %d's pages: %s", KEEP_DEV, tree[k],
+				strerror(-r));
+		else if (g.failed)
+			r = set_why(why, whylen, -EFAULT, "%llu of %d's kept pages have no mapping to go back to",
+				    (unsigned long long)g.failed, tree[k]);
+		if (r < 0)
+			break;
+		a->installed_pages += g.installed;
+		a->copied_pages += g.copied;
+		replaced += g.replaced;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (r < 0) {
+		for (k = 0; k < n; k++)
+			kill(tree[k], SIGKILL);
+		if (!n)
+			kill(a->pid, SIGKILL);
+		return r;
+	}
+	for (k = 0; k < n; k++)
+		kill(tree[k], SIGCONT);
+	xsnprintf(name, sizeof(name), NVWA_PHASE_KEEP_GIVE "/%d", a->pid);
+	timeline_add(&h->timeline, name, NVWA_DOMAIN_NEW, t, tsc_read());
+	log_info("  %d (%s): %llu pages back in place (%llu replacing a page the restore had mapped), %llu copied, in %.0f ms",
+		 a->pid, a->comm, (unsigned long long)a->installed_pages,
+		 (unsigned long long)replaced, (unsigned long long)a->copied_pages,
+		 tsc_to_ms(tsc_read() - t, h->timeline.tsc_khz));
+	return 0;
+}
+
+/* Frames no restored process took (they were all given): back to the kernel. */
+static void release_kept(void)
+{
+	uint64_t freed;
+	char why[160];
+	int fd, r;
+
+	if (access(KEEP_DEV, F_OK) < 0)
+		return;
+	fd = keep_open(false, why, sizeof(why));
+	if (fd < 0)
+		return;
+	r = keep_release(fd, &freed);
+	if (r < 0)
+		log_warn_errno(r, "Could not give the kept frames no process took back: %m");
+	else if (freed)
+		log_info("Gave %llu kept frames no process took back to the kernel",
+			 (unsigned long long)freed);
+	close(fd);
+}
+
+/*
  * Restores application @i of @h: 0 if it runs, else a negative errno
  * with the reason in the record.  Every state change is written down
  * before the next step, so a crash can never restore it twice.
@@ -286,6 +371,8 @@ static int restore_app(const char *store, const char *record, struct nvwa_handov
 		xsnprintf(why, sizeof(why), "CRIU succeeded but PID %d is not running", a->pid);
 		r = -ESRCH;
 	}
+	if (r == 0 && !strcmp(a->memory, "kept"))
+		r = give_memory(h, a, why, sizeof(why));
 	xsnprintf(name, sizeof(name), NVWA_PHASE_RESTORE "/%d", a->pid);
 	timeline_add(&h->timeline, name, NVWA_DOMAIN_NEW, t, tsc_read());
 	unlock_connections(a);
@@ -548,6 +635,7 @@ static void finish(struct restore *rs, uint64_t t_start, uint64_t t_end)
 
 	double downtime;
 
+	release_kept();
 	if (timeline_downtime_ms(&h->timeline, &downtime) == 0)
 		log_info("Restored %u application(s) in %.0f ms; downtime %.0f ms (freeze to running)",
 			 h->napps, tsc_to_ms(t_end - t_start, h->timeline.tsc_khz), downtime);

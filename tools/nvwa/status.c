@@ -20,6 +20,7 @@
 #include "fastboot/fwmap.h"
 #include "pinmem/lib/libpinmem.h"
 #include "tools/nvwa/json.h"
+#include "tools/nvwa/keep.h"
 #include "tools/nvwa/nvwa.h"
 
 struct status {
@@ -41,6 +42,8 @@ struct status {
 	struct nvwa_handover *last;
 	bool have_pinmem;		/* the module is loaded */
 	struct pinmem_status pinmem;
+	bool have_keep;			/* /dev/nvwa-keep answers */
+	struct nvwa_keep_status keep;
 };
 
 static void usage_status(FILE *f)
@@ -61,7 +64,11 @@ static void usage_status(FILE *f)
 		"{device, state, mountpoint, size, free}, pending {state, reason,\n"
 		"generation, apps}, last_update {generation, outcome, downtime_ms}\n"
 		"or null, pinmem {state, region_start, region_size, generation,\n"
-		"free, reason} or null (module not loaded).\n");
+		"free, reason} or null (module not loaded), kept {state, taken, kept,\n"
+		"installed, copied, released} or null: anonymous memory kept in\n"
+		"place across the kexec on the nvwa kernel (/dev/nvwa-keep): pages\n"
+		"taken before the jump; after it, frames still waiting for their\n"
+		"process, put back, copied, and given back to the kernel.\n");
 }
 
 static void gather(struct status *st)
@@ -75,6 +82,11 @@ static void gather(struct status *st)
 	fd = pinmem_dev_open();
 	if (fd >= 0) {
 		st->have_pinmem = pinmem_dev_status(fd, &st->pinmem) == 0;
+		close(fd);
+	}
+	fd = keep_open(false, why, sizeof(why));
+	if (fd >= 0) {
+		st->have_keep = keep_status(fd, &st->keep) == 0;
 		close(fd);
 	}
 	if (cmdline_read_running(&cmdline) == 0) {
@@ -128,6 +140,14 @@ static void print_text(const struct status *st)
 		       (unsigned long long)st->pinmem.free_bytes >> 20);
 	else
 		printf("pinmem:       region not trusted: %s\n", st->pinmem.reason);
+	if (st->have_keep)
+		printf("kept memory:  %s, %llu pages taken, %llu frames waiting, %llu put back, %llu copied, %llu released\n",
+		       keep_state_name(st->keep.state), (unsigned long long)st->keep.taken,
+		       (unsigned long long)st->keep.kept, (unsigned long long)st->keep.installed,
+		       (unsigned long long)st->keep.copied, (unsigned long long)st->keep.released);
+	else if (kcaps_has(&st->caps, KCAP_PIN_ANON))
+		printf("kept memory:  module not loaded (modprobe %s; nvwa update loads it)\n",
+		       KEEP_MODULE);
 	printf("kexec:        %s\n", st->kexec_loaded ? "a kernel is loaded" : "nothing loaded");
 	if (!strcmp(st->store_state, "mounted"))
 		printf("store:        %s on %s, %llu of %llu MiB free\n", st->store_dev,
@@ -231,6 +251,18 @@ static int print_json(const struct status *st)
 		json_object_object_add(v, "reason", json_bytes(st->pinmem.reason));
 	}
 	json_object_object_add(o, "pinmem", v);
+	v = NULL;
+	if (st->have_keep) {
+		v = json_object_new_object();
+		json_object_object_add(v, "state",
+				       json_object_new_string(keep_state_name(st->keep.state)));
+		json_object_object_add(v, "taken", json_object_new_uint64(st->keep.taken));
+		json_object_object_add(v, "kept", json_object_new_uint64(st->keep.kept));
+		json_object_object_add(v, "installed", json_object_new_uint64(st->keep.installed));
+		json_object_object_add(v, "copied", json_object_new_uint64(st->keep.copied));
+		json_object_object_add(v, "released", json_object_new_uint64(st->keep.released));
+	}
+	json_object_object_add(o, "kept", v);
 	return json_write(stdout, o, JSON_LINES);
 }
 

@@ -46,6 +46,7 @@
 #include "park/defer.h"
 #include "pinmem/lib/libpinmem.h"
 #include "tools/nvwa/criu.h"
+#include "tools/nvwa/keep.h"
 #include "tools/nvwa/nvwa.h"
 #include "tools/nvwa/netsock.h"
 #include "tools/nvwa/unit.h"
@@ -68,6 +69,7 @@ struct app {
 	char stdio[NVWA_WORD_MAX * 2];	/* its stdio sockets, FD:INODE */
 	struct tcp_summary tcp;		/* its TCP sockets */
 	bool stopped;			/* being dumped or dumped: maybe stopped */
+	struct nvwa_keep_take keep;	/* its pages kept in place, if any */
 	size_t ntree;			/* the process and its descendants */
 	pid_t tree[MAX_TREE];
 };
@@ -87,6 +89,7 @@ struct update {
 	bool profile_boot;		/* initcall_debug in the new kernel */
 	bool trace;			/* nvwa trace reboot: no applications */
 	bool no_quiesce;
+	bool copy_memory;		/* --copy-memory: CRIU copies, even here */
 	enum probe_mode probes;
 	struct shutdown_probes *shutdown;
 	long defer_cpus;		/* CPUs to boot with, 0: all */
@@ -102,6 +105,9 @@ struct update {
 	struct kexec_plan plan;		/* how the kernel is loaded, and why */
 	const char *pids;		/* how the new boot keeps the PIDs free */
 	bool kexec_loaded;
+	int keep_fd;			/* /dev/nvwa-keep: memory kept in place */
+	uint64_t keep_head;		/* nvwa.keep= of the new kernel */
+	char memory_why[256];		/* why memory is kept, or copied */
 	int guard_fd;			/* write end of the guard's pipe, or -1 */
 	struct quiesce quiesce;		/* filesystems frozen for the jump */
 	struct nvwa_handover *h;
@@ -115,7 +121,7 @@ static void usage_update(FILE *f)
 		"                   [--dry-run] [--lazy-restore] [--no-prepare] [--file-load]\n"
 		"                   [--purgatory-checks] [--quiet-boot] [--defer-cpus[=N]]\n"
 		"                   [--profile-boot] [--probes=auto|kprobe|off]\n"
-		"                   [--discard-unrestored] [--no-quiesce]\n"
+		"                   [--discard-unrestored] [--no-quiesce] [--copy-memory]\n"
 		"\n"
 		"Replaces the running kernel with IMAGE through kexec, keeping the\n"
 		"applications: each PID (with its children) is checkpointed with CRIU\n"
@@ -204,7 +210,16 @@ static void usage_update(FILE *f)
 		"Memory an application keeps in pinmem areas (nvwa pinmem --help) is not\n"
 		"copied at all: nvwa's CRIU plugin records the areas by name and the\n"
 		"restore maps the same RAM again.  Ordinary anonymous memory is copied\n"
-		"to the store, mostly by the pre-dump before the freeze.\n"
+		"to the store, mostly by the pre-dump before the freeze, unless both\n"
+		"kernels are nvwa kernels (pin-anon in `nvwa status` here, declared by\n"
+		"IMAGE): then it stays where it is.  Each application is stopped\n"
+		"(SIGSTOP), its private anonymous pages are taken out of its page\n"
+		"tables, CRIU dumps what is left (no pre-dump), and the new kernel\n"
+		"gives the same frames back to the restored process before it runs\n"
+		"again; pages shared after fork are still copied.  The record and\n"
+		"`nvwa report` say which way each application's memory went.\n"
+		"      --copy-memory    copy anonymous memory through the store even\n"
+		"                       where it could be kept in place\n"
 		"\n"
 		"The running kernel needs memmap=SIZE!START on its command line and a\n"
 		"formatted store (`nvwa store format`).  After the update, `nvwa report`\n"
@@ -228,6 +243,14 @@ static void phase(struct update *u, const char *name, uint64_t start)
 static int roll_back(struct update *u)
 {
 	size_t resumed = 0;
+	int r;
+
+	/* Pages taken from a stopped application go back before it runs. */
+	if (u->keep_fd >= 0) {
+		r = keep_abort(u->keep_fd);
+		if (r < 0)
+			log_error_errno(r, "Could not give the applications their kept pages back: %m");
+	}
 
 	/* First: a resumed application may write to them. */
 	quiesce_undo(&u->quiesce);
@@ -286,6 +309,81 @@ static int check_image(struct update *u)
 	if (u->initrd && access(u->initrd, R_OK) < 0)
 		return log_error_errno(-errno, "Initrd %s: %m", u->initrd);
 	return 0;
+}
+
+/*
+ * Whether the applications' anonymous memory stays in place across the
+ * kexec: only when this kernel has pin-anon, the image that will boot
+ * declares it (a kernel that does not know nvwa.keep= would hand the
+ * frames out), and the module answers.  Anything less copies, as on a
+ * stock kernel, and says why.  On the kept path the list's head is
+ * allocated now: its address goes on the new kernel's command line.
+ */
+static int choose_memory(struct update *u)
+{
+	char why[192];
+	int r;
+
+	u->keep_fd = -1;
+	if (u->copy_memory) {
+		xsnprintf(u->memory_why, sizeof(u->memory_why), "copied by CRIU: --copy-memory");
+		goto copied;
+	}
+	if (!kcap_probe(KCAP_PIN_ANON, why, sizeof(why))) {
+		xsnprintf(u->memory_why, sizeof(u->memory_why),
+			  "copied by CRIU: this kernel cannot keep it (pin-anon %s)", why);
+		goto copied;
+	}
+	r = keep_image_declares(u->plan.boot.path, why, sizeof(why));
+	if (r <= 0) {
+		xsnprintf(u->memory_why, sizeof(u->memory_why),
+			  "copied by CRIU: the new kernel could not take it over (%s)", why);
+		goto copied;
+	}
+	r = keep_open(true, why, sizeof(why));
+	if (r < 0) {
+		xsnprintf(u->memory_why, sizeof(u->memory_why), "copied by CRIU: %s", why);
+		goto copied;
+	}
+	u->keep_fd = r;
+	r = keep_begin(u->keep_fd, &u->keep_head);
+	if (r < 0) {
+		close(u->keep_fd);
+		u->keep_fd = -1;
+		xsnprintf(u->memory_why, sizeof(u->memory_why),
+			  "copied by CRIU: %s would not begin a hand-over: %s", KEEP_DEV,
+			  strerror(-r));
+		goto copied;
+	}
+	xsnprintf(u->memory_why, sizeof(u->memory_why),
+		  "kept in place: pin-anon on both kernels (list head at %#" PRIx64 ")",
+		  u->keep_head);
+	log_info("  memory: %s", u->memory_why);
+	return 0;
+copied:
+	log_info("  memory: %s", u->memory_why);
+	return 0;
+}
+
+/*
+ * nvwa.keep= names the list's head.  A bzImage's decompressor would
+ * choose where the kernel lands itself (KASLR), perhaps on a kept frame:
+ * nokaslr keeps it inside the loaded image, whose place is checked.  The
+ * marker nvwa.nokaslr says nvwa added it, so the next update drops it;
+ * an operator's own nokaslr (@current has it, unmarked) stays theirs.
+ */
+static int append_keep_params(struct update *u, const char *current, char *own, size_t size)
+{
+	size_t len = strlen(own);
+	bool theirs = cmdline_has(current, "nokaslr") && !cmdline_has(current, NVWA_NOKASLR_PARAM);
+	int w;
+
+	if (u->keep_fd < 0)
+		return 0;
+	w = snprintf(own + len, size - len, " %s=%#" PRIx64 "%s", NVWA_KEEP_PARAM, u->keep_head,
+		     u->plan.boot.info.format != KIMAGE_BZIMAGE ? "" :
+		     theirs ? " nokaslr" : " nokaslr " NVWA_NOKASLR_PARAM);
+	return w < 0 || (size_t)w >= size - len ? -E2BIG : 0;
 }
 
 /* The services the new kernel's boot restores as services (see unit.h). */
@@ -492,6 +590,8 @@ static int check_cmdline(struct update *u)
 	if (r >= 0)
 		r = append_pid_params(u, own, sizeof(own));
 	if (r >= 0)
+		r = append_keep_params(u, current, own, sizeof(own));
+	if (r >= 0)
 		r = cmdline_compose(current, u->append, own, u->cmdline,
 				    sizeof(u->cmdline));
 	if (r < 0) {
@@ -514,6 +614,24 @@ static int check_cmdline(struct update *u)
 cleanup:
 	free(current);
 	return r;
+}
+
+/* RssAnon of /proc/PID/status in bytes; 0 if it cannot be read. */
+static unsigned long long rss_anon(pid_t pid)
+{
+	char path[64], line[128];
+	unsigned long long kb = 0;
+	FILE *f;
+
+	xsnprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "RssAnon: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb << 10;
 }
 
 /* Adds @pid and, through /proc/PID/task/TID/children, its descendants. */
@@ -660,7 +778,18 @@ static int check_apps(struct update *u)
 		}
 		fclose(f);
 		a->rss = resident * (unsigned long long)sysconf(_SC_PAGESIZE);
-		need += a->rss + a->rss / 16;
+		/*
+		 * Kept in place, the anonymous memory needs no room in the
+		 * store; what is shared after fork is still copied, so a
+		 * little of it is counted.
+		 */
+		if (u->keep_fd >= 0) {
+			unsigned long long anon = rss_anon(a->pid);
+
+			need += a->rss - (anon < a->rss ? anon : a->rss) + anon / 64 + (1 << 20);
+		} else {
+			need += a->rss + a->rss / 16;
+		}
 		log_info("  app %d (%s): %llu MiB resident", a->pid, a->comm, a->rss >> 20);
 	}
 
@@ -836,6 +965,15 @@ static int pre_dump(struct update *u)
 		struct app *a = &u->apps[i];
 
 		xsnprintf(a->dir, sizeof(a->dir), "%s/%d", u->gendir, a->pid);
+		if (u->keep_fd >= 0) {
+			/* Its memory stays where it is: nothing to copy ahead. */
+			r = mkdir_p(a->dir, 0700);
+			if (r < 0)
+				return log_error_errno(r, "Failed to create %s: %m", a->dir);
+			log_info("  %d (%s), %llu MiB: no pre-dump, its memory is kept in place",
+				 a->pid, a->comm, a->rss >> 20);
+			continue;
+		}
 		xsnprintf(dir, sizeof(dir), "%s/pre", a->dir);
 		r = mkdir_p(dir, 0700);
 		if (r < 0)
@@ -850,6 +988,43 @@ static int pre_dump(struct update *u)
 					       keep_criu_log(dir, "pre-dump.log", a->pid,
 							     kept, sizeof(kept)));
 	}
+	return 0;
+}
+
+/*
+ * The kept path: the application's tree stops (SIGSTOP, every thread),
+ * then each process's private anonymous pages leave its page tables for
+ * the hand-over list.  CRIU dumps it stopped, so the restore brings it
+ * back stopped, and resumes it once its pages are in place.
+ */
+static int take_memory(struct update *u, struct app *a, size_t i)
+{
+	struct nvwa_app *ra = &u->h->apps[i];
+	struct nvwa_keep_take t;
+	uint64_t start = tsc_read();
+	int r;
+
+	r = keep_stop_tree(a->tree, a->ntree, 10000);
+	if (r < 0)
+		return log_error_errno(r, "Could not stop %d (%s) to take its memory: %m", a->pid,
+				       a->comm);
+	for (size_t k = 0; k < a->ntree; k++) {
+		r = keep_take(u->keep_fd, a->tree[k], &t);
+		if (r == -ESRCH)
+			continue;	/* exited before it stopped */
+		if (r < 0)
+			return log_error_errno(r, "Could not take the memory of %d (%s): %m",
+					       a->tree[k], a->comm);
+		a->keep.pages += t.pages;
+		a->keep.left += t.left;
+		a->keep.moved += t.moved;
+	}
+	ra->kept_pages = a->keep.pages;
+	ra->left_pages = a->keep.left;
+	ra->moved_pages = a->keep.moved;
+	log_info("  %d (%s): %llu MiB kept in place, %llu KiB left to CRIU, %llu pages moved out of the new kernel's way, in %.0f ms",
+		 a->pid, a->comm, a->keep.pages * 4096 >> 20, a->keep.left * 4,
+		 a->keep.moved, tsc_to_ms(tsc_read() - start, u->h->timeline.tsc_khz));
 	return 0;
 }
 
@@ -887,15 +1062,23 @@ static int dump_apps(struct update *u, enum criu_after after)
 			a->stopped = true;
 		}
 		t = tsc_read();
-		r = criu_dump(a->pid, dir, "../pre", after, app_extra(a, &x), why, sizeof(why));
+		r = !dry && u->keep_fd >= 0 ? take_memory(u, a, i) : 0;
+		if (r < 0)
+			return r;
+		r = criu_dump(a->pid, dir, u->keep_fd >= 0 ? NULL : "../pre", after,
+			      app_extra(a, &x), why, sizeof(why));
 		if (r < 0)
 			return log_error_errno(r, "%s of %d (%s) failed%s: %s (log: %s)",
 					       dry ? "Dry run: the dump" : "Dump", a->pid, a->comm,
 					       dry ? ", so the update would fail after the freeze" : "",
 					       why, keep_criu_log(dir, "dump.log", a->pid, kept, sizeof(kept)));
-		log_info("  %s %d (%s) %s %.0f ms%s", dry ? "dump of" : "dumped", a->pid, a->comm,
-			 dry ? "worked:" : "in", tsc_to_ms(tsc_read() - t, u->h->timeline.tsc_khz),
-			 dry ? ", the application ran on" : "");
+		/* Pre-dump and dump: what the store holds for it. */
+		if (du_bytes(a->dir, &u->h->apps[i].image_bytes) < 0)
+			log_warn("Could not add up the size of %s", a->dir);
+		log_info("  %s %d (%s) %s %.0f ms, %" PRIu64 " KiB of images%s", dry ? "dump of" : "dumped",
+			 a->pid, a->comm, dry ? "worked:" : "in",
+			 tsc_to_ms(tsc_read() - t, u->h->timeline.tsc_khz),
+			 u->h->apps[i].image_bytes >> 10, dry ? ", the application ran on" : "");
 	}
 	return 0;
 }
@@ -929,8 +1112,10 @@ static int fill_record(struct update *u)
 		bad |= xsnprintf(a->images, sizeof(a->images),
 				 "gen-%" PRIu64 "/%d/dump", h->generation,
 				 a->pid) < 0;
-		bad |= strscpy(a->dump_mode, "pre-dump+dump",
+		bad |= strscpy(a->dump_mode, u->keep_fd >= 0 ? "dump" : "pre-dump+dump",
 			       sizeof(a->dump_mode)) < 0;
+		bad |= strscpy(a->memory, u->keep_fd >= 0 ? "kept" : "copied",
+			       sizeof(a->memory)) < 0;
 		bad |= strscpy(a->unit, u->apps[i].unit, sizeof(a->unit)) < 0;
 		bad |= strscpy(a->stdio, u->apps[i].stdio, sizeof(a->stdio)) < 0;
 		a->tcp = u->apps[i].tcp.connected;
@@ -956,6 +1141,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "discard-unrestored", no_argument, NULL, 'X' },
 		{ "lazy-restore", no_argument, NULL, 'L' },
+		{ "copy-memory", no_argument, NULL, 'M' },
 		{ "no-prepare", no_argument, NULL, 'P' },
 		{ "file-load", no_argument, NULL, 'F' },
 		{ "purgatory-checks", no_argument, NULL, 'C' },
@@ -978,6 +1164,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 		case 'n': u->dry_run = true; break;
 		case 'X': u->discard_unrestored = true; break;
 		case 'L': u->lazy_restore = true; break;
+		case 'M': u->copy_memory = true; break;
 		case 'P': u->no_prepare = true; break;
 		case 'F': u->file_load = true; break;
 		case 'C': u->purgatory_checks = true; break;
@@ -1059,6 +1246,38 @@ static void start_probes(struct update *u)
 }
 
 /*
+ * Loads the new kernel.  On the kept path the list's head, allocated
+ * before anything was loaded, must not lie where the kernel lands: if it
+ * does, a new head is taken (the image now loaded, it is out of its way)
+ * and the kernel is loaded again with it.
+ */
+static int load_kernel(struct update *u)
+{
+	int r;
+
+	for (int tries = 0;; tries++) {
+		r = kexec_load_image(&u->plan, u->initrd, u->cmdline, NVWA_RUN_DIR "/kexec.log");
+		if (r < 0 || u->keep_fd < 0)
+			return r;
+		r = keep_check(u->keep_fd);
+		if (r != -EADDRINUSE || tries == 2)
+			break;
+		log_info("  the kept pages' list head at %#" PRIx64 " lies where the new kernel lands; moving it",
+			 u->keep_head);
+		r = keep_abort(u->keep_fd);
+		if (!r)
+			r = keep_begin(u->keep_fd, &u->keep_head);
+		if (!r)
+			r = check_cmdline(u);
+		if (r < 0)
+			break;
+	}
+	if (r < 0)
+		return log_error_errno(r, "Cannot place the kept pages' list out of the new kernel's way: %m; `--copy-memory` copies instead");
+	return 0;
+}
+
+/*
  * Stages the update while the applications run: checks, loads the new
  * kernel and pre-dumps.  ("prepare" is the kernel image's own step, in
  * fastboot/prepare.c and `nvwa prepare`; this step includes it.)
@@ -1074,6 +1293,8 @@ static int stage(struct update *u)
 	r = check_image(u);
 	if (!r)
 		r = resolve_units(u);
+	if (!r)
+		r = choose_memory(u);
 	if (!r)
 		r = check_cmdline(u);
 	if (!r)
@@ -1091,8 +1312,7 @@ static int stage(struct update *u)
 	if (!r && FAULT("kexec-load"))
 		r = log_error_errno(-EIO, "kexec -l failed (fault injected)");
 	if (!r)
-		r = kexec_load_image(&u->plan, u->initrd, u->cmdline,
-				     NVWA_RUN_DIR "/kexec.log");
+		r = load_kernel(u);
 	if (r < 0)
 		return r;
 	u->kexec_loaded = true;
@@ -1114,6 +1334,26 @@ static int stage(struct update *u)
 	phase(u, NVWA_PHASE_PRE_DUMP, t);
 	timeline_add(tl, NVWA_PHASE_STAGE, NVWA_DOMAIN_OLD, t_all, tsc_read());
 	return interrupted();
+}
+
+/* The hand-over list, written last: nothing may change the pages after. */
+static int seal_memory(struct update *u)
+{
+	struct nvwa_keep_seal s;
+	uint64_t t = tsc_read();
+	int r;
+
+	r = keep_seal(u->keep_fd, &s);
+	if (r == -E2BIG)
+		return log_error_errno(r, "The kept pages are too scattered for the new kernel to reserve them at boot, or would leave it too little memory (see the kernel log); `nvwa update --copy-memory` copies them instead");
+	if (r < 0)
+		return log_error_errno(r, "Could not seal the list of kept pages: %m");
+	log_info("  kept: %llu frames in %llu runs, %llu extents reserved at boot, %llu list pages, %llu moved at seal, in %.0f ms",
+		 (unsigned long long)s.frames, (unsigned long long)s.runs,
+		 (unsigned long long)s.extents, (unsigned long long)s.list_pages,
+		 (unsigned long long)s.moved, tsc_to_ms(tsc_read() - t, u->h->timeline.tsc_khz));
+	phase(u, NVWA_PHASE_KEEP_SEAL, t);
+	return 0;
 }
 
 /*
@@ -1209,6 +1449,7 @@ static void guard_release(struct update *u)
 		log_warn_errno(-errno, "The guard did not get its release (%m); it may roll back what nvwa already did");
 	close(u->guard_fd);
 	u->guard_fd = -1;
+	u->keep_fd = -1;
 }
 
 static int update(struct update *u)
@@ -1228,6 +1469,8 @@ static int update(struct update *u)
 		if (r < 0)
 			return r;
 		log_info("Dry run: every check passed, the pre-dump and the dump worked; undoing it.");
+		if (u->keep_fd >= 0)
+			keep_abort(u->keep_fd);
 		kexec_unload();
 		u->kexec_loaded = false;
 		shutdown_probes_stop(u->shutdown, 0);
@@ -1261,6 +1504,12 @@ static int update(struct update *u)
 		t = tsc_read();
 		quiesce_start(&u->quiesce, u->h);
 		phase(u, NVWA_PHASE_QUIESCE, t);
+	}
+	/* The kept pages' list, last: nothing changes them from here. */
+	if (u->keep_fd >= 0) {
+		r = seal_memory(u);
+		if (r < 0)
+			return r;
 	}
 	fflush(NULL);
 	t = tsc_read();

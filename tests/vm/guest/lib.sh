@@ -96,6 +96,16 @@ app_verify() {		# app_verify PID NAME
 	wait_for 120 rises_above "$before" verify_count "$2" || return 1
 	grep '^verify' "/disk/data/$2.log" | tail -n 1 | grep -q '^verify ok'
 }
+# Asks the application whether its memory behaves as its own (SIGUSR2:
+# smaps, fork's copy on write, MADV_DONTNEED, mremap, munmap).
+anoncheck_count() { grep -c '^anoncheck' "/disk/data/$1.log"; }
+app_anoncheck() {	# app_anoncheck PID NAME
+	local before
+	before=$(anoncheck_count "$2")
+	kill -USR2 "$1"
+	wait_for 120 rises_above "$before" anoncheck_count "$2" || return 1
+	grep '^anoncheck' "/disk/data/$2.log" | tail -n 1 | grep -q '^anoncheck ok'
+}
 # app_verify, and the application kept BYTES of it in pinmem.
 app_verify_pinned() {	# app_verify_pinned PID NAME BYTES
 	app_verify "$1" "$2" && grep -q "verify ok .* pinned=$3" "/disk/data/$2.log"

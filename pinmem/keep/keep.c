@@ -1,0 +1,869 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvwa_keep: anonymous pages handed over across kexec in place, on the
+ * nvwa kernel (pinmem/kernel/0004, mm/nvwa_keep.c).  The kernel reserves
+ * and installs the frames; this module decides which they are, writes the
+ * list the next kernel reads, and serves /dev/nvwa-keep
+ * (pinmem/uapi/nvwa_keep.h says the order of the calls).
+ *
+ * Before the jump a frozen process's private anonymous pages that only it
+ * maps are taken: a reference held here, the page table entries zapped.
+ * The checkpoint then finds them never touched and writes none of them.
+ * A page the loaded kernel image would land on is copied to a frame out
+ * of its way first, and counted.  Pages that are not the process's alone
+ * (shared after fork, in the swap cache, KSM, DMA-pinned) stay mapped,
+ * and the checkpoint copies them as before.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/crc32.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/ioport.h>
+#include <linux/kexec.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/nvwa_keep.h>
+#include <linux/pid.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/sched/signal.h>
+#include <linux/uaccess.h>
+#include <linux/userfaultfd_k.h>
+#include <linux/vmalloc.h>
+#include <linux/xarray.h>
+
+#include "../uapi/nvwa_keep.h"
+
+#define TAKE_BATCH	512	/* pages per get_user_pages_remote() */
+#define MOVE_TRIES	65536	/* frames tried for one out of the image's way */
+/*
+ * The next kernel reserves its image whole, from _text to _end: the gaps
+ * between an ELF vmlinux's segments, aligned to 2 MiB, are in its way too.
+ */
+#define IMAGE_SLACK	SZ_2M
+
+/* Frames taken, contiguous in memory and in the owner's address space. */
+struct keep_run {
+	unsigned long pfn;
+	unsigned long addr;
+	u32 nr;
+	u32 owner;		/* PID number; 0: the list's own pages */
+};
+
+/* Before the jump: what is taken.  After it: what was handed over. */
+static struct keep {
+	struct mutex lock;		/* all of it */
+	u32 state;			/* enum nvwa_keep_state */
+	struct page *head;
+	struct keep_run *runs;
+	unsigned long nr, cap;		/* runs */
+	unsigned long frames;		/* in all runs */
+	struct page **list;		/* list pages, at seal */
+	unsigned long nr_list;
+	struct xarray owners;		/* PID number -> struct pid *, at take */
+	u64 installed, copied, released;
+} keep = {
+	.lock = __MUTEX_INITIALIZER(keep.lock),
+	.owners = XARRAY_INIT(keep.owners, 0),
+};
+
+static u32 keep_crc(const void *p, size_t len, size_t crc_off)
+{
+	static const u32 zero;
+	u32 crc;
+
+	crc = crc32_le(~0, p, crc_off);
+	crc = crc32_le(crc, (const void *)&zero, sizeof(zero));
+	return crc32_le(crc, p + crc_off + sizeof(zero),
+			len - crc_off - sizeof(zero));
+}
+
+static bool in_image_way(unsigned long pfn, unsigned long nr)
+{
+	phys_addr_t start = PFN_PHYS(pfn);
+	int r;
+
+	start = start > IMAGE_SLACK - PAGE_SIZE ? start - (IMAGE_SLACK - PAGE_SIZE) : 0;
+	r = kexec_image_overlaps(start, PFN_PHYS(pfn + nr));
+
+	/*
+	 * -EBUSY: an image is being loaded; count it in the way.  -ENOENT:
+	 * none is loaded yet (BEGIN comes first); seal checks again.
+	 */
+	return r == 1 || r == -EBUSY;
+}
+
+/*
+ * A frame of its own, out of the loaded image's way, or NULL.  The image
+ * lands where kexec found RAM free at load time, often where the page
+ * allocator still hands pages out: frames in its way are held aside until
+ * one is not (at most MOVE_TRIES of them), then given back.
+ */
+static struct page *alloc_clear_of_image(gfp_t gfp)
+{
+	struct page *page = NULL, *p, *tmp;
+	LIST_HEAD(aside);
+	int n;
+
+	for (n = 0; n < MOVE_TRIES; n++) {
+		page = alloc_page(gfp | __GFP_NOWARN);
+		if (!page || !in_image_way(page_to_pfn(page), 1))
+			break;
+		list_add(&page->lru, &aside);
+		page = NULL;
+	}
+	list_for_each_entry_safe(p, tmp, &aside, lru) {
+		list_del(&p->lru);
+		__free_page(p);
+	}
+	return page;
+}
+
+/* Room for @more runs, so that adding them cannot fail. */
+static int keep_grow(unsigned long more)
+{
+	unsigned long cap = max(keep.cap, 1024UL);
+	struct keep_run *r;
+
+	if (keep.nr + more <= keep.cap)
+		return 0;
+	while (cap < keep.nr + more)
+		cap *= 2;
+	r = kvmalloc_array(cap, sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	if (keep.nr)
+		memcpy(r, keep.runs, keep.nr * sizeof(*r));
+	kvfree(keep.runs);
+	keep.runs = r;
+	keep.cap = cap;
+	return 0;
+}
+
+/* Adds @page (held) at @addr of @owner: to the last run if it goes on it. */
+static int keep_add(struct page *page, unsigned long addr, u32 owner)
+{
+	unsigned long pfn = page_to_pfn(page);
+	struct keep_run *last = keep.nr ? &keep.runs[keep.nr - 1] : NULL;
+	int err;
+
+	if (last && owner && last->owner == owner && last->nr < U32_MAX &&
+	    last->pfn + last->nr == pfn &&
+	    last->addr + (unsigned long)last->nr * PAGE_SIZE == addr) {
+		last->nr++;
+		keep.frames++;
+		return 0;
+	}
+	err = keep_grow(1);
+	if (err)
+		return err;
+	keep.runs[keep.nr++] = (struct keep_run) {
+		.pfn = pfn, .addr = addr, .nr = 1, .owner = owner,
+	};
+	keep.frames++;
+	return 0;
+}
+
+/* Copies @page to a frame out of the image's way; the new page or NULL. */
+static struct page *move_clear(struct page *page)
+{
+	struct page *to = alloc_clear_of_image(GFP_HIGHUSER);
+
+	if (to)
+		copy_highpage(to, page);
+	return to;
+}
+
+static bool takeable(struct vm_area_struct *vma)
+{
+	/* A PROT_NONE reservation holds no pages: not walked page by page. */
+	return vma_is_anonymous(vma) && !(vma->vm_flags & VM_SHARED) &&
+	       (vma->vm_flags & (VM_READ | VM_WRITE)) && !userfaultfd_armed(vma);
+}
+
+/*
+ * Whether only this mapping may write @page.  A transparent huge page
+ * mapped by its PMD keeps the flag on its head; one mapped by PTEs, on
+ * each page.
+ */
+static bool anon_exclusive(struct page *page)
+{
+	if (PageTransCompound(page) && folio_entire_mapcount(page_folio(page)))
+		return PageAnonExclusive(compound_head(page));
+	return PageAnonExclusive(page);
+}
+
+/*
+ * Takes the pages of [addr, addr + n pages) of @vma that GUP returned in
+ * @pages; zaps each run of taken ones.  Returns 0 or -errno; counts.
+ */
+static int take_batch(struct vm_area_struct *vma, unsigned long addr,
+		      struct page **pages, long n, u32 owner,
+		      struct nvwa_keep_take *t)
+{
+	unsigned long run = 0;	/* pages in the run of taken ones before i */
+	long i;
+	int err = 0;
+
+	for (i = 0; i <= n; i++) {
+		struct page *page = i < n ? pages[i] : NULL;
+		bool take = page && !err && PageAnon(page) && !PageKsm(page) &&
+			    anon_exclusive(page) && !PageSwapCache(page) &&
+			    page_mapcount(page) == 1 &&
+			    !page_maybe_dma_pinned(page);
+
+		if (take && in_image_way(page_to_pfn(page), 1)) {
+			struct page *to = move_clear(page);
+
+			if (to) {
+				put_page(page);
+				page = to;
+				t->moved++;
+			} else {
+				take = false;
+			}
+		}
+		if (take)
+			err = keep_add(page, addr + i * PAGE_SIZE, owner);
+		if (take && !err) {
+			run++;
+			t->pages++;
+			continue;
+		}
+		if (page) {
+			put_page(page);
+			t->left++;
+		}
+		if (run)
+			zap_page_range(vma, addr + (i - run) * PAGE_SIZE,
+				       run * PAGE_SIZE);
+		run = 0;
+	}
+	return err;
+}
+
+/* Every thread of @task stopped (SIGSTOP) or traced (CRIU's seizure). */
+static bool all_stopped(struct task_struct *task)
+{
+	struct task_struct *t;
+	bool stopped = true;
+
+	rcu_read_lock();
+	for_each_thread(task, t)
+		stopped &= task_is_stopped_or_traced(t);
+	rcu_read_unlock();
+	return stopped;
+}
+
+static int keep_take(struct nvwa_keep_take *t)
+{
+	struct page **pages;
+	struct task_struct *task;
+	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+	struct pid *pid;
+	int err = 0;
+
+	pid = find_get_pid(t->pid);
+	task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
+	if (!task) {
+		put_pid(pid);
+		return -ESRCH;
+	}
+	/* Its pages leave it: it must not run until they are back. */
+	err = all_stopped(task) ? 0 : -EBUSY;
+	mm = err ? NULL : get_task_mm(task);
+	put_task_struct(task);
+	if (!err && !mm)
+		err = -EINVAL;
+	/* The owner is this very process, even if its number is reused. */
+	if (!err)
+		err = xa_insert(&keep.owners, t->pid, pid, GFP_KERNEL);
+	if (err == -EBUSY && mm)
+		err = 0;	/* taken before: the same process */
+	else if (!err)
+		pid = NULL;	/* the xarray holds the reference */
+	put_pid(pid);
+	if (err) {
+		if (mm)
+			mmput(mm);
+		return err;
+	}
+	pages = kvmalloc_array(TAKE_BATCH, sizeof(*pages), GFP_KERNEL);
+	if (!pages) {
+		mmput(mm);
+		return -ENOMEM;
+	}
+	t->pages = 0;
+	t->left = 0;
+	t->moved = 0;
+	mmap_read_lock(mm);
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma) {
+			unsigned long addr = vma->vm_start;
+
+			if (!takeable(vma))
+				continue;
+			while (!err && addr < vma->vm_end) {
+				long n = min_t(unsigned long, TAKE_BATCH,
+					       (vma->vm_end - addr) >> PAGE_SHIFT);
+
+				if (fatal_signal_pending(current)) {
+					err = -EINTR;
+					break;
+				}
+				/*
+				 * FOLL_DUMP: a hole is -EFAULT rather than a
+				 * page allocated; a page out in swap is read
+				 * back in.
+				 */
+				n = get_user_pages_remote(mm, addr, n, FOLL_DUMP,
+							  pages, NULL, NULL);
+				if (n == -EFAULT) {
+					addr += PAGE_SIZE;
+					continue;
+				}
+				if (n <= 0) {
+					err = n ? n : -EFAULT;
+					break;
+				}
+				err = take_batch(vma, addr, pages, n, t->pid, t);
+				addr += n * PAGE_SIZE;
+			}
+			if (err)
+				break;
+		}
+	}
+	mmap_read_unlock(mm);
+	mmput(mm);
+	kvfree(pages);
+	return err;
+}
+
+/* Writes every taken page back at its address (a copy) and drops it. */
+static void keep_put_back(void)
+{
+	struct task_struct *task = NULL;
+	unsigned long i, f, lost = 0;
+	struct pid *pid;
+	u32 owner = 0;
+
+	for (i = 0; i < keep.nr; i++) {
+		struct keep_run *r = &keep.runs[i];
+
+		if (r->owner && (!task || owner != r->owner)) {
+			if (task)
+				put_task_struct(task);
+			pid = xa_load(&keep.owners, r->owner);
+			task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
+			owner = r->owner;
+		}
+		for (f = 0; f < r->nr; f++) {
+			struct page *page = pfn_to_page(r->pfn + f);
+
+			if (r->owner &&
+			    (!task || access_process_vm(task, r->addr + f * PAGE_SIZE,
+							page_address(page), PAGE_SIZE,
+							FOLL_FORCE | FOLL_WRITE) != PAGE_SIZE))
+				lost++;
+			put_page(page);
+		}
+	}
+	if (task)
+		put_task_struct(task);
+	if (lost)
+		pr_err("%lu pages could not be written back (their process is gone?)\n",
+		       lost);
+	kvfree(keep.runs);
+	keep.runs = NULL;
+	keep.nr = 0;
+	keep.cap = 0;
+	keep.frames = 0;
+	xa_for_each(&keep.owners, i, pid)
+		put_pid(pid);
+	xa_destroy(&keep.owners);
+}
+
+static void keep_reset(void)
+{
+	unsigned long i;
+
+	/* A list given up must never read as one again. */
+	if (keep.head)
+		memset(page_address(keep.head), 0, sizeof(struct nvwa_keep_head));
+	for (i = 0; i < keep.nr_list; i++)
+		memset(page_address(keep.list[i]), 0, sizeof(struct nvwa_keep_page));
+	keep_put_back();
+	/* The list pages are entries (owner 0) once sealed: put above. */
+	if (keep.state != NVWA_KEEP_SEALED) {
+		for (i = 0; i < keep.nr_list; i++)
+			__free_page(keep.list[i]);
+		if (keep.head)
+			__free_page(keep.head);
+	}
+	kvfree(keep.list);
+	keep.list = NULL;
+	keep.nr_list = 0;
+	keep.head = NULL;
+	keep.state = NVWA_KEEP_IDLE;
+}
+
+static int cmp_pfn(const void *a, const void *b)
+{
+	const struct keep_run *x = a, *y = b;
+
+	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+/* Whether run @b goes on right after @a: the same frames' order, owner, addresses. */
+static bool runs_join(const struct keep_run *a, const struct keep_run *b)
+{
+	return a->owner && a->owner == b->owner && a->pfn + a->nr == b->pfn &&
+	       a->addr + (unsigned long)a->nr * PAGE_SIZE == b->addr &&
+	       (u64)a->nr + b->nr <= U32_MAX;
+}
+
+/* Sorted runs: how many the list will hold, and extents (contiguous frames). */
+static void count_runs(unsigned long *ret_runs, unsigned long *ret_extents)
+{
+	unsigned long i, runs = 0, extents = 0;
+
+	for (i = 0; i < keep.nr; i++) {
+		struct keep_run *r = &keep.runs[i], *q = r - 1;
+
+		extents += !i || q->pfn + q->nr != r->pfn;
+		runs += !i || !runs_join(q, r);
+	}
+	*ret_runs = runs;
+	*ret_extents = extents;
+}
+
+static void write_list(struct nvwa_keep_head *h)
+{
+	struct nvwa_keep_page *lp = NULL;
+	struct nvwa_keep_run *out = NULL;
+	unsigned long i, l = 0;
+
+	for (i = 0; i < keep.nr; i++) {
+		struct keep_run *r = &keep.runs[i], *q = r - 1;
+
+		h->nr_extents += !i || q->pfn + q->nr != r->pfn;
+		if (out && runs_join(q, r)) {
+			out->nr += r->nr;
+			continue;
+		}
+		if (!lp || lp->nr_runs == NVWA_KEEP_RUNS_PER_PAGE) {
+			struct nvwa_keep_page *next = page_address(keep.list[l++]);
+
+			memset(next, 0, PAGE_SIZE);
+			next->magic = NVWA_KEEP_LIST_MAGIC;
+			if (lp)
+				lp->next = virt_to_phys(next);
+			else
+				h->first = virt_to_phys(next);
+			lp = next;
+		}
+		out = &lp->run[lp->nr_runs++];
+		*out = (struct nvwa_keep_run) { .pfn = r->pfn, .nr = r->nr,
+			.addr = r->addr, .owner = r->owner };
+		h->nr_runs++;
+	}
+	h->nr_list_pages = l;
+	for (i = 0; i < l; i++) {
+		lp = page_address(keep.list[i]);
+		lp->crc = keep_crc(lp, PAGE_SIZE,
+				   offsetof(struct nvwa_keep_page, crc));
+	}
+}
+
+/*
+ * Pages of runs that lie where the loaded image lands (it was loaded
+ * again after they were taken) are copied out of its way; the runs are
+ * built anew.  Room is made first, so that no page is ever let go of.
+ */
+static int keep_move_clear(struct nvwa_keep_seal *s)
+{
+	struct keep_run *old = keep.runs;
+	unsigned long n = keep.nr, i, f, in_way = 0;
+	struct page *page, *to;
+	int err = 0;
+
+	for (i = 0; i < n; i++)
+		for (f = 0; in_image_way(old[i].pfn, old[i].nr) && f < old[i].nr; f++)
+			in_way += in_image_way(old[i].pfn + f, 1);
+	if (!in_way)
+		return 0;
+	keep.runs = NULL;
+	keep.nr = 0;
+	keep.cap = 0;
+	keep.frames = 0;
+	if (keep_grow(n + 2 * in_way)) {
+		keep.runs = old;
+		keep.nr = n;
+		keep.cap = n;
+		for (i = 0; i < n; i++)
+			keep.frames += old[i].nr;
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		for (f = 0; f < old[i].nr; f++) {
+			page = pfn_to_page(old[i].pfn + f);
+			to = in_image_way(old[i].pfn + f, 1) ? move_clear(page) : NULL;
+			if (to) {
+				put_page(page);
+				page = to;
+				s->moved++;
+			} else if (in_image_way(old[i].pfn + f, 1)) {
+				err = -ENOMEM;
+			}
+			keep_add(page, old[i].addr + f * PAGE_SIZE, old[i].owner);
+		}
+	}
+	kvfree(old);
+	return err;
+}
+
+/* The head must survive the jump: not where the loaded kernel lands. */
+static int keep_check(void)
+{
+	int r = kexec_image_overlaps(page_to_phys(keep.head),
+				     page_to_phys(keep.head) + PAGE_SIZE);
+
+	if (r == 1)
+		return -EADDRINUSE;
+	return r;	/* 0, -ENOENT (nothing loaded), -EBUSY */
+}
+
+static void free_list_pages(void)
+{
+	while (keep.nr_list)
+		__free_page(keep.list[--keep.nr_list]);
+	kvfree(keep.list);
+	keep.list = NULL;
+}
+
+/*
+ * Writes the list.  Everything that can fail is checked before the list
+ * pages become entries; after that only writing is left, so a failed
+ * seal can be tried again or aborted.
+ */
+static int keep_seal(struct nvwa_keep_seal *s)
+{
+	struct nvwa_keep_head *h = page_address(keep.head);
+	unsigned long i, runs, extents, need;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	err = keep_check();
+	if (err)
+		return err;
+	if (!keep.nr)
+		return -ENODATA;
+	/* The image may have been loaded again since the pages were taken. */
+	err = keep_move_clear(s);
+	if (err)
+		return err;
+	sort(keep.runs, keep.nr, sizeof(*keep.runs), cmp_pfn, NULL);
+	for (i = 1; i < keep.nr; i++)
+		if (keep.runs[i].pfn < keep.runs[i - 1].pfn + keep.runs[i - 1].nr) {
+			pr_err("frame %#lx taken twice\n", keep.runs[i].pfn);
+			return -EINVAL;
+		}
+	/* The list's own pages: at most one run and one extent each more. */
+	count_runs(&runs, &extents);
+	need = DIV_ROUND_UP(runs + 1, NVWA_KEEP_RUNS_PER_PAGE);
+	while (DIV_ROUND_UP(runs + need + 1, NVWA_KEEP_RUNS_PER_PAGE) > need)
+		need++;
+	if (need > NVWA_KEEP_MAX_LIST_PAGES ||
+	    extents + need + 1 > NVWA_KEEP_MAX_EXTENTS) {
+		pr_err("%lu frames in %lu runs, %lu extents: more than the next kernel can reserve at boot (%d extents, %d list pages)\n",
+		       keep.frames, runs, extents, NVWA_KEEP_MAX_EXTENTS,
+		       NVWA_KEEP_MAX_LIST_PAGES);
+		return -E2BIG;
+	}
+	/* The next kernel boots in what the kept frames leave. */
+	if (keep.frames + need + 1 + max(totalram_pages() / 8, SZ_256M >> PAGE_SHIFT) >
+	    totalram_pages()) {
+		pr_err("%lu frames would leave the next kernel too little memory to boot\n",
+		       keep.frames);
+		return -E2BIG;
+	}
+	keep.list = kvcalloc(need, sizeof(*keep.list), GFP_KERNEL);
+	err = keep.list ? keep_grow(need + 1) : -ENOMEM;
+	for (; !err && keep.nr_list < need; keep.nr_list++) {
+		keep.list[keep.nr_list] = alloc_clear_of_image(GFP_KERNEL);
+		if (!keep.list[keep.nr_list])
+			err = -ENOMEM;
+	}
+	if (err) {
+		free_list_pages();
+		return err;
+	}
+	/* From here the head and the list are entries too (owner 0). */
+	keep_add(keep.head, 0, 0);
+	for (i = 0; i < keep.nr_list; i++)
+		keep_add(keep.list[i], 0, 0);
+	sort(keep.runs, keep.nr, sizeof(*keep.runs), cmp_pfn, NULL);
+	memset(h, 0, PAGE_SIZE);
+	h->magic = NVWA_KEEP_MAGIC;
+	h->version = NVWA_KEEP_VERSION;
+	h->nr_frames = keep.frames;
+	write_list(h);
+	h->crc = keep_crc(h, sizeof(*h), offsetof(struct nvwa_keep_head, crc));
+	keep.state = NVWA_KEEP_SEALED;
+	s->frames = keep.frames;
+	s->runs = h->nr_runs;
+	s->extents = h->nr_extents;
+	s->list_pages = keep.nr_list;
+	return 0;
+}
+
+/* After the jump: the frames of @g->owner into @g->pid's memory. */
+static int keep_give(struct nvwa_keep_give *g)
+{
+	const struct nvwa_keep_run *runs;
+	unsigned long nr, r, f, *fallback = NULL, nr_fb = 0, cap = 0;
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct pid *pid;
+	int err = 0;
+
+	memset(&g->installed, 0, sizeof(*g) - offsetof(struct nvwa_keep_give, installed));
+	runs = nvwa_keep_runs(&nr);
+	if (!runs)
+		return -ENODATA;
+	pid = find_get_pid(g->pid);
+	task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
+	put_pid(pid);
+	if (!task)
+		return -ESRCH;
+	mm = get_task_mm(task);
+	if (!mm) {
+		put_task_struct(task);
+		return -EINVAL;
+	}
+	mmap_read_lock(mm);
+	for (r = 0; r < nr && !err; r++) {
+		if (runs[r].owner != g->owner)
+			continue;
+		for (f = 0; f < runs[r].nr; f++) {
+			unsigned long addr = runs[r].addr + f * PAGE_SIZE;
+			struct vm_area_struct *vma = vma_lookup(mm, addr);
+			int e = vma ? nvwa_keep_install(vma, addr,
+							runs[r].pfn + f) :
+				      -EFAULT;
+
+			/*
+			 * Mapped since the restore: nothing but the kernel
+			 * writes a stopped process's memory, into the rseq
+			 * area of a TLS page, and it writes those fields
+			 * again before the process runs.  The frame is the
+			 * process's page; the one there goes.
+			 */
+			if (e == -EEXIST) {
+				zap_page_range(vma, addr, PAGE_SIZE);
+				e = nvwa_keep_install(vma, addr, runs[r].pfn + f);
+				g->replaced += !e;
+			}
+			if (!e) {
+				g->installed++;
+				continue;
+			}
+			if (e == -ENOENT)	/* not kept (any more) */
+				continue;
+			pr_info_ratelimited("%d: %#lx %s: copied there\n", g->pid, addr,
+					    e == -EEXIST ? "is mapped already" :
+					    vma ? "cannot take a page" : "has no mapping");
+			if (nr_fb == cap) {
+				unsigned long *n;
+
+				cap = max(2 * cap, 64UL);
+				n = kvrealloc(fallback, nr_fb * 2 * sizeof(*n),
+					      cap * 2 * sizeof(*n), GFP_KERNEL);
+				if (!n) {
+					err = -ENOMEM;
+					break;
+				}
+				fallback = n;
+			}
+			fallback[2 * nr_fb] = runs[r].pfn + f;
+			fallback[2 * nr_fb + 1] = addr;
+			nr_fb++;
+		}
+	}
+	mmap_read_unlock(mm);
+	/* Taken addresses get a copy; the frame goes back. */
+	for (f = 0; f < nr_fb; f++) {
+		void *src = __va(PFN_PHYS(fallback[2 * f]));
+
+		if (access_process_vm(task, fallback[2 * f + 1], src, PAGE_SIZE,
+				      FOLL_FORCE | FOLL_WRITE) == PAGE_SIZE) {
+			g->copied++;
+			nvwa_keep_free(fallback[2 * f]);
+		} else {
+			g->failed++;
+		}
+	}
+	kvfree(fallback);
+	mmput(mm);
+	put_task_struct(task);
+	keep.installed += g->installed;
+	keep.copied += g->copied;
+	return err;
+}
+
+static u64 keep_release(void)
+{
+	const struct nvwa_keep_run *runs;
+	unsigned long nr, r, f;
+	u64 freed = 0;
+
+	runs = nvwa_keep_runs(&nr);
+	for (r = 0; r < nr; r++)
+		for (f = 0; f < runs[r].nr; f++)
+			freed += !nvwa_keep_free(runs[r].pfn + f);
+	keep.released += freed;
+	return freed;
+}
+
+static void keep_status(struct nvwa_keep_status *st)
+{
+	const struct nvwa_keep_run *runs;
+	unsigned long nr, r;
+	u64 handed = 0;
+	u32 owner = 0;
+
+	memset(st, 0, sizeof(*st));
+	st->state = keep.state;
+	st->head = keep.head ? page_to_phys(keep.head) : 0;
+	for (r = 0; r < keep.nr; r++) {
+		if (keep.runs[r].owner)
+			st->taken += keep.runs[r].nr;
+	}
+	runs = nvwa_keep_runs(&nr);
+	for (r = 0; r < nr; r++) {
+		if (!runs[r].owner)
+			continue;
+		handed += runs[r].nr;
+		if (runs[r].owner != owner) {
+			st->owners++;
+			owner = runs[r].owner;
+		}
+	}
+	if (st->state == NVWA_KEEP_IDLE && nr)
+		st->state = NVWA_KEEP_HANDED;
+	st->kept = handed - keep.installed - keep.copied - keep.released;
+	st->installed = keep.installed;
+	st->copied = keep.copied;
+	st->released = keep.released;
+}
+
+static long keep_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	union {
+		struct nvwa_keep_begin begin;
+		struct nvwa_keep_take take;
+		struct nvwa_keep_seal seal;
+		struct nvwa_keep_give give;
+		struct nvwa_keep_status status;
+		u64 freed;
+	} u;
+	long err = 0;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (_IOC_TYPE(cmd) != NVWA_KEEP_IOC_MAGIC || _IOC_SIZE(cmd) > sizeof(u))
+		return -ENOTTY;
+	if (_IOC_DIR(cmd) & _IOC_WRITE &&
+	    copy_from_user(&u, uarg, _IOC_SIZE(cmd)))
+		return -EFAULT;
+	mutex_lock(&keep.lock);
+	switch (cmd) {
+	case NVWA_KEEP_IOC_BEGIN:
+		if (keep.state != NVWA_KEEP_IDLE) {
+			err = -EBUSY;
+			break;
+		}
+		keep.head = alloc_clear_of_image(GFP_KERNEL);
+		if (!keep.head) {
+			err = -ENOMEM;
+			break;
+		}
+		keep.state = NVWA_KEEP_TAKING;
+		u.begin.head = page_to_phys(keep.head);
+		break;
+	case NVWA_KEEP_IOC_TAKE:
+		if (keep.state != NVWA_KEEP_TAKING)
+			err = -EINVAL;
+		else
+			err = keep_take(&u.take);
+		break;
+	case NVWA_KEEP_IOC_SEAL:
+		if (keep.state != NVWA_KEEP_TAKING)
+			err = -EINVAL;
+		else
+			err = keep_seal(&u.seal);
+		break;
+	case NVWA_KEEP_IOC_CHECK:
+		err = keep.state == NVWA_KEEP_TAKING ? keep_check() : -EINVAL;
+		break;
+	case NVWA_KEEP_IOC_ABORT:
+		keep_reset();
+		break;
+	case NVWA_KEEP_IOC_GIVE:
+		err = keep_give(&u.give);
+		break;
+	case NVWA_KEEP_IOC_RELEASE:
+		u.freed = keep_release();
+		break;
+	case NVWA_KEEP_IOC_STATUS:
+		keep_status(&u.status);
+		break;
+	default:
+		err = -ENOTTY;
+	}
+	mutex_unlock(&keep.lock);
+	if (err)
+		return err;
+	if (_IOC_DIR(cmd) & _IOC_READ &&
+	    copy_to_user(uarg, &u, _IOC_SIZE(cmd)))
+		return -EFAULT;
+	return 0;
+}
+
+static const struct file_operations keep_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = keep_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice keep_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "nvwa-keep",
+	.fops = &keep_fops,
+	.mode = 0600,
+};
+
+static int __init keep_init(void)
+{
+	return misc_register(&keep_dev);
+}
+
+static void __exit keep_exit(void)
+{
+	misc_deregister(&keep_dev);
+	mutex_lock(&keep.lock);
+	keep_reset();
+	mutex_unlock(&keep.lock);
+}
+
+module_init(keep_init);
+module_exit(keep_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Anonymous pages handed over across kexec in place (nvwa kernel)");

@@ -1,0 +1,76 @@
+# The nvwa kernel keeps an application's anonymous memory where it is
+# across the kexec (pin-anon), and nvwa takes that path only when both
+# kernels have it.  Boot 1, the nvwa kernel (run-vm -K): an application
+# with 256 MiB of anonymous memory; an update that fails after its pages
+# were taken (the record write, nvwa's fault build) gives them back: it
+# runs on, verified.  Then the update to the nvwa kernel.  Boot 2: restored,
+# every byte verified; the dump wrote under 1 MiB; every kept page went
+# back in place, none copied; the memory behaves as the process's own
+# (smaps, fork, MADV_DONTNEED, mremap, munmap).  Then an update to Debian's
+# kernel, which does not know nvwa.keep=: copied by CRIU, and said so.
+# vm: -K -t 1200
+# needs: nvwa-kernel
+
+main() {
+	local pid
+	pid=$(app_pid 2>/dev/null)
+	case $1 in
+	1)
+		check "this is the nvwa kernel" sh -c 'uname -r | grep -q -- "-nvwa$"'
+		check "nvwa status: pin-anon yes" sh -c 'nvwa status | grep -q "pin-anon *yes"'
+		store_format
+		start_kept app --mem 256
+		pid=$(app_pid)
+		NVWA_FAULT=record-save nvwa-fault update --kernel /boot/vmlinuz-nvwa \
+			--initrd /boot/initrd.img --app "$pid" > /disk/data/fault.log 2>&1
+		report_file fault /disk/data/fault.log
+		check "the failed update had taken its memory" grep -q "MiB kept in place" /disk/data/fault.log
+		check "after the failure, PID $pid runs on" sh -c "kill -0 $pid && ! grep -q '^State:.*T (stopped)' /proc/$pid/status"
+		check "its memory came back: verified byte for byte" app_verify "$pid" app
+		nvwa update --kernel /boot/vmlinuz-nvwa --initrd /boot/initrd.img --app "$pid" \
+			> /disk/data/update.log 2>&1
+		fatal "nvwa update returned ($?) instead of rebooting: $(tail -n 5 /disk/data/update.log)"
+		;;
+	2)
+		report_file update /disk/data/update.log
+		check "the nvwa kernel again" sh -c 'uname -r | grep -q -- "-nvwa$"'
+		check "the kernel kept the frames from its first allocation" sh -c \
+			'dmesg | grep -q "nvwa.keep: [0-9]* frames in [0-9]* runs kept for the restore"'
+		check "nvwa restore succeeded" restore_ok
+		check "PID $pid is running again" app_alive "$pid"
+		check "256 MiB verified byte for byte" app_verify "$pid" app
+		check "the counter continued without a gap" app_counter_continuous app
+		check "the record says its memory was kept" report_is '.apps[0].memory == "kept"'
+		check "all 65536 pages of it" report_is '.apps[0].kept_pages >= 65536'
+		check "every kept page went back in place, none copied" report_is \
+			'.apps[0].installed_pages == .apps[0].kept_pages and .apps[0].copied_pages == 0'
+		check "the dump wrote under 1 MiB of images" report_is '.apps[0].image_bytes < 1048576'
+		check "its memory behaves as its own (smaps, fork, MADV_DONTNEED, mremap, munmap)" \
+			app_anoncheck "$pid" app
+		check "no kernel warning" kernel_clean
+		metric keep_image_bytes "$(report_value '.apps[0].image_bytes')"
+		metric keep_downtime_ms "$(downtime_ms)"
+		report_file restore /tmp/restore.log
+		grep anoncheck /disk/data/app.log | while read -r l; do report "app $l"; done
+		send_report
+		nvwa update --kernel /boot/vmlinuz --initrd /boot/initrd.img --app "$pid" \
+			> /disk/data/update.log 2>&1
+		fatal "nvwa update returned ($?) instead of rebooting: $(tail -n 5 /disk/data/update.log)"
+		;;
+	3)
+		report_file update /disk/data/update.log
+		check "back on Debian's kernel" sh -c '! uname -r | grep -q -- "-nvwa$"'
+		check "nvwa said why it copied" grep -q "copied by CRIU: the new kernel could not take it over" \
+			/disk/data/update.log
+		check "no nvwa.keep= was passed" sh -c '! grep -q nvwa.keep= /proc/cmdline'
+		check "nvwa restore succeeded" restore_ok
+		check "PID $pid is running again" app_alive "$pid"
+		check "256 MiB verified byte for byte" app_verify "$pid" app
+		check "the record says its memory was copied" report_is '.apps[0].memory == "copied"'
+		report_file restore /tmp/restore.log
+		;;
+	*)
+		fatal "unexpected boot $1"
+		;;
+	esac
+}

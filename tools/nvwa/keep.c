@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The zero-copy path's system calls and the checks around them (keep.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "fastboot/bzimage.h"
+#include "fastboot/decompress.h"
+#include "tools/nvwa/keep.h"
+
+#define KEEP_IMAGE_MAX (512u << 20)
+#define KEEP_FEATURE "pin-anon"
+
+int keep_open(bool load, char *why, size_t whylen)
+{
+	const char *modprobe[] = { "modprobe", KEEP_MODULE, NULL };
+	char out[256];
+	int fd, r;
+
+	fd = open(KEEP_DEV, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT || !load)
+		return fd >= 0 ? fd : set_why(why, whylen, -errno, "%s: %s", KEEP_DEV,
+					      strerror(errno));
+	r = run_capture(modprobe, out, sizeof(out));
+	if (r != 0) {
+		out[strcspn(out, "\n")] = '\0';
+		return set_why(why, whylen, -ENODEV, "modprobe %s failed: %s", KEEP_MODULE,
+			       r < 0 ? strerror(-r) : out);
+	}
+	fd = open(KEEP_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return set_why(why, whylen, -errno, "%s after modprobe %s: %s", KEEP_DEV,
+			       KEEP_MODULE, strerror(errno));
+	return fd;
+}
+
+static int keep_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+int keep_begin(int fd, uint64_t *ret_head)
+{
+	struct nvwa_keep_begin b = { 0 };
+	int r = keep_ioctl(fd, NVWA_KEEP_IOC_BEGIN, &b);
+
+	if (!r)
+		*ret_head = b.head;
+	return r;
+}
+
+int keep_check(int fd)
+{
+	return ioctl(fd, NVWA_KEEP_IOC_CHECK) < 0 ? -errno : 0;
+}
+
+int keep_take(int fd, pid_t pid, struct nvwa_keep_take *ret)
+{
+	*ret = (struct nvwa_keep_take){ .pid = (__u32)pid };
+	return keep_ioctl(fd, NVWA_KEEP_IOC_TAKE, ret);
+}
+
+int keep_seal(int fd, struct nvwa_keep_seal *ret)
+{
+	*ret = (struct nvwa_keep_seal){ 0 };
+	return keep_ioctl(fd, NVWA_KEEP_IOC_SEAL, ret);
+}
+
+int keep_abort(int fd)
+{
+	return ioctl(fd, NVWA_KEEP_IOC_ABORT) < 0 ? -errno : 0;
+}
+
+int keep_give(int fd, pid_t owner, pid_t pid, struct nvwa_keep_give *ret)
+{
+	*ret = (struct nvwa_keep_give){ .owner = (__u32)owner, .pid = (__u32)pid };
+	return keep_ioctl(fd, NVWA_KEEP_IOC_GIVE, ret);
+}
+
+int keep_release(int fd, uint64_t *ret_freed)
+{
+	__u64 freed = 0;
+	int r = keep_ioctl(fd, NVWA_KEEP_IOC_RELEASE, &freed);
+
+	*ret_freed = freed;
+	return r;
+}
+
+int keep_status(int fd, struct nvwa_keep_status *ret)
+{
+	*ret = (struct nvwa_keep_status){ 0 };
+	return keep_ioctl(fd, NVWA_KEEP_IOC_STATUS, ret);
+}
+
+const char *keep_state_name(uint32_t state)
+{
+	static const char *const names[] = {
+		[NVWA_KEEP_IDLE] = "idle",
+		[NVWA_KEEP_TAKING] = "taking",
+		[NVWA_KEEP_SEALED] = "sealed",
+		[NVWA_KEEP_HANDED] = "handed-over",
+	};
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "unknown";
+}
+
+int keep_stopped(pid_t pid)
+{
+	char path[64], stat[512], *p;
+	struct dirent *de;
+	DIR *d;
+	int all = 1;
+
+	xsnprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -ESRCH;
+	while (all && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		xsnprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)pid, de->d_name);
+		if (read_one_line(path, stat, sizeof(stat)) < 0)
+			continue;	/* the thread exited */
+		/* "PID (comm) S ...": comm may hold spaces and parentheses. */
+		p = strrchr(stat, ')');
+		all = p && p[1] == ' ' && (p[2] == 'T' || p[2] == 't');
+	}
+	closedir(d);
+	return all;
+}
+
+int keep_stop_tree(const pid_t *tree, size_t n, int timeout_ms)
+{
+	struct timespec pause = { .tv_nsec = 1000 * 1000 };
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n; i++)
+		if (kill(tree[i], SIGSTOP) < 0 && errno != ESRCH)
+			return -errno;
+	for (int ms = 0; ms <= timeout_ms; ms++) {
+		for (i = 0; i < n; i++) {
+			r = keep_stopped(tree[i]);
+			if (r == 0)
+				break;
+		}
+		if (i == n)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+static bool has_word(const char *buf, size_t len, const char *word)
+{
+	size_t wl = strlen(word) + 1;	/* with its NUL */
+	const char *p = buf, *end = buf + len;
+
+	while ((p = memmem(p, (size_t)(end - p), word, wl))) {
+		if (p > buf && p[-1] == '\0')
+			return true;
+		p++;
+	}
+	return false;
+}
+
+int keep_image_declares(const char *path, char *why, size_t whylen)
+{
+	struct kimage_info info;
+	void *elf = NULL;
+	size_t len, elf_len = 0;
+	char *buf;
+	int r;
+
+	r = read_file(path, KEEP_IMAGE_MAX, &buf, &len);
+	if (r < 0)
+		return set_why(why, whylen, r, "%s: %s", path, strerror(-r));
+	if (len >= 4 && !memcmp(buf, "\177ELF", 4)) {
+		r = has_word(buf, len, KEEP_FEATURE);
+		goto out;
+	}
+	r = kimage_parse(buf, len, &info, why, whylen);
+	if (r < 0)
+		goto out;
+	if (info.format != KIMAGE_BZIMAGE) {
+		r = set_why(why, whylen, -ENOEXEC, "%s is neither a bzImage nor a vmlinux", path);
+		goto out;
+	}
+	r = payload_decompress(info.compression, buf + info.payload_offset,
+			       info.payload_length, KEEP_IMAGE_MAX, &elf, &elf_len, why, whylen);
+	if (r == 0)
+		r = has_word(elf, elf_len, KEEP_FEATURE);
+	free(elf);
+out:
+	free(buf);
+	if (r >= 0)
+		set_why(why, whylen, 0, "%s %s", path,
+			r ? "declares " KEEP_FEATURE : "does not declare " KEEP_FEATURE);
+	return r;
+}

@@ -227,7 +227,7 @@ demo: deps
 
 # Benchmarks: ratios measured in one run, never a pass/fail on timing.
 bench: deps
-	$(MAKE) all vm-modules
+	$(MAKE) all vm-modules kernel-modules
 	./tests/vm/bench
 
 # Installed files name each other by their installed paths.

@@ -156,6 +156,16 @@ update_reboot() {	# update_reboot PID...
 	update_apps "$@"
 	fatal "nvwa update returned ($(cat /tmp/update.rc)) instead of rebooting"
 }
+# update_reboot to another kernel image: update_reboot_to IMAGE PID...
+update_reboot_to() {
+	local image=$1 args="" p
+	shift
+	for p in "$@"; do args="$args --app $p"; done
+	# shellcheck disable=SC2086
+	nvwa update --kernel "$image" --initrd /boot/initrd.img $args ${UPDATE_ARGS:-} \
+		> /disk/data/update.log 2>&1
+	fatal "nvwa update returned ($?) instead of rebooting: $(tail -n 5 /disk/data/update.log)"
+}
 
 # nvwa's JSON is read by key path (jq), never by where a key sits on a line.
 # report_is [JQ-ARGS...] FILTER: FILTER holds for the last update's report.

@@ -11,6 +11,15 @@
 # vm: -K -t 1200
 # needs: nvwa-kernel
 
+# A host's cgroup tree is there before any restore (systemd makes it):
+# the memory controller on, the application's cgroup waiting for it.
+pre_restore() {
+	[ "$1" = 1 ] && return 0
+	mount -t cgroup2 none /sys/fs/cgroup
+	echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+	mkdir -p /sys/fs/cgroup/app
+}
+
 main() {
 	local pid
 	pid=$(app_pid 2>/dev/null)
@@ -19,8 +28,16 @@ main() {
 		check "this is the nvwa kernel" sh -c 'uname -r | grep -q -- "-nvwa$"'
 		check "nvwa status: pin-anon yes" sh -c 'nvwa status | grep -q "pin-anon *yes"'
 		store_format
+		# In a memory cgroup of its own, whose charge the restore must
+		# carry over (CRIU puts it back into /app).
+		mount -t cgroup2 none /sys/fs/cgroup
+		echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+		mkdir /sys/fs/cgroup/app
+		echo $$ > /sys/fs/cgroup/app/cgroup.procs
 		start_kept app --mem 256
+		echo $$ > /sys/fs/cgroup/cgroup.procs
 		pid=$(app_pid)
+		report "cgroup $(cat /proc/"$pid"/cgroup), memory.current $(cat /sys/fs/cgroup/app/memory.current)"
 		NVWA_FAULT=record-save nvwa-fault update --kernel /boot/vmlinuz-nvwa \
 			--initrd /boot/initrd.img --app "$pid" > /disk/data/fault.log 2>&1
 		report_file fault /disk/data/fault.log
@@ -45,6 +62,10 @@ main() {
 		check "every kept page went back in place, none copied" report_is \
 			'.apps[0].installed_pages == .apps[0].kept_pages and .apps[0].copied_pages == 0'
 		check "the dump wrote under 1 MiB of images" report_is '.apps[0].image_bytes < 1048576'
+		report "cgroup $(cat /proc/"$pid"/cgroup), memory.current $(cat /sys/fs/cgroup/app/memory.current 2>&1)"
+		check "it is back in its memory cgroup" grep -qx '0::/app' "/proc/$pid/cgroup"
+		check "which is charged its 256 MiB of anonymous memory" sh -c \
+			"[ \$(awk '\$1 == \"anon\" { print \$2 }' /sys/fs/cgroup/app/memory.stat) -ge 268435456 ]"
 		check "its memory behaves as its own (smaps, fork, MADV_DONTNEED, mremap, munmap)" \
 			app_anoncheck "$pid" app
 		check "no kernel warning" kernel_clean

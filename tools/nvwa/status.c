@@ -54,14 +54,15 @@ static void usage_status(FILE *f)
 		"command line (checked against the firmware's memory map: inside\n"
 		"RAM, persistent memory on 128 MiB boundaries), the store and its free space, whether a kernel is\n"
 		"loaded for kexec, a pending (not yet restored) update, and the last\n"
-		"update with its downtime.  --json prints the same for scripts:\n"
-		"kernel, features {nvwa_kernel, NAME: {have, why}...},\n"
-		"reservation {size, start, firmware_map: \"fits\" or what is wrong\n"
-		"with memmap= against the firmware's memory map} or null, kexec_loaded, store\n"
-		"{device, state, mountpoint, size, free}, pending {state, reason,\n"
-		"generation, apps}, last_update {generation, outcome, downtime_ms}\n"
-		"or null, pinmem {state, region_start, region_size, generation,\n"
-		"free, reason} or null (module not loaded).\n");
+		"update with its downtime and each application's state.  --json prints\n"
+		"the same for scripts: kernel, features {nvwa_kernel, NAME: {have,\n"
+		"why}...}, reservation {size, start, firmware_map: \"fits\" or what is\n"
+		"wrong with memmap= against the firmware's memory map} or null,\n"
+		"kexec_loaded, store {device, state, mountpoint, size, free}, pending\n"
+		"{state, reason, generation, apps}, last_update {generation, outcome,\n"
+		"downtime_ms, apps [{pid, comm, state, error}]} or null, pinmem {state,\n"
+		"region_start, region_size, generation, free, reason} or null (module\n"
+		"not loaded).\n");
 }
 
 static void gather(struct status *st)
@@ -177,6 +178,22 @@ static struct json_object *json_features(const struct kcaps *caps)
 	return o;
 }
 
+/* [{pid, comm, state, error}]: what the text's "  app" lines say. */
+static struct json_object *json_apps(const struct nvwa_handover *h)
+{
+	struct json_object *apps = json_object_new_array(), *app;
+
+	for (uint32_t i = 0; i < h->napps; i++) {
+		app = json_object_new_object();
+		json_object_object_add(app, "pid", json_object_new_int(h->apps[i].pid));
+		json_object_object_add(app, "comm", json_bytes(h->apps[i].comm));
+		json_object_object_add(app, "state", json_bytes(h->apps[i].state));
+		json_object_object_add(app, "error", json_bytes(h->apps[i].error));
+		json_object_array_add(apps, app);
+	}
+	return apps;
+}
+
 static int print_json(const struct status *st)
 {
 	struct json_object *o = json_object_new_object(), *v;
@@ -217,6 +234,7 @@ static int print_json(const struct status *st)
 		json_object_object_add(v, "outcome", json_bytes(st->last->outcome));
 		json_object_object_add(v, "downtime_ms", timeline_downtime_ms(&st->last->timeline, &downtime) == 0 ?
 				       json_fixed(downtime, 3) : NULL);
+		json_object_object_add(v, "apps", json_apps(st->last));
 	}
 	json_object_object_add(o, "last_update", v);
 	v = NULL;

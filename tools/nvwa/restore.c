@@ -120,6 +120,9 @@ static int wait_for_device(const char *dev, int seconds)
 	struct stat st;
 
 	while (stat(dev, &st) < 0) {
+		if (criu_stopped())
+			return log_error_errno(-EINTR, "Stopped (SIG%s) while waiting for the store %s: nothing was restored",
+					       sigabbrev_np(criu_stopped()), dev);
 		if (time(NULL) >= deadline)
 			return store_missing(dev, seconds);
 		nanosleep(&pause, NULL);

@@ -945,7 +945,7 @@ static int unit_adopt(const char *unit, pid_t pid)
 		r = write_file_atomic(path, text, strlen(text));
 	if (r < 0)
 		log_warn_errno(r, "Cannot mark %s restored (%m): its next start will try to restore it again, and fail", unit);
-	if (xsnprintf(path, sizeof(path), "%s/%s.d/%s", UNIT_RUNTIME_DIR, unit, UNIT_DROPIN) == 0)
+	if (xsnprintf(path, sizeof(path), "%s/%s.d/%s", UNIT_RUNTIME_DIR, unit, UNIT_DROPIN) >= 0)
 		unlink(path);
 	schedule_settle(unit, pid);
 	return 0;

@@ -289,16 +289,19 @@ static int check_image(struct update *u)
 
 /*
  * The services the new kernel's boot restores as services, and the
- * highest PID it restores, for nvwa's generator (see unit.h).
+ * highest PID it restores, threads and descendants included (CRIU gives
+ * each its own ID back), for nvwa's generator (see unit.h).
  */
 static int append_unit_params(struct update *u, char *own, size_t size)
 {
 	size_t len = strlen(own), n = 0;
-	pid_t last = 0;
+	pid_t last = 0, tid;
 	int w;
 
 	for (size_t i = 0; i < u->napps; i++) {
-		last = u->apps[i].pid > last ? u->apps[i].pid : last;
+		if (proc_tree_last_tid(u->apps[i].pid, &tid) < 0)
+			tid = u->apps[i].pid;
+		last = tid > last ? tid : last;
 		if (!u->apps[i].unit[0])
 			continue;
 		w = snprintf(own + len, size - len, "%s%s", n++ ? "," : " " NVWA_UNITS_PARAM "=",

@@ -696,6 +696,20 @@ static void reserve_pids(void)
 }
 
 /*
+ * The same on a boot nvwa update did not start (the kernel it went to
+ * crashed): the record keeps the command line the update gave that
+ * kernel.  The services it keeps are restored by their own start, late
+ * in the boot, when the boot's processes have come close to their IDs.
+ */
+static void reserve_record_pids(const struct nvwa_handover *h)
+{
+	char last[32];
+
+	if (cmdline_get(h->new_kernel.cmdline, NVWA_LASTPID_PARAM, last, sizeof(last)) == 0)
+		keep_pids_free(last);
+}
+
+/*
  * --if-pending on a boot nvwa update did not start: only a store that is
  * there and formatted can hold an update (its images are there even when
  * the record is in pinmem), so anything else means nothing to do, not an
@@ -784,6 +798,7 @@ static int restore(struct restore *rs, const char *unused __attribute__((unused)
 		uname(&uts);
 		log_warn("This boot was not started by nvwa update, yet %s holds update %" PRIu64 ", never restored: the kernel it went to (%s) did not restore it, and may have crashed.  Restoring it in this one (%s).",
 			 rs->dev, h->generation, h->new_kernel.release, uts.release);
+		reserve_record_pids(h);
 	}
 	log_info("Handover record: %s", rs->record);
 	log_info("Restoring update %" PRIu64 ": %s -> %s, %u application(s)",

@@ -478,6 +478,38 @@ int proc_tree(pid_t pid, pid_t *tree, size_t max, size_t *ret_n)
 	return r;
 }
 
+int proc_tree_last_tid(pid_t pid, pid_t *ret)
+{
+	const size_t max = 4096;
+	pid_t *tree = calloc(max, sizeof(*tree)), last = pid;
+	char path[64];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+	int r;
+
+	if (!tree)
+		return -ENOMEM;
+	r = proc_tree(pid, tree, max, &n);
+	for (size_t i = 0; !r && i < n; i++) {
+		xsnprintf(path, sizeof(path), "/proc/%d/task", tree[i]);
+		d = opendir(path);
+		if (!d)
+			continue;	/* gone since: its threads with it */
+		while ((de = readdir(d))) {
+			long tid = strtol(de->d_name, NULL, 10);
+
+			if (tid > last)
+				last = (pid_t)tid;
+		}
+		closedir(d);
+	}
+	free(tree);
+	if (!r)
+		*ret = last;
+	return r;
+}
+
 double mono_ms(void)
 {
 	struct timespec ts;

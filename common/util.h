@@ -80,6 +80,12 @@ int parse_pid(const char *s, pid_t *ret);
  * which holds @max; *@n counts them.  -E2BIG when they do not fit.
  */
 int proc_tree(pid_t pid, pid_t *tree, size_t max, size_t *ret_n);
+/*
+ * The highest thread ID in @pid's tree (proc_tree(): @pid, its
+ * descendants, and every thread of each): a restore gives each thread its
+ * own ID back, so a boot must keep them all free, not only @pid.
+ */
+int proc_tree_last_tid(pid_t pid, pid_t *ret);
 
 /*
  * snprintf() for paths and messages: returns the length, or -ENAMETOOLONG

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The shared helpers every command builds on: argument vectors, reasons. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -160,4 +162,53 @@ TEST(copy_file_copies_whole)
 	unlink(from);
 	unlink(to);
 	rmdir(dir);
+}
+
+/* fd[0]: where it says its ID; fd[1]: what it waits on to end. */
+static void *park(void *arg)
+{
+	int *fd = arg;
+	char c;
+	pid_t tid = gettid();
+
+	if (write(fd[0], &tid, sizeof(tid)) != sizeof(tid))
+		return NULL;
+	if (read(fd[1], &c, 1) < 0)
+		return NULL;
+	return NULL;
+}
+
+/* The IDs a restore gives back: the tree's threads, not only its PIDs. */
+TEST(last_tid_counts_threads_and_children)
+{
+	int said[2], end[2], parked[2];
+	pthread_t thread;
+	pid_t tid = 0, child, last = 0;
+	char c;
+
+	if (!CHECK(pipe(said) == 0 && pipe(end) == 0))
+		return;
+	child = fork();
+	if (child == 0) {
+		close(end[1]);
+		if (read(end[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	/* A thread started after the child: its ID is the highest. */
+	parked[0] = said[1];
+	parked[1] = end[0];
+	if (!CHECK(pthread_create(&thread, NULL, park, parked) == 0))
+		return;
+	CHECK(read(said[0], &tid, sizeof(tid)) == sizeof(tid));
+	CHECK_EQ_INT(proc_tree_last_tid(getpid(), &last), 0);
+	CHECK(last >= tid && last >= child && last > getpid());
+	CHECK_EQ_INT(proc_tree_last_tid(child, &last), 0);
+	CHECK_EQ_INT(last, child);
+	close(end[1]);
+	pthread_join(thread, NULL);
+	waitpid(child, NULL, 0);
+	close(end[0]);
+	close(said[0]);
+	close(said[1]);
 }

@@ -159,7 +159,7 @@ static uint64_t dir_bytes(const char *dir)
 	if (!d)
 		return 0;
 	while ((de = readdir(d)))
-		if (xsnprintf(path, sizeof(path), "%s/%s", dir, de->d_name) == 0 &&
+		if (xsnprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= 0 &&
 		    lstat(path, &st) == 0 && S_ISREG(st.st_mode))
 			sum += (uint64_t)st.st_size;
 	closedir(d);

@@ -116,6 +116,64 @@ void criu_errors(const char *log, char *why, size_t whylen)
 		xsnprintf(why, whylen, "no error line in %s", log);
 }
 
+/*
+ * The criu running now, and the signal that stopped nvwa (criu_stop_on()).
+ * spawn() gives criu a process group of its own: killing the group takes
+ * the tasks it forked and has not yet given their own group, a half-made
+ * restore, with it.
+ */
+static volatile pid_t criu_running;
+static volatile sig_atomic_t criu_stop;
+
+static void kill_criu(pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+}
+
+static void stop_criu(int sig)
+{
+	pid_t pid = criu_running;
+
+	criu_stop = sig;
+	if (pid > 0)
+		kill_criu(pid);
+}
+
+void criu_stop_on(const int *sigs, size_t n)
+{
+	struct sigaction sa = { .sa_handler = stop_criu };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < n; i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+int criu_stopped(void)
+{
+	return criu_stop;
+}
+
+/* Runs criu (@argv) to its end, or until a stop kills it. */
+static int criu_wait(const char *const *argv)
+{
+	pid_t pid;
+	int r;
+
+	if (criu_stop)
+		return CHILD_KILLED + SIGKILL;
+	pid = spawn(argv, NULL);
+	if (pid < 0)
+		return pid;
+	criu_running = pid;
+	/* A stop between the check above and here found no criu to kill. */
+	if (criu_stop)
+		kill_criu(pid);
+	r = wait_child(pid);
+	criu_running = 0;
+	return r;
+}
+
 /* Runs @a, the arguments of one criu command, and frees them. */
 static int criu_run(struct argv *a, const char *dir, const char *logname,
 		    char *why, size_t whylen)
@@ -130,8 +188,13 @@ static int criu_run(struct argv *a, const char *dir, const char *logname,
 		return set_why(why, whylen, r, "cannot build criu's arguments: %s", strerror(-r));
 	}
 	xsnprintf(log, sizeof(log), "%s/%s", dir, logname);
-	r = run(argv, NULL);
-	if (r < 0) {
+	r = criu_wait(argv);
+	/* Killed by the stop, or, in a unit's cgroup, by the same TERM. */
+	if (r >= CHILD_KILLED && criu_stop) {
+		set_why(why, whylen, 0, "%s %s was killed: nvwa got SIG%s", argv[0], argv[1],
+			sigabbrev_np(criu_stop));
+		r = -EINTR;
+	} else if (r < 0) {
 		xsnprintf(why, whylen, "cannot run %s: %s", argv[0], strerror(-r));
 	} else if (r >= CHILD_KILLED) {
 		char st[64], errs[CRIU_WHY_MAX];

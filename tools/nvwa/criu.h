@@ -43,6 +43,16 @@ enum criu_after {
 	CRIU_LEAVE_RUNNING,
 };
 
+/*
+ * From now on, any of @sigs kills the criu running (SIGKILL, with what it
+ * forked and has not let go of) and any criu about to start: criu_run's
+ * callers get -EINTR.  nvwa restore's answer to a stop, such as its
+ * unit's start timeout, when a criu hangs.
+ */
+void criu_stop_on(const int *sigs, size_t n);
+/* The signal that stopped nvwa (criu_stop_on()), or 0. */
+int criu_stopped(void);
+
 const char *criu_plugin_dir(void);
 /* 0 when nvwa's plugin is where criu_plugin_dir() says, else -ENOENT. */
 int criu_plugin_present(char *ret_path, size_t size);

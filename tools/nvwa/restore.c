@@ -52,7 +52,13 @@ static void usage_restore(FILE *f)
 		"\n"
 		"If the handover record is refused (bad checksum, version or field) or\n"
 		"an application cannot be restored, the images stay in the store and\n"
-		"the reason is printed and kept.  Fix the cause, then:\n"
+		"the reason is printed and kept.  A stop (TERM, which\n"
+		"nvwa-restore.service's start timeout sends; INT; HUP) kills the criu\n"
+		"that runs, which may be why it takes so long, and tries no further\n"
+		"application: the one being restored is failed (or still restoring\n"
+		"if something runs as its PID: it may be half restored), the others\n"
+		"say they were not tried, and their images are kept.  `nvwa status`\n"
+		"says which.  Fix the cause, then:\n"
 		"\n"
 		"      --retry        try again after a failed restore (applications\n"
 		"                     already restored are left alone)\n"
@@ -115,6 +121,9 @@ static int wait_for_device(const char *dev, int seconds)
 	struct stat st;
 
 	while (stat(dev, &st) < 0) {
+		if (criu_stopped())
+			return log_error_errno(-EINTR, "Stopped (SIG%s) while waiting for the store %s: nothing was restored",
+					       sigabbrev_np(criu_stopped()), dev);
 		if (time(NULL) >= deadline)
 			return store_missing(dev, seconds);
 		nanosleep(&pause, NULL);
@@ -219,6 +228,75 @@ static int pid_free(pid_t pid, char *why, size_t whylen)
 		       pid, comm, unit[0] ? " of " : "", unit);
 }
 
+/* How a stop (criu_stop_on()) is named: "SIGTERM". */
+static const char *stop_name(char *buf, size_t size)
+{
+	xsnprintf(buf, size, "SIG%s", sigabbrev_np(criu_stopped()));
+	return buf;
+}
+
+/* Stopped before @a's turn: it stays "dumped", and the record says why. */
+static int stopped_before(const char *record, struct nvwa_handover *h, struct nvwa_app *a)
+{
+	char sig[16];
+
+	xsnprintf(a->error, sizeof(a->error),
+		  "not tried: nvwa was stopped (%s) before its turn; its images are kept: `nvwa restore --retry` restores it",
+		  stop_name(sig, sizeof(sig)));
+	log_error("Restore of %d (%s) not tried: nvwa was stopped (%s)", a->pid, a->comm, sig);
+	record_save(record, h);
+	return -EINTR;
+}
+
+/*
+ * Whether something runs as @pid once a killed criu's tasks had time to
+ * go (a zombie is dead, only not yet reaped).
+ */
+static bool pid_runs(pid_t pid)
+{
+	struct timespec pause = { .tv_nsec = 20 * 1000 * 1000 };
+	char path[64], stat[1024];
+	const char *end;
+
+	xsnprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (int i = 0; i < 100; i++) {
+		if (read_one_line(path, stat, sizeof(stat)) < 0)
+			return false;
+		/* "PID (COMM) STATE ...", and COMM may hold anything. */
+		end = strrchr(stat, ')');
+		if (end && !strncmp(end, ") Z", 3))
+			return false;
+		nanosleep(&pause, NULL);
+	}
+	return true;
+}
+
+/*
+ * A stop (the unit's start timeout, most likely, on a criu that hung)
+ * killed criu @ms into @a's restore.  Nothing running as its PID means
+ * criu never let it go: it failed, and a retry restores it from the
+ * images, which criu only reads.  Something running may be the
+ * application, half restored or whole: it stays "restoring", never
+ * restored twice, and the operator decides.
+ */
+static void stopped_during(struct nvwa_app *a, const char *dir, double ms)
+{
+	char sig[16];
+
+	stop_name(sig, sizeof(sig));
+	if (pid_runs(a->pid)) {
+		xsnprintf(a->error, sizeof(a->error),
+			  "stopped: criu was killed %.0f s into its restore (nvwa got %s) and PID %d runs, maybe half restored: if it is not the application, kill it, then `nvwa restore-app -D %s`",
+			  ms / 1000, sig, a->pid, dir);
+	} else {
+		handover_set_app_state(a, NVWA_APP_FAILED);
+		xsnprintf(a->error, sizeof(a->error),
+			  "stopped: criu was killed %.0f s into its restore (nvwa got %s); nothing runs as PID %d, its images are kept: `nvwa restore --retry` restores it",
+			  ms / 1000, sig, a->pid);
+	}
+	log_error("Restore of %d (%s) %s", a->pid, a->comm, a->error);
+}
+
 /*
  * The kept path (the record says memory "kept"): CRIU restored the tree
  * stopped, as it was dumped, without its private anonymous pages; the
@@ -306,7 +384,9 @@ static void release_kept(void)
 /*
  * Restores application @i of @h: 0 if it runs, else a negative errno
  * with the reason in the record.  Every state change is written down
- * before the next step, so a crash can never restore it twice.
+ * before the next step, so a crash can never restore it twice.  A stop
+ * (criu_stop_on()) kills the criu that runs and leaves the record saying
+ * so: -EINTR.
  */
 static int restore_app(const char *store, const char *record, struct nvwa_handover *h,
 		       uint32_t i, int eager, struct lazy *lazy, uint32_t *nlazy)
@@ -335,6 +415,8 @@ static int restore_app(const char *store, const char *record, struct nvwa_handov
 			  a->pid, a->comm, a->error);
 		return -EALREADY;
 	}
+	if (criu_stopped())
+		return stopped_before(record, h, a);
 	r = pid_free(a->pid, why, sizeof(why));
 	/* Its sockets' addresses first: a bind or a repaired connection needs them. */
 	if (!r && a->addresses[0]) {
@@ -352,6 +434,8 @@ static int restore_app(const char *store, const char *record, struct nvwa_handov
 		record_save(record, h);
 		return r;
 	}
+	if (criu_stopped())
+		return stopped_before(record, h, a);
 	/* Written down first, so a crash now cannot restore it twice. */
 	handover_set_app_state(a, NVWA_APP_RESTORING);
 	if (record_save(record, h) < 0) {
@@ -376,7 +460,9 @@ static int restore_app(const char *store, const char *record, struct nvwa_handov
 	xsnprintf(name, sizeof(name), NVWA_PHASE_RESTORE "/%d", a->pid);
 	timeline_add(&h->timeline, name, NVWA_DOMAIN_NEW, t, tsc_read());
 	unlock_connections(a);
-	if (r < 0) {
+	if (r == -EINTR && criu_stopped()) {
+		stopped_during(a, dir, tsc_to_ms(tsc_read() - t, h->timeline.tsc_khz));
+	} else if (r < 0) {
 		log_error("Restore of %d (%s) failed: %s (log: %s/restore.log)",
 			  a->pid, a->comm, why, dir);
 		handover_set_app_state(a, NVWA_APP_FAILED);
@@ -610,12 +696,20 @@ static int open_store(struct restore *rs)
 	return r;
 }
 
-/* Runs @fn under nvwa's lock with a record buffer: the command's exit status. */
+/*
+ * Runs @fn under nvwa's lock with a record buffer: the command's exit
+ * status.  A stop (TERM, INT, HUP: the unit's start timeout sends TERM to
+ * nvwa alone) kills the criu that runs, which may be why the restore
+ * takes so long, and ends the restore with the record saying where it
+ * stopped, instead of leaving criu running and the record half-written.
+ */
 static int run_locked(struct restore *rs, int (*fn)(struct restore *rs, const char *arg),
 		      const char *arg)
 {
+	static const int stops[] = { SIGTERM, SIGINT, SIGHUP };
 	int lock, r;
 
+	criu_stop_on(stops, ARRAY_SIZE(stops));
 	rs->h = calloc(1, sizeof(*rs->h));
 	if (!rs->h)
 		return log_error_errno(-ENOMEM, "Out of memory"), 1;
@@ -690,6 +784,20 @@ static void reserve_pids(void)
 }
 
 /*
+ * The same on a boot nvwa update did not start (the kernel it went to
+ * crashed): the record keeps the command line the update gave that
+ * kernel.  The services it keeps are restored by their own start, late
+ * in the boot, when the boot's processes have come close to their IDs.
+ */
+static void reserve_record_pids(const struct nvwa_handover *h)
+{
+	char last[32];
+
+	if (cmdline_get(h->new_kernel.cmdline, NVWA_LASTPID_PARAM, last, sizeof(last)) == 0)
+		keep_pids_free(last);
+}
+
+/*
  * --if-pending on a boot nvwa update did not start: only a store that is
  * there and formatted can hold an update (its images are there even when
  * the record is in pinmem), so anything else means nothing to do, not an
@@ -739,7 +847,7 @@ static int restore(struct restore *rs, const char *unused __attribute__((unused)
 	struct nvwa_handover *h = rs->h;
 	struct lazy lazy[NVWA_MAX_APPS];
 	uint64_t t_start = tsc_read(), t_end;
-	char why[512], refused[PATH_MAX + 16], *previous = NULL;
+	char why[512], refused[PATH_MAX + 16], *previous = NULL, sig[16];
 	struct firstrun_probe *fr = NULL;
 	uint32_t nlazy = 0, pending;
 	bool first;
@@ -778,6 +886,7 @@ static int restore(struct restore *rs, const char *unused __attribute__((unused)
 		uname(&uts);
 		log_warn("This boot was not started by nvwa update, yet %s holds update %" PRIu64 ", never restored: the kernel it went to (%s) did not restore it, and may have crashed.  Restoring it in this one (%s).",
 			 rs->dev, h->generation, h->new_kernel.release, uts.release);
+		reserve_record_pids(h);
 	}
 	log_info("Handover record: %s", rs->record);
 	log_info("Restoring update %" PRIu64 ": %s -> %s, %u application(s)",
@@ -819,10 +928,14 @@ static int restore(struct restore *rs, const char *unused __attribute__((unused)
 	if (failed) {
 		if (state_save_report(h) < 0)
 			log_warn("The report for update %" PRIu64 " was not kept", h->generation);
-		xsnprintf(why, sizeof(why), "%d of %u application(s) failed to restore", failed, h->napps);
+		if (criu_stopped())
+			xsnprintf(why, sizeof(why), "nvwa restore was stopped (%s: the restore unit's start timeout, or a stop): %d of %u application(s) not restored",
+				  stop_name(sig, sizeof(sig)), failed, h->napps);
+		else
+			xsnprintf(why, sizeof(why), "%d of %u application(s) failed to restore", failed, h->napps);
 		keep_refusal(rs->store, why);
 		record_save(rs->record, h);
-		return log_error_errno(-ECANCELED, "%s; their images are kept in %s. Fix the cause, then run `nvwa restore --retry`.",
+		return log_error_errno(-ECANCELED, "%s; their images are kept in %s. `nvwa status` says which and why; fix the cause, then run `nvwa restore --retry`.",
 				       why, rs->store);
 	}
 	finish(rs, t_start, t_end);
@@ -935,7 +1048,7 @@ static int unit_adopt(const char *unit, pid_t pid)
 		r = write_file_atomic(path, text, strlen(text));
 	if (r < 0)
 		log_warn_errno(r, "Cannot mark %s restored (%m): its next start will try to restore it again, and fail", unit);
-	if (xsnprintf(path, sizeof(path), "%s/%s.d/%s", UNIT_RUNTIME_DIR, unit, UNIT_DROPIN) == 0)
+	if (xsnprintf(path, sizeof(path), "%s/%s.d/%s", UNIT_RUNTIME_DIR, unit, UNIT_DROPIN) >= 0)
 		unlink(path);
 	schedule_settle(unit, pid);
 	return 0;

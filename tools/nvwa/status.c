@@ -57,18 +57,19 @@ static void usage_status(FILE *f)
 		"command line (checked against the firmware's memory map: inside\n"
 		"RAM, persistent memory on 128 MiB boundaries), the store and its free space, whether a kernel is\n"
 		"loaded for kexec, a pending (not yet restored) update, and the last\n"
-		"update with its downtime.  --json prints the same for scripts:\n"
-		"kernel, features {nvwa_kernel, NAME: {have, why}...},\n"
-		"reservation {size, start, firmware_map: \"fits\" or what is wrong\n"
-		"with memmap= against the firmware's memory map} or null, kexec_loaded, store\n"
-		"{device, state, mountpoint, size, free}, pending {state, reason,\n"
-		"generation, apps}, last_update {generation, outcome, downtime_ms}\n"
-		"or null, pinmem {state, region_start, region_size, generation,\n"
-		"free, reason} or null (module not loaded), kept {state, taken, kept,\n"
-		"installed, copied, released} or null: anonymous memory kept in\n"
-		"place across the kexec on the nvwa kernel (/dev/nvwa-keep): pages\n"
-		"taken before the jump; after it, frames still waiting for their\n"
-		"process, put back, copied, and given back to the kernel.\n");
+		"update with its downtime and each application's state.  --json prints\n"
+		"the same for scripts: kernel, features {nvwa_kernel, NAME: {have,\n"
+		"why}...}, reservation {size, start, firmware_map: \"fits\" or what is\n"
+		"wrong with memmap= against the firmware's memory map} or null,\n"
+		"kexec_loaded, store {device, state, mountpoint, size, free}, pending\n"
+		"{state, reason, generation, apps}, last_update {generation, outcome,\n"
+		"downtime_ms, apps [{pid, comm, state, error}]} or null, pinmem {state,\n"
+		"region_start, region_size, generation, free, reason} or null (module\n"
+		"not loaded), kept {state, taken, kept, installed, copied, released}\n"
+		"or null: anonymous memory kept in place across the kexec on the nvwa\n"
+		"kernel (/dev/nvwa-keep): pages taken before the jump; after it, frames\n"
+		"still waiting for their process, put back, copied, and given back to\n"
+		"the kernel.\n");
 }
 
 static void gather(struct status *st)
@@ -197,6 +198,22 @@ static struct json_object *json_features(const struct kcaps *caps)
 	return o;
 }
 
+/* [{pid, comm, state, error}]: what the text's "  app" lines say. */
+static struct json_object *json_apps(const struct nvwa_handover *h)
+{
+	struct json_object *apps = json_object_new_array(), *app;
+
+	for (uint32_t i = 0; i < h->napps; i++) {
+		app = json_object_new_object();
+		json_object_object_add(app, "pid", json_object_new_int(h->apps[i].pid));
+		json_object_object_add(app, "comm", json_bytes(h->apps[i].comm));
+		json_object_object_add(app, "state", json_bytes(h->apps[i].state));
+		json_object_object_add(app, "error", json_bytes(h->apps[i].error));
+		json_object_array_add(apps, app);
+	}
+	return apps;
+}
+
 static int print_json(const struct status *st)
 {
 	struct json_object *o = json_object_new_object(), *v;
@@ -237,6 +254,7 @@ static int print_json(const struct status *st)
 		json_object_object_add(v, "outcome", json_bytes(st->last->outcome));
 		json_object_object_add(v, "downtime_ms", timeline_downtime_ms(&st->last->timeline, &downtime) == 0 ?
 				       json_fixed(downtime, 3) : NULL);
+		json_object_object_add(v, "apps", json_apps(st->last));
 	}
 	json_object_object_add(o, "last_update", v);
 	v = NULL;

@@ -464,8 +464,14 @@ static int append_pid_params(struct update *u, char *own, size_t size)
 	size_t len = strlen(own), n = 0;
 	int r, w;
 
-	for (size_t i = 0; i < u->napps; i++)
-		last = u->apps[i].pid > last ? u->apps[i].pid : last;
+	/* Threads and descendants too: CRIU gives each its own ID back. */
+	for (size_t i = 0; i < u->napps; i++) {
+		pid_t tid;
+
+		if (proc_tree_last_tid(u->apps[i].pid, &tid) < 0)
+			tid = u->apps[i].pid;
+		last = tid > last ? tid : last;
+	}
 	if (!last)
 		return 0;
 	r = restored_pids(u, pids, ARRAY_SIZE(pids), &n);

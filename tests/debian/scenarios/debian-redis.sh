@@ -143,6 +143,8 @@ boot1() {
 	pid=$(unit_prop MainPID)
 	check "INFO's process_id is the unit's main PID" [ "$(info_field process_id)" = "$pid" ]
 	echo "$pid" > "$STATE/pid"
+	# CRIU gives each thread its ID back: the new boot keeps them free.
+	ls "/proc/$pid/task" | sort -n | tail -n 1 > "$STATE/last_tid"
 	info_field run_id > "$STATE/run_id"
 	info_field uptime_in_seconds > "$STATE/uptime"
 	redis-cli DBSIZE > "$STATE/dbsize"
@@ -162,12 +164,15 @@ boot1() {
 	fatal "nvwa update returned ($rc) instead of rebooting"
 }
 
-boot2() {
-	local pid newpid
-	boot_time 2
-	pid=$(saved pid)
+# The journals of this boot's restore and of the unit, for the checks.
+redis_logs() {
 	journalctl -b -u nvwa-restore.service > /tmp/nvwa-restore.log 2>&1
 	journalctl -b -u "$UNIT" > /tmp/redis-journal.log 2>&1
+}
+# The same redis came back, as systemd's service, with every key.
+redis_kept() {
+	local pid
+	pid=$(saved pid)
 	check "nvwa status --json says the update was restored" status_is \
 		'.last_update.outcome == "restored"'
 	check "redis PID $pid runs again" kill -0 "$pid"
@@ -191,6 +196,25 @@ boot2() {
 		[ "$(redis_starts)" = "$(saved starts)" ]
 	check "the unit's journal has no failure in this boot" \
 		not grep -qiE 'failed|main process exited|scheduled restart' /tmp/redis-journal.log
+}
+# After the restore, the unit starts afresh like any other.
+redis_restart() {
+	local pid newpid
+	pid=$(saved pid)
+	must restart systemctl restart "$UNIT"
+	wait_for 30 pong
+	newpid=$(unit_prop MainPID)
+	check "systemctl restart gives a new main PID ($newpid)" [ "$newpid" != "$pid" -a "$newpid" != 0 ]
+	check "the new server answers" pong
+	check "it is active" [ "$(unit_prop ActiveState)" = active ]
+}
+
+boot2() {
+	boot_time 2
+	redis_logs
+	check "the update asked this boot to keep redis's thread IDs free (up to $(saved last_tid))" \
+		[ "$(cmdline_value nvwa.lastpid)" -ge "$(saved last_tid)" ]
+	redis_kept
 	# The kernel's and journald's own lines only: the scenario's output
 	# reaches both logs too.
 	check "no ext4 journal replay or orphan cleanup at mount" \
@@ -198,12 +222,7 @@ boot2() {
 	check "journald found no uncleanly closed or corrupt file" \
 		not sh -c "journalctl -b -t systemd-journald | grep -qiE 'uncleanly|corrupt'"
 	send_report
-	must restart systemctl restart "$UNIT"
-	wait_for 30 pong
-	newpid=$(unit_prop MainPID)
-	check "systemctl restart gives a new main PID ($newpid)" [ "$newpid" != "$pid" -a "$newpid" != 0 ]
-	check "the new server answers" pong
-	check "it is active" [ "$(unit_prop ActiveState)" = active ]
+	redis_restart
 }
 
 main() {

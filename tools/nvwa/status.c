@@ -44,12 +44,19 @@ struct status {
 	struct pinmem_status pinmem;
 	bool have_keep;			/* /dev/nvwa-keep answers */
 	struct nvwa_keep_status keep;
+	/* --image: what a kernel image would offer an update to it. */
+	const char *image;
+	int image_r;			/* kcaps_probe_image(), or a negative errno */
+	char image_error[256];
+	struct kcaps_image img;
+	int image_keep;			/* keep_image_declares(): 1, 0, -errno */
+	char image_keep_why[256];
 };
 
 static void usage_status(FILE *f)
 {
 	fprintf(f,
-		"usage: nvwa status [--json] [--store DEV]\n"
+		"usage: nvwa status [--json] [--store DEV] [--image IMAGE]\n"
 		"\n"
 		"Shows the running kernel and its features (stock or nvwa kernel,\n"
 		"signed kernels only, kexec_file_load, pinmem, BTF, userfaultfd, and\n"
@@ -69,7 +76,14 @@ static void usage_status(FILE *f)
 		"or null: anonymous memory kept in place across the kexec on the nvwa\n"
 		"kernel (/dev/nvwa-keep): pages taken before the jump; after it, frames\n"
 		"still waiting for their process, put back, copied, and given back to\n"
-		"the kernel.\n");
+		"the kernel.\n"
+		"\n"
+		"--image IMAGE also says what a kernel image (bzImage or vmlinux) would\n"
+		"offer an update to it: its release and the nvwa-kernel features nvwa\n"
+		"would use (pid-reserve from its release, pin-anon only if the image\n"
+		"itself declares it: a bzImage is decompressed to look); --json adds\n"
+		"image {path, release, features {NAME: {have, why}}}.  An update takes\n"
+		"a feature's path only when this kernel has it too.\n");
 }
 
 static void gather(struct status *st)
@@ -80,6 +94,13 @@ static void gather(struct status *st)
 
 	uname(&st->uts);
 	kcaps_probe_running(&st->caps);
+	if (st->image) {
+		st->image_r = kcaps_probe_image(st->image, &st->img, st->image_error,
+						sizeof(st->image_error));
+		st->image_keep = st->image_r < 0 ? st->image_r :
+				 keep_image_declares(st->image, st->image_keep_why,
+						     sizeof(st->image_keep_why));
+	}
 	fd = pinmem_dev_open();
 	if (fd >= 0) {
 		st->have_pinmem = pinmem_dev_status(fd, &st->pinmem) == 0;
@@ -149,6 +170,15 @@ static void print_text(const struct status *st)
 	else if (kcaps_has(&st->caps, KCAP_PIN_ANON))
 		printf("kept memory:  module not loaded (modprobe %s; nvwa update loads it)\n",
 		       KEEP_MODULE);
+	if (st->image && st->image_r < 0)
+		printf("image:        %s: %s\n", st->image, st->image_error);
+	else if (st->image)
+		printf("image:        %s, release %s\n  %-16s %-4s %s\n  %-16s %-4s %s\n", st->image,
+		       st->img.info.release[0] ? st->img.info.release : "unknown",
+		       kcap_name(KCAP_PID_RESERVE),
+		       st->img.have & 1u << KCAP_PID_RESERVE ? "yes" : "no", st->img.why,
+		       kcap_name(KCAP_PIN_ANON), st->image_keep > 0 ? "yes" : "no",
+		       st->image_keep_why);
 	printf("kexec:        %s\n", st->kexec_loaded ? "a kernel is loaded" : "nothing loaded");
 	if (!strcmp(st->store_state, "mounted"))
 		printf("store:        %s on %s, %llu of %llu MiB free\n", st->store_dev,
@@ -212,6 +242,34 @@ static struct json_object *json_apps(const struct nvwa_handover *h)
 		json_object_array_add(apps, app);
 	}
 	return apps;
+}
+
+static struct json_object *json_have(bool have, const char *why)
+{
+	struct json_object *v = json_object_new_object();
+
+	json_object_object_add(v, "have", json_object_new_boolean(have));
+	json_object_object_add(v, "why", json_bytes(why));
+	return v;
+}
+
+/* {"path", "release", "error", "features": {"pid-reserve": {...}, "pin-anon": {...}}} */
+static struct json_object *json_image(const struct status *st)
+{
+	struct json_object *o = json_object_new_object(), *f = json_object_new_object();
+
+	json_object_object_add(o, "path", json_bytes(st->image));
+	json_object_object_add(o, "release", st->image_r < 0 ? NULL :
+			       json_bytes(st->img.info.release));
+	json_object_object_add(o, "error", st->image_r < 0 ? json_bytes(st->image_error) : NULL);
+	if (st->image_r >= 0) {
+		json_object_object_add(f, kcap_name(KCAP_PID_RESERVE),
+				       json_have(st->img.have & 1u << KCAP_PID_RESERVE, st->img.why));
+		json_object_object_add(f, kcap_name(KCAP_PIN_ANON),
+				       json_have(st->image_keep > 0, st->image_keep_why));
+	}
+	json_object_object_add(o, "features", f);
+	return o;
 }
 
 static int print_json(const struct status *st)
@@ -281,6 +339,8 @@ static int print_json(const struct status *st)
 		json_object_object_add(v, "released", json_object_new_uint64(st->keep.released));
 	}
 	json_object_object_add(o, "kept", v);
+	if (st->image)
+		json_object_object_add(o, "image", json_image(st));
 	return json_write(stdout, o, JSON_LINES);
 }
 
@@ -289,6 +349,7 @@ static int cmd_status(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "store", required_argument, NULL, 's' },
+		{ "image", required_argument, NULL, 'i' },
 		{}
 	};
 	struct status st = { 0 };
@@ -301,6 +362,7 @@ static int cmd_status(int argc, char **argv)
 		switch (c) {
 		case 'j': json = true; break;
 		case 's': dev = optarg; break;
+		case 'i': st.image = optarg; break;
 		default: usage_status(stderr); return 2;
 		}
 	}

@@ -27,6 +27,10 @@ main() {
 	1)
 		check "this is the nvwa kernel" sh -c 'uname -r | grep -q -- "-nvwa$"'
 		check "nvwa status: pin-anon yes" sh -c 'nvwa status | grep -q "pin-anon *yes"'
+		check "the nvwa kernel's image declares pin-anon" sh -c \
+			'nvwa status --image /boot/vmlinuz-nvwa --json | jq -e ".image.features[\"pin-anon\"].have"'
+		check "Debian's does not" sh -c \
+			'nvwa status --image /boot/vmlinuz --json | jq -e ".image.features[\"pin-anon\"].have == false"'
 		store_format
 		# In a memory cgroup of its own, whose charge the restore must
 		# carry over (CRIU puts it back into /app).

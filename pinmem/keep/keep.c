@@ -528,6 +528,23 @@ static int keep_move_clear(struct nvwa_keep_seal *s)
 	return err;
 }
 
+static int found(struct resource *res, void *arg)
+{
+	return 1;
+}
+
+/*
+ * Memory a driver added after boot (virtio-mem, dax kmem) is not in the
+ * firmware's map the next kernel boots with: it would refuse the whole
+ * list.  Frames there are not handed over; the update stops first.
+ */
+static bool driver_managed(unsigned long pfn, unsigned long nr)
+{
+	return walk_iomem_res_desc(IORES_DESC_NONE,
+				   IORESOURCE_SYSTEM_RAM | IORESOURCE_SYSRAM_DRIVER_MANAGED,
+				   PFN_PHYS(pfn), PFN_PHYS(pfn + nr) - 1, NULL, found) == 1;
+}
+
 /* The head must survive the jump: not where the loaded kernel lands. */
 static int keep_check(void)
 {
@@ -573,6 +590,12 @@ static int keep_seal(struct nvwa_keep_seal *s)
 		if (keep.runs[i].pfn < keep.runs[i - 1].pfn + keep.runs[i - 1].nr) {
 			pr_err("frame %#lx taken twice\n", keep.runs[i].pfn);
 			return -EINVAL;
+		}
+	for (i = 0; i < keep.nr; i++)
+		if (driver_managed(keep.runs[i].pfn, keep.runs[i].nr)) {
+			pr_err("frames from %#lx lie in memory a driver added (virtio-mem, dax kmem), which the next kernel does not boot with\n",
+			       keep.runs[i].pfn);
+			return -EXDEV;
 		}
 	/* The list's own pages: at most one run and one extent each more. */
 	count_runs(&runs, &extents);

@@ -15,7 +15,10 @@
  *            private anonymous pages are taken out of its page tables
  *            (held by the module), so a checkpoint (CRIU) sees them as
  *            never touched and writes none of them
- *   SEAL     writes the list; the reboot comes next
+ *   SEAL     writes the list; the reboot comes next.  -E2BIG: more runs
+ *            than the next kernel can reserve, or too little memory left
+ *            it to boot; -EXDEV: frames in memory a driver added after
+ *            boot (virtio-mem, dax kmem); either way, ABORT
  *   ABORT    at any point before the reboot: every page taken is written
  *            back at its address (a copy), nothing is kept
  * After it, in the next kernel:

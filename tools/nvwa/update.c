@@ -1350,6 +1350,8 @@ static int seal_memory(struct update *u)
 	int r;
 
 	r = keep_seal(u->keep_fd, &s);
+	if (r == -EXDEV)
+		return log_error_errno(r, "Some kept pages lie in memory a driver added after boot (virtio-mem, dax kmem), which the new kernel does not boot with (see the kernel log); `nvwa update --copy-memory` copies them instead");
 	if (r == -E2BIG)
 		return log_error_errno(r, "The kept pages are too scattered for the new kernel to reserve them at boot, or would leave it too little memory (see the kernel log); `nvwa update --copy-memory` copies them instead");
 	if (r < 0)

@@ -87,25 +87,20 @@ start_kept() {
 }
 app_pid() { cat /disk/state/test/pid; }
 app_alive() { kill -0 "$1" 2>/dev/null; }
-verify_count() { grep -c '^verify' "/disk/data/$1.log"; }
-# Asks the application to verify all of its memory; waits for the answer.
-app_verify() {		# app_verify PID NAME
+# app_ask SIGNAL WORD PID NAME: sends the application SIGNAL and waits for
+# its next "WORD ..." line in its log, which must be "WORD ok ...".
+app_ask() {
 	local before
-	before=$(verify_count "$2")
-	kill -USR1 "$1"
-	wait_for 120 rises_above "$before" verify_count "$2" || return 1
-	grep '^verify' "/disk/data/$2.log" | tail -n 1 | grep -q '^verify ok'
+	before=$(grep -c "^$2" "/disk/data/$4.log")
+	kill "-$1" "$3"
+	wait_for 120 rises_above "$before" grep -c "^$2" "/disk/data/$4.log" || return 1
+	grep "^$2" "/disk/data/$4.log" | tail -n 1 | grep -q "^$2 ok"
 }
+# Asks the application to verify all of its memory; waits for the answer.
+app_verify() { app_ask USR1 verify "$1" "$2"; }	# PID NAME
 # Asks the application whether its memory behaves as its own (SIGUSR2:
 # smaps, fork's copy on write, MADV_DONTNEED, mremap, munmap).
-anoncheck_count() { grep -c '^anoncheck' "/disk/data/$1.log"; }
-app_anoncheck() {	# app_anoncheck PID NAME
-	local before
-	before=$(anoncheck_count "$2")
-	kill -USR2 "$1"
-	wait_for 120 rises_above "$before" anoncheck_count "$2" || return 1
-	grep '^anoncheck' "/disk/data/$2.log" | tail -n 1 | grep -q '^anoncheck ok'
-}
+app_anoncheck() { app_ask USR2 anoncheck "$1" "$2"; }	# PID NAME
 # app_verify, and the application kept BYTES of it in pinmem.
 app_verify_pinned() {	# app_verify_pinned PID NAME BYTES
 	app_verify "$1" "$2" && grep -q "verify ok .* pinned=$3" "/disk/data/$2.log"

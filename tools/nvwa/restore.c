@@ -339,6 +339,10 @@ static int give_memory(struct nvwa_handover *h, struct nvwa_app *a, char *why, s
 		a->installed_pages += g.installed;
 		a->copied_pages += g.copied;
 		replaced += g.replaced;
+		/* A tree: each process's share, so none goes unseen. */
+		if (n > 1)
+			log_info("    process %d: %llu pages back in place, %llu copied", tree[k],
+				 (unsigned long long)g.installed, (unsigned long long)g.copied);
 	}
 	if (fd >= 0)
 		close(fd);

@@ -356,7 +356,7 @@ static int choose_memory(struct update *u)
 		goto copied;
 	}
 	xsnprintf(u->memory_why, sizeof(u->memory_why),
-		  "kept in place: pin-anon on both kernels (list head at %#" PRIx64 ")",
+		  "kept in place: pin-anon on both kernels (list head at %#" PRIx64 "); private pages only, CRIU copies what is shared (shared anonymous memory, pages shared after fork)",
 		  u->keep_head);
 	log_info("  memory: %s", u->memory_why);
 	return 0;
@@ -1007,7 +1007,8 @@ static int take_memory(struct update *u, struct app *a, size_t i)
 {
 	struct nvwa_app *ra = &u->h->apps[i];
 	struct nvwa_keep_take t;
-	uint64_t start = tsc_read();
+	uint64_t start = tsc_read(), shared = 0;
+	size_t taken = 0;
 	int r;
 
 	r = keep_stop_tree(a->tree, a->ntree, 10000);
@@ -1024,13 +1025,20 @@ static int take_memory(struct update *u, struct app *a, size_t i)
 		a->keep.pages += t.pages;
 		a->keep.left += t.left;
 		a->keep.moved += t.moved;
+		taken++;
 	}
+	if (keep_shared_pages(a->tree, a->ntree, &shared) < 0)
+		log_warn("Could not read how much shared anonymous memory %d (%s) maps", a->pid,
+			 a->comm);
 	ra->kept_pages = a->keep.pages;
 	ra->left_pages = a->keep.left;
+	ra->shared_pages = shared;
 	ra->moved_pages = a->keep.moved;
-	log_info("  %d (%s): %llu MiB kept in place, %llu KiB left to CRIU, %llu pages moved out of the new kernel's way, in %.0f ms",
-		 a->pid, a->comm, a->keep.pages * 4096 >> 20, a->keep.left * 4,
+	log_info("  %d (%s): %llu MiB kept in place, from %zu process%s, %llu pages moved out of the new kernel's way, in %.0f ms",
+		 a->pid, a->comm, a->keep.pages * 4096 >> 20, taken, taken == 1 ? "" : "es",
 		 a->keep.moved, tsc_to_ms(tsc_read() - start, u->h->timeline.tsc_khz));
+	log_info("  %d (%s): left to CRIU, which copies it: %llu KiB of private pages not one process's alone (shared after fork, KSM, swap cache, DMA-pinned), %" PRIu64 " KiB of shared anonymous memory (MAP_SHARED, SysV, memfd)",
+		 a->pid, a->comm, a->keep.left * 4, shared * 4);
 	return 0;
 }
 

@@ -146,7 +146,7 @@ struct nvwa_app {
 	uint64_t left_pages;			/* shared, KSM: CRIU copied them */
 	/* MAP_SHARED anonymous, SysV, memfd: resident, CRIU copied them */
 	uint64_t shared_pages;
-	uint64_t moved_pages;			/* copied out of the image's way */
+	uint64_t moved_pages;			/* copied at the take (image, unshare) */
 	uint64_t installed_pages;		/* restore: back in place, no copy */
 	uint64_t copied_pages;			/* restore: copied (address taken) */
 };

@@ -37,7 +37,9 @@
 
 #include "../uapi/nvwa_keep.h"
 
-#define TAKE_BATCH	512	/* pages per get_user_pages_remote() */
+/* Pages per get_user_pages_remote(): at most one PMD's, never across two. */
+#define PMD_PAGES	(PMD_SIZE >> PAGE_SHIFT)
+#define TAKE_BATCH	PMD_PAGES
 #define MOVE_TRIES	65536	/* frames tried for one out of the image's way */
 /*
  * The next kernel reserves its image whole, from _text to _end: the gaps
@@ -51,6 +53,7 @@ struct keep_run {
 	unsigned long addr;
 	u32 nr;
 	u32 owner;		/* PID number; 0: the list's own pages */
+	bool huge;		/* of huge pages the owner mapped by PMDs */
 };
 
 /* Before the jump: what is taken.  After it: what was handed over. */
@@ -144,13 +147,14 @@ static int keep_grow(unsigned long more)
 }
 
 /* Adds @page (held) at @addr of @owner: to the last run if it goes on it. */
-static int keep_add(struct page *page, unsigned long addr, u32 owner)
+static int keep_add(struct page *page, unsigned long addr, u32 owner, bool huge)
 {
 	unsigned long pfn = page_to_pfn(page);
 	struct keep_run *last = keep.nr ? &keep.runs[keep.nr - 1] : NULL;
 	int err;
 
-	if (last && owner && last->owner == owner && last->nr < U32_MAX &&
+	if (last && owner && last->owner == owner && last->huge == huge &&
+	    last->nr < U32_MAX &&
 	    last->pfn + last->nr == pfn &&
 	    last->addr + (unsigned long)last->nr * PAGE_SIZE == addr) {
 		last->nr++;
@@ -161,7 +165,7 @@ static int keep_add(struct page *page, unsigned long addr, u32 owner)
 	if (err)
 		return err;
 	keep.runs[keep.nr++] = (struct keep_run) {
-		.pfn = pfn, .addr = addr, .nr = 1, .owner = owner,
+		.pfn = pfn, .addr = addr, .nr = 1, .owner = owner, .huge = huge,
 	};
 	keep.frames++;
 	return 0;
@@ -196,6 +200,14 @@ static bool anon_exclusive(struct page *page)
 	return PageAnonExclusive(page);
 }
 
+/* Whether @page is part of a huge page this (only) mapping maps by a PMD. */
+static bool pmd_mapped(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	return folio_test_pmd_mappable(folio) && folio_entire_mapcount(folio);
+}
+
 /*
  * Takes the pages of [addr, addr + n pages) of @vma that GUP returned in
  * @pages; zaps each run of taken ones.  Returns 0 or -errno; counts.
@@ -215,6 +227,8 @@ static int take_batch(struct vm_area_struct *vma, unsigned long addr,
 			    page_mapcount(page) == 1 &&
 			    !page_maybe_dma_pinned(page);
 
+		bool huge = take && pmd_mapped(page);
+
 		if (take && in_image_way(page_to_pfn(page), 1)) {
 			struct page *to = move_clear(page);
 
@@ -222,15 +236,17 @@ static int take_batch(struct vm_area_struct *vma, unsigned long addr,
 				put_page(page);
 				page = to;
 				t->moved++;
+				huge = false;
 			} else {
 				take = false;
 			}
 		}
 		if (take)
-			err = keep_add(page, addr + i * PAGE_SIZE, owner);
+			err = keep_add(page, addr + i * PAGE_SIZE, owner, huge);
 		if (take && !err) {
 			run++;
 			t->pages++;
+			t->huge += huge;
 			continue;
 		}
 		if (page) {
@@ -300,6 +316,7 @@ static int keep_take(struct nvwa_keep_take *t)
 	t->pages = 0;
 	t->left = 0;
 	t->moved = 0;
+	t->huge = 0;
 	mmap_read_lock(mm);
 	{
 		VMA_ITERATOR(vmi, mm, 0);
@@ -310,8 +327,14 @@ static int keep_take(struct nvwa_keep_take *t)
 			if (!takeable(vma))
 				continue;
 			while (!err && addr < vma->vm_end) {
-				long n = min_t(unsigned long, TAKE_BATCH,
-					       (vma->vm_end - addr) >> PAGE_SHIFT);
+				/*
+				 * Up to the next PMD boundary: a huge page
+				 * mapped there is taken whole, so its PMD
+				 * is zapped whole, not split.
+				 */
+				unsigned long end = min(vma->vm_end,
+							ALIGN(addr + 1, PMD_SIZE));
+				long n = (end - addr) >> PAGE_SHIFT;
 
 				if (fatal_signal_pending(current)) {
 					err = -EINTR;
@@ -423,7 +446,8 @@ static int cmp_pfn(const void *a, const void *b)
 /* Whether run @b goes on right after @a: the same frames' order, owner, addresses. */
 static bool runs_join(const struct keep_run *a, const struct keep_run *b)
 {
-	return a->owner && a->owner == b->owner && a->pfn + a->nr == b->pfn &&
+	return a->owner && a->owner == b->owner && a->huge == b->huge &&
+	       a->pfn + a->nr == b->pfn &&
 	       a->addr + (unsigned long)a->nr * PAGE_SIZE == b->addr &&
 	       (u64)a->nr + b->nr <= U32_MAX;
 }
@@ -470,7 +494,8 @@ static void write_list(struct nvwa_keep_head *h)
 		}
 		out = &lp->run[lp->nr_runs++];
 		*out = (struct nvwa_keep_run) { .pfn = r->pfn, .nr = r->nr,
-			.addr = r->addr, .owner = r->owner };
+			.addr = r->addr | (r->huge ? NVWA_KEEP_RUN_HUGE : 0),
+			.owner = r->owner };
 		h->nr_runs++;
 	}
 	h->nr_list_pages = l;
@@ -521,7 +546,8 @@ static int keep_move_clear(struct nvwa_keep_seal *s)
 			} else if (in_image_way(old[i].pfn + f, 1)) {
 				err = -ENOMEM;
 			}
-			keep_add(page, old[i].addr + f * PAGE_SIZE, old[i].owner);
+			keep_add(page, old[i].addr + f * PAGE_SIZE, old[i].owner,
+				 old[i].huge && !to);
 		}
 	}
 	kvfree(old);
@@ -628,9 +654,9 @@ static int keep_seal(struct nvwa_keep_seal *s)
 		return err;
 	}
 	/* From here the head and the list are entries too (owner 0). */
-	keep_add(keep.head, 0, 0);
+	keep_add(keep.head, 0, 0, false);
 	for (i = 0; i < keep.nr_list; i++)
-		keep_add(keep.list[i], 0, 0);
+		keep_add(keep.list[i], 0, 0, false);
 	sort(keep.runs, keep.nr, sizeof(*keep.runs), cmp_pfn, NULL);
 	memset(h, 0, PAGE_SIZE);
 	h->magic = NVWA_KEEP_MAGIC;
@@ -644,6 +670,14 @@ static int keep_seal(struct nvwa_keep_seal *s)
 	s->extents = h->nr_extents;
 	s->list_pages = keep.nr_list;
 	return 0;
+}
+
+/* Whether frame @f of @r starts a PMD's worth of it, in memory and in its mapping. */
+static bool whole_pmd(const struct nvwa_keep_run *r, unsigned long f)
+{
+	return IS_ALIGNED(r->pfn + f, PMD_PAGES) &&
+	       IS_ALIGNED((r->addr & PAGE_MASK) + f * PAGE_SIZE, PMD_SIZE) &&
+	       r->nr - f >= PMD_PAGES;
 }
 
 /* After the jump: the frames of @g->owner into @g->pid's memory. */
@@ -670,16 +704,31 @@ static int keep_give(struct nvwa_keep_give *g)
 		put_task_struct(task);
 		return -EINVAL;
 	}
-	mmap_read_lock(mm);
+	/* For writing: nothing may map pages where kept ones go meanwhile. */
+	mmap_write_lock(mm);
 	for (r = 0; r < nr && !err; r++) {
+		bool huge = runs[r].addr & NVWA_KEEP_RUN_HUGE;
+
 		if (runs[r].owner != g->owner)
 			continue;
 		for (f = 0; f < runs[r].nr; f++) {
-			unsigned long addr = runs[r].addr + f * PAGE_SIZE;
+			unsigned long addr = (runs[r].addr & PAGE_MASK) + f * PAGE_SIZE;
 			struct vm_area_struct *vma = vma_lookup(mm, addr);
-			int e = vma ? nvwa_keep_install(vma, addr,
-							runs[r].pfn + f) :
-				      -EFAULT;
+			int e;
+
+			/*
+			 * A huge page before the jump is one again where
+			 * the mapping can take it; else its frames go back
+			 * one by one.
+			 */
+			if (huge && vma && whole_pmd(&runs[r], f) &&
+			    !nvwa_keep_install_huge(vma, addr, runs[r].pfn + f)) {
+				g->installed += PMD_PAGES;
+				g->huge += PMD_PAGES;
+				f += PMD_PAGES - 1;
+				continue;
+			}
+			e = vma ? nvwa_keep_install(vma, addr, runs[r].pfn + f) : -EFAULT;
 
 			/*
 			 * Mapped since the restore: nothing but the kernel
@@ -719,7 +768,7 @@ static int keep_give(struct nvwa_keep_give *g)
 			nr_fb++;
 		}
 	}
-	mmap_read_unlock(mm);
+	mmap_write_unlock(mm);
 	/* Taken addresses get a copy; the frame goes back. */
 	for (f = 0; f < nr_fb; f++) {
 		void *src = __va(PFN_PHYS(fallback[2 * f]));

@@ -39,6 +39,8 @@
 
 /* Pages per get_user_pages_remote(): at most one PMD's, never across two. */
 #define PMD_PAGES	(PMD_SIZE >> PAGE_SHIFT)
+#define PMD_ORDER	get_order(PMD_SIZE)
+#define MOVE_TRIES_HUGE	64	/* huge pages tried for one out of the image's way */
 #define TAKE_BATCH	PMD_PAGES
 #define MOVE_TRIES	65536	/* frames tried for one out of the image's way */
 /*
@@ -181,6 +183,43 @@ static struct page *move_clear(struct page *page)
 	return to;
 }
 
+/*
+ * Copies the huge page in @pages (PMD_PAGES of them, held) whole to
+ * contiguous aligned frames out of the image's way, which replace them
+ * in @pages, so that it can be a huge page again after the jump; false
+ * if no such frames were free (the image is a few dozen PMDs: at most
+ * MOVE_TRIES_HUGE are held aside).
+ */
+static bool move_clear_huge(struct page **pages)
+{
+	struct page *to = NULL, *p, *tmp;
+	LIST_HEAD(aside);
+	int n, i;
+
+	for (n = 0; n < MOVE_TRIES_HUGE; n++) {
+		to = alloc_pages(GFP_HIGHUSER | __GFP_NOWARN | __GFP_NORETRY,
+				 PMD_ORDER);
+		if (!to || !in_image_way(page_to_pfn(to), PMD_PAGES))
+			break;
+		list_add(&to->lru, &aside);
+		to = NULL;
+	}
+	list_for_each_entry_safe(p, tmp, &aside, lru) {
+		list_del(&p->lru);
+		__free_pages(p, PMD_ORDER);
+	}
+	if (!to)
+		return false;
+	/* PMD_PAGES pages held one by one, as the ones they replace. */
+	split_page(to, PMD_ORDER);
+	for (i = 0; i < PMD_PAGES; i++) {
+		copy_highpage(to + i, pages[i]);
+		put_page(pages[i]);
+		pages[i] = to + i;
+	}
+	return true;
+}
+
 static bool takeable(struct vm_area_struct *vma)
 {
 	/* A PROT_NONE reservation holds no pages: not walked page by page. */
@@ -208,35 +247,49 @@ static bool pmd_mapped(struct page *page)
 	return folio_test_pmd_mappable(folio) && folio_entire_mapcount(folio);
 }
 
+/* Whether @page is this process's alone, to take. */
+static bool page_takeable(struct page *page)
+{
+	return PageAnon(page) && !PageKsm(page) && anon_exclusive(page) &&
+	       !PageSwapCache(page) && page_mapcount(page) == 1 &&
+	       !page_maybe_dma_pinned(page);
+}
+
 /*
  * Takes the pages of [addr, addr + n pages) of @vma that GUP returned in
  * @pages; zaps each run of taken ones.  Returns 0 or -errno; counts.
+ * The batch never crosses a PMD boundary: a huge page mapped by the PMD
+ * is all of it.
  */
 static int take_batch(struct vm_area_struct *vma, unsigned long addr,
 		      struct page **pages, long n, u32 owner,
 		      struct nvwa_keep_take *t)
 {
 	unsigned long run = 0;	/* pages in the run of taken ones before i */
+	bool huge = n == PMD_PAGES && pmd_mapped(pages[0]);
+	bool whole = false;	/* the huge page moved out of the image's way */
 	long i;
 	int err = 0;
 
+	/* Moved whole, a huge page stays one. */
+	if (huge && page_takeable(pages[0]) &&
+	    in_image_way(page_to_pfn(pages[0]), PMD_PAGES) &&
+	    move_clear_huge(pages)) {
+		whole = true;
+		t->moved += PMD_PAGES;
+	}
 	for (i = 0; i <= n; i++) {
 		struct page *page = i < n ? pages[i] : NULL;
-		bool take = page && !err && PageAnon(page) && !PageKsm(page) &&
-			    anon_exclusive(page) && !PageSwapCache(page) &&
-			    page_mapcount(page) == 1 &&
-			    !page_maybe_dma_pinned(page);
+		bool take = page && !err && (whole || page_takeable(page));
 
-		bool huge = take && pmd_mapped(page);
-
-		if (take && in_image_way(page_to_pfn(page), 1)) {
+		if (take && !whole && in_image_way(page_to_pfn(page), 1)) {
 			struct page *to = move_clear(page);
 
 			if (to) {
 				put_page(page);
 				page = to;
 				t->moved++;
-				huge = false;
+				huge = false;	/* the rest go as small pages */
 			} else {
 				take = false;
 			}

@@ -53,6 +53,7 @@
  *                                      pages not the process's alone, and
  *                                      shared anonymous memory
  *                   moved-pages = <hi lo>; installed-pages = <hi lo>;
+ *                   huge-pages = <hi lo>;   of those, in huge pages again
  *                   copied-pages = <hi lo>; };
  *       };
  *       timeline {
@@ -148,6 +149,7 @@ struct nvwa_app {
 	uint64_t shared_pages;
 	uint64_t moved_pages;			/* copied at the take (image, unshare) */
 	uint64_t installed_pages;		/* restore: back in place, no copy */
+	uint64_t huge_pages;			/* of those: in huge pages again */
 	uint64_t copied_pages;			/* restore: copied (address taken) */
 };
 

@@ -56,6 +56,8 @@ struct nvwa_keep_take {
 	 * process maps but that is not flagged its own (of a huge page)
 	 */
 	__u64 moved;
+	/* out: of the pages taken, those of huge pages mapped by a PMD */
+	__u64 huge;
 };
 
 struct nvwa_keep_seal {
@@ -80,6 +82,8 @@ struct nvwa_keep_give {
 	/* out: frames copied: the page there could not be replaced */
 	__u64 copied;
 	__u64 failed;		/* out: frames neither (no mapping there) */
+	/* out: of those installed, frames that are huge pages again */
+	__u64 huge;
 };
 
 enum nvwa_keep_state {

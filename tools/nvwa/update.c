@@ -1025,6 +1025,7 @@ static int take_memory(struct update *u, struct app *a, size_t i)
 		a->keep.pages += t.pages;
 		a->keep.left += t.left;
 		a->keep.moved += t.moved;
+		a->keep.huge += t.huge;
 		taken++;
 	}
 	if (keep_shared_pages(a->tree, a->ntree, &shared) < 0)
@@ -1034,9 +1035,10 @@ static int take_memory(struct update *u, struct app *a, size_t i)
 	ra->left_pages = a->keep.left;
 	ra->shared_pages = shared;
 	ra->moved_pages = a->keep.moved;
-	log_info("  %d (%s): %llu MiB kept in place, from %zu process%s, %llu pages copied first (out of the new kernel's way, or unshared), in %.0f ms",
-		 a->pid, a->comm, a->keep.pages * 4096 >> 20, taken, taken == 1 ? "" : "es",
-		 a->keep.moved, tsc_to_ms(tsc_read() - start, u->h->timeline.tsc_khz));
+	log_info("  %d (%s): %llu MiB kept in place (%llu MiB of it in huge pages), from %zu process%s, %llu pages copied first (out of the new kernel's way, or unshared), in %.0f ms",
+		 a->pid, a->comm, a->keep.pages * 4096 >> 20, a->keep.huge * 4096 >> 20, taken,
+		 taken == 1 ? "" : "es", a->keep.moved,
+		 tsc_to_ms(tsc_read() - start, u->h->timeline.tsc_khz));
 	log_info("  %d (%s): left to CRIU, which copies it: %llu KiB of private pages not one process's alone (shared after fork, KSM, swap cache, DMA-pinned) or read-only, %" PRIu64 " KiB of shared anonymous memory (MAP_SHARED, SysV, memfd)",
 		 a->pid, a->comm, a->keep.left * 4, shared * 4);
 	return 0;

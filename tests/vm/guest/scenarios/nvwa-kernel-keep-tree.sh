@@ -54,7 +54,7 @@ main() {
 			grep -q "(nvwa-testapp): left to CRIU, which copies it: .* 8192 KiB of shared anonymous memory" \
 			/disk/data/update.log
 		check "the private memory of all three processes was taken" \
-			grep -q "(nvwa-testapp): [0-9]* MiB kept in place, from 3 processes" /disk/data/update.log
+			grep -q "(nvwa-testapp): [0-9]* MiB kept in place (.*), from 3 processes" /disk/data/update.log
 		check "nvwa restore succeeded" restore_ok
 		check "the parent, PID $pid, runs again" app_alive "$pid"
 		check "so do its children, $(kids)" kids_alive

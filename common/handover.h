@@ -144,7 +144,7 @@ struct nvwa_app {
 	char memory[NVWA_WORD_MAX];
 	uint64_t image_bytes;			/* what the dump wrote */
 	uint64_t kept_pages;			/* handed over in place */
-	uint64_t left_pages;			/* shared, KSM: CRIU copied them */
+	uint64_t left_pages;			/* not its alone, read-only: CRIU copied */
 	/* MAP_SHARED anonymous, SysV, memfd: resident, CRIU copied them */
 	uint64_t shared_pages;
 	uint64_t moved_pages;			/* copied at the take (image, unshare) */

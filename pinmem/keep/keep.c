@@ -754,6 +754,19 @@ static u64 keep_release(void)
 	return freed;
 }
 
+/* Frames the list this boot read names for @o->owner, given or not. */
+static void keep_owned(struct nvwa_keep_owned *o)
+{
+	const struct nvwa_keep_run *runs;
+	unsigned long nr, r;
+
+	o->frames = 0;
+	runs = nvwa_keep_runs(&nr);
+	for (r = 0; r < nr; r++)
+		if (o->owner && runs[r].owner == o->owner)
+			o->frames += runs[r].nr;
+}
+
 static void keep_status(struct nvwa_keep_status *st)
 {
 	const struct nvwa_keep_run *runs;
@@ -795,6 +808,7 @@ static long keep_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		struct nvwa_keep_seal seal;
 		struct nvwa_keep_give give;
 		struct nvwa_keep_status status;
+		struct nvwa_keep_owned owned;
 		u64 freed;
 	} u;
 	long err = 0;
@@ -847,6 +861,9 @@ static long keep_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case NVWA_KEEP_IOC_STATUS:
 		keep_status(&u.status);
+		break;
+	case NVWA_KEEP_IOC_OWNED:
+		keep_owned(&u.owned);
 		break;
 	default:
 		err = -ENOTTY;

@@ -100,6 +100,16 @@ int keep_status(int fd, struct nvwa_keep_status *ret)
 	return keep_ioctl(fd, NVWA_KEEP_IOC_STATUS, ret);
 }
 
+int keep_owned(int fd, pid_t owner, uint64_t *ret_frames)
+{
+	struct nvwa_keep_owned o = { .owner = (__u32)owner };
+	int r = keep_ioctl(fd, NVWA_KEEP_IOC_OWNED, &o);
+
+	if (!r)
+		*ret_frames = o.frames;
+	return r;
+}
+
 const char *keep_state_name(uint32_t state)
 {
 	static const char *const names[] = {

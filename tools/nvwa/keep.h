@@ -42,6 +42,11 @@ int keep_abort(int fd);
 int keep_give(int fd, pid_t owner, pid_t pid, struct nvwa_keep_give *ret);
 int keep_release(int fd, uint64_t *ret_freed);
 int keep_status(int fd, struct nvwa_keep_status *ret);
+/*
+ * After the jump: the frames this kernel was handed for @owner (0 when
+ * the list did not check out at boot, or none was named).
+ */
+int keep_owned(int fd, pid_t owner, uint64_t *ret_frames);
 const char *keep_state_name(uint32_t state);
 
 /*

@@ -112,6 +112,12 @@ int state_report_path(uint64_t gen, char *ret_path, size_t size);
  */
 int kmsg_add_boot_phases(struct nvwa_handover *h, uint64_t kexec_tsc,
 			 uint64_t restore_tsc);
+/*
+ * The kernel log's messages that start with @prefix ("nvwa.keep: "),
+ * without it, joined by "; " into @out (cut to fit).  Returns how many
+ * there were, or a negative errno.
+ */
+int kmsg_find(const char *prefix, char *out, size_t size);
 
 
 #endif

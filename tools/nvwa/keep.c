@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -109,6 +110,16 @@ int keep_owned(int fd, pid_t owner, uint64_t *ret_frames)
 		*ret_frames = o.frames;
 	return r;
 }
+
+#ifdef NVWA_FAULTS
+int keep_damage(const char *what)
+{
+	if (access(KEEP_DAMAGE, F_OK) < 0 &&
+	    mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL) < 0 && errno != EBUSY)
+		return -errno;
+	return write_file(KEEP_DAMAGE, what, strlen(what));
+}
+#endif
 
 const char *keep_state_name(uint32_t state)
 {

@@ -1364,6 +1364,37 @@ static int seal_memory(struct update *u)
 	return 0;
 }
 
+#ifdef NVWA_FAULTS
+/*
+ * The test build: the sealed list spoilt as the next kernel will read it
+ * (NVWA_FAULT=keep-head-magic, keep-head-crc or keep-list-crc), so that
+ * its own checks at boot are what refuse it.
+ */
+static int damage_list(void)
+{
+	static const char *const ways[] = { "head-magic", "head-crc", "list-crc" };
+	char name[32];
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ways); i++) {
+		xsnprintf(name, sizeof(name), "keep-%s", ways[i]);
+		if (!FAULT(name))
+			continue;
+		r = keep_damage(ways[i]);
+		if (r < 0)
+			return log_error_errno(r, "Could not damage the kept pages' list (%s): %m", ways[i]);
+		log_warn("The kept pages' list is damaged (%s, fault injected): the new kernel must refuse it",
+			 ways[i]);
+	}
+	return 0;
+}
+#else
+static int damage_list(void)
+{
+	return 0;
+}
+#endif
+
 /*
  * The reboot call failed after the record was written: the applications
  * will be resumed, so the record must go, or the next boot would restore
@@ -1516,6 +1547,8 @@ static int update(struct update *u)
 	/* The kept pages' list, last: nothing changes them from here. */
 	if (u->keep_fd >= 0) {
 		r = seal_memory(u);
+		if (!r)
+			r = damage_list();
 		if (r < 0)
 			return r;
 	}

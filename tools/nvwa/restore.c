@@ -384,7 +384,7 @@ static int kept_memory_here(const struct nvwa_app *a, char *why, size_t whylen)
 		return 0;
 	if (a->installed_pages || a->copied_pages)
 		return set_why(why, whylen, -ENODATA,
-			       "its memory (%llu MiB, kept in place) went into a restored process killed when that restore failed: it is gone; not restored again: its images hold none of it, it would run with it zeroed",
+			       "its memory (%llu MiB, kept in place) went into a restored process killed when that restore failed: that memory is lost, its images hold none of it: never restored again (it would run with it zeroed)",
 			       mib);
 	fd = keep_open(true, cause, sizeof(cause));
 	r = fd;
@@ -412,7 +412,7 @@ static int kept_memory_here(const struct nvwa_app *a, char *why, size_t whylen)
 	}
 	/* The record keeps NVWA_ERROR_MAX bytes of it: the cause first. */
 	return set_why(why, whylen, -ENODATA,
-		       "its memory (%llu MiB, kept in place) was not handed to this kernel: %s; not restored: its images hold none of that memory, it would run with it zeroed",
+		       "its memory (%llu MiB, kept in place) was not handed to this kernel: %s; that memory is lost, its images hold none of it: never restored (it would run with it zeroed)",
 		       mib, cause);
 }
 

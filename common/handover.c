@@ -264,6 +264,7 @@ static const struct member app_members[] = {
 	{ .name = "left-pages", U64(struct nvwa_app, left_pages), .since = 4 },
 	{ .name = "moved-pages", U64(struct nvwa_app, moved_pages), .since = 4 },
 	{ .name = "installed-pages", U64(struct nvwa_app, installed_pages), .since = 4 },
+	{ .name = "huge-pages", U64(struct nvwa_app, huge_pages), .since = 4 },
 	{ .name = "copied-pages", U64(struct nvwa_app, copied_pages), .since = 4 },
 };
 

@@ -50,6 +50,7 @@
  *                   image-bytes = <hi lo>;  what the dump wrote
  *                   kept-pages = <hi lo>; left-pages = <hi lo>;
  *                   moved-pages = <hi lo>; installed-pages = <hi lo>;
+ *                   huge-pages = <hi lo>;   of those, in huge pages again
  *                   copied-pages = <hi lo>; };
  *       };
  *       timeline {
@@ -143,6 +144,7 @@ struct nvwa_app {
 	uint64_t left_pages;			/* shared, KSM: CRIU copied them */
 	uint64_t moved_pages;			/* copied out of the image's way */
 	uint64_t installed_pages;		/* restore: back in place, no copy */
+	uint64_t huge_pages;			/* of those: in huge pages again */
 	uint64_t copied_pages;			/* restore: copied (address taken) */
 };
 

@@ -38,7 +38,11 @@
 
 #include "../uapi/nvwa_keep.h"
 
-#define TAKE_BATCH	512	/* pages per get_user_pages_remote() */
+/* Pages per get_user_pages_remote(): at most one PMD's, never across two. */
+#define PMD_PAGES	(PMD_SIZE >> PAGE_SHIFT)
+#define PMD_ORDER	get_order(PMD_SIZE)
+#define MOVE_TRIES_HUGE	64	/* huge pages tried for one out of the image's way */
+#define TAKE_BATCH	PMD_PAGES
 #define MOVE_TRIES	65536	/* frames tried for one out of the image's way */
 /*
  * The next kernel reserves its image whole, from _text to _end: the gaps
@@ -52,6 +56,7 @@ struct keep_run {
 	unsigned long addr;
 	u32 nr;
 	u32 owner;		/* PID number; 0: the list's own pages */
+	bool huge;		/* of huge pages the owner mapped by PMDs */
 };
 
 /* Before the jump: what is taken.  After it: what was handed over. */
@@ -145,13 +150,14 @@ static int keep_grow(unsigned long more)
 }
 
 /* Adds @page (held) at @addr of @owner: to the last run if it goes on it. */
-static int keep_add(struct page *page, unsigned long addr, u32 owner)
+static int keep_add(struct page *page, unsigned long addr, u32 owner, bool huge)
 {
 	unsigned long pfn = page_to_pfn(page);
 	struct keep_run *last = keep.nr ? &keep.runs[keep.nr - 1] : NULL;
 	int err;
 
-	if (last && owner && last->owner == owner && last->nr < U32_MAX &&
+	if (last && owner && last->owner == owner && last->huge == huge &&
+	    last->nr < U32_MAX &&
 	    last->pfn + last->nr == pfn &&
 	    last->addr + (unsigned long)last->nr * PAGE_SIZE == addr) {
 		last->nr++;
@@ -162,7 +168,7 @@ static int keep_add(struct page *page, unsigned long addr, u32 owner)
 	if (err)
 		return err;
 	keep.runs[keep.nr++] = (struct keep_run) {
-		.pfn = pfn, .addr = addr, .nr = 1, .owner = owner,
+		.pfn = pfn, .addr = addr, .nr = 1, .owner = owner, .huge = huge,
 	};
 	keep.frames++;
 	return 0;
@@ -176,6 +182,43 @@ static struct page *move_clear(struct page *page)
 	if (to)
 		copy_highpage(to, page);
 	return to;
+}
+
+/*
+ * Copies the huge page in @pages (PMD_PAGES of them, held) whole to
+ * contiguous aligned frames out of the image's way, which replace them
+ * in @pages, so that it can be a huge page again after the jump; false
+ * if no such frames were free (the image is a few dozen PMDs: at most
+ * MOVE_TRIES_HUGE are held aside).
+ */
+static bool move_clear_huge(struct page **pages)
+{
+	struct page *to = NULL, *p, *tmp;
+	LIST_HEAD(aside);
+	int n, i;
+
+	for (n = 0; n < MOVE_TRIES_HUGE; n++) {
+		to = alloc_pages(GFP_HIGHUSER | __GFP_NOWARN | __GFP_NORETRY,
+				 PMD_ORDER);
+		if (!to || !in_image_way(page_to_pfn(to), PMD_PAGES))
+			break;
+		list_add(&to->lru, &aside);
+		to = NULL;
+	}
+	list_for_each_entry_safe(p, tmp, &aside, lru) {
+		list_del(&p->lru);
+		__free_pages(p, PMD_ORDER);
+	}
+	if (!to)
+		return false;
+	/* PMD_PAGES pages held one by one, as the ones they replace. */
+	split_page(to, PMD_ORDER);
+	for (i = 0; i < PMD_PAGES; i++) {
+		copy_highpage(to + i, pages[i]);
+		put_page(pages[i]);
+		pages[i] = to + i;
+	}
+	return true;
 }
 
 static bool takeable(struct vm_area_struct *vma)
@@ -197,41 +240,67 @@ static bool anon_exclusive(struct page *page)
 	return PageAnonExclusive(page);
 }
 
+/* Whether @page is part of a huge page this (only) mapping maps by a PMD. */
+static bool pmd_mapped(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	return folio_test_pmd_mappable(folio) && folio_entire_mapcount(folio);
+}
+
+/* Whether @page is this process's alone, to take. */
+static bool page_takeable(struct page *page)
+{
+	return PageAnon(page) && !PageKsm(page) && anon_exclusive(page) &&
+	       !PageSwapCache(page) && page_mapcount(page) == 1 &&
+	       !page_maybe_dma_pinned(page);
+}
+
 /*
  * Takes the pages of [addr, addr + n pages) of @vma that GUP returned in
  * @pages; zaps each run of taken ones.  Returns 0 or -errno; counts.
+ * The batch never crosses a PMD boundary: a huge page mapped by the PMD
+ * is all of it.
  */
 static int take_batch(struct vm_area_struct *vma, unsigned long addr,
 		      struct page **pages, long n, u32 owner,
 		      struct nvwa_keep_take *t)
 {
 	unsigned long run = 0;	/* pages in the run of taken ones before i */
+	bool huge = n == PMD_PAGES && pmd_mapped(pages[0]);
+	bool whole = false;	/* the huge page moved out of the image's way */
 	long i;
 	int err = 0;
 
+	/* Moved whole, a huge page stays one. */
+	if (huge && page_takeable(pages[0]) &&
+	    in_image_way(page_to_pfn(pages[0]), PMD_PAGES) &&
+	    move_clear_huge(pages)) {
+		whole = true;
+		t->moved += PMD_PAGES;
+	}
 	for (i = 0; i <= n; i++) {
 		struct page *page = i < n ? pages[i] : NULL;
-		bool take = page && !err && PageAnon(page) && !PageKsm(page) &&
-			    anon_exclusive(page) && !PageSwapCache(page) &&
-			    page_mapcount(page) == 1 &&
-			    !page_maybe_dma_pinned(page);
+		bool take = page && !err && (whole || page_takeable(page));
 
-		if (take && in_image_way(page_to_pfn(page), 1)) {
+		if (take && !whole && in_image_way(page_to_pfn(page), 1)) {
 			struct page *to = move_clear(page);
 
 			if (to) {
 				put_page(page);
 				page = to;
 				t->moved++;
+				huge = false;	/* the rest go as small pages */
 			} else {
 				take = false;
 			}
 		}
 		if (take)
-			err = keep_add(page, addr + i * PAGE_SIZE, owner);
+			err = keep_add(page, addr + i * PAGE_SIZE, owner, huge);
 		if (take && !err) {
 			run++;
 			t->pages++;
+			t->huge += huge;
 			continue;
 		}
 		if (page) {
@@ -301,6 +370,7 @@ static int keep_take(struct nvwa_keep_take *t)
 	t->pages = 0;
 	t->left = 0;
 	t->moved = 0;
+	t->huge = 0;
 	mmap_read_lock(mm);
 	{
 		VMA_ITERATOR(vmi, mm, 0);
@@ -311,8 +381,14 @@ static int keep_take(struct nvwa_keep_take *t)
 			if (!takeable(vma))
 				continue;
 			while (!err && addr < vma->vm_end) {
-				long n = min_t(unsigned long, TAKE_BATCH,
-					       (vma->vm_end - addr) >> PAGE_SHIFT);
+				/*
+				 * Up to the next PMD boundary: a huge page
+				 * mapped there is taken whole, so its PMD
+				 * is zapped whole, not split.
+				 */
+				unsigned long end = min(vma->vm_end,
+							ALIGN(addr + 1, PMD_SIZE));
+				long n = (end - addr) >> PAGE_SHIFT;
 
 				if (fatal_signal_pending(current)) {
 					err = -EINTR;
@@ -424,7 +500,8 @@ static int cmp_pfn(const void *a, const void *b)
 /* Whether run @b goes on right after @a: the same frames' order, owner, addresses. */
 static bool runs_join(const struct keep_run *a, const struct keep_run *b)
 {
-	return a->owner && a->owner == b->owner && a->pfn + a->nr == b->pfn &&
+	return a->owner && a->owner == b->owner && a->huge == b->huge &&
+	       a->pfn + a->nr == b->pfn &&
 	       a->addr + (unsigned long)a->nr * PAGE_SIZE == b->addr &&
 	       (u64)a->nr + b->nr <= U32_MAX;
 }
@@ -471,7 +548,8 @@ static void write_list(struct nvwa_keep_head *h)
 		}
 		out = &lp->run[lp->nr_runs++];
 		*out = (struct nvwa_keep_run) { .pfn = r->pfn, .nr = r->nr,
-			.addr = r->addr, .owner = r->owner };
+			.addr = r->addr | (r->huge ? NVWA_KEEP_RUN_HUGE : 0),
+			.owner = r->owner };
 		h->nr_runs++;
 	}
 	h->nr_list_pages = l;
@@ -522,7 +600,8 @@ static int keep_move_clear(struct nvwa_keep_seal *s)
 			} else if (in_image_way(old[i].pfn + f, 1)) {
 				err = -ENOMEM;
 			}
-			keep_add(page, old[i].addr + f * PAGE_SIZE, old[i].owner);
+			keep_add(page, old[i].addr + f * PAGE_SIZE, old[i].owner,
+				 old[i].huge && !to);
 		}
 	}
 	kvfree(old);
@@ -629,9 +708,9 @@ static int keep_seal(struct nvwa_keep_seal *s)
 		return err;
 	}
 	/* From here the head and the list are entries too (owner 0). */
-	keep_add(keep.head, 0, 0);
+	keep_add(keep.head, 0, 0, false);
 	for (i = 0; i < keep.nr_list; i++)
-		keep_add(keep.list[i], 0, 0);
+		keep_add(keep.list[i], 0, 0, false);
 	sort(keep.runs, keep.nr, sizeof(*keep.runs), cmp_pfn, NULL);
 	memset(h, 0, PAGE_SIZE);
 	h->magic = NVWA_KEEP_MAGIC;
@@ -645,6 +724,14 @@ static int keep_seal(struct nvwa_keep_seal *s)
 	s->extents = h->nr_extents;
 	s->list_pages = keep.nr_list;
 	return 0;
+}
+
+/* Whether frame @f of @r starts a PMD's worth of it, in memory and in its mapping. */
+static bool whole_pmd(const struct nvwa_keep_run *r, unsigned long f)
+{
+	return IS_ALIGNED(r->pfn + f, PMD_PAGES) &&
+	       IS_ALIGNED((r->addr & PAGE_MASK) + f * PAGE_SIZE, PMD_SIZE) &&
+	       r->nr - f >= PMD_PAGES;
 }
 
 /* After the jump: the frames of @g->owner into @g->pid's memory. */
@@ -671,16 +758,31 @@ static int keep_give(struct nvwa_keep_give *g)
 		put_task_struct(task);
 		return -EINVAL;
 	}
-	mmap_read_lock(mm);
+	/* For writing: nothing may map pages where kept ones go meanwhile. */
+	mmap_write_lock(mm);
 	for (r = 0; r < nr && !err; r++) {
+		bool huge = runs[r].addr & NVWA_KEEP_RUN_HUGE;
+
 		if (runs[r].owner != g->owner)
 			continue;
 		for (f = 0; f < runs[r].nr; f++) {
-			unsigned long addr = runs[r].addr + f * PAGE_SIZE;
+			unsigned long addr = (runs[r].addr & PAGE_MASK) + f * PAGE_SIZE;
 			struct vm_area_struct *vma = vma_lookup(mm, addr);
-			int e = vma ? nvwa_keep_install(vma, addr,
-							runs[r].pfn + f) :
-				      -EFAULT;
+			int e;
+
+			/*
+			 * A huge page before the jump is one again where
+			 * the mapping can take it; else its frames go back
+			 * one by one.
+			 */
+			if (huge && vma && whole_pmd(&runs[r], f) &&
+			    !nvwa_keep_install_huge(vma, addr, runs[r].pfn + f)) {
+				g->installed += PMD_PAGES;
+				g->huge += PMD_PAGES;
+				f += PMD_PAGES - 1;
+				continue;
+			}
+			e = vma ? nvwa_keep_install(vma, addr, runs[r].pfn + f) : -EFAULT;
 
 			/*
 			 * Mapped since the restore: nothing but the kernel
@@ -720,7 +822,7 @@ static int keep_give(struct nvwa_keep_give *g)
 			nr_fb++;
 		}
 	}
-	mmap_read_unlock(mm);
+	mmap_write_unlock(mm);
 	/* Taken addresses get a copy; the frame goes back. */
 	for (f = 0; f < nr_fb; f++) {
 		void *src = __va(PFN_PHYS(fallback[2 * f]));

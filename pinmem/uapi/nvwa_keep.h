@@ -54,6 +54,8 @@ struct nvwa_keep_take {
 	__u64 left;
 	/* out: pages copied to a frame out of the loaded kernel's way */
 	__u64 moved;
+	/* out: of the pages taken, those of huge pages mapped by a PMD */
+	__u64 huge;
 };
 
 struct nvwa_keep_seal {
@@ -78,6 +80,8 @@ struct nvwa_keep_give {
 	/* out: frames copied: the page there could not be replaced */
 	__u64 copied;
 	__u64 failed;		/* out: frames neither (no mapping there) */
+	/* out: of those installed, frames that are huge pages again */
+	__u64 huge;
 };
 
 struct nvwa_keep_owned {

@@ -53,7 +53,7 @@ static void drop_v4(struct nvwa_app *a)
 {
 	a->pids[0] = a->memory[0] = '\0';
 	a->image_bytes = a->kept_pages = a->left_pages = a->moved_pages = 0;
-	a->installed_pages = a->copied_pages = 0;
+	a->installed_pages = a->huge_pages = a->copied_pages = 0;
 }
 
 /* Every field set, values past 32 bits where a cell pair carries them. */
@@ -148,6 +148,7 @@ static struct nvwa_handover *max_record(void)
 		FILL_MAX(app->memory, 'K' + i % 20);
 		app->image_bytes = app->kept_pages = app->left_pages = UINT64_MAX;
 		app->moved_pages = app->installed_pages = app->copied_pages = UINT64_MAX - 1;
+		app->huge_pages = UINT64_MAX - 1;
 	}
 	h->timeline.tsc_khz = UINT64_MAX;
 	h->timeline.nphases = NVWA_MAX_PHASES;
@@ -227,6 +228,7 @@ static void expect_same(const struct nvwa_handover *got,
 		CHECKF(ga->image_bytes == wa->image_bytes && ga->kept_pages == wa->kept_pages &&
 		       ga->left_pages == wa->left_pages && ga->moved_pages == wa->moved_pages &&
 		       ga->installed_pages == wa->installed_pages &&
+		       ga->huge_pages == wa->huge_pages &&
 		       ga->copied_pages == wa->copied_pages, "app %u", i);
 	}
 	for (i = 0; i < want->timeline.nphases; i++) {

@@ -212,6 +212,7 @@ int report_print_json(FILE *f, const struct nvwa_handover *h)
 		json_object_object_add(app, "moved_pages", json_object_new_uint64(a->moved_pages));
 		json_object_object_add(app, "installed_pages",
 				       json_object_new_uint64(a->installed_pages));
+		json_object_object_add(app, "huge_pages", json_object_new_uint64(a->huge_pages));
 		json_object_object_add(app, "copied_pages", json_object_new_uint64(a->copied_pages));
 		json_object_array_add(apps, app);
 	}

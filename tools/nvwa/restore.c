@@ -335,6 +335,7 @@ static int give_memory(struct nvwa_handover *h, struct nvwa_app *a, char *why, s
 			break;
 		/* Counted even if some failed: those frames are spent. */
 		a->installed_pages += g.installed;
+		a->huge_pages += g.huge;
 		a->copied_pages += g.copied;
 		replaced += g.replaced;
 		if (g.failed) {
@@ -356,9 +357,10 @@ static int give_memory(struct nvwa_handover *h, struct nvwa_app *a, char *why, s
 		kill(tree[k], SIGCONT);
 	xsnprintf(name, sizeof(name), NVWA_PHASE_KEEP_GIVE "/%d", a->pid);
 	timeline_add(&h->timeline, name, NVWA_DOMAIN_NEW, t, tsc_read());
-	log_info("  %d (%s): %llu pages back in place (%llu replacing a page the restore had mapped), %llu copied, in %.0f ms",
+	log_info("  %d (%s): %llu pages back in place (%llu in huge pages, %llu replacing a page the restore had mapped), %llu copied, in %.0f ms",
 		 a->pid, a->comm, (unsigned long long)a->installed_pages,
-		 (unsigned long long)replaced, (unsigned long long)a->copied_pages,
+		 (unsigned long long)a->huge_pages, (unsigned long long)replaced,
+		 (unsigned long long)a->copied_pages,
 		 tsc_to_ms(tsc_read() - t, h->timeline.tsc_khz));
 	return 0;
 }

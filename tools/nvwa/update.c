@@ -1050,13 +1050,15 @@ static int take_memory(struct update *u, struct app *a, size_t i)
 		a->keep.pages += t.pages;
 		a->keep.left += t.left;
 		a->keep.moved += t.moved;
+		a->keep.huge += t.huge;
 	}
 	ra->kept_pages = a->keep.pages;
 	ra->left_pages = a->keep.left;
 	ra->moved_pages = a->keep.moved;
-	log_info("  %d (%s): %llu MiB kept in place, %llu KiB left to CRIU, %llu pages moved out of the new kernel's way, in %.0f ms",
-		 a->pid, a->comm, a->keep.pages * 4096 >> 20, a->keep.left * 4,
-		 a->keep.moved, tsc_to_ms(tsc_read() - start, u->h->timeline.tsc_khz));
+	log_info("  %d (%s): %llu MiB kept in place (%llu MiB of it in huge pages), %llu KiB left to CRIU, %llu pages moved out of the new kernel's way, in %.0f ms",
+		 a->pid, a->comm, a->keep.pages * 4096 >> 20, a->keep.huge * 4096 >> 20,
+		 a->keep.left * 4, a->keep.moved,
+		 tsc_to_ms(tsc_read() - start, u->h->timeline.tsc_khz));
 	return 0;
 }
 

@@ -86,6 +86,7 @@ start_kept() {
 	wait_ready "$name" 300
 }
 app_pid() { cat /disk/state/test/pid; }
+anon_huge_kb() { awk '$1 == "AnonHugePages:" { print $2 }' "/proc/$1/smaps_rollup"; }	# PID
 app_alive() { kill -0 "$1" 2>/dev/null; }
 # app_ask SIGNAL WORD PID NAME: sends the application SIGNAL and waits for
 # its next "WORD ..." line in its log, which must be "WORD ok ...".

@@ -2,10 +2,10 @@
 # 6 GiB guest keeps 1 GiB in 4 KiB pages (transparent huge pages off when
 # it was filled) and 3 GiB filled with THP on.  Every byte of both is
 # verified after the jump, nothing is copied, the dump writes almost
-# nothing.  The figures say how the hand-over's cost grows: the pages
-# taken per application, the list's runs and spans and the seal (old
-# kernel), the list read and the gaps freed at boot (new kernel), the
-# pages put back per application.
+# nothing, the huge pages come back as huge pages.  The figures say how
+# the hand-over's cost grows: the pages taken per application, the list's
+# runs and spans and the seal (old kernel), the list read and the gaps
+# freed at boot (new kernel), the pages put back per application.
 # vm: -K -m 6G -t 2400
 # needs: nvwa-kernel
 
@@ -23,6 +23,8 @@ main() {
 		start_app big --mem 3072 > /disk/state/test/big
 		wait_ready big 1500
 		report "before: $(grep -E 'AnonPages|AnonHugePages' /proc/meminfo | tr -s ' ' | tr '\n' ' ')"
+		anon_huge_kb "$(cat /disk/state/test/small)" > /disk/state/test/small.huge
+		anon_huge_kb "$(cat /disk/state/test/big)" > /disk/state/test/big.huge
 		nvwa update --kernel /boot/vmlinuz-nvwa --initrd /boot/initrd.img \
 			--app "$(cat /disk/state/test/small)" --app "$(cat /disk/state/test/big)" \
 			> /disk/data/update.log 2>&1
@@ -39,6 +41,11 @@ main() {
 		check "1 GiB and 3 GiB of pages kept" report_is \
 			'.apps[0].kept_pages >= 262144 and .apps[1].kept_pages >= 786432'
 		check "the dumps wrote under 2 MiB" report_is '[.apps[].image_bytes] | add < 2097152'
+		report "AnonHugePages: small $(anon_huge_kb "$small") kB (before $(cat /disk/state/test/small.huge)), big $(anon_huge_kb "$big") kB (before $(cat /disk/state/test/big.huge))"
+		check "the 3 GiB filled with THP on was in huge pages" \
+			sh -c '[ "$(cat /disk/state/test/big.huge)" -ge 2097152 ]'
+		check "and came back in huge pages" \
+			sh -c "[ $(anon_huge_kb "$big") -ge \$(cat /disk/state/test/big.huge) ]"
 		check "the 1 GiB behaves as its own memory" app_anoncheck "$small" small
 		check "the 3 GiB too" app_anoncheck "$big" big
 		check "no kernel warning" kernel_clean

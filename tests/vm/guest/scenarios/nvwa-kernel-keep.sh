@@ -1,11 +1,12 @@
 # The nvwa kernel keeps an application's anonymous memory where it is
 # across the kexec (pin-anon), and nvwa takes that path only when both
 # kernels have it.  Boot 1, the nvwa kernel (run-vm -K): an application
-# with 256 MiB of anonymous memory; an update that fails after its pages
+# with 256 MiB of anonymous memory, most of it in transparent huge pages;
+# an update that fails after its pages
 # were taken (the record write, nvwa's fault build) gives them back: it
 # runs on, verified.  Then the update to the nvwa kernel.  Boot 2: restored,
 # every byte verified; the dump wrote under 1 MiB; every kept page went
-# back in place, none copied; the memory behaves as the process's own
+# back in place, none copied, the huge pages as huge pages; the memory behaves as the process's own
 # (smaps, fork, MADV_DONTNEED, mremap, munmap).  Then an update to Debian's
 # kernel, which does not know nvwa.keep=: copied by CRIU, and said so.
 # vm: -K -t 1200
@@ -19,6 +20,9 @@ pre_restore() {
 	echo +memory > /sys/fs/cgroup/cgroup.subtree_control
 	mkdir -p /sys/fs/cgroup/app
 }
+
+# As many kB of its memory in huge pages as before the update.
+huge_back() { [ "$(anon_huge_kb "$1")" -ge "$(cat /disk/state/test/huge)" ]; }
 
 main() {
 	local pid
@@ -38,6 +42,7 @@ main() {
 		echo +memory > /sys/fs/cgroup/cgroup.subtree_control
 		mkdir /sys/fs/cgroup/app
 		echo $$ > /sys/fs/cgroup/app/cgroup.procs
+		echo always > /sys/kernel/mm/transparent_hugepage/enabled
 		start_kept app --mem 256
 		echo $$ > /sys/fs/cgroup/cgroup.procs
 		pid=$(app_pid)
@@ -48,6 +53,10 @@ main() {
 		check "the failed update had taken its memory" grep -q "MiB kept in place" /disk/data/fault.log
 		check "after the failure, PID $pid runs on" sh -c "kill -0 $pid && ! grep -q '^State:.*T (stopped)' /proc/$pid/status"
 		check "its memory came back: verified byte for byte" app_verify "$pid" app
+		anon_huge_kb "$pid" > /disk/state/test/huge
+		report "AnonHugePages before: $(cat /disk/state/test/huge) kB"
+		check "most of its memory is in huge pages" \
+			sh -c '[ "$(cat /disk/state/test/huge)" -ge 131072 ]'
 		nvwa update --kernel /boot/vmlinuz-nvwa --initrd /boot/initrd.img --app "$pid" \
 			> /disk/data/update.log 2>&1
 		fatal "nvwa update returned ($?) instead of rebooting: $(tail -n 5 /disk/data/update.log)"
@@ -66,6 +75,11 @@ main() {
 		check "every kept page went back in place, none copied" report_is \
 			'.apps[0].installed_pages == .apps[0].kept_pages and .apps[0].copied_pages == 0'
 		check "the dump wrote under 1 MiB of images" report_is '.apps[0].image_bytes < 1048576'
+		report "AnonHugePages after: $(anon_huge_kb "$pid") kB, before $(cat /disk/state/test/huge) kB"
+		check "its huge pages came back as huge pages (smaps AnonHugePages)" \
+			huge_back "$pid"
+		check "the record counts them" report_is --argjson kb "$(cat /disk/state/test/huge)" \
+			'.apps[0].huge_pages * 4 >= $kb'
 		report "cgroup $(cat /proc/"$pid"/cgroup), memory.current $(cat /sys/fs/cgroup/app/memory.current 2>&1)"
 		check "it is back in its memory cgroup" grep -qx '0::/app' "/proc/$pid/cgroup"
 		check "which is charged its 256 MiB of anonymous memory" sh -c \

@@ -391,9 +391,14 @@ static int kept_memory_here(const struct nvwa_app *a, char *why, size_t whylen)
 	fd = keep_open(true, cause, sizeof(cause));
 	r = fd;
 	if (fd >= 0) {
-		r = keep_owned(fd, a->pid, &frames);
+		r = keep_status(fd, &st);
 		if (!r)
-			r = keep_status(fd, &st);
+			r = keep_owned(fd, a->pid, &frames);
+		/* A module from before OWNED: frames handed at all will do. */
+		if (r == -ENOTTY) {
+			frames = st.state == NVWA_KEEP_HANDED;
+			r = 0;
+		}
 		if (r < 0)
 			xsnprintf(cause, sizeof(cause), "%s cannot say: %s", KEEP_DEV, strerror(-r));
 		close(fd);

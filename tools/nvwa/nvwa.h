@@ -16,6 +16,12 @@
 #define PINMEM_RECORD_AREA "nvwa.handover"
 #define PINMEM_RECORD PINMEM_MOUNT "/" PINMEM_RECORD_AREA
 #define STORE_REFUSED "restore-refused"	/* why the last restore failed */
+/*
+ * In an application's dump directory: its private anonymous memory was
+ * kept in place across the kexec, not dumped; only `nvwa restore` on the
+ * boot it was handed to can give it back.
+ */
+#define DUMP_KEPT "nvwa-kept"
 #define NVWA_RUN_DIR "/run/nvwa"
 #define STORE_MOUNTPOINT NVWA_RUN_DIR "/store"
 

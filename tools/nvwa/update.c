@@ -1063,6 +1063,24 @@ static int take_memory(struct update *u, struct app *a, size_t i)
 }
 
 /*
+ * The images of an application whose memory is kept hold none of it: a
+ * restore from them alone (`nvwa restore-app -D`) would give it zeroed
+ * memory, so they say so.
+ */
+static void mark_kept(const char *dir, const struct nvwa_handover *h, const struct app *a)
+{
+	char path[PATH_MAX + 16], text[256];
+
+	xsnprintf(path, sizeof(path), "%s/%s", dir, DUMP_KEPT);
+	xsnprintf(text, sizeof(text),
+		  "update %" PRIu64 ": %llu pages of %d's memory kept in place, not in these images\n",
+		  h->generation, (unsigned long long)a->keep.pages, a->pid);
+	if (write_file_atomic(path, text, strlen(text)) < 0)
+		log_warn("Could not write %s: `nvwa restore-app` would not know these images lack its memory",
+			 path);
+}
+
+/*
  * Dumps every application: CRIU_LEAVE_STOPPED for the freeze (the tree
  * stays stopped, for the kexec or a roll-back), CRIU_LEAVE_RUNNING for
  * --dry-run's dump, the real one with everything the real one is given
@@ -1106,6 +1124,8 @@ static int dump_apps(struct update *u, enum criu_after after)
 					       dry ? "Dry run: the dump" : "Dump", a->pid, a->comm,
 					       dry ? ", so the update would fail after the freeze" : "",
 					       why, keep_criu_log(dir, "dump.log", a->pid, kept, sizeof(kept)));
+		if (!dry && memory_kept(u, a))
+			mark_kept(dir, u->h, a);
 		/* Pre-dump and dump: what the store holds for it. */
 		if (du_bytes(a->dir, &u->h->apps[i].image_bytes) < 0)
 			log_warn("Could not add up the size of %s", a->dir);

@@ -9,9 +9,9 @@
 # After each kexec: the kernel's log names the failed check and that
 # nothing was kept; the kept application is failed with that reason in
 # the restore's output, the record and `nvwa status`, never running;
-# `nvwa restore --retry` refuses it again; the copied one runs, verified
-# byte for byte; the frames were not reserved (free memory as before the
-# applications started); no kernel warning.
+# `nvwa restore --retry` and `nvwa restore-app` refuse it; the copied
+# one runs, verified byte for byte; the frames were not reserved (free
+# memory as before the applications started); no kernel warning.
 # vm: -K -t 1500
 # needs: nvwa-kernel
 
@@ -78,6 +78,12 @@ after_spoilt() {
 	check "$what: ... and has not restored it" not app_alive "$kept"
 	check "$what: ... nor touched the copied one" sh -c \
 		"! grep -q 'restoring $copied' /tmp/retry.log && kill -0 $copied"
+	nvwa restore-app -D /run/nvwa/store/gen-*/"$kept"/dump > /tmp/restore-app.log 2>&1
+	echo "$?" > /tmp/restore-app.rc
+	report_file restore-app /tmp/restore-app.log
+	check "$what: nvwa restore-app refuses its images, which lack its memory" sh -c \
+		"[ \$(cat /tmp/restore-app.rc) != 0 ] && grep -q 'kept this application.s memory in place' /tmp/restore-app.log"
+	check "$what: ... and has not restored it" not app_alive "$kept"
 	check "$what: nothing is waiting in the kept module" status_is \
 		'.kept.state == "idle" and .kept.kept == 0'
 	# The 384 MiB of "kept" were never reserved; "copied" (64 MiB) runs.

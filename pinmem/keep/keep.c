@@ -315,6 +315,42 @@ static int take_batch(struct vm_area_struct *vma, unsigned long addr,
 	return err;
 }
 
+/*
+ * The first address from @addr on, below @end, whose PMD entry is not
+ * empty: empty tables above are skipped whole, so that a sparse mapping
+ * (a heap reserved large and touched in places) costs only its
+ * populated part.  A hint read without the page table locks, with the
+ * mmap_lock held: GUP decides what is there.
+ */
+static unsigned long next_mapped(struct mm_struct *mm, unsigned long addr,
+				 unsigned long end)
+{
+	while (addr < end) {
+		pgd_t *pgd = pgd_offset(mm, addr);
+		p4d_t *p4d;
+		pud_t *pud;
+
+		if (pgd_none(READ_ONCE(*pgd))) {
+			addr = pgd_addr_end(addr, end);
+			continue;
+		}
+		p4d = p4d_offset(pgd, addr);
+		if (p4d_none(READ_ONCE(*p4d))) {
+			addr = p4d_addr_end(addr, end);
+			continue;
+		}
+		pud = pud_offset(p4d, addr);
+		if (pud_none(READ_ONCE(*pud))) {
+			addr = pud_addr_end(addr, end);
+			continue;
+		}
+		if (!pmd_none(READ_ONCE(*pmd_offset(pud, addr))))
+			return addr;
+		addr = pmd_addr_end(addr, end);
+	}
+	return end;
+}
+
 /* Every thread of @task stopped (SIGSTOP) or traced (CRIU's seizure). */
 static bool all_stopped(struct task_struct *task)
 {
@@ -381,19 +417,23 @@ static int keep_take(struct nvwa_keep_take *t)
 			if (!takeable(vma))
 				continue;
 			while (!err && addr < vma->vm_end) {
-				/*
-				 * Up to the next PMD boundary: a huge page
-				 * mapped there is taken whole, so its PMD
-				 * is zapped whole, not split.
-				 */
-				unsigned long end = min(vma->vm_end,
-							ALIGN(addr + 1, PMD_SIZE));
-				long n = (end - addr) >> PAGE_SHIFT;
+				unsigned long end;
+				long n;
 
 				if (fatal_signal_pending(current)) {
 					err = -EINTR;
 					break;
 				}
+				addr = next_mapped(mm, addr, vma->vm_end);
+				if (addr == vma->vm_end)
+					break;
+				/*
+				 * Up to the next PMD boundary: a huge page
+				 * mapped there is taken whole, so its PMD
+				 * is zapped whole, not split.
+				 */
+				end = min(vma->vm_end, ALIGN(addr + 1, PMD_SIZE));
+				n = (end - addr) >> PAGE_SHIFT;
 				/*
 				 * FOLL_DUMP: a hole is -EFAULT rather than a
 				 * page allocated; a page out in swap is read

@@ -1114,8 +1114,13 @@ static long keep_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
  * own checks are what refuse it.  "head-magic" and "head-crc" change
  * the head's magic and checksum, "list-crc" the first list page's
  * checksum.  Only the pages' words change: an abort still gives every
- * page back.
+ * page back.  Refused unless the test_damage parameter is set (nvwa's
+ * fault build sets it through /sys/module/nvwa_keep/parameters).
  */
+static bool test_damage;
+module_param(test_damage, bool, 0600);
+MODULE_PARM_DESC(test_damage, "let debugfs nvwa_keep/damage spoil a sealed list (tests only)");
+
 static ssize_t damage_write(struct file *file, const char __user *ubuf,
 			    size_t len, loff_t *pos)
 {
@@ -1124,6 +1129,8 @@ static ssize_t damage_write(struct file *file, const char __user *ubuf,
 	char buf[16];
 	ssize_t err = len;
 
+	if (!test_damage)
+		return -EPERM;
 	if (len >= sizeof(buf))
 		return -EINVAL;
 	if (copy_from_user(buf, ubuf, len))

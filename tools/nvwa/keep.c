@@ -114,10 +114,13 @@ int keep_owned(int fd, pid_t owner, uint64_t *ret_frames)
 #ifdef NVWA_FAULTS
 int keep_damage(const char *what)
 {
+	int r;
+
 	if (access(KEEP_DAMAGE, F_OK) < 0 &&
 	    mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL) < 0 && errno != EBUSY)
 		return -errno;
-	return write_file(KEEP_DAMAGE, what, strlen(what));
+	r = write_file(KEEP_DAMAGE_ALLOW, "1", 1);
+	return r < 0 ? r : write_file(KEEP_DAMAGE, what, strlen(what));
 }
 #endif
 

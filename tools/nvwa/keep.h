@@ -25,6 +25,7 @@
 #define KEEP_MODULE "nvwa_keep"
 /* The test build's way to spoil a sealed list (keep_damage()). */
 #define KEEP_DAMAGE "/sys/kernel/debug/nvwa_keep/damage"
+#define KEEP_DAMAGE_ALLOW "/sys/module/nvwa_keep/parameters/test_damage"
 /* Processes of one application's tree the restore gives pages to. */
 #define NVWA_KEEP_TREE_MAX 512
 

@@ -64,12 +64,12 @@ static struct nvwa_handover *full_record(void)
 		{ 1234, "redis-server", "apps/1234", "pre-dump+dump",
 		  "restored", "", "redis-server.service", "1:4711 2:4711", 3,
 		  "10.0.2.15 fd00::1", "10.0.2.15,6379 fd00::1,6379", "reserved",
-		  "copied", 300ull << 20, 0, 12, 0, 0, 0 },
+		  "copied", 300ull << 20, 0, 12, 0, 0, 0, 0 },
 		{ 1301, "postgres", "apps/1301", "dump", "failed",
 		  "criu restore: File exists (pid 1301 taken)", "", "", 0, "", "",
-		  "lastpid", "kept", 40960, (1ull << 33) + 5, 3, 1, (1ull << 33) + 4, 1 },
+		  "lastpid", "kept", 40960, (1ull << 33) + 5, 3, 1, (1ull << 33) + 4, 2, 1 },
 		{ 2000000000, "testapp", "apps/2000000000", "pre-dump+dump",
-		  "dumped", "", "", "", 0, "", "", "", "", 0, 0, 0, 0, 0, 0 },
+		  "dumped", "", "", "", 0, "", "", "", "", 0, 0, 0, 0, 0, 0, 0 },
 	};
 
 	h->version = NVWA_HANDOVER_VERSION;

@@ -383,6 +383,31 @@ TEST(the_cache_is_verified_and_a_corrupt_copy_rebuilt)
 	free(b.p);
 }
 
+TEST(auto_prepares_only_where_it_was_measured_to_pay)
+{
+	char dir[] = "/tmp/nvwa-initrd-test.XXXXXX", path[PATH_MAX];
+	struct initrd_boot ib;
+
+	if (!CHECK(mkdtemp(dir)))
+		return;
+	snprintf(path, sizeof(path), "%s/initrd.img", dir);
+	for (size_t i = 0; i < sizeof(compressors) / sizeof(compressors[0]); i++) {
+		struct buf plain, b = debian_initrd(compressors[i], &plain);
+		bool pays = strcmp(compressors[i], "lz4");
+
+		write_to(path, &b);
+		CHECK_EQ_INT(initrd_prepare(path, INITRD_PREPARE_AUTO, dir, &ib), 0);
+		CHECKF(ib.prepared == pays, "%s", compressors[i]);
+		CHECK_EQ_INT(initrd_prepare_pays(compressors[i]), pays);
+		/* Asked for, it is prepared all the same. */
+		CHECK_EQ_INT(initrd_prepare(path, INITRD_PREPARE_YES, dir, &ib), 0);
+		CHECKF(ib.prepared, "%s", compressors[i]);
+		free(plain.p);
+		free(b.p);
+	}
+	rm_rf(dir);
+}
+
 TEST(modes_parse)
 {
 	enum initrd_mode m = INITRD_PREPARE_AUTO;

@@ -6,8 +6,8 @@
 # output say which initrd booted.  Then a byte of the cached copy is
 # flipped: the next update finds it does not verify, rebuilds it, and
 # boots the rebuilt one, never the corrupt one.
+# --initrd-prepared=auto, the default, prepares zstd: it pays.
 UPDATE_INITRD=/boot/initrd.img-zstd
-UPDATE_ARGS=--initrd-prepared=yes
 cached_initrd() {	# the prepared copy of UPDATE_INITRD in nvwa's cache
 	echo "/var/cache/nvwa/initrds/$(sha256sum "$UPDATE_INITRD" | cut -d' ' -f1).cpio"
 }

@@ -19,10 +19,11 @@ cache_verifies() {
 # The kernel unpacked the initrd it was given without a complaint, and
 # what it freed afterwards is the prepared file's size (in whole pages).
 unpacked_prepared() {
-	local freed
+	local freed pages
 	freed=$(dmesg | sed -n 's/.*Freeing initrd memory: \([0-9]*\)K.*/\1/p' | tail -n 1)
+	pages=$(( ($(wc -c < "$(cached_initrd)") + 4095) / 4096 ))
 	! dmesg | grep -q 'Initramfs unpacking failed' && [ -n "$freed" ] &&
-		[ $(( ($(wc -c < "$(cached_initrd)") + 4095) / 4096 * 4 )) = "$freed" ]
+		[ $((pages * 4)) = "$freed" ]
 }
 main() {
 	local pid

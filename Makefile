@@ -187,7 +187,12 @@ KMOD_SRC := $(PINMEM_KMOD_SRC) $(KEEP_KMOD_SRC) $(wildcard tests/kmod/*)
 
 modules: $(KMOD)/pinmem.ko $(KMOD)/pinmem_client.ko
 
-$(KMOD)/pinmem.ko $(KMOD)/pinmem_client.ko &: $(KMOD_SRC)
+# Which kernel tree they were built against: the nvwa kernel keeps its
+# release across builds of different series, each in a tree of its own.
+$(KMOD)/kdir: FORCE
+	@mkdir -p $(KMOD) && [ "$$(cat $@ 2>/dev/null)" = "$(KDIR)" ] || echo "$(KDIR)" > $@
+
+$(KMOD)/pinmem.ko $(KMOD)/pinmem_client.ko &: $(KMOD_SRC) $(KMOD)/kdir
 	@test -d $(KDIR) || { echo "no kernel headers in $(KDIR): apt-get install linux-headers-$(KVER)" >&2; exit 1; }
 	rm -rf $(KMOD)/src && mkdir -p $(KMOD)/src/tests
 	cp -r pinmem $(KMOD)/src/ && cp -r tests/kmod $(KMOD)/src/tests/
@@ -206,11 +211,14 @@ deps:
 # The nvwa kernel, cached under $(NVWA_CACHE)/kernel (mk/kernel/build says
 # how); $(NVWA_CACHE)/kernel/nvwa.env names the last one built.  nvwa's
 # modules for it: make kernel-modules.
+# This tree's build names its own (NVWA_KERNEL_ENV), so that two clones
+# building different series never boot each other's.
+NVWA_KERNEL_ENV = $(abspath $(O))/nvwa-kernel.env
 kernel:
-	./mk/kernel/build
+	NVWA_KERNEL_ENV=$(NVWA_KERNEL_ENV) ./mk/kernel/build
 
 kernel-modules: kernel
-	. $(NVWA_CACHE)/kernel/nvwa.env && $(MAKE) modules KVER=$$KVER KDIR=$$KDIR
+	. $(NVWA_KERNEL_ENV) && $(MAKE) modules KVER=$$KVER KDIR=$$KDIR
 
 # The test VM's modules, for both kernel builds mk/deps.sh fetched: the one
 # it boots and the one it updates into.

@@ -17,6 +17,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/crc32.h>
+#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/ioport.h>
@@ -314,6 +315,42 @@ static int take_batch(struct vm_area_struct *vma, unsigned long addr,
 	return err;
 }
 
+/*
+ * The first address from @addr on, below @end, whose PMD entry is not
+ * empty: empty tables above are skipped whole, so that a sparse mapping
+ * (a heap reserved large and touched in places) costs only its
+ * populated part.  A hint read without the page table locks, with the
+ * mmap_lock held: GUP decides what is there.
+ */
+static unsigned long next_mapped(struct mm_struct *mm, unsigned long addr,
+				 unsigned long end)
+{
+	while (addr < end) {
+		pgd_t *pgd = pgd_offset(mm, addr);
+		p4d_t *p4d;
+		pud_t *pud;
+
+		if (pgd_none(READ_ONCE(*pgd))) {
+			addr = pgd_addr_end(addr, end);
+			continue;
+		}
+		p4d = p4d_offset(pgd, addr);
+		if (p4d_none(READ_ONCE(*p4d))) {
+			addr = p4d_addr_end(addr, end);
+			continue;
+		}
+		pud = pud_offset(p4d, addr);
+		if (pud_none(READ_ONCE(*pud))) {
+			addr = pud_addr_end(addr, end);
+			continue;
+		}
+		if (!pmd_none(READ_ONCE(*pmd_offset(pud, addr))))
+			return addr;
+		addr = pmd_addr_end(addr, end);
+	}
+	return end;
+}
+
 /* Every thread of @task stopped (SIGSTOP) or traced (CRIU's seizure). */
 static bool all_stopped(struct task_struct *task)
 {
@@ -380,19 +417,23 @@ static int keep_take(struct nvwa_keep_take *t)
 			if (!takeable(vma))
 				continue;
 			while (!err && addr < vma->vm_end) {
-				/*
-				 * Up to the next PMD boundary: a huge page
-				 * mapped there is taken whole, so its PMD
-				 * is zapped whole, not split.
-				 */
-				unsigned long end = min(vma->vm_end,
-							ALIGN(addr + 1, PMD_SIZE));
-				long n = (end - addr) >> PAGE_SHIFT;
+				unsigned long end;
+				long n;
 
 				if (fatal_signal_pending(current)) {
 					err = -EINTR;
 					break;
 				}
+				addr = next_mapped(mm, addr, vma->vm_end);
+				if (addr == vma->vm_end)
+					break;
+				/*
+				 * Up to the next PMD boundary: a huge page
+				 * mapped there is taken whole, so its PMD
+				 * is zapped whole, not split.
+				 */
+				end = min(vma->vm_end, ALIGN(addr + 1, PMD_SIZE));
+				n = (end - addr) >> PAGE_SHIFT;
 				/*
 				 * FOLL_DUMP: a hole is -EFAULT rather than a
 				 * page allocated; a page out in swap is read
@@ -856,6 +897,19 @@ static u64 keep_release(void)
 	return freed;
 }
 
+/* Frames the list this boot read names for @o->owner, given or not. */
+static void keep_owned(struct nvwa_keep_owned *o)
+{
+	const struct nvwa_keep_run *runs;
+	unsigned long nr, r;
+
+	o->frames = 0;
+	runs = nvwa_keep_runs(&nr);
+	for (r = 0; r < nr; r++)
+		if (o->owner && runs[r].owner == o->owner)
+			o->frames += runs[r].nr;
+}
+
 static void keep_status(struct nvwa_keep_status *st)
 {
 	const struct nvwa_keep_run *runs;
@@ -897,6 +951,7 @@ static long keep_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		struct nvwa_keep_seal seal;
 		struct nvwa_keep_give give;
 		struct nvwa_keep_status status;
+		struct nvwa_keep_owned owned;
 		u64 freed;
 	} u;
 	long err = 0;
@@ -950,6 +1005,9 @@ static long keep_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case NVWA_KEEP_IOC_STATUS:
 		keep_status(&u.status);
 		break;
+	case NVWA_KEEP_IOC_OWNED:
+		keep_owned(&u.owned);
+		break;
 	default:
 		err = -ENOTTY;
 	}
@@ -961,6 +1019,56 @@ static long keep_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return -EFAULT;
 	return 0;
 }
+
+/*
+ * Tests only: debugfs "damage" spoils a sealed list as a fault between
+ * the seal and the next kernel's boot would, so that the next kernel's
+ * own checks are what refuse it.  "head-magic" and "head-crc" change
+ * the head's magic and checksum, "list-crc" the first list page's
+ * checksum.  Only the pages' words change: an abort still gives every
+ * page back.
+ */
+static ssize_t damage_write(struct file *file, const char __user *ubuf,
+			    size_t len, loff_t *pos)
+{
+	struct nvwa_keep_head *h;
+	struct nvwa_keep_page *lp;
+	char buf[16];
+	ssize_t err = len;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	mutex_lock(&keep.lock);
+	if (keep.state != NVWA_KEEP_SEALED || !keep.nr_list) {
+		err = -EINVAL;
+		goto out;
+	}
+	h = page_address(keep.head);
+	lp = page_address(keep.list[0]);
+	if (sysfs_streq(buf, "head-magic"))
+		h->magic = ~h->magic;
+	else if (sysfs_streq(buf, "head-crc"))
+		h->crc = ~h->crc;
+	else if (sysfs_streq(buf, "list-crc"))
+		lp->crc = ~lp->crc;
+	else
+		err = -EINVAL;
+	if (err > 0)
+		pr_warn("sealed list damaged (%s), for a test\n", strim(buf));
+out:
+	mutex_unlock(&keep.lock);
+	return err;
+}
+
+static const struct file_operations damage_fops = {
+	.owner = THIS_MODULE,
+	.write = damage_write,
+};
+
+static struct dentry *keep_debugfs;
 
 static const struct file_operations keep_fops = {
 	.owner = THIS_MODULE,
@@ -977,11 +1085,18 @@ static struct miscdevice keep_dev = {
 
 static int __init keep_init(void)
 {
-	return misc_register(&keep_dev);
+	int err = misc_register(&keep_dev);
+
+	if (err)
+		return err;
+	keep_debugfs = debugfs_create_dir("nvwa_keep", NULL);
+	debugfs_create_file("damage", 0200, keep_debugfs, NULL, &damage_fops);
+	return 0;
 }
 
 static void __exit keep_exit(void)
 {
+	debugfs_remove_recursive(keep_debugfs);
 	misc_deregister(&keep_dev);
 	mutex_lock(&keep.lock);
 	keep_reset();

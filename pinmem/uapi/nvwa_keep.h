@@ -28,6 +28,9 @@
  *            replaced (only the kernel writes there then: rseq), and
  *            where that cannot be done the frame is copied
  *   RELEASE  frames no process took go back to the page allocator
+ *   OWNED    before restoring a process whose pages were kept: how many
+ *            frames this kernel was handed for it (0: none, when the
+ *            list did not check out at boot, or nvwa.keep= was not given)
  *   STATUS   either side
  */
 #ifndef _UAPI_NVWA_KEEP_H
@@ -81,6 +84,12 @@ struct nvwa_keep_give {
 	__u64 huge;
 };
 
+struct nvwa_keep_owned {
+	__u32 owner;		/* in: a PID pages were taken from */
+	__u32 reserved;
+	__u64 frames;		/* out: frames the list this boot read names for it */
+};
+
 enum nvwa_keep_state {
 	NVWA_KEEP_IDLE,		/* nothing taken, nothing handed over */
 	NVWA_KEEP_TAKING,	/* before the jump: BEGIN done */
@@ -108,5 +117,6 @@ struct nvwa_keep_status {
 #define NVWA_KEEP_IOC_RELEASE	_IOR(NVWA_KEEP_IOC_MAGIC, 6, __u64)
 #define NVWA_KEEP_IOC_STATUS	_IOR(NVWA_KEEP_IOC_MAGIC, 7, struct nvwa_keep_status)
 #define NVWA_KEEP_IOC_CHECK	_IO(NVWA_KEEP_IOC_MAGIC, 8)
+#define NVWA_KEEP_IOC_OWNED	_IOWR(NVWA_KEEP_IOC_MAGIC, 9, struct nvwa_keep_owned)
 
 #endif /* _UAPI_NVWA_KEEP_H */

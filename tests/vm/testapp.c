@@ -15,6 +15,10 @@
  * process reading the area (/run/pinmem/NAME) sees whether this process
  * writes the same memory; the rest holds a fixed pattern.
  *
+ * With --sparse GiB it also maps that much more anonymous memory and writes
+ * one page in every SPARSE_STRIDE of it, as a runtime that reserves a
+ * large heap and touches it in places: verified with the rest.
+ *
  * SIGUSR1: verify all memory and append "verify ok ..." or
  * "verify FAIL ..." to the log.
  *
@@ -59,6 +63,9 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile sig_atomic_t verify_requested;
 static volatile sig_atomic_t anoncheck_requested;
 static uint64_t *thread_ticks;
+static uint64_t *sparse;	/* --sparse: one page written per stride */
+static size_t sparse_pages;
+#define SPARSE_STRIDE (64u << 20)
 static volatile uint64_t *pin;	/* the pinmem area, if any */
 static size_t pin_words;
 
@@ -154,14 +161,53 @@ static size_t verify_pinmem(void)
 	return bad;
 }
 
+static uint64_t sparse_word(size_t page, size_t i)
+{
+	return mix(seed ^ 0x737061ull ^ (page << 20) ^ i);
+}
+
+static int map_sparse(long gib)
+{
+	size_t len = (size_t)gib << 30;
+
+	sparse = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (sparse == MAP_FAILED)
+		return -errno;
+	/* A page where it is touched, not a huge page around it. */
+	if (madvise(sparse, len, MADV_NOHUGEPAGE) < 0)
+		return -errno;
+	sparse_pages = len / SPARSE_STRIDE;
+	for (size_t p = 0; p < sparse_pages; p++)
+		for (size_t i = 0; i < WORDS_PER_PAGE; i++)
+			sparse[p * (SPARSE_STRIDE / sizeof(uint64_t)) + i] = sparse_word(p, i);
+	return 0;
+}
+
+static size_t verify_sparse(void)
+{
+	size_t bad = 0;
+
+	for (size_t p = 0; p < sparse_pages; p++)
+		for (size_t i = 0; i < WORDS_PER_PAGE; i++)
+			bad += sparse[p * (SPARSE_STRIDE / sizeof(uint64_t)) + i] !=
+			       sparse_word(p, i);
+	return bad;
+}
+
 static void verify(long nthreads)
 {
-	size_t bad = 0, first = 0, pin_bad;
+	size_t bad = 0, first = 0, pin_bad, sparse_bad;
 	long word = -1;
 
 	pin_bad = verify_pinmem();
 	if (pin_bad) {
 		logline("verify FAIL %zu words of the pinmem area differ\n", pin_bad);
+		return;
+	}
+	sparse_bad = verify_sparse();
+	if (sparse_bad) {
+		logline("verify FAIL %zu words of the sparse mapping differ\n", sparse_bad);
 		return;
 	}
 	pthread_mutex_lock(&lock);
@@ -347,7 +393,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: nvwa-testapp --log FILE [--mem MiB] [--threads N]\n"
 		   "                    [--interval-ms MS] [--tcp-peer PORT]\n"
 		   "                    [--unix-listen PATH] [--unix-peer PATH]\n"
-		   "                    [--children N] [--pinmem NAME:MiB]\n");
+		   "                    [--children N] [--pinmem NAME:MiB]\n"
+		   "                    [--sparse GiB]\n");
 }
 
 int main(int argc, char **argv)
@@ -362,11 +409,12 @@ int main(int argc, char **argv)
 		{ "pinmem", required_argument, NULL, 'P' },
 		{ "unix-listen", required_argument, NULL, 'L' },
 		{ "unix-peer", required_argument, NULL, 'U' },
+		{ "sparse", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const char *logpath = NULL, *pinspec = NULL, *ulisten = NULL, *upeer = NULL;
-	long mib = 64, nthreads = 0, interval_ms = 100, port = 0, children = 0;
+	long mib = 64, nthreads = 0, interval_ms = 100, port = 0, children = 0, sparse_gib = 0;
 	struct sigaction sa = { .sa_handler = on_usr1 };
 	pthread_t tid;
 	uint64_t tick = 0;
@@ -383,12 +431,14 @@ int main(int argc, char **argv)
 		case 'P': pinspec = optarg; break;
 		case 'L': ulisten = optarg; break;
 		case 'U': upeer = optarg; break;
+		case 'S': sparse_gib = strtol(optarg, NULL, 0); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (!logpath || mib <= 0 || nthreads < 0 || nthreads > 64 ||
-	    interval_ms <= 0 || children < 0 || children > 16) {
+	    interval_ms <= 0 || children < 0 || children > 16 || sparse_gib < 0 ||
+	    sparse_gib > 1024) {
 		usage(stderr);
 		return 2;
 	}
@@ -416,6 +466,10 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (sparse_gib && map_sparse(sparse_gib) < 0) {
+		fprintf(stderr, "testapp: cannot map %ld GiB: %m\n", sparse_gib);
+		return 1;
+	}
 	npages = (size_t)mib * 1024 * 1024 / PAGE;
 	mem = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

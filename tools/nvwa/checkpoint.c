@@ -324,6 +324,10 @@ static int restore_preflight(const char *dir)
 
 	if (xsnprintf(path, sizeof(path), "%s/inventory.img", dir) < 0 || access(path, R_OK))
 		return log_error_errno(-ENOENT, "%s holds no checkpoint (no inventory.img)", dir);
+	xsnprintf(path, sizeof(path), "%s/%s", dir, DUMP_KEPT);
+	if (access(path, F_OK) == 0)
+		return log_error_errno(-ENODATA, "%s: nvwa update kept this application's memory in place instead of dumping it (%s): a restore from these images would give it zeroed memory; only `nvwa restore`, on the boot its memory was handed to, can bring it back",
+				       dir, path);
 	xsnprintf(path, sizeof(path), "%s/%s", dir, PINIMG_FILE);
 	r = read_file(path, PINIMG_MAX_BYTES, &buf, &len);
 	if (r == -ENOENT)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,6 +100,26 @@ int keep_status(int fd, struct nvwa_keep_status *ret)
 	*ret = (struct nvwa_keep_status){ 0 };
 	return keep_ioctl(fd, NVWA_KEEP_IOC_STATUS, ret);
 }
+
+int keep_owned(int fd, pid_t owner, uint64_t *ret_frames)
+{
+	struct nvwa_keep_owned o = { .owner = (__u32)owner };
+	int r = keep_ioctl(fd, NVWA_KEEP_IOC_OWNED, &o);
+
+	if (!r)
+		*ret_frames = o.frames;
+	return r;
+}
+
+#ifdef NVWA_FAULTS
+int keep_damage(const char *what)
+{
+	if (access(KEEP_DAMAGE, F_OK) < 0 &&
+	    mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL) < 0 && errno != EBUSY)
+		return -errno;
+	return write_file(KEEP_DAMAGE, what, strlen(what));
+}
+#endif
 
 const char *keep_state_name(uint32_t state)
 {

@@ -23,6 +23,8 @@
 
 #define KEEP_DEV "/dev/nvwa-keep"
 #define KEEP_MODULE "nvwa_keep"
+/* The test build's way to spoil a sealed list (keep_damage()). */
+#define KEEP_DAMAGE "/sys/kernel/debug/nvwa_keep/damage"
 /* Processes of one application's tree the restore gives pages to. */
 #define NVWA_KEEP_TREE_MAX 512
 
@@ -42,7 +44,20 @@ int keep_abort(int fd);
 int keep_give(int fd, pid_t owner, pid_t pid, struct nvwa_keep_give *ret);
 int keep_release(int fd, uint64_t *ret_freed);
 int keep_status(int fd, struct nvwa_keep_status *ret);
+/*
+ * After the jump: the frames this kernel was handed for @owner (0 when
+ * the list did not check out at boot, or none was named).
+ */
+int keep_owned(int fd, pid_t owner, uint64_t *ret_frames);
 const char *keep_state_name(uint32_t state);
+#ifdef NVWA_FAULTS
+/*
+ * The test build only: spoils the sealed list as the next kernel will
+ * read it ("head-magic", "head-crc", "list-crc"), through the module's
+ * debugfs file, so that the next kernel's own checks refuse it.
+ */
+int keep_damage(const char *what);
+#endif
 
 /*
  * Stops every process of @tree (SIGSTOP) and waits until each of their

@@ -88,3 +88,41 @@ int kmsg_add_boot_phases(struct nvwa_handover *h, uint64_t kexec_tsc,
 #undef AT
 	return (int)(tl->nphases - before);
 }
+
+int kmsg_find(const char *prefix, char *out, size_t size)
+{
+	char rec[8192], *msg, *end;
+	size_t len = 0, plen = strlen(prefix);
+	int fd, n = 0;
+
+	if (size)
+		out[0] = '\0';
+	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t got = read(fd, rec, sizeof(rec) - 1);
+
+		if (got < 0 && errno == EPIPE)
+			continue;	/* overwritten while reading: skip */
+		if (got <= 0)
+			break;
+		rec[got] = '\0';
+		/* "PRIORITY,SEQ,USEC,FLAGS;MESSAGE\n" and continuation lines. */
+		msg = strchr(rec, ';');
+		if (!msg || strncmp(++msg, prefix, plen))
+			continue;
+		msg += plen;
+		end = strchr(msg, '\n');
+		if (end)
+			*end = '\0';
+		if (len < size) {
+			int w = snprintf(out + len, size - len, "%s%s", n ? "; " : "", msg);
+
+			len += w < 0 ? 0 : (size_t)w;
+		}
+		n++;
+	}
+	close(fd);
+	return n;
+}

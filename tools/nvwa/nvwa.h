@@ -16,6 +16,12 @@
 #define PINMEM_RECORD_AREA "nvwa.handover"
 #define PINMEM_RECORD PINMEM_MOUNT "/" PINMEM_RECORD_AREA
 #define STORE_REFUSED "restore-refused"	/* why the last restore failed */
+/*
+ * In an application's dump directory: its private anonymous memory was
+ * kept in place across the kexec, not dumped; only `nvwa restore` on the
+ * boot it was handed to can give it back.
+ */
+#define DUMP_KEPT "nvwa-kept"
 #define NVWA_RUN_DIR "/run/nvwa"
 #define STORE_MOUNTPOINT NVWA_RUN_DIR "/store"
 
@@ -112,6 +118,12 @@ int state_report_path(uint64_t gen, char *ret_path, size_t size);
  */
 int kmsg_add_boot_phases(struct nvwa_handover *h, uint64_t kexec_tsc,
 			 uint64_t restore_tsc);
+/*
+ * The kernel log's messages that start with @prefix ("nvwa.keep: "),
+ * without it, joined by "; " into @out (cut to fit).  Returns how many
+ * there were, or a negative errno.
+ */
+int kmsg_find(const char *prefix, char *out, size_t size);
 
 
 #endif

@@ -331,15 +331,18 @@ static int give_memory(struct nvwa_handover *h, struct nvwa_app *a, char *why, s
 		else if (r < 0)
 			set_why(why, whylen, r, "%s refused %d's pages: %s", KEEP_DEV, tree[k],
 				strerror(-r));
-		else if (g.failed)
-			r = set_why(why, whylen, -EFAULT, "%llu of %d's kept pages have no mapping to go back to",
-				    (unsigned long long)g.failed, tree[k]);
 		if (r < 0)
 			break;
+		/* Counted even if some failed: those frames are spent. */
 		a->installed_pages += g.installed;
 		a->huge_pages += g.huge;
 		a->copied_pages += g.copied;
 		replaced += g.replaced;
+		if (g.failed) {
+			r = set_why(why, whylen, -EFAULT, "%llu of %d's kept pages have no mapping to go back to",
+				    (unsigned long long)g.failed, tree[k]);
+			break;
+		}
 	}
 	if (fd >= 0)
 		close(fd);
@@ -360,6 +363,64 @@ static int give_memory(struct nvwa_handover *h, struct nvwa_app *a, char *why, s
 		 (unsigned long long)a->copied_pages,
 		 tsc_to_ms(tsc_read() - t, h->timeline.tsc_khz));
 	return 0;
+}
+
+/*
+ * An application whose memory was kept in place has none of it in its
+ * images: the frames the old kernel handed over are that memory.  When
+ * this boot was not handed them (the list failed the kernel's checks at
+ * boot, nvwa.keep= was lost, a boot nvwa update did not start), or they
+ * went into a process that was killed since, CRIU would bring it back
+ * with that memory zeroed.  It is never restored then: 0 if its frames
+ * are here, else -ENODATA with the reason (the kernel's own, from its log).
+ */
+static int kept_memory_here(const struct nvwa_app *a, char *why, size_t whylen)
+{
+	unsigned long long mib = (unsigned long long)a->kept_pages * 4096 >> 20;
+	char cause[160], *cmdline;
+	struct nvwa_keep_status st = { 0 };
+	uint64_t frames = 0;
+	int fd, r;
+
+	if (strcmp(a->memory, "kept") || !a->kept_pages)
+		return 0;
+	if (a->installed_pages || a->copied_pages)
+		return set_why(why, whylen, -ENODATA,
+			       "its memory (%llu MiB, kept in place) went into a restored process killed when that restore failed: that memory is lost, its images hold none of it: never restored again (it would run with it zeroed)",
+			       mib);
+	fd = keep_open(true, cause, sizeof(cause));
+	r = fd;
+	if (fd >= 0) {
+		r = keep_status(fd, &st);
+		if (!r)
+			r = keep_owned(fd, a->pid, &frames);
+		/* A module from before OWNED: frames handed at all will do. */
+		if (r == -ENOTTY) {
+			frames = st.state == NVWA_KEEP_HANDED;
+			r = 0;
+		}
+		if (r < 0)
+			xsnprintf(cause, sizeof(cause), "%s cannot say: %s", KEEP_DEV, strerror(-r));
+		close(fd);
+	}
+	if (r == 0 && frames)
+		return 0;
+	if (r == 0 && st.state == NVWA_KEEP_HANDED)
+		xsnprintf(cause, sizeof(cause), "the list it was handed names no frame of PID %d",
+			  a->pid);
+	else if (r == 0 && kmsg_find("nvwa.keep: ", cause, sizeof(cause)) <= 0) {
+		xsnprintf(cause, sizeof(cause), "the kernel log says nothing of nvwa.keep=");
+		if (cmdline_read_running(&cmdline) == 0) {
+			if (!cmdline_has(cmdline, NVWA_KEEP_PARAM))
+				xsnprintf(cause, sizeof(cause), "%s= is not on its command line",
+					  NVWA_KEEP_PARAM);
+			free(cmdline);
+		}
+	}
+	/* The record keeps NVWA_ERROR_MAX bytes of it: the cause first. */
+	return set_why(why, whylen, -ENODATA,
+		       "its memory (%llu MiB, kept in place) was not handed to this kernel: %s; that memory is lost, its images hold none of it: never restored (it would run with it zeroed)",
+		       mib, cause);
 }
 
 /* Frames no restored process took (they were all given): back to the kernel. */
@@ -419,7 +480,9 @@ static int restore_app(const char *store, const char *record, struct nvwa_handov
 	}
 	if (criu_stopped())
 		return stopped_before(record, h, a);
-	r = pid_free(a->pid, why, sizeof(why));
+	r = kept_memory_here(a, why, sizeof(why));
+	if (!r)
+		r = pid_free(a->pid, why, sizeof(why));
 	/* Its sockets' addresses first: a bind or a repaired connection needs them. */
 	if (!r && a->addresses[0]) {
 		uint64_t tw = tsc_read();

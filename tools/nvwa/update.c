@@ -70,6 +70,7 @@ struct app {
 	char stdio[NVWA_WORD_MAX * 2];	/* its stdio sockets, FD:INODE */
 	struct tcp_summary tcp;		/* its TCP sockets */
 	bool stopped;			/* being dumped or dumped: maybe stopped */
+	bool copy_memory;		/* --copy-memory=PID: CRIU copies its memory */
 	struct nvwa_keep_take keep;	/* its pages kept in place, if any */
 	size_t ntree;			/* the process and its descendants */
 	pid_t tree[MAX_TREE];
@@ -91,6 +92,8 @@ struct update {
 	bool trace;			/* nvwa trace reboot: no applications */
 	bool no_quiesce;
 	bool copy_memory;		/* --copy-memory: CRIU copies, even here */
+	size_t ncopy;			/* --copy-memory=PID */
+	pid_t copy_pids[NVWA_MAX_APPS];
 	enum probe_mode probes;
 	struct shutdown_probes *shutdown;
 	long defer_cpus;		/* CPUs to boot with, 0: all */
@@ -125,7 +128,8 @@ static void usage_update(FILE *f)
 		"                   [--dry-run] [--lazy-restore] [--no-prepare] [--file-load]\n"
 		"                   [--purgatory-checks] [--quiet-boot] [--defer-cpus[=N]]\n"
 		"                   [--profile-boot] [--probes=auto|kprobe|off]\n"
-		"                   [--discard-unrestored] [--no-quiesce] [--copy-memory]\n"
+		"                   [--discard-unrestored] [--no-quiesce]\n"
+		"                   [--copy-memory[=PID]]...\n"
 		"\n"
 		"Replaces the running kernel with IMAGE through kexec, keeping the\n"
 		"applications: each PID (with its children) is checkpointed with CRIU\n"
@@ -235,8 +239,10 @@ static void usage_update(FILE *f)
 		"gives the same frames back to the restored process before it runs\n"
 		"again; pages shared after fork are still copied.  The record and\n"
 		"`nvwa report` say which way each application's memory went.\n"
-		"      --copy-memory    copy anonymous memory through the store even\n"
-		"                       where it could be kept in place\n"
+		"      --copy-memory[=PID]  copy anonymous memory through the store even\n"
+		"                       where it could be kept in place: every\n"
+		"                       application's, or with =PID (repeatable) that\n"
+		"                       application's only\n"
 		"\n"
 		"The running kernel needs memmap=SIZE!START on its command line and a\n"
 		"formatted store (`nvwa store format`).  After the update, `nvwa report`\n"
@@ -326,6 +332,22 @@ static int check_image(struct update *u)
 	return u->initrd ? initrd_check(u->initrd, u->initrd_mode, &u->initrd_boot) : 0;
 }
 
+/* Applications whose memory CRIU copies by --copy-memory=PID. */
+static size_t apps_copied(const struct update *u)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < u->napps; i++)
+		n += u->apps[i].copy_memory;
+	return n;
+}
+
+/* Whether @a's anonymous memory stays in place across the kexec. */
+static bool memory_kept(const struct update *u, const struct app *a)
+{
+	return u->keep_fd >= 0 && !a->copy_memory;
+}
+
 /*
  * Whether the applications' anonymous memory stays in place across the
  * kexec: only when this kernel has pin-anon, the image that will boot
@@ -340,7 +362,7 @@ static int choose_memory(struct update *u)
 	int r;
 
 	u->keep_fd = -1;
-	if (u->copy_memory) {
+	if (u->copy_memory || (u->napps && apps_copied(u) == u->napps)) {
 		xsnprintf(u->memory_why, sizeof(u->memory_why), "copied by CRIU: --copy-memory");
 		goto copied;
 	}
@@ -374,6 +396,10 @@ static int choose_memory(struct update *u)
 		  "kept in place: pin-anon on both kernels (list head at %#" PRIx64 ")",
 		  u->keep_head);
 	log_info("  memory: %s", u->memory_why);
+	for (size_t i = 0; i < u->napps; i++)
+		if (u->apps[i].copy_memory)
+			log_info("  memory of %d: copied by CRIU: --copy-memory=%d", u->apps[i].pid,
+				 u->apps[i].pid);
 	return 0;
 copied:
 	log_info("  memory: %s", u->memory_why);
@@ -804,7 +830,7 @@ static int check_apps(struct update *u)
 		 * store; what is shared after fork is still copied, so a
 		 * little of it is counted.
 		 */
-		if (u->keep_fd >= 0) {
+		if (memory_kept(u, a)) {
 			unsigned long long anon = rss_anon(a->pid);
 
 			need += a->rss - (anon < a->rss ? anon : a->rss) + anon / 64 + (1 << 20);
@@ -986,7 +1012,7 @@ static int pre_dump(struct update *u)
 		struct app *a = &u->apps[i];
 
 		xsnprintf(a->dir, sizeof(a->dir), "%s/%d", u->gendir, a->pid);
-		if (u->keep_fd >= 0) {
+		if (memory_kept(u, a)) {
 			/* Its memory stays where it is: nothing to copy ahead. */
 			r = mkdir_p(a->dir, 0700);
 			if (r < 0)
@@ -1052,6 +1078,24 @@ static int take_memory(struct update *u, struct app *a, size_t i)
 }
 
 /*
+ * The images of an application whose memory is kept hold none of it: a
+ * restore from them alone (`nvwa restore-app -D`) would give it zeroed
+ * memory, so they say so.
+ */
+static void mark_kept(const char *dir, const struct nvwa_handover *h, const struct app *a)
+{
+	char path[PATH_MAX + 16], text[256];
+
+	xsnprintf(path, sizeof(path), "%s/%s", dir, DUMP_KEPT);
+	xsnprintf(text, sizeof(text),
+		  "update %" PRIu64 ": %llu pages of %d's memory kept in place, not in these images\n",
+		  h->generation, (unsigned long long)a->keep.pages, a->pid);
+	if (write_file_atomic(path, text, strlen(text)) < 0)
+		log_warn("Could not write %s: `nvwa restore-app` would not know these images lack its memory",
+			 path);
+}
+
+/*
  * Dumps every application: CRIU_LEAVE_STOPPED for the freeze (the tree
  * stays stopped, for the kexec or a roll-back), CRIU_LEAVE_RUNNING for
  * --dry-run's dump, the real one with everything the real one is given
@@ -1085,16 +1129,18 @@ static int dump_apps(struct update *u, enum criu_after after)
 			a->stopped = true;
 		}
 		t = tsc_read();
-		r = !dry && u->keep_fd >= 0 ? take_memory(u, a, i) : 0;
+		r = !dry && memory_kept(u, a) ? take_memory(u, a, i) : 0;
 		if (r < 0)
 			return r;
-		r = criu_dump(a->pid, dir, u->keep_fd >= 0 ? NULL : "../pre", after,
+		r = criu_dump(a->pid, dir, memory_kept(u, a) ? NULL : "../pre", after,
 			      app_extra(a, &x), why, sizeof(why));
 		if (r < 0)
 			return log_error_errno(r, "%s of %d (%s) failed%s: %s (log: %s)",
 					       dry ? "Dry run: the dump" : "Dump", a->pid, a->comm,
 					       dry ? ", so the update would fail after the freeze" : "",
 					       why, keep_criu_log(dir, "dump.log", a->pid, kept, sizeof(kept)));
+		if (!dry && memory_kept(u, a))
+			mark_kept(dir, u->h, a);
 		/* Pre-dump and dump: what the store holds for it. */
 		if (du_bytes(a->dir, &u->h->apps[i].image_bytes) < 0)
 			log_warn("Could not add up the size of %s", a->dir);
@@ -1137,9 +1183,9 @@ static int fill_record(struct update *u)
 		bad |= xsnprintf(a->images, sizeof(a->images),
 				 "gen-%" PRIu64 "/%d/dump", h->generation,
 				 a->pid) < 0;
-		bad |= strscpy(a->dump_mode, u->keep_fd >= 0 ? "dump" : "pre-dump+dump",
+		bad |= strscpy(a->dump_mode, memory_kept(u, &u->apps[i]) ? "dump" : "pre-dump+dump",
 			       sizeof(a->dump_mode)) < 0;
-		bad |= strscpy(a->memory, u->keep_fd >= 0 ? "kept" : "copied",
+		bad |= strscpy(a->memory, memory_kept(u, &u->apps[i]) ? "kept" : "copied",
 			       sizeof(a->memory)) < 0;
 		bad |= strscpy(a->unit, u->apps[i].unit, sizeof(a->unit)) < 0;
 		bad |= strscpy(a->stdio, u->apps[i].stdio, sizeof(a->stdio)) < 0;
@@ -1167,7 +1213,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "discard-unrestored", no_argument, NULL, 'X' },
 		{ "lazy-restore", no_argument, NULL, 'L' },
-		{ "copy-memory", no_argument, NULL, 'M' },
+		{ "copy-memory", optional_argument, NULL, 'M' },
 		{ "no-prepare", no_argument, NULL, 'P' },
 		{ "file-load", no_argument, NULL, 'F' },
 		{ "purgatory-checks", no_argument, NULL, 'C' },
@@ -1194,7 +1240,15 @@ static int parse_args(struct update *u, int argc, char **argv)
 		case 'n': u->dry_run = true; break;
 		case 'X': u->discard_unrestored = true; break;
 		case 'L': u->lazy_restore = true; break;
-		case 'M': u->copy_memory = true; break;
+		case 'M':
+			if (!optarg) {
+				u->copy_memory = true;
+				break;
+			}
+			if (u->ncopy == NVWA_MAX_APPS || parse_pid(optarg, &u->copy_pids[u->ncopy]) < 0)
+				return log_error_errno(-EINVAL, "--copy-memory= takes the PID of an --app, not '%s'", optarg);
+			u->ncopy++;
+			break;
 		case 'P': u->no_prepare = true; break;
 		case 'F': u->file_load = true; break;
 		case 'C': u->purgatory_checks = true; break;
@@ -1241,6 +1295,16 @@ static int parse_args(struct update *u, int argc, char **argv)
 		return log_error_errno(-EINVAL, "Unexpected argument '%s'", argv[optind]);
 	if (!u->image)
 		return log_error_errno(-EINVAL, "--kernel IMAGE is required; see `nvwa update --help`");
+	for (size_t k = 0; k < u->ncopy; k++) {
+		size_t i;
+
+		for (i = 0; i < u->napps && u->apps[i].pid != u->copy_pids[k]; i++)
+			;
+		if (i == u->napps)
+			return log_error_errno(-EINVAL, "--copy-memory=%d: %d is not an --app of this update",
+					       u->copy_pids[k], u->copy_pids[k]);
+		u->apps[i].copy_memory = true;
+	}
 	u->store_dev = store_device(u->store_dev);
 	return 0;
 }
@@ -1388,6 +1452,37 @@ static int seal_memory(struct update *u)
 	phase(u, NVWA_PHASE_KEEP_SEAL, t);
 	return 0;
 }
+
+#ifdef NVWA_FAULTS
+/*
+ * The test build: the sealed list spoilt as the next kernel will read it
+ * (NVWA_FAULT=keep-head-magic, keep-head-crc or keep-list-crc), so that
+ * its own checks at boot are what refuse it.
+ */
+static int damage_list(void)
+{
+	static const char *const ways[] = { "head-magic", "head-crc", "list-crc" };
+	char name[32];
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ways); i++) {
+		xsnprintf(name, sizeof(name), "keep-%s", ways[i]);
+		if (!FAULT(name))
+			continue;
+		r = keep_damage(ways[i]);
+		if (r < 0)
+			return log_error_errno(r, "Could not damage the kept pages' list (%s): %m", ways[i]);
+		log_warn("The kept pages' list is damaged (%s, fault injected): the new kernel must refuse it",
+			 ways[i]);
+	}
+	return 0;
+}
+#else
+static int damage_list(void)
+{
+	return 0;
+}
+#endif
 
 /*
  * The reboot call failed after the record was written: the applications
@@ -1541,6 +1636,8 @@ static int update(struct update *u)
 	/* The kept pages' list, last: nothing changes them from here. */
 	if (u->keep_fd >= 0) {
 		r = seal_memory(u);
+		if (!r)
+			r = damage_list();
 		if (r < 0)
 			return r;
 	}

@@ -16,7 +16,7 @@
 
 /*
  * Whether `auto` prepares an initrd of each format, as measured (make
- * bench, section 8; README "Measured"): in the test VM, the new kernel's
+ * bench, section 9; README "Measured"): in the test VM, the new kernel's
  * unpack of a Debian-shaped 37 MiB initramfs took (median of three runs)
  * 1.6 s with zstd, 1.1 s with gzip and 5.9 s with xz (one run), against
  * 0.36-0.51 s prepared; with lz4 0.48 s, against 0.55 s prepared: lz4

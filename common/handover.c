@@ -264,6 +264,7 @@ static const struct member app_members[] = {
 	{ .name = "image-bytes", U64(struct nvwa_app, image_bytes), .since = 4 },
 	{ .name = "kept-pages", U64(struct nvwa_app, kept_pages), .since = 4 },
 	{ .name = "left-pages", U64(struct nvwa_app, left_pages), .since = 4 },
+	{ .name = "shared-pages", U64(struct nvwa_app, shared_pages), .since = 4 },
 	{ .name = "moved-pages", U64(struct nvwa_app, moved_pages), .since = 4 },
 	{ .name = "installed-pages", U64(struct nvwa_app, installed_pages), .since = 4 },
 	{ .name = "huge-pages", U64(struct nvwa_app, huge_pages), .since = 4 },

@@ -52,6 +52,9 @@
  *                                      or "copied" by CRIU, and in pages:
  *                   image-bytes = <hi lo>;  what the dump wrote
  *                   kept-pages = <hi lo>; left-pages = <hi lo>;
+ *                   shared-pages = <hi lo>;  left to CRIU: private
+ *                                      pages not the process's alone, and
+ *                                      shared anonymous memory
  *                   moved-pages = <hi lo>; installed-pages = <hi lo>;
  *                   huge-pages = <hi lo>;   of those, in huge pages again
  *                   copied-pages = <hi lo>; };
@@ -145,8 +148,10 @@ struct nvwa_app {
 	char memory[NVWA_WORD_MAX];
 	uint64_t image_bytes;			/* what the dump wrote */
 	uint64_t kept_pages;			/* handed over in place */
-	uint64_t left_pages;			/* shared, KSM: CRIU copied them */
-	uint64_t moved_pages;			/* copied out of the image's way */
+	uint64_t left_pages;			/* not its alone, read-only: CRIU copied */
+	/* MAP_SHARED anonymous, SysV, memfd: resident, CRIU copied them */
+	uint64_t shared_pages;
+	uint64_t moved_pages;			/* copied at the take (image, unshare) */
 	uint64_t installed_pages;		/* restore: back in place, no copy */
 	uint64_t huge_pages;			/* of those: in huge pages again */
 	uint64_t copied_pages;			/* restore: copied (address taken) */

@@ -10,12 +10,16 @@
  * maps are taken: a reference held here, the page table entries zapped.
  * The checkpoint then finds them never touched and writes none of them.
  * A page the loaded kernel image would land on is copied to a frame out
- * of its way first, and counted.  Pages that are not the process's alone
- * (shared after fork, in the swap cache, KSM, DMA-pinned) stay mapped,
- * and the checkpoint copies them as before.
+ * of its way first, and counted.  A page only the process maps but not
+ * flagged its own (CRIU's restore shared it with the children it forked)
+ * is unshared first, as a write fault would, in place when nothing else
+ * holds it.  Pages that are not the process's alone (shared after fork,
+ * in the swap cache, KSM, DMA-pinned) or that it cannot write stay
+ * mapped, and the checkpoint copies them as before.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitmap.h>
 #include <linux/crc32.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -221,11 +225,24 @@ static bool move_clear_huge(struct page **pages)
 	return true;
 }
 
-static bool takeable(struct vm_area_struct *vma)
+/* Private anonymous memory: its pages are taken, or counted as left. */
+static bool walked(struct vm_area_struct *vma)
 {
 	/* A PROT_NONE reservation holds no pages: not walked page by page. */
 	return vma_is_anonymous(vma) && !(vma->vm_flags & VM_SHARED) &&
 	       (vma->vm_flags & (VM_READ | VM_WRITE)) && !userfaultfd_armed(vma);
+}
+
+/*
+ * Only memory the process can write is taken.  CRIU reads some of the
+ * rest back while it restores, before the frames are given back: the
+ * old kernel's vDSO, which a restore on another kernel keeps as a
+ * read-only anonymous mapping (CRIU's vDSO proxy) and the next restore
+ * parses again.  The checkpoint copies what is left.
+ */
+static bool takeable(struct vm_area_struct *vma)
+{
+	return vma->vm_flags & VM_WRITE;
 }
 
 /*
@@ -257,9 +274,63 @@ static bool page_takeable(struct page *page)
 }
 
 /*
+ * Whether @page, mapped by this process alone, is not flagged exclusive
+ * anyway.  CRIU's restore maps a process's memory before it forks the
+ * children, which then unmap what is not theirs: the pages are the
+ * process's alone again, but no longer flagged, and would all be left.
+ */
+static bool must_unshare(struct page *page)
+{
+	return PageAnon(page) && !PageKsm(page) && !PageSwapCache(page) &&
+	       !anon_exclusive(page) && page_mapcount(page) == 1 &&
+	       !page_maybe_dma_pinned(page);
+}
+
+/*
+ * Unshares the pages of the batch (@pages, @n of them from @addr) that
+ * must_unshare(), as a write fault would (FAULT_FLAG_UNSHARE): a page
+ * nothing else holds is flagged exclusive, in place; one that something
+ * holds (a huge page mapped by PTEs: its other pages) is copied to a
+ * page of its own.  Those it faulted are in @must, their pages in @old.
+ * Returns whether it faulted any: the batch's references are dropped
+ * then, and its pages must be looked up again.
+ */
+static bool unshare_batch(struct vm_area_struct *vma, unsigned long addr,
+			  struct page **pages, long n, unsigned long *must,
+			  struct page **old)
+{
+	struct page *head = NULL;
+	long i, nr = 0;
+
+	bitmap_zero(must, TAKE_BATCH);
+	for (i = 0; takeable(vma) && i < n; i++) {
+		if (must_unshare(pages[i])) {
+			__set_bit(i, must);
+			old[i] = pages[i];
+			nr++;
+		}
+	}
+	if (!nr)
+		return false;
+	/* Unshared in place only when the mapping's is its one reference. */
+	for (i = 0; i < n; i++)
+		put_page(pages[i]);
+	for_each_set_bit(i, must, n) {
+		/* A huge page its PMD maps is unshared whole, by one fault. */
+		if (PageTransCompound(old[i]) && compound_head(old[i]) == head)
+			continue;
+		head = folio_entire_mapcount(page_folio(old[i])) ?
+		       compound_head(old[i]) : NULL;
+		handle_mm_fault(vma, addr + i * PAGE_SIZE,
+				FAULT_FLAG_UNSHARE | FAULT_FLAG_REMOTE, NULL);
+	}
+	return true;
+}
+
+/*
  * Takes the pages of [addr, addr + n pages) of @vma that GUP returned in
- * @pages; zaps each run of taken ones.  Returns 0 or -errno; counts.
- * The batch never crosses a PMD boundary: a huge page mapped by the PMD
+ * @pages, if @vma is takeable; zaps each run of taken ones.  Returns 0
+ * or -errno; counts.  The batch never crosses a PMD boundary: a huge page mapped by the PMD
  * is all of it.
  */
 static int take_batch(struct vm_area_struct *vma, unsigned long addr,
@@ -267,13 +338,14 @@ static int take_batch(struct vm_area_struct *vma, unsigned long addr,
 		      struct nvwa_keep_take *t)
 {
 	unsigned long run = 0;	/* pages in the run of taken ones before i */
+	bool may = takeable(vma);
 	bool huge = n == PMD_PAGES && pmd_mapped(pages[0]);
 	bool whole = false;	/* the huge page moved out of the image's way */
 	long i;
 	int err = 0;
 
 	/* Moved whole, a huge page stays one. */
-	if (huge && page_takeable(pages[0]) &&
+	if (may && huge && page_takeable(pages[0]) &&
 	    in_image_way(page_to_pfn(pages[0]), PMD_PAGES) &&
 	    move_clear_huge(pages)) {
 		whole = true;
@@ -281,7 +353,8 @@ static int take_batch(struct vm_area_struct *vma, unsigned long addr,
 	}
 	for (i = 0; i <= n; i++) {
 		struct page *page = i < n ? pages[i] : NULL;
-		bool take = page && !err && (whole || page_takeable(page));
+		bool take = page && !err && may &&
+			    (whole || page_takeable(page));
 
 		if (take && !whole && in_image_way(page_to_pfn(page), 1)) {
 			struct page *to = move_clear(page);
@@ -366,7 +439,8 @@ static bool all_stopped(struct task_struct *task)
 
 static int keep_take(struct nvwa_keep_take *t)
 {
-	struct page **pages;
+	DECLARE_BITMAP(must, TAKE_BATCH);
+	struct page **pages, **old;
 	struct task_struct *task;
 	struct vm_area_struct *vma;
 	struct mm_struct *mm;
@@ -398,11 +472,14 @@ static int keep_take(struct nvwa_keep_take *t)
 			mmput(mm);
 		return err;
 	}
-	pages = kvmalloc_array(TAKE_BATCH, sizeof(*pages), GFP_KERNEL);
+	/* The batch's pages, and those before an unshare. */
+	pages = kvmalloc_array(2 * TAKE_BATCH, sizeof(*pages), GFP_KERNEL);
 	if (!pages) {
 		mmput(mm);
 		return -ENOMEM;
 	}
+	old = pages + TAKE_BATCH;
+	bitmap_zero(must, TAKE_BATCH);
 	t->pages = 0;
 	t->left = 0;
 	t->moved = 0;
@@ -412,9 +489,10 @@ static int keep_take(struct nvwa_keep_take *t)
 		VMA_ITERATOR(vmi, mm, 0);
 
 		for_each_vma(vmi, vma) {
-			unsigned long addr = vma->vm_start;
+			unsigned long addr = vma->vm_start, i;
+			bool unshared = false;
 
-			if (!takeable(vma))
+			if (!walked(vma))
 				continue;
 			while (!err && addr < vma->vm_end) {
 				unsigned long end;
@@ -443,12 +521,22 @@ static int keep_take(struct nvwa_keep_take *t)
 							  pages, NULL, NULL);
 				if (n == -EFAULT) {
 					addr += PAGE_SIZE;
+					unshared = false;
 					continue;
 				}
 				if (n <= 0) {
 					err = n ? n : -EFAULT;
 					break;
 				}
+				if (!unshared &&
+				    unshare_batch(vma, addr, pages, n, must, old)) {
+					unshared = true;
+					continue;	/* looked up again */
+				}
+				/* A page unshared by a copy is a new page. */
+				for_each_set_bit(i, must, unshared ? n : 0)
+					t->moved += pages[i] != old[i];
+				unshared = false;
 				err = take_batch(vma, addr, pages, n, t->pid, t);
 				addr += n * PAGE_SIZE;
 			}

@@ -49,10 +49,15 @@ struct nvwa_keep_take {
 	__u64 pages;		/* out: pages taken */
 	/*
 	 * out: present anonymous pages left mapped (shared after fork, in
-	 * the swap cache, KSM, DMA-pinned): the checkpoint copies them
+	 * the swap cache, KSM, DMA-pinned, read-only): the checkpoint
+	 * copies them
 	 */
 	__u64 left;
-	/* out: pages copied to a frame out of the loaded kernel's way */
+	/*
+	 * out: pages copied to a frame of their own before they were taken:
+	 * out of the loaded kernel's way, or to unshare a page only this
+	 * process maps but that is not flagged its own (of a huge page)
+	 */
 	__u64 moved;
 	/* out: of the pages taken, those of huge pages mapped by a PMD */
 	__u64 huge;

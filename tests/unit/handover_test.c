@@ -52,7 +52,8 @@ static void add_phase(struct nvwa_handover *h, const char *name,
 static void drop_v4(struct nvwa_app *a)
 {
 	a->pids[0] = a->memory[0] = '\0';
-	a->image_bytes = a->kept_pages = a->left_pages = a->moved_pages = 0;
+	a->image_bytes = a->kept_pages = a->left_pages = a->shared_pages = 0;
+	a->moved_pages = 0;
 	a->installed_pages = a->huge_pages = a->copied_pages = 0;
 }
 
@@ -70,12 +71,13 @@ static struct nvwa_handover *full_record(void)
 		{ 1234, "redis-server", "apps/1234", "pre-dump+dump",
 		  "restored", "", "redis-server.service", "1:4711 2:4711", 3,
 		  "10.0.2.15 fd00::1", "10.0.2.15,6379 fd00::1,6379", "reserved",
-		  "copied", 300ull << 20, 0, 12, 0, 0, 0, 0 },
+		  "copied", 300ull << 20, 0, 12, 0, 0, 0, 0, 0 },
 		{ 1301, "postgres", "apps/1301", "dump", "failed",
 		  "criu restore: File exists (pid 1301 taken)", "", "", 0, "", "",
-		  "lastpid", "kept", 40960, (1ull << 33) + 5, 3, 1, (1ull << 33) + 4, 2, 1 },
+		  "lastpid", "kept", 40960, (1ull << 33) + 5, 3, (1ull << 33) + 7, 1,
+		  (1ull << 33) + 4, 512, 1 },
 		{ 2000000000, "testapp", "apps/2000000000", "pre-dump+dump",
-		  "dumped", "", "", "", 0, "", "", "", "", 0, 0, 0, 0, 0, 0, 0 },
+		  "dumped", "", "", "", 0, "", "", "", "", 0, 0, 0, 0, 0, 0, 0, 0 },
 	};
 
 	h->version = NVWA_HANDOVER_VERSION;
@@ -155,6 +157,7 @@ static struct nvwa_handover *max_record(void)
 		FILL_MAX(app->pids, 'J' + i % 20);
 		FILL_MAX(app->memory, 'K' + i % 20);
 		app->image_bytes = app->kept_pages = app->left_pages = UINT64_MAX;
+		app->shared_pages = UINT64_MAX - 2;
 		app->moved_pages = app->installed_pages = app->copied_pages = UINT64_MAX - 1;
 		app->huge_pages = UINT64_MAX - 1;
 	}
@@ -235,7 +238,8 @@ static void expect_same(const struct nvwa_handover *got,
 		CHECKF(!strcmp(ga->pids, wa->pids), "app %u", i);
 		CHECKF(!strcmp(ga->memory, wa->memory), "app %u", i);
 		CHECKF(ga->image_bytes == wa->image_bytes && ga->kept_pages == wa->kept_pages &&
-		       ga->left_pages == wa->left_pages && ga->moved_pages == wa->moved_pages &&
+		       ga->left_pages == wa->left_pages && ga->shared_pages == wa->shared_pages &&
+		       ga->moved_pages == wa->moved_pages &&
 		       ga->installed_pages == wa->installed_pages &&
 		       ga->huge_pages == wa->huge_pages &&
 		       ga->copied_pages == wa->copied_pages, "app %u", i);

@@ -22,6 +22,18 @@
  * SIGUSR1: verify all memory and append "verify ok ..." or
  * "verify FAIL ..." to the log.
  *
+ * With --children N it is a process tree: N children, forked before the
+ * parent's own memory is allocated, so that memory is the parent's alone.
+ * --child-mem MiB gives each child private anonymous memory of its own,
+ * with a pattern of its own, one page rewritten every tick like the
+ * parent's.  --shared-mem MiB adds a MAP_SHARED|MAP_ANONYMOUS region the
+ * parent and the children all map.  With either, SIGUSR1 to the parent
+ * asks every child too: each child logs a "verify ok child=K ..." (or
+ * FAIL) line of its own, besides the parent's.  The parent writes a fresh
+ * word into the shared region and sends it along with the signal
+ * (sigqueue): a child that does not read the same word there no longer
+ * shares the region with its parent.
+ *
  * SIGUSR2: check that the memory behaves as memory this process allocated
  * itself (after a restore that put kept frames back): /proc/self/smaps
  * counts it as Anonymous, a forked child's write is copied on write,
@@ -38,7 +50,6 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +79,12 @@ static size_t sparse_pages;
 #define SPARSE_STRIDE (64u << 20)
 static volatile uint64_t *pin;	/* the pinmem area, if any */
 static size_t pin_words;
+/* --shared-mem: word 0 is the parent's last verify word, the rest a pattern. */
+static volatile uint64_t *shared;
+static size_t shared_words;
+static pid_t kids[16];
+static long nkids;
+static volatile sig_atomic_t verify_word;	/* a child: what SIGUSR1 carried */
 
 static uint64_t mix(uint64_t x)
 {
@@ -161,6 +178,39 @@ static size_t verify_pinmem(void)
 	return bad;
 }
 
+/* Not keyed by seed: the parent and every child expect the same words. */
+static uint64_t shared_word(size_t i)
+{
+	return mix(0x736861726564ull ^ i);
+}
+
+static size_t verify_shared(void)
+{
+	size_t bad = 0;
+
+	for (size_t i = 1; i < shared_words; i++)
+		bad += shared[i] != shared_word(i);
+	return bad;
+}
+
+/* Pages of this process's own memory that differ; the first one's place. */
+static size_t verify_pages(size_t *ret_first, long *ret_word)
+{
+	size_t bad = 0;
+
+	pthread_mutex_lock(&lock);
+	for (size_t p = 0; p < npages; p++) {
+		long w = check_page(p);
+
+		if (w >= 0 && !bad++) {
+			*ret_first = p;
+			*ret_word = w;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return bad;
+}
+
 static uint64_t sparse_word(size_t page, size_t i)
 {
 	return mix(seed ^ 0x737061ull ^ (page << 20) ^ i);
@@ -197,7 +247,7 @@ static size_t verify_sparse(void)
 
 static void verify(long nthreads)
 {
-	size_t bad = 0, first = 0, pin_bad, sparse_bad;
+	size_t bad, first = 0, pin_bad, shared_bad, sparse_bad;
 	long word = -1;
 
 	pin_bad = verify_pinmem();
@@ -205,27 +255,61 @@ static void verify(long nthreads)
 		logline("verify FAIL %zu words of the pinmem area differ\n", pin_bad);
 		return;
 	}
+	shared_bad = verify_shared();
+	if (shared_bad) {
+		logline("verify FAIL %zu words of the shared region differ\n", shared_bad);
+		return;
+	}
 	sparse_bad = verify_sparse();
 	if (sparse_bad) {
 		logline("verify FAIL %zu words of the sparse mapping differ\n", sparse_bad);
 		return;
 	}
-	pthread_mutex_lock(&lock);
-	for (size_t p = 0; p < npages; p++) {
-		long w = check_page(p);
-
-		if (w >= 0 && !bad++) {
-			first = p;
-			word = w;
-		}
-	}
-	pthread_mutex_unlock(&lock);
+	bad = verify_pages(&first, &word);
 	if (bad)
 		logline("verify FAIL %zu of %zu pages differ, first page %zu word %ld\n",
 			bad, npages, first, word);
 	else
-		logline("verify ok pages=%zu bytes=%zu threads=%ld pinned=%zu\n",
-			npages, npages * PAGE, nthreads, pin_words * sizeof(uint64_t));
+		logline("verify ok pages=%zu bytes=%zu threads=%ld pinned=%zu shared=%zu children=%ld\n",
+			npages, npages * PAGE, nthreads, pin_words * sizeof(uint64_t),
+			shared_words * sizeof(uint64_t), nkids);
+}
+
+/* A child's answer: its own memory, and the region it shares with the parent. */
+static void verify_child(long k)
+{
+	size_t bad, first = 0, shared_bad;
+	long word = -1;
+
+	if (shared && (uint32_t)shared[0] != (uint32_t)verify_word) {
+		logline("verify FAIL child=%ld pid=%d reads %#x in the shared region, the parent wrote %#x: no longer shared\n",
+			k, getpid(), (unsigned int)shared[0], (unsigned int)verify_word);
+		return;
+	}
+	shared_bad = verify_shared();
+	bad = verify_pages(&first, &word);
+	if (shared_bad)
+		logline("verify FAIL child=%ld pid=%d %zu words of the shared region differ\n",
+			k, getpid(), shared_bad);
+	else if (bad)
+		logline("verify FAIL child=%ld pid=%d %zu of %zu pages differ, first page %zu word %ld\n",
+			k, getpid(), bad, npages, first, word);
+	else
+		logline("verify ok child=%ld pid=%d pages=%zu bytes=%zu shared=%zu\n", k,
+			getpid(), npages, npages * PAGE, shared_words * sizeof(uint64_t));
+}
+
+/* The parent's verify, passed on: a fresh word in the shared region, then each child. */
+static void ask_children(uint64_t tick)
+{
+	union sigval v = { .sival_int = (int)(uint32_t)mix(tick ^ 0x766572ull) };
+
+	if (shared)
+		shared[0] = (uint32_t)v.sival_int;
+	for (long k = 0; k < nkids; k++)
+		if (sigqueue(kids[k], SIGUSR1, v) < 0)
+			logline("verify FAIL child=%ld pid=%d cannot be asked: %s\n", k,
+				(int)kids[k], strerror(errno));
 }
 
 /*
@@ -329,6 +413,56 @@ static void on_usr1(int sig)
 	verify_requested = 1;
 }
 
+static void on_usr1_child(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	verify_word = si->si_value.sival_int;
+	verify_requested = 1;
+}
+
+/*
+ * Child @k of the tree: memory of its own (@mib MiB, 0 for none), keyed
+ * by its number, rewritten a page a tick; SIGUSR1 from the parent
+ * verifies it and the shared region.  Never returns.
+ */
+static void child_main(long k, long mib, long interval_ms, int ready)
+{
+	struct sigaction sa = { .sa_sigaction = on_usr1_child, .sa_flags = SA_SIGINFO };
+	struct timespec ts = { .tv_sec = interval_ms / 1000,
+			       .tv_nsec = (interval_ms % 1000) * 1000000 };
+	uint64_t tick = 0;
+
+	seed ^= (uint64_t)(k + 1) << 56;
+	npages = (size_t)mib * 1024 * 1024 / PAGE;
+	if (npages) {
+		mem = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		gen = calloc(npages, sizeof(*gen));
+		if (mem == MAP_FAILED || !gen) {
+			logline("verify FAIL child=%ld pid=%d out of memory\n", k, getpid());
+			_exit(1);
+		}
+		for (size_t p = 0; p < npages; p++)
+			fill_page(p, 0);
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	if (write(ready, "", 1) != 1)
+		_exit(1);
+	close(ready);
+	for (;;) {
+		tick++;
+		if (npages)
+			fill_page((size_t)(mix(tick) % npages), tick);
+		if (verify_requested) {
+			verify_requested = 0;
+			verify_child(k);
+		}
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void *worker(void *arg)
 {
 	long id = (long)arg;
@@ -393,8 +527,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: nvwa-testapp --log FILE [--mem MiB] [--threads N]\n"
 		   "                    [--interval-ms MS] [--tcp-peer PORT]\n"
 		   "                    [--unix-listen PATH] [--unix-peer PATH]\n"
-		   "                    [--children N] [--pinmem NAME:MiB]\n"
-		   "                    [--sparse GiB]\n");
+		   "                    [--children N [--child-mem MiB] [--shared-mem MiB]]\n"
+		   "                    [--pinmem NAME:MiB] [--sparse GiB]\n");
 }
 
 int main(int argc, char **argv)
@@ -406,6 +540,8 @@ int main(int argc, char **argv)
 		{ "interval-ms", required_argument, NULL, 'i' },
 		{ "tcp-peer", required_argument, NULL, 'p' },
 		{ "children", required_argument, NULL, 'c' },
+		{ "child-mem", required_argument, NULL, 'C' },
+		{ "shared-mem", required_argument, NULL, 'M' },
 		{ "pinmem", required_argument, NULL, 'P' },
 		{ "unix-listen", required_argument, NULL, 'L' },
 		{ "unix-peer", required_argument, NULL, 'U' },
@@ -415,10 +551,12 @@ int main(int argc, char **argv)
 	};
 	const char *logpath = NULL, *pinspec = NULL, *ulisten = NULL, *upeer = NULL;
 	long mib = 64, nthreads = 0, interval_ms = 100, port = 0, children = 0, sparse_gib = 0;
+	long child_mib = 0, shared_mib = 0;
 	struct sigaction sa = { .sa_handler = on_usr1 };
 	pthread_t tid;
 	uint64_t tick = 0;
-	int c;
+	int c, ready[2];
+	char byte;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -428,6 +566,8 @@ int main(int argc, char **argv)
 		case 'i': interval_ms = strtol(optarg, NULL, 0); break;
 		case 'p': port = strtol(optarg, NULL, 0); break;
 		case 'c': children = strtol(optarg, NULL, 0); break;
+		case 'C': child_mib = strtol(optarg, NULL, 0); break;
+		case 'M': shared_mib = strtol(optarg, NULL, 0); break;
 		case 'P': pinspec = optarg; break;
 		case 'L': ulisten = optarg; break;
 		case 'U': upeer = optarg; break;
@@ -437,7 +577,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!logpath || mib <= 0 || nthreads < 0 || nthreads > 64 ||
-	    interval_ms <= 0 || children < 0 || children > 16 || sparse_gib < 0 ||
+	    interval_ms <= 0 || children < 0 || children > 16 || child_mib < 0 ||
+	    shared_mib < 0 || ((child_mib || shared_mib) && !children) || sparse_gib < 0 ||
 	    sparse_gib > 1024) {
 		usage(stderr);
 		return 2;
@@ -466,6 +607,48 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (shared_mib) {
+		shared_words = (size_t)shared_mib * 1024 * 1024 / sizeof(uint64_t);
+		shared = mmap(NULL, shared_words * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (shared == MAP_FAILED) {
+			fprintf(stderr, "testapp: shared region: %m\n");
+			return 1;
+		}
+		for (size_t i = 1; i < shared_words; i++)
+			shared[i] = shared_word(i);
+	}
+	/*
+	 * Children make a process tree: CRIU dumps and stops all of it.
+	 * Forked before the parent's memory, which stays the parent's alone.
+	 */
+	if (pipe(ready) < 0) {
+		fprintf(stderr, "testapp: pipe: %m\n");
+		return 1;
+	}
+	for (long i = 0; i < children; i++) {
+		pid_t child = fork();
+
+		if (child == 0) {
+			close(ready[0]);
+			if (child_mib || shared_mib)
+				child_main(i, child_mib, interval_ms, ready[1]);
+			close(ready[1]);
+			for (;;)
+				pause();
+		}
+		if (child < 0) {
+			fprintf(stderr, "testapp: fork: %m\n");
+			return 1;
+		}
+		kids[nkids++] = child;
+	}
+	/* Ready once every child has its memory filled (or is gone). */
+	close(ready[1]);
+	while (read(ready[0], &byte, 1) == 1)
+		;
+	close(ready[0]);
+
 	if (sparse_gib && map_sparse(sparse_gib) < 0) {
 		fprintf(stderr, "testapp: cannot map %ld GiB: %m\n", sparse_gib);
 		return 1;
@@ -491,19 +674,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "testapp: cannot start threads\n");
 			return 1;
 		}
-	/* Children make a process tree: CRIU dumps and stops all of it. */
-	for (long i = 0; i < children; i++) {
-		pid_t child = fork();
-
-		if (child == 0) {
-			for (;;)
-				pause();
-		}
-		if (child < 0) {
-			fprintf(stderr, "testapp: fork: %m\n");
-			return 1;
-		}
-	}
 	logline("ready pid=%d mem=%zu threads=%ld children=%ld\n", getpid(),
 		npages * PAGE, nthreads, children);
 
@@ -520,6 +690,8 @@ int main(int argc, char **argv)
 		logline("count %llu\n", (unsigned long long)tick);
 		if (verify_requested) {
 			verify_requested = 0;
+			if (child_mib || shared_mib)
+				ask_children(tick);
 			verify(nthreads);
 		}
 		if (anoncheck_requested) {

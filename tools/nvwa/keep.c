@@ -180,6 +180,78 @@ int keep_stop_tree(const pid_t *tree, size_t n, int timeout_ms)
 	return -ETIMEDOUT;
 }
 
+/* Shared anonymous memory: shmem no file on a mounted filesystem names. */
+static bool shared_anon(const char *perms, const char *path)
+{
+	return perms[3] == 's' &&
+	       (!strcmp(path, "/dev/zero (deleted)") || !strncmp(path, "/SYSV", 5) ||
+		!strncmp(path, "/memfd:", 7));
+}
+
+struct shared_object {
+	unsigned int major, minor;
+	unsigned long inode;
+	unsigned long kb;		/* the most any process has resident */
+};
+
+/* Adds @kb resident of object @o to @objs, at most @max of them. */
+static void shared_note(struct shared_object *objs, size_t *n, size_t max,
+			const struct shared_object *o)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (objs[i].major == o->major && objs[i].minor == o->minor &&
+		    objs[i].inode == o->inode) {
+			if (o->kb > objs[i].kb)
+				objs[i].kb = o->kb;
+			return;
+		}
+	if (*n < max)
+		objs[(*n)++] = *o;
+}
+
+int keep_shared_pages(const pid_t *tree, size_t n, uint64_t *ret_pages)
+{
+	struct shared_object objs[256], cur = { 0 };
+	char path[64], line[512], perms[8];
+	size_t nobjs = 0, read_ok = 0;
+	unsigned long kb;
+	uint64_t pages = 0;
+	bool in = false;
+	int off;
+
+	for (size_t k = 0; k < n; k++) {
+		FILE *f;
+
+		xsnprintf(path, sizeof(path), "/proc/%d/smaps", (int)tree[k]);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		read_ok++;
+		while (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = '\0';
+			/* A mapping's first line: "LO-HI PERMS OFFSET MAJ:MIN INODE PATH". */
+			off = 0;
+			if (sscanf(line, "%*x-%*x %7s %*x %x:%x %lu %n", perms, &cur.major,
+				   &cur.minor, &cur.inode, &off) == 4 && off > 0) {
+				in = strlen(perms) == 4 && shared_anon(perms, line + off);
+				continue;
+			}
+			if (in && sscanf(line, "Rss: %lu kB", &kb) == 1) {
+				cur.kb = kb;
+				shared_note(objs, &nobjs, sizeof(objs) / sizeof(objs[0]), &cur);
+				in = false;
+			}
+		}
+		fclose(f);
+	}
+	if (n && !read_ok)
+		return -ESRCH;
+	for (size_t i = 0; i < nobjs; i++)
+		pages += objs[i].kb * 1024 / (unsigned long)sysconf(_SC_PAGESIZE);
+	*ret_pages = pages;
+	return 0;
+}
+
 static bool has_word(const char *buf, size_t len, const char *word)
 {
 	size_t wl = strlen(word) + 1;	/* with its NUL */

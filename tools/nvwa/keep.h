@@ -70,6 +70,15 @@ int keep_stop_tree(const pid_t *tree, size_t n, int timeout_ms);
 int keep_stopped(pid_t pid);
 
 /*
+ * Resident pages of the shared anonymous memory the processes of @tree
+ * map (MAP_SHARED|MAP_ANONYMOUS, SysV shared memory, memfd): the kept
+ * path leaves it mapped and CRIU copies it.  An object several of them
+ * map is counted once, at the most any of them has resident.  0, or a
+ * negative errno when no process of @tree could be read.
+ */
+int keep_shared_pages(const pid_t *tree, size_t n, uint64_t *ret_pages);
+
+/*
  * Whether the kernel image at @path (an ELF vmlinux, or a bzImage whose
  * payload is decompressed to look) declares pin-anon, the feature name
  * the nvwa kernel lists in /sys/kernel/nvwa/features: a kernel that does

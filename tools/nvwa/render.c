@@ -118,6 +118,21 @@ static void print_slowest(FILE *f, const struct nvwa_handover *h, uint64_t from,
 			tsc_to_ms(in[i].cycles, tl->tsc_khz));
 }
 
+/* Where an application's memory went: what was kept, what CRIU copied. */
+static void print_memory(FILE *f, const struct nvwa_app *a)
+{
+	if (!strcmp(a->memory, "kept"))
+		fprintf(f, "    memory kept in place: %" PRIu64 " pages, %" PRIu64
+			" back in place, %" PRIu64 " copied at the restore; left to CRIU: %"
+			PRIu64 " private pages not one process's alone, %" PRIu64
+			" pages of shared anonymous memory; %" PRIu64 " KiB of images\n",
+			a->kept_pages, a->installed_pages, a->copied_pages, a->left_pages,
+			a->shared_pages, a->image_bytes >> 10);
+	else if (a->memory[0])
+		fprintf(f, "    memory copied by CRIU: %" PRIu64 " KiB of images\n",
+			a->image_bytes >> 10);
+}
+
 void report_print_table(FILE *f, const struct nvwa_handover *h)
 {
 	struct nvwa_phase sorted[NVWA_MAX_PHASES];
@@ -136,11 +151,13 @@ void report_print_table(FILE *f, const struct nvwa_handover *h)
 		fprintf(f, "  loaded with %s\n", h->new_kernel.loader);
 	if (h->new_kernel.initrd[0])
 		fprintf(f, "  initrd: %s\n", h->new_kernel.initrd);
-	for (uint32_t i = 0; i < h->napps; i++)
+	for (uint32_t i = 0; i < h->napps; i++) {
 		fprintf(f, "  app %d (%s)%s%s: %s%s%s\n", h->apps[i].pid, h->apps[i].comm,
 			h->apps[i].unit[0] ? ", service " : "", h->apps[i].unit,
 			h->apps[i].state, h->apps[i].error[0] ? ": " : "",
 			h->apps[i].error);
+		print_memory(f, &h->apps[i]);
+	}
 	fprintf(f, "\n  %-18s %-4s %11s %11s %8s\n", "phase", "side", "start ms",
 		"duration ms", "downtime");
 	for (uint32_t i = 0; i < n; i++) {
@@ -212,6 +229,7 @@ int report_print_json(FILE *f, const struct nvwa_handover *h)
 		json_object_object_add(app, "image_bytes", json_object_new_uint64(a->image_bytes));
 		json_object_object_add(app, "kept_pages", json_object_new_uint64(a->kept_pages));
 		json_object_object_add(app, "left_pages", json_object_new_uint64(a->left_pages));
+		json_object_object_add(app, "shared_pages", json_object_new_uint64(a->shared_pages));
 		json_object_object_add(app, "moved_pages", json_object_new_uint64(a->moved_pages));
 		json_object_object_add(app, "installed_pages",
 				       json_object_new_uint64(a->installed_pages));

@@ -343,6 +343,10 @@ static int give_memory(struct nvwa_handover *h, struct nvwa_app *a, char *why, s
 				    (unsigned long long)g.failed, tree[k]);
 			break;
 		}
+		/* A tree: each process's share, so none goes unseen. */
+		if (n > 1)
+			log_info("    process %d: %llu pages back in place, %llu copied", tree[k],
+				 (unsigned long long)g.installed, (unsigned long long)g.copied);
 	}
 	if (fd >= 0)
 		close(fd);

@@ -237,8 +237,10 @@ static void usage_update(FILE *f)
 		"(SIGSTOP), its private anonymous pages are taken out of its page\n"
 		"tables, CRIU dumps what is left (no pre-dump), and the new kernel\n"
 		"gives the same frames back to the restored process before it runs\n"
-		"again; pages shared after fork are still copied.  The record and\n"
-		"`nvwa report` say which way each application's memory went.\n"
+		"again; what is not one process's alone (pages shared after fork,\n"
+		"shared anonymous memory) or read-only is still copied, and said.\n"
+		"The record and `nvwa report` say which way each application's\n"
+		"memory went.\n"
 		"      --copy-memory[=PID]  copy anonymous memory through the store even\n"
 		"                       where it could be kept in place: every\n"
 		"                       application's, or with =PID (repeatable) that\n"
@@ -393,7 +395,7 @@ static int choose_memory(struct update *u)
 		goto copied;
 	}
 	xsnprintf(u->memory_why, sizeof(u->memory_why),
-		  "kept in place: pin-anon on both kernels (list head at %#" PRIx64 ")",
+		  "kept in place: pin-anon on both kernels (list head at %#" PRIx64 "); private pages only, CRIU copies what is shared (shared anonymous memory, pages shared after fork)",
 		  u->keep_head);
 	log_info("  memory: %s", u->memory_why);
 	for (size_t i = 0; i < u->napps; i++)
@@ -1048,7 +1050,8 @@ static int take_memory(struct update *u, struct app *a, size_t i)
 {
 	struct nvwa_app *ra = &u->h->apps[i];
 	struct nvwa_keep_take t;
-	uint64_t start = tsc_read();
+	uint64_t start = tsc_read(), shared = 0;
+	size_t taken = 0;
 	int r;
 
 	r = keep_stop_tree(a->tree, a->ntree, 10000);
@@ -1066,14 +1069,21 @@ static int take_memory(struct update *u, struct app *a, size_t i)
 		a->keep.left += t.left;
 		a->keep.moved += t.moved;
 		a->keep.huge += t.huge;
+		taken++;
 	}
+	if (keep_shared_pages(a->tree, a->ntree, &shared) < 0)
+		log_warn("Could not read how much shared anonymous memory %d (%s) maps", a->pid,
+			 a->comm);
 	ra->kept_pages = a->keep.pages;
 	ra->left_pages = a->keep.left;
+	ra->shared_pages = shared;
 	ra->moved_pages = a->keep.moved;
-	log_info("  %d (%s): %llu MiB kept in place (%llu MiB of it in huge pages), %llu KiB left to CRIU, %llu pages moved out of the new kernel's way, in %.0f ms",
-		 a->pid, a->comm, a->keep.pages * 4096 >> 20, a->keep.huge * 4096 >> 20,
-		 a->keep.left * 4, a->keep.moved,
+	log_info("  %d (%s): %llu MiB kept in place (%llu MiB of it in huge pages), from %zu process%s, %llu pages copied first (out of the new kernel's way, or unshared), in %.0f ms",
+		 a->pid, a->comm, a->keep.pages * 4096 >> 20, a->keep.huge * 4096 >> 20, taken,
+		 taken == 1 ? "" : "es", a->keep.moved,
 		 tsc_to_ms(tsc_read() - start, u->h->timeline.tsc_khz));
+	log_info("  %d (%s): left to CRIU, which copies it: %llu KiB of private pages not one process's alone (shared after fork, KSM, swap cache, DMA-pinned) or read-only, %" PRIu64 " KiB of shared anonymous memory (MAP_SHARED, SysV, memfd)",
+		 a->pid, a->comm, a->keep.left * 4, shared * 4);
 	return 0;
 }
 

@@ -99,6 +99,21 @@ app_ask() {
 }
 # Asks the application to verify all of its memory; waits for the answer.
 app_verify() { app_ask USR1 verify "$1" "$2"; }	# PID NAME
+# app_verify for a process tree (nvwa-testapp --children N with
+# --child-mem or --shared-mem): the parent passes the request on, and it
+# and each of its N children log a verify line of their own.  All N + 1
+# must say ok, one of them from each child.
+app_verify_tree() {	# PID NAME N
+	local log="/disk/data/$2.log" before
+	before=$(grep -c '^verify' "$log")
+	kill -USR1 "$1"
+	wait_for 120 rises_above $(($3 + before)) grep -c '^verify' "$log" || return 1
+	grep '^verify' "$log" | tail -n "+$((before + 1))" | awk -v n="$3" '
+		$2 != "ok" { bad = 1 }
+		$3 ~ /^child=/ { kids[$3] = 1; next }
+		{ parent++ }
+		END { for (k in kids) got++; exit !(!bad && parent == 1 && got == n) }'
+}
 # Asks the application whether its memory behaves as its own (SIGUSR2:
 # smaps, fork's copy on write, MADV_DONTNEED, mremap, munmap).
 app_anoncheck() { app_ask USR2 anoncheck "$1" "$2"; }	# PID NAME

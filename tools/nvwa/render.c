@@ -123,11 +123,12 @@ static void print_memory(FILE *f, const struct nvwa_app *a)
 {
 	if (!strcmp(a->memory, "kept"))
 		fprintf(f, "    memory kept in place: %" PRIu64 " pages, %" PRIu64
-			" back in place, %" PRIu64 " copied at the restore; left to CRIU: %"
-			PRIu64 " private pages not one process's alone, %" PRIu64
+			" back in place (%" PRIu64 " in huge pages), %" PRIu64
+			" copied at the restore; left to CRIU: %" PRIu64
+			" private pages not one process's alone, %" PRIu64
 			" pages of shared anonymous memory; %" PRIu64 " KiB of images\n",
-			a->kept_pages, a->installed_pages, a->copied_pages, a->left_pages,
-			a->shared_pages, a->image_bytes >> 10);
+			a->kept_pages, a->installed_pages, a->huge_pages, a->copied_pages,
+			a->left_pages, a->shared_pages, a->image_bytes >> 10);
 	else if (a->memory[0])
 		fprintf(f, "    memory copied by CRIU: %" PRIu64 " KiB of images\n",
 			a->image_bytes >> 10);

@@ -35,7 +35,8 @@ NVWA_LDLIBS := $(LDLIBS) -lbpf -lelf
 COMMON_SRC := common/log.c common/tsc.c common/timeline.c common/handover.c \
 	      common/util.c common/fault.c
 FASTBOOT_SRC := fastboot/bzimage.c fastboot/cmdline.c fastboot/kexec.c fastboot/caps.c \
-		fastboot/decompress.c fastboot/prepare.c fastboot/fwmap.c
+		fastboot/decompress.c fastboot/prepare.c fastboot/fwmap.c \
+		fastboot/initrd.c
 CRIU_SRC := criu-plugin/pinimg.c
 PARK_SRC := park/defer.c
 PINMEM_SRC := pinmem/lib/libpinmem.c pinmem/module/format.c
@@ -64,9 +65,9 @@ UNIT_TESTS := park_test write_test store_test state_test pinmem_test pinimg_test
 	      handover_test cmdline_test timeline_test bzimage_test decompress_test \
 	      kexec_test compare_test html_test bootlog_test json_test util_test \
 	      service_test criu_test fwmap_test quiesce_test sdboot_test \
-	      netsock_test keep_test
+	      netsock_test keep_test initrd_test
 FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz \
-	   bootlog_fuzz record_fuzz
+	   bootlog_fuzz record_fuzz initrd_fuzz
 
 all: $(O)/nvwa $(O)/nvwa_pinmem.so $(O)/nvwa-testapp $(O)/nvwa-clock \
      $(O)/nvwa-pattern $(O)/nvwa-pinmem-check $(O)/nvwa-pinmem-stress $(O)/nvwa-tcpecho \

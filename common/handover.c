@@ -235,6 +235,7 @@ static const struct member old_kernel_members[] = {
 	/* Only the new kernel is loaded from an image, by a loader. */
 	{ .name = "image", STR(struct nvwa_kernel, image), .absent = true },
 	{ .name = "loader", STR(struct nvwa_kernel, loader), .absent = true },
+	{ .name = "initrd", STR(struct nvwa_kernel, initrd), .absent = true },
 };
 
 static const struct member new_kernel_members[] = {
@@ -242,6 +243,7 @@ static const struct member new_kernel_members[] = {
 	{ .name = "cmdline", STR(struct nvwa_kernel, cmdline) },
 	{ .name = "image", STR(struct nvwa_kernel, image) },
 	{ .name = "loader", STR(struct nvwa_kernel, loader) },
+	{ .name = "initrd", STR(struct nvwa_kernel, initrd), .since = 5 },
 };
 
 static const struct member app_members[] = {

@@ -9,10 +9,10 @@
  *
  *   / {
  *       compatible = "nvwa,handover";
- *       version = <4>;                 u32, NVWA_HANDOVER_VERSION; 1 to
- *                                      3 are read too (no probes, no
+ *       version = <5>;                 u32, NVWA_HANDOVER_VERSION; 1 to
+ *                                      4 are read too (no probes, no
  *                                      items; no unit, stdio or TCP
- *                                      fields; no pids)
+ *                                      fields; no pids; no initrd)
  *       generation = <hi lo>;          u64, one more per update
  *       crc32 = <...>;                 zlib crc32 of the blob with this
  *                                      property's value set to zero
@@ -24,6 +24,9 @@
  *                    loader = "..."; };    how it was loaded, e.g.
  *                                          "kexec_load elf, purgatory checks
  *                                          skipped: sha256 verified"
+ *                    initrd = "...";       v5: the initrd booted, e.g.
+ *                                          "prepared cpio+zstd: ...",
+ *                                          "original cpio: ..."; "" none
  *       apps {
  *           app@0 { pid = <u32>; comm = "..."; images = "...";
  *                   dump-mode = "..."; state = "..."; error = "...";
@@ -82,7 +85,7 @@
 #include "common/timeline.h"
 
 #define NVWA_HANDOVER_COMPATIBLE "nvwa,handover"
-#define NVWA_HANDOVER_VERSION 4
+#define NVWA_HANDOVER_VERSION 5
 #define NVWA_HANDOVER_VERSION_MIN 1
 #define NVWA_HANDOVER_MAX_SIZE (1u << 20)
 #define NVWA_MAX_APPS 32
@@ -122,6 +125,7 @@ struct nvwa_kernel {
 	char cmdline[NVWA_CMDLINE_MAX];
 	char image[NVWA_PATH_MAX];	/* new kernel only; "" for the old */
 	char loader[NVWA_LOADER_MAX];	/* new kernel only; "" for the old */
+	char initrd[NVWA_LOADER_MAX];	/* new kernel only: which initrd, or "" */
 };
 
 struct nvwa_app {

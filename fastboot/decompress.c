@@ -234,3 +234,246 @@ int vmlinux_check(const void *elf, size_t len, char *why, size_t whylen)
 		return set_why(why, whylen, -ENOEXEC, "no loadable segment");
 	return 0;
 }
+
+int growbuf_reserve(struct growbuf *g, size_t more)
+{
+	size_t want, cap;
+	unsigned char *p;
+
+	if (more > g->max || g->len > g->max - more)
+		return -EFBIG;
+	want = g->len + more;
+	if (want <= g->cap)
+		return 0;
+	cap = g->cap ? g->cap : 1u << 20;
+	while (cap < want)
+		cap = cap > SIZE_MAX / 2 ? want : cap * 2;
+	if (cap > g->max)
+		cap = g->max;
+	p = realloc(g->buf, cap);
+	if (!p)
+		return -ENOMEM;
+	g->buf = p;
+	g->cap = cap;
+	return 0;
+}
+
+int growbuf_append(struct growbuf *g, const void *p, size_t n)
+{
+	int r;
+
+	if (!n)
+		return 0;
+	r = growbuf_reserve(g, n);
+	if (r < 0)
+		return r;
+	memcpy(g->buf + g->len, p, n);
+	g->len += n;
+	return 0;
+}
+
+/* Room for the next piece of output: what is left below max, up to 1 MiB. */
+static int room(struct growbuf *g, size_t *ret, char *why, size_t whylen,
+		const char *format)
+{
+	size_t left = g->max - g->len, want = left < (1u << 20) ? left : 1u << 20;
+	int r;
+
+	if (!want)
+		return set_why(why, whylen, -EFBIG, "%s: output larger than %zu bytes",
+			       format, g->max);
+	r = growbuf_reserve(g, want);
+	if (r < 0)
+		return set_why(why, whylen, r, "%s: cannot grow the output to %zu bytes",
+			       format, g->len + want);
+	*ret = (g->cap < g->max ? g->cap : g->max) - g->len;
+	return 0;
+}
+
+static int gunzip_stream(const uint8_t *in, size_t len, struct growbuf *out,
+			 size_t *ret_consumed, char *why, size_t whylen)
+{
+	z_stream s = { .next_in = (Bytef *)in };
+	size_t have;
+	int r = Z_OK, err = 0;
+
+	if (inflateInit2(&s, 16 + MAX_WBITS) != Z_OK)
+		return set_why(why, whylen, -ENOMEM, "zlib: cannot initialise");
+	/* zlib counts in uInt: feed at most 1 GiB at a time. */
+	while (r != Z_STREAM_END) {
+		size_t fed = (size_t)(s.next_in - in);
+
+		if (!s.avail_in)
+			s.avail_in = (uInt)(len - fed < (1u << 30) ? len - fed : 1u << 30);
+		err = room(out, &have, why, whylen, "gzip");
+		if (err < 0)
+			break;
+		s.next_out = out->buf + out->len;
+		s.avail_out = (uInt)(have < (1u << 30) ? have : 1u << 30);
+		r = inflate(&s, Z_NO_FLUSH);
+		out->len = (size_t)(s.next_out - out->buf);
+		if (r == Z_BUF_ERROR && !s.avail_in && (size_t)(s.next_in - in) == len) {
+			err = set_why(why, whylen, -EBADMSG, "gzip: truncated member");
+			break;
+		}
+		if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR) {
+			err = set_why(why, whylen, -EBADMSG, "gzip: %s", s.msg ? s.msg : "corrupt data");
+			break;
+		}
+	}
+	*ret_consumed = (size_t)(s.next_in - in);
+	inflateEnd(&s);
+	return err;
+}
+
+static int unxz_stream(const uint8_t *in, size_t len, struct growbuf *out,
+		       size_t *ret_consumed, char *why, size_t whylen)
+{
+	lzma_stream s = LZMA_STREAM_INIT;
+	lzma_ret r = LZMA_OK;
+	size_t have;
+	int err = 0;
+
+	/* One stream, no concatenation: what follows it is the next segment's. */
+	if (lzma_stream_decoder(&s, XZ_MEMLIMIT, 0) != LZMA_OK)
+		return set_why(why, whylen, -ENOMEM, "xz: cannot initialise");
+	s.next_in = in;
+	s.avail_in = len;
+	while (r != LZMA_STREAM_END) {
+		err = room(out, &have, why, whylen, "xz");
+		if (err < 0)
+			break;
+		s.next_out = out->buf + out->len;
+		s.avail_out = have;
+		r = lzma_code(&s, LZMA_RUN);
+		out->len = (size_t)(s.next_out - out->buf);
+		if (r == LZMA_MEMLIMIT_ERROR) {
+			err = set_why(why, whylen, -E2BIG, "xz: the header asks for more than %u MiB of decoder memory",
+				      XZ_MEMLIMIT >> 20);
+			break;
+		}
+		if (r != LZMA_OK && r != LZMA_STREAM_END) {
+			err = set_why(why, whylen, -EBADMSG, "xz: corrupt data (liblzma error %d)", (int)r);
+			break;
+		}
+		if (r == LZMA_OK && !s.avail_in && s.avail_out) {
+			err = set_why(why, whylen, -EBADMSG, "xz: truncated stream");
+			break;
+		}
+	}
+	*ret_consumed = len - s.avail_in;
+	lzma_end(&s);
+	return err;
+}
+
+static int unzstd_stream(const uint8_t *in, size_t len, struct growbuf *out,
+			 size_t *ret_consumed, char *why, size_t whylen)
+{
+	ZSTD_DStream *d = ZSTD_createDStream();
+	ZSTD_inBuffer ib = { in, len, 0 };
+	size_t r = 1, have;
+	int err = 0;
+
+	if (!d)
+		return set_why(why, whylen, -ENOMEM, "zstd: cannot initialise");
+	ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, 27);
+	/* 0 from ZSTD_decompressStream: the frame is complete and flushed. */
+	while (r != 0) {
+		ZSTD_outBuffer ob;
+
+		err = room(out, &have, why, whylen, "zstd");
+		if (err < 0)
+			break;
+		ob = (ZSTD_outBuffer){ out->buf + out->len, have, 0 };
+		r = ZSTD_decompressStream(d, &ob, &ib);
+		out->len += ob.pos;
+		if (ZSTD_isError(r)) {
+			err = set_why(why, whylen, -EBADMSG, "zstd: %s", ZSTD_getErrorName(r));
+			break;
+		}
+		if (r != 0 && ib.pos == ib.size && ob.pos < ob.size) {
+			err = set_why(why, whylen, -EBADMSG, "zstd: truncated frame");
+			break;
+		}
+	}
+	*ret_consumed = ib.pos;
+	ZSTD_freeDStream(d);
+	return err;
+}
+
+/*
+ * lz4 legacy: [magic][le32 size][block]...; another magic starts another
+ * frame of the same stream, as the kernel's unlz4 reads it; a zero word
+ * (padding) or the end of the input ends it.
+ */
+static int unlz4_stream(const uint8_t *in, size_t len, struct growbuf *out,
+			size_t *ret_consumed, char *why, size_t whylen)
+{
+	const size_t block_max = 8u << 20;
+	size_t pos = 0, blocks = 0, left;
+	int r;
+
+	while (len - pos >= 4) {
+		uint32_t csize = (uint32_t)in[pos] | (uint32_t)in[pos + 1] << 8 |
+				 (uint32_t)in[pos + 2] << 16 | (uint32_t)in[pos + 3] << 24;
+		int n;
+
+		if (csize == 0x184c2102) {
+			pos += 4;
+			continue;
+		}
+		if (!pos)
+			return set_why(why, whylen, -EBADMSG, "lz4: not a legacy frame");
+		if (csize == 0)
+			break;
+		if (csize > (uint32_t)LZ4_compressBound((int)block_max))
+			return set_why(why, whylen, -EBADMSG, "lz4: block of %u bytes at %zu", csize, pos);
+		if (csize > len - pos - 4)
+			return set_why(why, whylen, -EBADMSG, "lz4: truncated block at %zu", pos);
+		left = out->max - out->len < block_max ? out->max - out->len : block_max;
+		r = growbuf_reserve(out, left);
+		if (r < 0)
+			return set_why(why, whylen, r, "lz4: cannot grow the output");
+		n = LZ4_decompress_safe((const char *)in + pos + 4, (char *)out->buf + out->len,
+					(int)csize, (int)left);
+		if (n < 0)
+			return set_why(why, whylen, left < block_max ? -EFBIG : -EBADMSG,
+				       "lz4: corrupt block at %zu", pos);
+		out->len += (size_t)n;
+		pos += 4 + csize;
+		blocks++;
+	}
+	if (!blocks)
+		return set_why(why, whylen, -EBADMSG, "lz4: no block");
+	*ret_consumed = pos;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(const uint8_t *in, size_t len, struct growbuf *out,
+		   size_t *ret_consumed, char *why, size_t whylen);
+} streams[] = {
+	{ "gzip", gunzip_stream },
+	{ "xz", unxz_stream },
+	{ "zstd", unzstd_stream },
+	{ "lz4", unlz4_stream },
+};
+
+int stream_decompress(const char *format, const void *in, size_t len,
+		      struct growbuf *out, size_t *ret_consumed, char *why,
+		      size_t whylen)
+{
+	size_t consumed = 0;
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(streams); i++) {
+		if (strcmp(format, streams[i].name))
+			continue;
+		r = streams[i].run(in, len, out, &consumed, why, whylen);
+		if (r == 0)
+			*ret_consumed = consumed;
+		return r;
+	}
+	return set_why(why, whylen, -EOPNOTSUPP, "nvwa cannot decompress %s", format);
+}

@@ -31,4 +31,30 @@ int payload_decompress(const char *format, const void *in, size_t len,
  */
 int vmlinux_check(const void *elf, size_t len, char *why, size_t whylen);
 
+/*
+ * An output that grows as a stream of unknown size decompresses into it,
+ * never past @max bytes.  Start from { .max = N }; free(buf) when done.
+ */
+struct growbuf {
+	unsigned char *buf;
+	size_t len, cap, max;
+};
+
+/* Makes room for @more bytes after len: 0, -EFBIG past max, -ENOMEM. */
+int growbuf_reserve(struct growbuf *g, size_t more);
+int growbuf_append(struct growbuf *g, const void *p, size_t n);
+
+/*
+ * Decompresses the one @format stream that starts @in, followed by
+ * anything (@len bytes in all), appending to @out: a gzip member, an xz
+ * stream, a zstd frame, or lz4 legacy frames up to a zero word or the
+ * end, as the kernel's own decompressors stop.  Sets *@ret_consumed to
+ * the stream's length.  Returns 0, -EOPNOTSUPP, -EFBIG past out->max or
+ * -EBADMSG (corrupt or truncated), with the reason in @why; out->len is
+ * then unspecified.
+ */
+int stream_decompress(const char *format, const void *in, size_t len,
+		      struct growbuf *out, size_t *ret_consumed, char *why,
+		      size_t whylen);
+
 #endif

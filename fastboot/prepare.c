@@ -23,7 +23,7 @@ const char *kimage_cache_dir(void)
 	return dir && *dir ? dir : "/var/cache/nvwa/kernels";
 }
 
-static void sha256_hex(const void *buf, size_t len, char out[65])
+void sha256_hex(const void *buf, size_t len, char out[65])
 {
 	struct sha256_ctx ctx;
 	uint8_t digest[SHA256_DIGEST_SIZE];
@@ -35,10 +35,40 @@ static void sha256_hex(const void *buf, size_t len, char out[65])
 		sprintf(out + 2 * i, "%02x", digest[i]);
 }
 
-/* PATH.sha256 holds the vmlinux's own SHA-256, written with it. */
+/* PATH.sha256 holds the file's own SHA-256, written with it. */
 static int sidecar_path(const char *path, char *buf, size_t size)
 {
 	return xsnprintf(buf, size, "%s.sha256", path) < 0 ? -ENAMETOOLONG : 0;
+}
+
+int cache_read_verified(const char *path, size_t max, char **ret_buf,
+			size_t *ret_len, char *why, size_t whylen)
+{
+	char side[PATH_MAX + 8], want[80], got[65];
+	size_t len;
+	char *buf;
+	int r;
+
+	if (access(path, F_OK) < 0)
+		return -ENOENT;
+	r = sidecar_path(path, side, sizeof(side));
+	if (r < 0)
+		return set_why(why, whylen, r, "its checksum's path is too long");
+	r = read_one_line(side, want, sizeof(want));
+	if (r < 0)
+		return set_why(why, whylen, -EBADMSG, "no checksum beside it (%s)", strerror(-r));
+	r = read_file(path, max, &buf, &len);
+	if (r < 0)
+		return set_why(why, whylen, -EBADMSG, "cannot read it (%s)", strerror(-r));
+	sha256_hex(buf, len, got);
+	if (strcmp(got, want)) {
+		free(buf);
+		return set_why(why, whylen, -EBADMSG, "its sha256 is %.16s..., %s says %.16s...",
+			       got, side, want);
+	}
+	*ret_buf = buf;
+	*ret_len = len;
+	return 0;
 }
 
 /*
@@ -48,25 +78,24 @@ static int sidecar_path(const char *path, char *buf, size_t size)
  */
 static int cached_ok(const char *path)
 {
-	char side[PATH_MAX + 8], want[80], got[65], why[128];
+	char why[160];
 	size_t len;
 	char *buf;
-	int ok;
+	int r;
 
-	if (access(path, F_OK) < 0 || sidecar_path(path, side, sizeof(side)) < 0 ||
-	    read_one_line(side, want, sizeof(want)) < 0)
+	r = cache_read_verified(path, VMLINUX_MAX, &buf, &len, why, sizeof(why));
+	if (r == -ENOENT)
 		return 0;
-	if (read_file(path, VMLINUX_MAX, &buf, &len) < 0)
-		return 0;
-	sha256_hex(buf, len, got);
-	ok = !strcmp(got, want) && vmlinux_check(buf, len, why, sizeof(why)) == 0;
-	free(buf);
-	if (!ok)
-		log_warn("Cached %s does not match its checksum; preparing it again", path);
-	return ok;
+	if (r == 0) {
+		r = vmlinux_check(buf, len, why, sizeof(why));
+		free(buf);
+	}
+	if (r < 0)
+		log_warn("Cached %s does not check out (%s); preparing it again", path, why);
+	return r == 0;
 }
 
-static int cache_write(const char *path, const void *elf, size_t len)
+int cache_write_verified(const char *path, const void *buf, size_t len)
 {
 	char side[PATH_MAX + 8], sum[66];
 	int r;
@@ -74,9 +103,9 @@ static int cache_write(const char *path, const void *elf, size_t len)
 	r = sidecar_path(path, side, sizeof(side));
 	if (r < 0)
 		return r;
-	sha256_hex(elf, len, sum);
+	sha256_hex(buf, len, sum);
 	strcat(sum, "\n");
-	r = write_file_atomic(path, elf, len);
+	r = write_file_atomic(path, buf, len);
 	if (r == 0)
 		r = write_file_atomic(side, sum, strlen(sum));
 	return r;
@@ -152,7 +181,7 @@ int kimage_prepare(const char *image, const char *cache_dir,
 	}
 	r = mkdir_p(cache_dir, 0700);
 	if (r == 0)
-		r = cache_write(b.path, elf, elf_len);
+		r = cache_write_verified(b.path, elf, elf_len);
 	if (r < 0) {
 		log_error_errno(r, "Failed to write %s: %m", b.path);
 		goto cleanup;

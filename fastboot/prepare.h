@@ -10,6 +10,7 @@
 #define NVWA_PREPARE_H
 
 #include <limits.h>
+#include <stddef.h>
 
 #include "fastboot/bzimage.h"
 
@@ -36,5 +37,18 @@ const char *kimage_cache_dir(void);
  */
 int kimage_prepare(const char *image, const char *cache_dir,
 		   struct kimage_boot *ret);
+
+/* The SHA-256 of @len bytes at @buf, in hex. */
+void sha256_hex(const void *buf, size_t len, char out[65]);
+
+/*
+ * Writes a cache file and PATH.sha256 beside it, its SHA-256; a file read
+ * back with cache_read_verified() is the one written, or is refused:
+ * -ENOENT if there is none, -EBADMSG with @why if it does not hash to
+ * what was written (or cannot be read).
+ */
+int cache_write_verified(const char *path, const void *buf, size_t len);
+int cache_read_verified(const char *path, size_t max, char **ret_buf,
+			size_t *ret_len, char *why, size_t whylen);
 
 #endif

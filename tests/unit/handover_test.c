@@ -57,6 +57,12 @@ static void drop_v4(struct nvwa_app *a)
 	a->installed_pages = a->huge_pages = a->copied_pages = 0;
 }
 
+/* What version 5 added: which initrd the new kernel booted. */
+static void drop_v5(struct nvwa_handover *h)
+{
+	h->new_kernel.initrd[0] = '\0';
+}
+
 /* Every field set, values past 32 bits where a cell pair carries them. */
 static struct nvwa_handover *full_record(void)
 {
@@ -86,6 +92,7 @@ static struct nvwa_handover *full_record(void)
 	       "root=/dev/vda1 ro nvwa.handover=0x7f000000 memmap=4M$0x7f000000");
 	strcpy(h->new_kernel.image, "/boot/vmlinuz-6.1.0-57-amd64");
 	strcpy(h->new_kernel.loader, "kexec_load elf");
+	strcpy(h->new_kernel.initrd, "prepared cpio+zstd: 12.0 MiB -> 36.0 MiB, sha256 verified");
 	h->napps = sizeof(apps) / sizeof(apps[0]);
 	memcpy(h->apps, apps, sizeof(apps));
 	h->timeline.tsc_khz = 2400000;
@@ -132,6 +139,7 @@ static struct nvwa_handover *max_record(void)
 	FILL_MAX(h->new_kernel.cmdline, 'e');
 	FILL_MAX(h->new_kernel.image, 'f');
 	FILL_MAX(h->new_kernel.loader, 'g');
+	FILL_MAX(h->new_kernel.initrd, 'h');
 	h->napps = NVWA_MAX_APPS;
 	for (i = 0; i < NVWA_MAX_APPS; i++) {
 		app = &h->apps[i];
@@ -206,6 +214,7 @@ static void expect_same(const struct nvwa_handover *got,
 		CHECKF(!strcmp(gk[i]->cmdline, wk[i]->cmdline), "kernel %u", i);
 		CHECKF(!strcmp(gk[i]->image, wk[i]->image), "kernel %u", i);
 		CHECKF(!strcmp(gk[i]->loader, wk[i]->loader), "kernel %u", i);
+		CHECKF(!strcmp(gk[i]->initrd, wk[i]->initrd), "kernel %u", i);
 	}
 	CHECK(got->timeline.tsc_khz == want->timeline.tsc_khz);
 	if (!CHECK_EQ_INT(got->napps, want->napps) ||
@@ -559,6 +568,7 @@ TEST(version_1_records_are_read)
 
 	h->version = 1;
 	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
+	drop_v5(h);
 	h->probes[0] = '\0';
 	h->nitems = 0;
 	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
@@ -588,6 +598,7 @@ TEST(version_2_records_are_read_without_units)
 
 	h->version = 2;
 	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
+	drop_v5(h);
 	for (uint32_t i = 0; i < h->napps; i++) {
 		drop_v4(&h->apps[i]);
 		h->apps[i].unit[0] = h->apps[i].stdio[0] = '\0';
@@ -615,6 +626,7 @@ TEST(version_3_records_are_read_without_pids)
 
 	h->version = 3;
 	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
+	drop_v5(h);
 	for (uint32_t i = 0; i < h->napps; i++)
 		drop_v4(&h->apps[i]);
 	blob = build(h, &size);
@@ -622,6 +634,28 @@ TEST(version_3_records_are_read_without_pids)
 		CHECK(fdt_getprop(blob, fdt_path_offset(blob, "/apps/app@0"), "unit", NULL));
 		CHECK(fdt_getprop(blob, fdt_path_offset(blob, "/apps/app@0"), "tcp-endpoints", NULL));
 		CHECK(!fdt_getprop(blob, fdt_path_offset(blob, "/apps/app@0"), "pids", NULL));
+		CHECK_EQ_INT(handover_parse(blob, size, 0, got, why, sizeof(why)), 0);
+		expect_same(got, h);
+	}
+	free(blob);
+	free(got);
+	free(h);
+}
+
+TEST(version_4_records_are_read_without_initrd)
+{
+	struct nvwa_handover *h = full_record(), *got = new_record();
+	char why[256];
+	size_t size;
+	void *blob;
+
+	h->version = 4;
+	CHECK_EQ_INT(handover_build(h, &blob, &size), -EINVAL);
+	drop_v5(h);
+	blob = build(h, &size);
+	if (blob) {
+		CHECK(!fdt_getprop(blob, fdt_path_offset(blob, "/new-kernel"), "initrd", NULL));
+		CHECK(fdt_getprop(blob, fdt_path_offset(blob, "/apps/app@0"), "pids", NULL));
 		CHECK_EQ_INT(handover_parse(blob, size, 0, got, why, sizeof(why)), 0);
 		expect_same(got, h);
 	}
@@ -949,6 +983,7 @@ static const struct prop props[] = {
 	{ "/new-kernel", "cmdline", STR, NVWA_CMDLINE_MAX },
 	{ "/new-kernel", "image", STR, NVWA_PATH_MAX },
 	{ "/new-kernel", "loader", STR, NVWA_LOADER_MAX },
+	{ "/new-kernel", "initrd", STR, NVWA_LOADER_MAX },
 	{ "/apps/app@1", "pid", U32, 0 },
 	{ "/apps/app@1", "comm", STR, NVWA_COMM_MAX },
 	{ "/apps/app@1", "images", STR, NVWA_PATH_MAX },

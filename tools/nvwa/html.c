@@ -200,6 +200,11 @@ void html_write_report(FILE *f, const struct nvwa_handover *h,
 		esc(f, h->new_kernel.loader);
 		fputs(".", f);
 	}
+	if (h->new_kernel.initrd[0]) {
+		fputs(" Initrd: ", f);
+		esc(f, h->new_kernel.initrd);
+		fputs(".", f);
+	}
 	fprintf(f, "</p>\n<h2>Timeline across the kexec</h2>\n"
 		"<p class=\"legend\"><span style=\"background:#4c78a8\"></span>old kernel"
 		"<span style=\"background:#f58518\"></span>new kernel's boot (its log)"

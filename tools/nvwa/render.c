@@ -150,6 +150,8 @@ void report_print_table(FILE *f, const struct nvwa_handover *h)
 		h->outcome, h->napps);
 	if (h->new_kernel.loader[0])
 		fprintf(f, "  loaded with %s\n", h->new_kernel.loader);
+	if (h->new_kernel.initrd[0])
+		fprintf(f, "  initrd: %s\n", h->new_kernel.initrd);
 	for (uint32_t i = 0; i < h->napps; i++) {
 		fprintf(f, "  app %d (%s)%s%s: %s%s%s\n", h->apps[i].pid, h->apps[i].comm,
 			h->apps[i].unit[0] ? ", service " : "", h->apps[i].unit,
@@ -196,6 +198,7 @@ static struct json_object *json_kernel(const struct nvwa_kernel *k)
 	json_object_object_add(o, "cmdline", json_bytes(k->cmdline));
 	json_object_object_add(o, "image", json_bytes(k->image));
 	json_object_object_add(o, "loader", json_bytes(k->loader));
+	json_object_object_add(o, "initrd", json_bytes(k->initrd));
 	return o;
 }
 

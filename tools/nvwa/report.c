@@ -51,7 +51,7 @@ static void usage_report(FILE *f)
 		"      --json       machine-readable, stable names: format\n"
 		"                   (\"nvwa-report\"), version (of the record), generation,\n"
 		"                   outcome, store, tsc_khz, old_kernel and new_kernel\n"
-		"                   {release, cmdline, image, loader}, apps [{pid, comm,\n"
+		"                   {release, cmdline, image, loader, initrd}, apps [{pid, comm,\n"
 		"                   state, error, images, dump_mode, unit: the systemd\n"
 		"                   service it was restored as, or \"\", tcp_established:\n"
 		"                   connections kept, addresses: the local addresses\n"

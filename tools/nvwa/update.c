@@ -41,6 +41,7 @@
 #include "common/util.h"
 #include "fastboot/cmdline.h"
 #include "fastboot/fwmap.h"
+#include "fastboot/initrd.h"
 #include "fastboot/kexec.h"
 #include "fastboot/prepare.h"
 #include "park/defer.h"
@@ -106,6 +107,8 @@ struct update {
 	char record[PATH_MAX];		/* where the handover record will go */
 	char cmdline[KERNEL_CMDLINE_MAX];
 	struct kexec_plan plan;		/* how the kernel is loaded, and why */
+	enum initrd_mode initrd_mode;	/* --initrd-prepared */
+	struct initrd_boot initrd_boot;	/* what kexec gets as the initrd */
 	const char *pids;		/* how the new boot keeps the PIDs free */
 	bool kexec_loaded;
 	int keep_fd;			/* /dev/nvwa-keep: memory kept in place */
@@ -120,6 +123,7 @@ static void usage_update(FILE *f)
 {
 	fprintf(f,
 		"usage: nvwa update --kernel IMAGE [--initrd FILE] [--append ARGS]\n"
+		"                   [--initrd-prepared=auto|yes|no]\n"
 		"                   [--app PID]... [--unit NAME.service]... [--store DEV]\n"
 		"                   [--dry-run] [--lazy-restore] [--no-prepare] [--file-load]\n"
 		"                   [--purgatory-checks] [--quiet-boot] [--defer-cpus[=N]]\n"
@@ -180,6 +184,19 @@ static void usage_update(FILE *f)
 		"                       nvwa restore --help for when that pays\n"
 		"      --no-prepare     boot the bzImage as it is: the new kernel then\n"
 		"                       decompresses itself during the downtime\n"
+		"      --initrd-prepared=WHEN  auto (the default), yes or no: decompress\n"
+		"                       the initrd's compressed archives now, outside the\n"
+		"                       downtime, so the new kernel's unpack only copies.\n"
+		"                       Cached by the initrd's content in\n"
+		"                       $NVWA_INITRD_CACHE (default /var/cache/nvwa/initrds);\n"
+		"                       its sha256 is verified before kexec loads it, and a\n"
+		"                       copy that does not verify is rebuilt, never booted.\n"
+		"                       The result is larger, so kexec copies more at the\n"
+		"                       jump: auto prepares only the compressors measured\n"
+		"                       to pay: gzip, xz and zstd (Debian's default), not\n"
+		"                       lz4, which the kernel unpacks as fast as it copies;\n"
+		"                       bzip2, lzma and lzo are left to the kernel.  The\n"
+		"                       report says which initrd was booted\n"
 		"      --file-load      load with kexec_file_load(2), the only way when the\n"
 		"                       kernel is locked down or UEFI secure boot is on\n"
 		"                       (then chosen by itself): the signed bzImage is\n"
@@ -314,9 +331,7 @@ static int check_image(struct update *u)
 			 k->release[0] ? k->release : "unknown release",
 			 k->boot_version >> 8, k->boot_version & 0xff, k->compression);
 	log_info("  %s", u->plan.why);
-	if (u->initrd && access(u->initrd, R_OK) < 0)
-		return log_error_errno(-errno, "Initrd %s: %m", u->initrd);
-	return 0;
+	return u->initrd ? initrd_check(u->initrd, u->initrd_mode, &u->initrd_boot) : 0;
 }
 
 /* Applications whose memory CRIU copies by --copy-memory=PID. */
@@ -1167,6 +1182,8 @@ static int fill_record(struct update *u)
 			 u->plan.name,
 			 u->plan.skip_checks ? ", purgatory checks skipped: sha256 verified by nvwa" :
 			 "") < 0;
+	if (u->initrd)
+		initrd_describe(&u->initrd_boot, h->new_kernel.initrd, sizeof(h->new_kernel.initrd));
 	h->napps = (uint32_t)u->napps;
 	for (size_t i = 0; i < u->napps; i++) {
 		struct nvwa_app *a = &h->apps[i];
@@ -1198,6 +1215,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
+		{ "initrd-prepared", required_argument, NULL, 'I' },
 		{ "append", required_argument, NULL, 'a' },
 		{ "app", required_argument, NULL, 'p' },
 		{ "unit", required_argument, NULL, 'u' },
@@ -1223,6 +1241,10 @@ static int parse_args(struct update *u, int argc, char **argv)
 		switch (c) {
 		case 'k': u->image = optarg; break;
 		case 'i': u->initrd = optarg; break;
+		case 'I':
+			if (initrd_mode_parse(optarg, &u->initrd_mode) < 0)
+				return log_error_errno(-EINVAL, "--initrd-prepared takes auto, yes or no, not '%s'", optarg);
+			break;
 		case 'a': u->append = optarg; break;
 		case 's': u->store_dev = optarg; break;
 		case 'n': u->dry_run = true; break;
@@ -1338,7 +1360,8 @@ static int load_kernel(struct update *u)
 	int r;
 
 	for (int tries = 0;; tries++) {
-		r = kexec_load_image(&u->plan, u->initrd, u->cmdline, NVWA_RUN_DIR "/kexec.log");
+		r = kexec_load_image(&u->plan, u->initrd ? u->initrd_boot.path : NULL, u->cmdline,
+				     NVWA_RUN_DIR "/kexec.log");
 		if (r < 0 || u->keep_fd < 0)
 			return r;
 		r = keep_check(u->keep_fd);
@@ -1711,6 +1734,7 @@ static void usage_trace(FILE *f)
 {
 	fprintf(f,
 		"usage: nvwa trace reboot --kernel IMAGE [--initrd FILE] [--append ARGS]\n"
+		"                         [--initrd-prepared=auto|yes|no]\n"
 		"                         [--store DEV] [--probes=auto|kprobe|off]\n"
 		"\n"
 		"Profiles a plain kexec reboot into IMAGE, with no application kept:\n"

@@ -151,12 +151,13 @@ across_builds() {	# across_builds [CHECK-PREFIX]
 		'.old_kernel.release == $o and .new_kernel.release == $n'
 }
 # Runs `nvwa update` for the PIDs given, into UPDATE_KERNEL (default: the
-# running build again); returns only if it failed.
+# running build again) with UPDATE_INITRD (default: the VM's, uncompressed);
+# returns only if it failed.
 update_apps() {		# update_apps PID... (output in /disk/data/update.log)
 	local args="" p
 	for p in "$@"; do args="$args --app $p"; done
 	# shellcheck disable=SC2086
-	nvwa update --kernel "${UPDATE_KERNEL:-/boot/vmlinuz}" --initrd /boot/initrd.img \
+	nvwa update --kernel "${UPDATE_KERNEL:-/boot/vmlinuz}" --initrd "${UPDATE_INITRD:-/boot/initrd.img}" \
 		$args ${UPDATE_ARGS:-} \
 		> /disk/data/update.log 2>&1
 	echo "$?" > /tmp/update.rc

@@ -72,6 +72,7 @@ struct app {
 	bool stopped;			/* being dumped or dumped: maybe stopped */
 	bool copy_memory;		/* --copy-memory=PID: CRIU copies its memory */
 	struct nvwa_keep_take keep;	/* its pages kept in place, if any */
+	uint64_t shared_pages;		/* shared anonymous memory CRIU copies */
 	size_t ntree;			/* the process and its descendants */
 	pid_t tree[MAX_TREE];
 };
@@ -1021,6 +1022,10 @@ static int pre_dump(struct update *u)
 				return log_error_errno(r, "Failed to create %s: %m", a->dir);
 			log_info("  %d (%s), %llu MiB: no pre-dump, its memory is kept in place",
 				 a->pid, a->comm, a->rss >> 20);
+			/* Read here, while it runs: smaps is slow, the freeze is not for it. */
+			if (keep_shared_pages(a->tree, a->ntree, &a->shared_pages) < 0)
+				log_warn("Could not read how much shared anonymous memory %d (%s) maps",
+					 a->pid, a->comm);
 			continue;
 		}
 		xsnprintf(dir, sizeof(dir), "%s/pre", a->dir);
@@ -1050,7 +1055,7 @@ static int take_memory(struct update *u, struct app *a, size_t i)
 {
 	struct nvwa_app *ra = &u->h->apps[i];
 	struct nvwa_keep_take t;
-	uint64_t start = tsc_read(), shared = 0;
+	uint64_t start = tsc_read();
 	size_t taken = 0;
 	int r;
 
@@ -1071,19 +1076,16 @@ static int take_memory(struct update *u, struct app *a, size_t i)
 		a->keep.huge += t.huge;
 		taken++;
 	}
-	if (keep_shared_pages(a->tree, a->ntree, &shared) < 0)
-		log_warn("Could not read how much shared anonymous memory %d (%s) maps", a->pid,
-			 a->comm);
 	ra->kept_pages = a->keep.pages;
 	ra->left_pages = a->keep.left;
-	ra->shared_pages = shared;
+	ra->shared_pages = a->shared_pages;
 	ra->moved_pages = a->keep.moved;
 	log_info("  %d (%s): %llu MiB kept in place (%llu MiB of it in huge pages), from %zu process%s, %llu pages copied first (out of the new kernel's way, or unshared), in %.0f ms",
 		 a->pid, a->comm, a->keep.pages * 4096 >> 20, a->keep.huge * 4096 >> 20, taken,
 		 taken == 1 ? "" : "es", a->keep.moved,
 		 tsc_to_ms(tsc_read() - start, u->h->timeline.tsc_khz));
 	log_info("  %d (%s): left to CRIU, which copies it: %llu KiB of private pages not one process's alone (shared after fork, KSM, swap cache, DMA-pinned) or read-only, %" PRIu64 " KiB of shared anonymous memory (MAP_SHARED, SysV, memfd)",
-		 a->pid, a->comm, a->keep.left * 4, shared * 4);
+		 a->pid, a->comm, a->keep.left * 4, a->shared_pages * 4);
 	return 0;
 }
 

@@ -166,6 +166,7 @@ static const struct kcap_row {
 	[KCAP_PID_RESERVE] = { "pid-reserve", true, probe_nvwa_feature },
 	[KCAP_PARKED_CPUS] = { "parked-cpus", true, probe_nvwa_feature },
 	[KCAP_QUICK_KEXEC] = { "quick-kexec", true, probe_nvwa_feature },
+	[KCAP_MEMMAP_ASYNC] = { "memmap-async", true, probe_nvwa_feature },
 };
 
 const char *kcap_name(enum kcap cap)

@@ -31,6 +31,8 @@ enum kcap {
 	KCAP_PID_RESERVE,	/* restored PIDs held free during boot */
 	KCAP_PARKED_CPUS,	/* CPUs parked, not re-initialised, by kexec */
 	KCAP_QUICK_KEXEC,	/* segments loaded at their final addresses */
+	/* deferred_page_init=async: /init before the memmap is initialised */
+	KCAP_MEMMAP_ASYNC,
 	KCAP_MAX,
 };
 

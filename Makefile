@@ -71,7 +71,7 @@ FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzim
 
 all: $(O)/nvwa $(O)/nvwa_pinmem.so $(O)/nvwa-testapp $(O)/nvwa-clock \
      $(O)/nvwa-pattern $(O)/nvwa-pinmem-check $(O)/nvwa-pinmem-stress $(O)/nvwa-tcpecho \
-     $(O)/nvwa-stamp $(O)/nvwa-fault
+     $(O)/nvwa-stamp $(O)/nvwa-fault $(O)/nvwa-memtouch
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -132,6 +132,9 @@ $(O)/nvwa-stamp: $(O)/tests/vm/stamp.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/nvwa-pattern: $(O)/tests/vm/pattern.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/nvwa-memtouch: $(O)/tests/vm/memtouch.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/nvwa-tcpecho: $(O)/tests/vm/tcpecho.o

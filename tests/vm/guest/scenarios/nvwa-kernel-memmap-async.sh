@@ -1,0 +1,92 @@
+# The nvwa kernel's deferred_page_init=async (memmap-async): /init runs
+# while most of the memory's struct pages are still being initialised in
+# the background.  An 8 GiB guest; /init's first act (the .early script,
+# before modules and the disk) maps three quarters of the memory and
+# checks every line of it.  Boot 1, a cold boot, async: the program ran
+# while the init did (its start precedes the kernel's "deferred pages
+# initialised" line), every line verified, no OOM, no warning.  Boot 2,
+# kexec to the same kernel with deferred_page_init=sync: the figures of a
+# stock boot.  Boot 3, kexec again, async, the program again: once the
+# init ended, MemTotal, the zones' managed pages, min_free_kbytes, the
+# low watermarks and file-max are boot 2's, and MemFree within 32 MiB.
+# vm: -K -m 8G -t 1500 -a deferred_page_init=async
+# needs: nvwa-kernel
+
+DONE_LINE="deferred pages initialised in"
+klog_s() { dmesg | grep -m1 -F "$1" | sed 's/^\[ *\([0-9.]*\)\].*/\1/'; }
+meminfo_kb() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
+zone_sum() { awk -v k="$1" '$1 == k { s += $2 } END { print s }' /proc/zoneinfo; }
+
+# The figures a stock boot ends with, once nothing runs: one per line.
+figures() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	echo "memtotal_kb $(meminfo_kb MemTotal)"
+	echo "managed_pages $(zone_sum managed)"
+	echo "min_free_kbytes $(cat /proc/sys/vm/min_free_kbytes)"
+	echo "low_pages $(zone_sum low)"
+	echo "file_max $(cat /proc/sys/fs/file-max)"
+	echo "memfree_kb $(meminfo_kb MemFree)"
+}
+fig() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
+
+# Boots 1 and 3: the program at /init while the init ran, and its end.
+async_boot() {
+	local start done
+	check "the kernel says memmap-async" sh -c 'grep -qx memmap-async /sys/kernel/nvwa/features'
+	check "nvwa status: memmap-async yes" sh -c 'nvwa status | grep -q "memmap-async *yes"'
+	check "the init went to the background" sh -c 'dmesg | grep -q "deferred pages: initialised in the background"'
+	wait_for 600 grep -q '^rc ' /tmp/early.log || fatal "the program at /init did not end: $(cat /tmp/early.log)"
+	report_file early /tmp/early.log
+	check "every line the program wrote read back (and no OOM kill)" grep -q '^rc 0 ' /tmp/early.log
+	wait_for 600 sh -c "dmesg | grep -q '$DONE_LINE'" || fatal "the deferred init never ended"
+	start=$(sed -n 's/^start \([0-9.]*\) .*/\1/p' /tmp/early.log)
+	done=$(klog_s "$DONE_LINE")
+	report "program started at ${start}s, the background init ended at ${done}s"
+	check "the program started before the init ended" awk -v a="$start" -v b="$done" 'BEGIN { exit !(a < b) }'
+	check "no OOM" sh -c '! dmesg | grep -qi "out of memory\|oom-kill"'
+	check "no kernel warning" kernel_clean
+}
+
+next_boot() {		# next_boot sync|async: kexec to the same kernel
+	local cmd
+	cmd=$(sed 's/deferred_page_init=[a-z]*/deferred_page_init='"$1"'/' /proc/cmdline)
+	must kexec kexec -l /boot/vmlinuz-nvwa --initrd=/boot/initrd.img --append="$cmd"
+	sync
+	kexec -e
+	fatal "kexec -e returned"
+}
+
+# within NAME TOLERANCE: boot 3's NAME is boot 2's, give or take TOLERANCE.
+within() {
+	local a b
+	a=$(fig "$1" /disk/state/test/sync) b=$(fig "$1" /tmp/async)
+	report "$1: sync $a, async $b"
+	check "$1: async within $2 of sync" awk -v a="$a" -v b="$b" -v t="$2" \
+		'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= t) }'
+}
+
+main() {
+	case $1 in
+	1)
+		async_boot
+		next_boot sync
+		;;
+	2)
+		check "no kernel warning" kernel_clean
+		figures > /disk/state/test/sync
+		report_file sync /disk/state/test/sync
+		next_boot async
+		;;
+	3)
+		async_boot
+		figures > /tmp/async
+		within memtotal_kb 0
+		within managed_pages 0
+		within min_free_kbytes 0
+		within low_pages 0
+		within file_max 0
+		within memfree_kb 32768
+		;;
+	esac
+}

@@ -381,7 +381,10 @@ static int choose_memory(struct update *u)
 	int r;
 
 	u->keep_fd = -1;
-	if (u->copy_memory || (u->napps && apps_copied(u) == u->napps)) {
+	/* An empty list is no hand-over: the kernel would refuse to seal it. */
+	if (!u->napps)
+		return 0;
+	if (u->copy_memory || apps_copied(u) == u->napps) {
 		xsnprintf(u->memory_why, sizeof(u->memory_why), "copied by CRIU: --copy-memory");
 		goto copied;
 	}

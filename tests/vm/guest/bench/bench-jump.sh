@@ -20,6 +20,8 @@ main() {
 		metric copy_pages "$(sed -n 's/.*the jump will copy \([0-9]*\) pages.*/\1/p' /disk/data/update.log)"
 		metric kexec_jump_ms "$(phase_duration kexec-jump)"
 		metric kexec_to_init_ms "$(reboot_to_init_ms)"
+		nvwa report > /tmp/report.txt 2>&1
+		report_file report /tmp/report.txt
 		;;
 	esac
 }

@@ -207,8 +207,10 @@ void kexec_plan_quick(const struct kexec_request *req, const char *initrd,
 	}
 	plan->quick = true;
 	set_why(plan->quick_why, sizeof(plan->quick_why), 0,
-		"yes: in place in the %" PRIu64 " MiB region at %#" PRIx64 ", the kernel at %#" PRIx64,
-		plan->region.size >> 20, plan->region.start, plan->place.kernel);
+		"yes: in place in the %" PRIu64 " MiB region at %#" PRIx64 ", the kernel at %#" PRIx64 "%s",
+		plan->region.size >> 20, plan->region.start, plan->place.kernel,
+		plan->place.bounded ? "" :
+		"; the initrd is copied at the jump (the region lies above 896 MiB, where kexec-tools cannot put it)");
 }
 
 /* One `kexec -l`; in place when @quick. */
@@ -227,7 +229,7 @@ static int load_once(const struct kexec_plan *plan, bool quick, const char *init
 		argv_add(&a, *arg);
 	if (plan->skip_checks)
 		argv_add(&a, "--no-checks");
-	if (quick) {
+	if (quick && plan->place.bounded) {
 		argv_addf(&a, "--mem-min=%#" PRIx64, plan->place.mem_min);
 		argv_addf(&a, "--mem-max=%#" PRIx64, plan->place.mem_max);
 	}

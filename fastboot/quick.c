@@ -114,22 +114,29 @@ int quick_place(const struct quick_region *r, const struct quick_span *span,
 		uint64_t initrd_len, struct quick_place *ret, char *why, size_t whylen)
 {
 	uint64_t kernel = r->start + QUICK_PARAMS_ROOM, end = r->start + r->size;
+	/* Above kexec-tools' initrd limit, the region takes the kernel only. */
+	int bounded = end - 1 <= QUICK_INITRD_MAX;
 	uint64_t need = QUICK_PARAMS_ROOM + (span->hi - span->lo) +
-			((initrd_len + 4095) & ~(uint64_t)4095) + QUICK_PURGATORY_ROOM;
+			(bounded ? ((initrd_len + 4095) & ~(uint64_t)4095) + QUICK_PURGATORY_ROOM : 0);
 
 	if (span->lo % KERNEL_ALIGN || kernel % KERNEL_ALIGN)
 		return set_why(why, whylen, -EINVAL,
 			       "the kernel cannot move by a multiple of 2 MiB (it loads at %#" PRIx64 ", the region starts at %#" PRIx64 ")",
 			       span->lo, r->start);
-	if (need > r->size)
+	if (need > r->size && bounded)
 		return set_why(why, whylen, -ENOSPC,
 			       "the %" PRIu64 " MiB region is too small: the kernel (%" PRIu64 " MiB), the initrd (%" PRIu64 " MiB) and kexec's own segments need %" PRIu64 " MiB; boot with nvwa.quick_kexec=%" PRIu64 "M",
 			       r->size / MIB, (span->hi - span->lo) / MIB, initrd_len / MIB,
 			       (need + MIB - 1) / MIB, (need + 16 * MIB) / MIB);
+	if (need > r->size)
+		return set_why(why, whylen, -ENOSPC,
+			       "the %" PRIu64 " MiB region is too small for the kernel (%" PRIu64 " MiB)",
+			       r->size / MIB, (span->hi - span->lo) / MIB);
 	ret->kernel = kernel;
 	ret->delta = (int64_t)(kernel - span->lo);
-	ret->mem_min = r->start;
-	ret->mem_max = end - 1;
+	ret->bounded = bounded;
+	ret->mem_min = bounded ? r->start : 0;
+	ret->mem_max = bounded ? end - 1 : 0;
 	return 0;
 }
 

@@ -17,6 +17,11 @@
  *
  *   region start                                               region end
  *   | boot params |  vmlinux, at start + 2 MiB  |  ... | initrd | purgatory |
+ *
+ * kexec-tools puts a 64-bit kernel's initrd below 896 MiB.  A region the
+ * kernel had to take higher (memory kept in place by the update before
+ * left no room below) holds the kernel only; the rest is placed as usual
+ * and copied at the jump.
  */
 #ifndef NVWA_QUICK_H
 #define NVWA_QUICK_H
@@ -56,8 +61,12 @@ int quick_span_read(const char *vmlinux, struct quick_span *ret, char *why,
 struct quick_place {
 	uint64_t kernel;	/* the vmlinux's lowest segment */
 	int64_t delta;		/* added to every p_paddr and to e_entry */
+	int bounded;		/* everything in the region: mem_min, mem_max */
 	uint64_t mem_min, mem_max;	/* kexec-tools' bounds, inclusive */
 };
+
+/* kexec-tools' DEFAULT_INITRD_ADDR_MAX for a kernel loaded as ELF. */
+#define QUICK_INITRD_MAX 0x37ffffffull
 
 /* Room kept for kexec-tools' own segments: boot parameters, purgatory. */
 #define QUICK_PARAMS_ROOM ((uint64_t)2 << 20)

@@ -44,7 +44,25 @@ TEST(kernel_goes_two_mib_in_and_kexec_stays_inside)
 	CHECK_EQ_INT(quick_place(&r, &k, 40 * MIB, &p, why, sizeof(why)), 0);
 	CHECK(p.kernel == 0x28000000 + 2 * MIB);
 	CHECK(p.delta == (int64_t)(p.kernel - 0x1000000));
-	CHECK(p.mem_min == 0x28000000 && p.mem_max == 0x28000000 + 160 * MIB - 1);
+	CHECK(p.bounded && p.mem_min == 0x28000000 && p.mem_max == 0x28000000 + 160 * MIB - 1);
+}
+
+TEST(a_region_above_896_mib_takes_the_kernel_only)
+{
+	struct quick_region r = { 0x60000000, 48 * MIB };
+	struct quick_span k = { 0x1000000, 0x1000000 + 40 * MIB };
+	struct quick_place p;
+
+	/* The initrd does not count: kexec-tools puts it below 896 MiB. */
+	CHECK_EQ_INT(quick_place(&r, &k, 400 * MIB, &p, why, sizeof(why)), 0);
+	CHECK(!p.bounded && p.kernel == 0x60000000 + 2 * MIB);
+	r.size = 40 * MIB;
+	CHECK_EQ_INT(quick_place(&r, &k, 0, &p, why, sizeof(why)), -ENOSPC);
+	CHECKF(!strcmp(why, "the 40 MiB region is too small for the kernel (40 MiB)"), "%s", why);
+	/* Ending right at the limit still takes the initrd. */
+	r = (struct quick_region){ 0x38000000 - 160 * MIB, 160 * MIB };
+	CHECK_EQ_INT(quick_place(&r, &k, 40 * MIB, &p, why, sizeof(why)), 0);
+	CHECK(p.bounded);
 }
 
 TEST(what_does_not_fit_says_how_much_would)

@@ -29,14 +29,14 @@ export NVWA_CACHE
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -I$(O)
-LDLIBS := -lfdt -lz -llzma -lzstd -llz4 -lnettle -ljson-c -lnftables
-NVWA_LDLIBS := $(LDLIBS) -lbpf -lelf
+LDLIBS := -lfdt -lz -llzma -lzstd -llz4 -lnettle -ljson-c -lnftables -lelf
+NVWA_LDLIBS := $(LDLIBS) -lbpf
 
 COMMON_SRC := common/log.c common/tsc.c common/timeline.c common/handover.c \
 	      common/util.c common/fault.c
 FASTBOOT_SRC := fastboot/bzimage.c fastboot/cmdline.c fastboot/kexec.c fastboot/caps.c \
 		fastboot/decompress.c fastboot/prepare.c fastboot/fwmap.c \
-		fastboot/initrd.c
+		fastboot/initrd.c fastboot/quick.c
 CRIU_SRC := criu-plugin/pinimg.c
 PARK_SRC := park/defer.c
 PINMEM_SRC := pinmem/lib/libpinmem.c pinmem/module/format.c
@@ -65,7 +65,7 @@ UNIT_TESTS := park_test write_test store_test state_test pinmem_test pinimg_test
 	      handover_test cmdline_test timeline_test bzimage_test decompress_test \
 	      kexec_test compare_test html_test bootlog_test json_test util_test \
 	      service_test criu_test fwmap_test quiesce_test sdboot_test \
-	      netsock_test keep_test initrd_test
+	      netsock_test keep_test initrd_test quick_test
 FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz \
 	   bootlog_fuzz record_fuzz initrd_fuzz
 

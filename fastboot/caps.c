@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "common/util.h"
 #include "fastboot/caps.h"
+#include "fastboot/quick.h"
 #include "pinmem/lib/libpinmem.h"
 
 #define NVWA_FEATURES "/sys/kernel/nvwa/features"
@@ -152,6 +154,26 @@ static bool probe_nvwa_feature(enum kcap cap, char *why, size_t whylen)
 	return have;
 }
 
+/* Quick kexec needs the feature and the region it was booted with. */
+static bool probe_quick_kexec(enum kcap cap, char *why, size_t whylen)
+{
+	struct quick_region r;
+	int err;
+
+	if (!probe_nvwa_feature(cap, why, whylen))
+		return false;
+	err = quick_region_read(&r);
+	if (err == -ENOENT)
+		set_why(why, whylen, 0, "named in %s, but no region: boot with nvwa.quick_kexec=SIZE",
+			NVWA_FEATURES);
+	else if (err < 0)
+		set_why(why, whylen, 0, "%s: %s", QUICK_REGION_FILE, strerror(-err));
+	else
+		set_why(why, whylen, 0, "%" PRIu64 " MiB at %#" PRIx64 " (nvwa.quick_kexec=)",
+			r.size >> 20, r.start);
+	return err == 0;
+}
+
 static const struct kcap_row {
 	const char *name;
 	bool nvwa;
@@ -165,8 +187,8 @@ static const struct kcap_row {
 	[KCAP_PIN_ANON] = { "pin-anon", true, probe_nvwa_feature },
 	[KCAP_PID_RESERVE] = { "pid-reserve", true, probe_nvwa_feature },
 	[KCAP_PARKED_CPUS] = { "parked-cpus", true, probe_nvwa_feature },
-	[KCAP_QUICK_KEXEC] = { "quick-kexec", true, probe_nvwa_feature },
-	[KCAP_MEMMAP_ASYNC] = { "memmap-async", true, probe_nvwa_feature },
+	[KCAP_QUICK_KEXEC] = { "quick-kexec", true, probe_quick_kexec },
+	[KCAP_MEMMAP_BG] = { "memmap-bg", true, probe_nvwa_feature },
 };
 
 const char *kcap_name(enum kcap cap)

@@ -32,7 +32,7 @@ enum kcap {
 	KCAP_PARKED_CPUS,	/* CPUs parked, not re-initialised, by kexec */
 	KCAP_QUICK_KEXEC,	/* segments loaded at their final addresses */
 	/* deferred_page_init=async: /init before the memmap is initialised */
-	KCAP_MEMMAP_ASYNC,
+	KCAP_MEMMAP_BG,
 	KCAP_MAX,
 };
 

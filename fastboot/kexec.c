@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/reboot.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/reboot.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -149,15 +151,74 @@ int kexec_plan(const struct kexec_request *req, struct kexec_plan *ret)
 			return log_error_errno(r, "%s", p.why);
 	}
 	p.image = img;
+	p.copy_pages = -1;
 	*ret = p;
 	return 0;
 }
 
-int kexec_load_image(const struct kexec_plan *plan, const char *initrd,
+void kexec_plan_quick(const struct kexec_request *req, const char *initrd,
+		      const char *workdir, struct kexec_plan *plan)
+{
+	struct quick_span span;
+	struct stat st;
+	char why[192];
+	int r;
+
+	plan->quick = false;
+	if (req->no_quick) {
+		set_why(plan->quick_why, sizeof(plan->quick_why), 0, "no: --quick-kexec=no");
+		return;
+	}
+	if (!kcaps_has(req->caps, KCAP_QUICK_KEXEC)) {
+		set_why(plan->quick_why, sizeof(plan->quick_why), 0, "no: %s",
+			req->caps->why[KCAP_QUICK_KEXEC]);
+		return;
+	}
+	r = quick_region_read(&plan->region);
+	if (r < 0) {
+		set_why(plan->quick_why, sizeof(plan->quick_why), 0, "no: %s: %s",
+			QUICK_REGION_FILE, strerror(-r));
+		return;
+	}
+	if (plan->method != KEXEC_LOAD_ELF) {
+		set_why(plan->quick_why, sizeof(plan->quick_why), 0,
+			"no: only a prepared vmlinux can move into the region, and %s loads with %s",
+			plan->boot.path, plan->name);
+		return;
+	}
+	r = quick_span_read(plan->boot.path, &span, why, sizeof(why));
+	if (r < 0) {
+		set_why(plan->quick_why, sizeof(plan->quick_why), 0, "no: %s: %s", plan->boot.path, why);
+		return;
+	}
+	if (initrd && stat(initrd, &st) < 0) {
+		set_why(plan->quick_why, sizeof(plan->quick_why), 0, "no: %s: %s", initrd, strerror(errno));
+		return;
+	}
+	r = quick_place(&plan->region, &span, initrd ? (uint64_t)st.st_size : 0, &plan->place,
+			why, sizeof(why));
+	if (r < 0) {
+		set_why(plan->quick_why, sizeof(plan->quick_why), 0, "no: %s", why);
+		return;
+	}
+	if (xsnprintf(plan->quick_image, sizeof(plan->quick_image), "%s/vmlinux-quick", workdir) < 0) {
+		set_why(plan->quick_why, sizeof(plan->quick_why), 0, "no: %s: path too long", workdir);
+		return;
+	}
+	plan->quick = true;
+	set_why(plan->quick_why, sizeof(plan->quick_why), 0,
+		"yes: in place in the %" PRIu64 " MiB region at %#" PRIx64 ", the kernel at %#" PRIx64 "%s",
+		plan->region.size >> 20, plan->region.start, plan->place.kernel,
+		plan->place.bounded ? "" :
+		"; the initrd is copied at the jump (the region lies above 896 MiB, where kexec-tools cannot put it)");
+}
+
+/* One `kexec -l`; in place when @quick. */
+static int load_once(const struct kexec_plan *plan, bool quick, const char *initrd,
 		     const char *cmdline, const char *log_path)
 {
 	const struct kexec_loader *l = loader_of(plan->method);
-	const char *image = plan->boot.path;
+	const char *image = quick ? plan->quick_image : plan->boot.path;
 	struct argv a = ARGV_INIT;
 	int r;
 
@@ -168,6 +229,10 @@ int kexec_load_image(const struct kexec_plan *plan, const char *initrd,
 		argv_add(&a, *arg);
 	if (plan->skip_checks)
 		argv_add(&a, "--no-checks");
+	if (quick && plan->place.bounded) {
+		argv_addf(&a, "--mem-min=%#" PRIx64, plan->place.mem_min);
+		argv_addf(&a, "--mem-max=%#" PRIx64, plan->place.mem_max);
+	}
 	if (initrd)
 		argv_addf(&a, "--initrd=%s", initrd);
 	argv_addf(&a, "--command-line=%s", cmdline);
@@ -183,14 +248,43 @@ int kexec_load_image(const struct kexec_plan *plan, const char *initrd,
 	if (r > 0) {
 		char st[64];
 
-		return log_error_errno(-ENOEXEC, "kexec -l %s (%s) failed (%s); its output is in %s",
-				       image, l->name, child_status_str(r, st, sizeof(st)),
+		return log_error_errno(-ENOEXEC, "kexec -l %s (%s%s) failed (%s); its output is in %s",
+				       image, l->name, quick ? ", in place" : "",
+				       child_status_str(r, st, sizeof(st)),
 				       log_path ? log_path : "the terminal");
 	}
 	if (!kexec_is_loaded())
 		return log_error_errno(-ENOEXEC, "kexec -l %s reported success but no kernel is loaded",
 				       image);
 	return 0;
+}
+
+int kexec_load_image(struct kexec_plan *plan, const char *initrd,
+		     const char *cmdline, const char *log_path)
+{
+	char why[192];
+	int r = -1;
+
+	if (plan->quick) {
+		r = quick_write_moved(plan->boot.path, &plan->place, plan->quick_image, why,
+				      sizeof(why));
+		if (r < 0)
+			log_warn("  quick kexec: cannot move the vmlinux into the region: %s", why);
+		else
+			r = load_once(plan, true, initrd, cmdline, log_path);
+		unlink(plan->quick_image);
+		if (r < 0) {
+			plan->quick = false;
+			set_why(plan->quick_why, sizeof(plan->quick_why), 0,
+				"no: kexec could not load in place (%s): loaded the usual way",
+				r == -ENOEXEC ? "see the log above" : why);
+			log_warn("  quick kexec: %s", plan->quick_why);
+		}
+	}
+	if (!plan->quick)
+		r = load_once(plan, false, initrd, cmdline, log_path);
+	plan->copy_pages = r < 0 ? -1 : quick_copy_pages();
+	return r;
 }
 
 void kexec_unload(void)

@@ -16,6 +16,7 @@
 
 #include "fastboot/caps.h"
 #include "fastboot/prepare.h"
+#include "fastboot/quick.h"
 
 enum kexec_method {
 	KEXEC_LOAD_BZIMAGE,	/* kexec_load(2), the kernel decompresses itself */
@@ -30,6 +31,7 @@ struct kexec_request {
 	const char *cache_dir;		/* prepared kernels; NULL: do not prepare */
 	bool file_load;			/* kexec_file_load asked for */
 	bool purgatory_checks;		/* keep purgatory's SHA-256 pass */
+	bool no_quick;			/* never load in place (quick kexec) */
 };
 
 #define KEXEC_WHY_MAX (PATH_MAX + 128)
@@ -43,6 +45,13 @@ struct kexec_plan {
 	bool skip_checks;		/* purgatory's pass dropped: nvwa verified */
 	char note[256];			/* a choice made against the request, or "" */
 	char why[KEXEC_WHY_MAX];	/* what will boot, and why that way */
+	/* Quick kexec: loaded in place, the jump copies nothing (quick.h). */
+	bool quick;
+	struct quick_region region;
+	struct quick_place place;
+	char quick_image[PATH_MAX];	/* the vmlinux moved into the region */
+	char quick_why[256];		/* in place and where, or why not */
+	long copy_pages;		/* the jump's copy, once loaded; <0 unknown */
 };
 
 const char *kexec_method_name(enum kexec_method method);
@@ -66,11 +75,24 @@ int kexec_choose(const struct kexec_request *req, const struct kcaps_image *img,
 int kexec_plan(const struct kexec_request *req, struct kexec_plan *ret);
 
 /*
- * Loads @plan's kernel (and @initrd, may be NULL) with @cmdline through
- * kexec-tools.  kexec's own output goes to @log_path.  Returns 0 or a
- * negative errno (logged).
+ * Decides whether @plan loads in place, into the running kernel's quick
+ * kexec region: only the prepared vmlinux (kexec_load elf) can move
+ * there, with @initrd (may be NULL), and only if they fit.  The moved
+ * copy will be written in @workdir.  Fills plan->quick and
+ * plan->quick_why either way; nothing fails here, and no I/O but reading
+ * the region and the vmlinux's headers.
  */
-int kexec_load_image(const struct kexec_plan *plan, const char *initrd,
+void kexec_plan_quick(const struct kexec_request *req, const char *initrd,
+		      const char *workdir, struct kexec_plan *plan);
+
+/*
+ * Loads @plan's kernel (and @initrd, may be NULL) with @cmdline through
+ * kexec-tools.  kexec's own output goes to @log_path.  A load in place
+ * that kexec-tools refuses is done again the usual way (plan->quick
+ * cleared, plan->quick_why says why).  Sets plan->copy_pages.  Returns 0
+ * or a negative errno (logged).
+ */
+int kexec_load_image(struct kexec_plan *plan, const char *initrd,
 		     const char *cmdline, const char *log_path);
 
 /* Unloads whatever is loaded; quiet, for undoing a failed update. */

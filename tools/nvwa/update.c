@@ -88,6 +88,7 @@ struct update {
 	bool no_prepare;
 	bool file_load;
 	bool purgatory_checks;
+	bool no_quick;			/* --quick-kexec=no */
 	bool quiet_boot;
 	bool profile_boot;		/* initcall_debug in the new kernel */
 	bool trace;			/* nvwa trace reboot: no applications */
@@ -127,8 +128,9 @@ static void usage_update(FILE *f)
 		"                   [--initrd-prepared=auto|yes|no]\n"
 		"                   [--app PID]... [--unit NAME.service]... [--store DEV]\n"
 		"                   [--dry-run] [--lazy-restore] [--no-prepare] [--file-load]\n"
-		"                   [--purgatory-checks] [--quiet-boot] [--defer-cpus[=N]]\n"
-		"                   [--profile-boot] [--probes=auto|kprobe|off]\n"
+		"                   [--purgatory-checks] [--quick-kexec=auto|no]\n"
+		"                   [--quiet-boot] [--defer-cpus[=N]] [--profile-boot]\n"
+		"                   [--probes=auto|kprobe|off]\n"
 		"                   [--discard-unrestored] [--no-quiesce]\n"
 		"                   [--copy-memory[=PID]]...\n"
 		"\n"
@@ -205,6 +207,14 @@ static void usage_update(FILE *f)
 		"      --purgatory-checks  keep purgatory's SHA-256 pass over the loaded\n"
 		"                       kernel at reboot; by default it is skipped when\n"
 		"                       nvwa itself verified the prepared vmlinux\n"
+		"      --quick-kexec=WHEN  auto (the default) or no.  On an nvwa kernel\n"
+		"                       booted with nvwa.quick_kexec=SIZE (a region kept\n"
+		"                       for the next kernel, carried over to it), the\n"
+		"                       prepared vmlinux and the initrd are loaded where\n"
+		"                       they will run, before the freeze, so the reboot\n"
+		"                       copies nothing.  auto does it when they fit and\n"
+		"                       says why not otherwise; `nvwa report` shows how\n"
+		"                       many pages the jump copied\n"
 		"      --quiet-boot     add `quiet`: a serial console at 115200 baud costs\n"
 		"                       the new kernel hundreds of ms (see `nvwa report`)\n"
 		"      --defer-cpus[=N] boot the new kernel with N CPUs (default 1) and\n"
@@ -318,6 +328,7 @@ static int check_image(struct update *u)
 		.cache_dir = u->no_prepare ? NULL : kimage_cache_dir(),
 		.file_load = u->file_load,
 		.purgatory_checks = u->purgatory_checks,
+		.no_quick = u->no_quick,
 	};
 	int r;
 
@@ -332,7 +343,12 @@ static int check_image(struct update *u)
 			 k->release[0] ? k->release : "unknown release",
 			 k->boot_version >> 8, k->boot_version & 0xff, k->compression);
 	log_info("  %s", u->plan.why);
-	return u->initrd ? initrd_check(u->initrd, u->initrd_mode, &u->initrd_boot) : 0;
+	r = u->initrd ? initrd_check(u->initrd, u->initrd_mode, &u->initrd_boot) : 0;
+	if (r < 0)
+		return r;
+	kexec_plan_quick(&req, u->initrd ? u->initrd_boot.path : NULL, NVWA_RUN_DIR, &u->plan);
+	log_info("  quick kexec: %s", u->plan.quick_why);
+	return 0;
 }
 
 /* Applications whose memory CRIU copies by --copy-memory=PID. */
@@ -365,7 +381,10 @@ static int choose_memory(struct update *u)
 	int r;
 
 	u->keep_fd = -1;
-	if (u->copy_memory || (u->napps && apps_copied(u) == u->napps)) {
+	/* An empty list is no hand-over: the kernel would refuse to seal it. */
+	if (!u->napps)
+		return 0;
+	if (u->copy_memory || apps_copied(u) == u->napps) {
 		xsnprintf(u->memory_why, sizeof(u->memory_why), "copied by CRIU: --copy-memory");
 		goto copied;
 	}
@@ -1164,6 +1183,22 @@ static int dump_apps(struct update *u, enum criu_after after)
 	return 0;
 }
 
+/*
+ * The record's "loader": how the kernel was loaded and, once it is, what
+ * the jump will copy (the nvwa kernel says; a stock kernel does not).
+ */
+static int describe_loader(struct update *u)
+{
+	const struct kexec_plan *p = &u->plan;
+	char copy[64] = "";
+
+	if (p->copy_pages >= 0)
+		xsnprintf(copy, sizeof(copy), ", %ld pages copied at the jump", p->copy_pages);
+	return xsnprintf(u->h->new_kernel.loader, sizeof(u->h->new_kernel.loader), "%s%s%s%s",
+			 p->name, p->quick ? " in place (quick kexec)" : "", copy,
+			 p->skip_checks ? ", purgatory checks skipped: sha256 verified by nvwa" : "");
+}
+
 static int fill_record(struct update *u)
 {
 	struct nvwa_handover *h = u->h;
@@ -1180,10 +1215,7 @@ static int fill_record(struct update *u)
 		       sizeof(h->new_kernel.release)) < 0;
 	bad |= strscpy(h->new_kernel.image, u->image,
 		       sizeof(h->new_kernel.image)) < 0;
-	bad |= xsnprintf(h->new_kernel.loader, sizeof(h->new_kernel.loader), "%s%s",
-			 u->plan.name,
-			 u->plan.skip_checks ? ", purgatory checks skipped: sha256 verified by nvwa" :
-			 "") < 0;
+	bad |= describe_loader(u) < 0;
 	if (u->initrd)
 		initrd_describe(&u->initrd_boot, h->new_kernel.initrd, sizeof(h->new_kernel.initrd));
 	h->napps = (uint32_t)u->napps;
@@ -1229,6 +1261,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 		{ "no-prepare", no_argument, NULL, 'P' },
 		{ "file-load", no_argument, NULL, 'F' },
 		{ "purgatory-checks", no_argument, NULL, 'C' },
+		{ "quick-kexec", required_argument, NULL, 'K' },
 		{ "quiet-boot", no_argument, NULL, 'Q' },
 		{ "defer-cpus", optional_argument, NULL, 'D' },
 		{ "profile-boot", no_argument, NULL, 'B' },
@@ -1264,6 +1297,11 @@ static int parse_args(struct update *u, int argc, char **argv)
 		case 'P': u->no_prepare = true; break;
 		case 'F': u->file_load = true; break;
 		case 'C': u->purgatory_checks = true; break;
+		case 'K':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "no"))
+				return log_error_errno(-EINVAL, "--quick-kexec takes auto or no, not '%s'", optarg);
+			u->no_quick = !strcmp(optarg, "no");
+			break;
 		case 'Q': u->quiet_boot = true; break;
 		case 'B': u->profile_boot = true; break;
 		case 'Z': u->no_quiesce = true; break;
@@ -1351,6 +1389,19 @@ static void start_probes(struct update *u)
 	log_info("  shutdown probes: %s, writing to pinmem area %s", how, SHUTDOWN_AREA);
 }
 
+/* What the load did, in the output and the record. */
+static void report_load(struct update *u)
+{
+	const struct kexec_plan *p = &u->plan;
+
+	if (p->copy_pages >= 0)
+		log_info("  kexec: %s; the jump will copy %ld pages (%.1f MiB)",
+			 p->quick ? "loaded in place" : "loaded", p->copy_pages,
+			 (double)p->copy_pages * 4096 / (1 << 20));
+	if (describe_loader(u) < 0)
+		log_warn("  the loader's description is too long for the record");
+}
+
 /*
  * Loads the new kernel.  On the kept path the list's head, allocated
  * before anything was loaded, must not lie where the kernel lands: if it
@@ -1364,6 +1415,8 @@ static int load_kernel(struct update *u)
 	for (int tries = 0;; tries++) {
 		r = kexec_load_image(&u->plan, u->initrd ? u->initrd_boot.path : NULL, u->cmdline,
 				     NVWA_RUN_DIR "/kexec.log");
+		if (!r)
+			report_load(u);
 		if (r < 0 || u->keep_fd < 0)
 			return r;
 		r = keep_check(u->keep_fd);

@@ -1,4 +1,4 @@
-# The nvwa kernel's deferred_page_init=async (memmap-async): /init runs
+# The nvwa kernel's deferred_page_init=async (memmap-bg): /init runs
 # while most of the memory's struct pages are still being initialised in
 # the background.  An 8 GiB guest; /init's first act (the .early script,
 # before modules and the disk) maps three quarters of the memory and
@@ -38,8 +38,8 @@ fig() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
 # Boots 1 and 3: the program at /init while the init ran, and its end.
 async_boot() {
 	local start done
-	check "the kernel says memmap-async" sh -c 'grep -qx memmap-async /sys/kernel/nvwa/features'
-	check "nvwa status: memmap-async yes" sh -c 'nvwa status | grep -q "memmap-async *yes"'
+	check "the kernel says memmap-bg" sh -c 'grep -qx memmap-bg /sys/kernel/nvwa/features'
+	check "nvwa status: memmap-bg yes" sh -c 'nvwa status | grep -q "memmap-bg *yes"'
 	check "the init went to the background" sh -c 'dmesg | grep -q "deferred pages: initialised in the background"'
 	wait_for 600 grep -q '^rc ' /tmp/early.log || fatal "the program at /init did not end: $(cat /tmp/early.log)"
 	report_file early /tmp/early.log

@@ -8,10 +8,12 @@
 # verified, no OOM, no warning.  Boot 2,
 # kexec to the same kernel with deferred_page_init=sync, the same program:
 # the figures of a stock boot.  Boot 3, kexec again, async, the program
-# again: once the init ended, MemTotal, the zones' managed pages and
-# min_free_kbytes are boot 2's, the low watermarks within 16 pages,
-# file-max within 1000 (0.13 %), the free memory (MemFree and the pages
-# on the per-CPU lists) within 16 MiB.
+# again: once the init ended, min_free_kbytes is boot 2's, MemTotal and
+# the zones' managed pages within 64 pages (what early boot reserves,
+# before any of this, differs by a few pages from one boot of the same
+# kernel to the next: "Memory: ... reserved"), the low watermarks within
+# 16 pages, file-max within 1000 (0.13 %), the free memory (MemFree and
+# the pages on the per-CPU lists) within 16 MiB.
 # vm: -K -m 8G -t 1500 -a deferred_page_init=async
 # needs: nvwa-kernel
 
@@ -92,8 +94,8 @@ main() {
 	3)
 		async_boot
 		figures > /tmp/async
-		within memtotal_kb 0
-		within managed_pages 0
+		within memtotal_kb 256
+		within managed_pages 64
 		within min_free_kbytes 0
 		within low_pages 16
 		within file_max 1000

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Parked CPUs (park/kernel/): how the running nvwa kernel brought up each
+ * secondary CPU, from /sys/kernel/nvwa/parked_cpus, one line per CPU:
+ * "CPU HOW RUNNING_US ONLINE_US WHY", HOW "park" or "init".
+ */
+#ifndef NVWA_PARK_PARKED_H
+#define NVWA_PARK_PARKED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PARK_PARKED_FILE "/sys/kernel/nvwa/parked_cpus"
+
+struct park_parked {
+	unsigned int parked, init;	/* CPUs woken from park, INIT/SIPI'd */
+	uint64_t parked_us_sum, parked_us_max;	/* bring-up until online */
+	uint64_t init_us_sum, init_us_max;
+	char why[64];			/* the first reason a CPU was not parked */
+};
+
+/*
+ * Parses the file's @text (NUL-terminated).  -EINVAL for a line that is
+ * not one (*@ret untouched).
+ */
+int park_parked_parse(const char *text, struct park_parked *ret);
+
+/* Reads and parses @path: -errno of the read, or of the parse. */
+int park_parked_read(const char *path, struct park_parked *ret);
+
+#endif

@@ -23,17 +23,19 @@ int park_parked_parse(const char *text, struct park_parked *ret)
 		const char *nl = strchr(line, '\n');
 		char how[8], why[32];
 		unsigned int cpu;
-		uint64_t running, online;
+		uint64_t handover, running, online;
 		int end = 0;
 
-		if (sscanf(line, "%u %7s %" SCNu64 " %" SCNu64 " %31s%n", &cpu, how,
-			   &running, &online, why, &end) != 5 ||
+		if (sscanf(line, "%u %7s %" SCNu64 " %" SCNu64 " %" SCNu64 " %31s%n", &cpu,
+			   how, &handover, &running, &online, why, &end) != 6 ||
 		    (line[end] != '\n' && line[end] != '\0'))
 			return -EINVAL;
 		if (!strcmp(how, "park")) {
 			add(online, &p.parked, &p.parked_us_sum, &p.parked_us_max);
+			p.parked_handover_us_sum += handover;
 		} else if (!strcmp(how, "init")) {
 			add(online, &p.init, &p.init_us_sum, &p.init_us_max);
+			p.init_handover_us_sum += handover;
 			if (!p.why[0])
 				snprintf(p.why, sizeof(p.why), "%s", why);
 		} else {

@@ -2,7 +2,7 @@
 /*
  * Parked CPUs (park/kernel/): how the running nvwa kernel brought up each
  * secondary CPU, from /sys/kernel/nvwa/parked_cpus, one line per CPU:
- * "CPU HOW RUNNING_US ONLINE_US WHY", HOW "park" or "init".
+ * "CPU HOW HANDOVER_US RUNNING_US ONLINE_US WHY", HOW "park" or "init".
  */
 #ifndef NVWA_PARK_PARKED_H
 #define NVWA_PARK_PARKED_H
@@ -16,6 +16,8 @@ struct park_parked {
 	unsigned int parked, init;	/* CPUs woken from park, INIT/SIPI'd */
 	uint64_t parked_us_sum, parked_us_max;	/* bring-up until online */
 	uint64_t init_us_sum, init_us_max;
+	/* Until the CPU took its entry (park) or the last SIPI was sent. */
+	uint64_t parked_handover_us_sum, init_handover_us_sum;
 	char why[64];			/* the first reason a CPU was not parked */
 };
 

@@ -303,10 +303,10 @@ TEST(cpus_woken_from_park_or_by_init_with_their_times)
 	struct bootlog_phases p;
 
 	bootlog_init(&b, MARKER);
-	feed(&b, "6,10,100000,-;nvwa.park: CPU1 (APIC 0x1) woken from park: running after 40 us, online after 900 us\n");
-	feed(&b, "6,11,103000,-;nvwa.park: CPU2 (APIC 0x2) started with INIT/SIPI (bad-magic): running after 2100 us, online after 3000 us\n");
-	feed(&b, "6,12,104000,-;nvwa.park: CPU3 (APIC 0x3) woken from park: running after 40 us, online after lots us\n");
-	feed(&b, "6,13,105000,-;nvwa.park: CPU4 (APIC 0x4) woken from park: running after 1 us, online after 999999 us\n");
+	feed(&b, "6,10,100000,-;nvwa.park: CPU1 (APIC 0x1) woken from park: handed over after 20 us, running after 40 us, online after 900 us\n");
+	feed(&b, "6,11,103000,-;nvwa.park: CPU2 (APIC 0x2) started with INIT/SIPI (bad-magic): handed over after 50 us, running after 2100 us, online after 3000 us\n");
+	feed(&b, "6,12,104000,-;nvwa.park: CPU3 (APIC 0x3) woken from park: handed over after 20 us, running after 40 us, online after lots us\n");
+	feed(&b, "6,13,105000,-;nvwa.park: CPU4 (APIC 0x4) woken from park: handed over after 20 us, running after 1 us, online after 999999 us\n");
 	feed(&b, "6,14,106000,-;nvwa.park: CPU5 (APIC 0x5) started with INIT/SIPI (no-answer: running after 1 us, online after 9 us\n");
 	feed(&b, "12,20,200000,-;" MARKER "\n");
 	if (!CHECK(bootlog_phases(&b, &p) == 0))

@@ -98,11 +98,13 @@ TEST(parked_cpus_are_counted_with_their_times)
 {
 	struct park_parked p;
 
-	CHECK_EQ_INT(park_parked_parse("1 park 40 900 -\n2 park 60 1100 -\n"
-				       "3 init 2000 5000 bad-magic\n", &p), 0);
+	CHECK_EQ_INT(park_parked_parse("1 park 20 40 900 -\n2 park 30 60 1100 -\n"
+				       "3 init 70 2000 5000 bad-magic\n", &p), 0);
 	CHECK_EQ_INT(p.parked, 2);
 	CHECK_EQ_INT(p.parked_us_sum, 2000);
 	CHECK_EQ_INT(p.parked_us_max, 1100);
+	CHECK_EQ_INT(p.parked_handover_us_sum, 50);
+	CHECK_EQ_INT(p.init_handover_us_sum, 70);
 	CHECK_EQ_INT(p.init, 1);
 	CHECK_EQ_INT(p.init_us_max, 5000);
 	CHECK_STREQ(p.why, "bad-magic");
@@ -114,8 +116,8 @@ TEST(a_parked_cpus_line_that_is_not_one_is_refused)
 {
 	struct park_parked p = { .parked = 7 };
 
-	CHECK_EQ_INT(park_parked_parse("1 park 40\n", &p), -EINVAL);
-	CHECK_EQ_INT(park_parked_parse("1 woke 40 90 -\n", &p), -EINVAL);
-	CHECK_EQ_INT(park_parked_parse("1 park 40 90 - extra\n", &p), -EINVAL);
+	CHECK_EQ_INT(park_parked_parse("1 park 40 90 -\n", &p), -EINVAL);
+	CHECK_EQ_INT(park_parked_parse("1 woke 10 40 90 -\n", &p), -EINVAL);
+	CHECK_EQ_INT(park_parked_parse("1 park 10 40 90 - extra\n", &p), -EINVAL);
 	CHECK_EQ_INT(p.parked, 7);
 }

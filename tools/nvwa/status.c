@@ -79,7 +79,10 @@ static void usage_status(FILE *f)
 		"or null: anonymous memory kept in place across the kexec on the nvwa\n"
 		"kernel (/dev/nvwa-keep): pages taken before the jump; after it, frames\n"
 		"still waiting for their process, put back, copied, and given back to\n"
-		"the kernel.\n"
+		"the kernel.  On the nvwa kernel booted with nvwa.park=, a line says\n"
+		"how its secondary CPUs came up (woken from park or by INIT/SIPI, how\n"
+		"long each took; /sys/kernel/nvwa/parked_cpus); --json: cpu_bringup\n"
+		"{parked, parked_us_max, init, init_us_max, init_reason} or null.\n"
 		"\n"
 		"--image IMAGE also says what a kernel image (bzImage or vmlinux) would\n"
 		"offer an update to it: its release and the nvwa-kernel features nvwa\n"
@@ -180,12 +183,16 @@ static void print_text(const struct status *st)
 
 		printf("CPU bring-up: %u woken from park", pk->parked);
 		if (pk->parked)
-			printf(" (%" PRIu64 " us each on average, at most %" PRIu64 ")",
+			printf(" (handed over in %" PRIu64 " us, online in %" PRIu64
+			       " us each on average, at most %" PRIu64 ")",
+			       pk->parked_handover_us_sum / pk->parked,
 			       pk->parked_us_sum / pk->parked, pk->parked_us_max);
 		printf(", %u by INIT/SIPI", pk->init);
 		if (pk->init)
-			printf(" (%" PRIu64 " us each on average; first reason: %s)",
-			       pk->init_us_sum / pk->init, pk->why);
+			printf(" (handed over in %" PRIu64 " us, online in %" PRIu64
+			       " us each on average; first reason: %s)",
+			       pk->init_handover_us_sum / pk->init, pk->init_us_sum / pk->init,
+			       pk->why);
 		printf("\n");
 	}
 	if (st->image && st->image_r < 0)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fastboot/cmdline.h"
 #include "park/parked.h"
 
 static void add(uint64_t us, unsigned int *n, uint64_t *sum, uint64_t *max)
@@ -66,4 +67,19 @@ int park_parked_read(const char *path, struct park_parked *ret)
 	fclose(f);
 	buf[n] = '\0';
 	return park_parked_parse(buf, ret);
+}
+
+const char *park_at_jump(bool can_park, const char *cmdline, char *buf, size_t size)
+{
+	char addr[32];
+
+	if (!can_park)
+		snprintf(buf, size, "halted at the jump, INIT/SIPI in the new kernel (this kernel cannot park them)");
+	else if (cmdline_get(cmdline, PARK_PARAM, addr, sizeof(addr)) < 0 || !addr[0])
+		snprintf(buf, size, "halted at the jump, INIT/SIPI in the new kernel (%s=ADDR on the command line parks them)",
+			 PARK_PARAM);
+	else
+		snprintf(buf, size, "parked at the jump in %s=%s; an nvwa kernel wakes them without INIT/SIPI",
+			 PARK_PARAM, addr);
+	return buf;
 }

@@ -7,10 +7,12 @@
 #ifndef NVWA_PARK_PARKED_H
 #define NVWA_PARK_PARKED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define PARK_PARKED_FILE "/sys/kernel/nvwa/parked_cpus"
+#define PARK_PARAM "nvwa.park"
 
 struct park_parked {
 	unsigned int parked, init;	/* CPUs woken from park, INIT/SIPI'd */
@@ -29,5 +31,12 @@ int park_parked_parse(const char *text, struct park_parked *ret);
 
 /* Reads and parses @path: -errno of the read, or of the parse. */
 int park_parked_read(const char *path, struct park_parked *ret);
+
+/*
+ * What the running kernel's secondary CPUs do at the jump, for nvwa
+ * update's output: into @buf of @size bytes, which it returns.  @can_park:
+ * the kernel has parked-cpus; @cmdline: its command line.
+ */
+const char *park_at_jump(bool can_park, const char *cmdline, char *buf, size_t size);
 
 #endif

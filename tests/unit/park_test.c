@@ -121,3 +121,14 @@ TEST(a_parked_cpus_line_that_is_not_one_is_refused)
 	CHECK_EQ_INT(park_parked_parse("1 park 10 40 90 - extra\n", &p), -EINVAL);
 	CHECK_EQ_INT(p.parked, 7);
 }
+
+TEST(update_says_whether_the_cpus_park_at_the_jump)
+{
+	char buf[160];
+
+	CHECK(strstr(park_at_jump(true, "ro nvwa.park=0x800000 quiet", buf, sizeof(buf)),
+		     "parked at the jump in nvwa.park=0x800000"));
+	CHECK(strstr(park_at_jump(true, "ro quiet", buf, sizeof(buf)), "halted at the jump"));
+	CHECK(strstr(park_at_jump(false, "nvwa.park=0x800000", buf, sizeof(buf)),
+		     "cannot park them"));
+}

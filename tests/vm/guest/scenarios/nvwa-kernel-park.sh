@@ -67,6 +67,8 @@ main() {
 	2)
 		pid=$(app_pid)
 		check "nvwa restore succeeded" restore_ok
+		check "nvwa update said the CPUs park at the jump" \
+			grep -q "CPUs: parked at the jump in nvwa.park=0x800000" /disk/data/update.log
 		check "all CPUs online" all_online
 		report_file parked $PARKED
 		check "the kernel log: $SEC CPUs woken from park" [ "$(dmesg | grep -c 'nvwa.park: CPU[0-9]* (APIC 0x[0-9a-f]*) woken from park')" = "$SEC" ]
@@ -108,6 +110,8 @@ main() {
 		pid=$(app_pid)
 		check "the nvwa kernel" sh -c 'uname -r | grep -q -- "-nvwa$"'
 		check "nvwa restore succeeded" restore_ok
+		check "nvwa update said Debian's kernel cannot park" \
+			grep -q "CPUs: halted at the jump.*cannot park them" /disk/data/update.log
 		check "all CPUs online" all_online
 		report_file parked $PARKED
 		check "all by INIT/SIPI: Debian's kernel parked nothing" all_init

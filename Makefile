@@ -38,7 +38,7 @@ FASTBOOT_SRC := fastboot/bzimage.c fastboot/cmdline.c fastboot/kexec.c fastboot/
 		fastboot/decompress.c fastboot/prepare.c fastboot/fwmap.c \
 		fastboot/initrd.c fastboot/quick.c
 CRIU_SRC := criu-plugin/pinimg.c
-PARK_SRC := park/defer.c
+PARK_SRC := park/defer.c park/parked.c
 PINMEM_SRC := pinmem/lib/libpinmem.c pinmem/module/format.c
 NVWA_SRC := tools/nvwa/main.c tools/nvwa/update.c tools/nvwa/restore.c \
 	    tools/nvwa/status.c tools/nvwa/report.c tools/nvwa/store_cmd.c \

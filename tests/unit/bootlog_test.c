@@ -296,3 +296,31 @@ TEST(long_and_odd_initcall_names_are_cut_to_fit)
 	CHECK_STREQ(p.initcall[0].name, "after");
 	CHECK_STREQ(p.initcall[1].name, want);
 }
+
+TEST(cpus_woken_from_park_or_by_init_with_their_times)
+{
+	struct bootlog b;
+	struct bootlog_phases p;
+
+	bootlog_init(&b, MARKER);
+	feed(&b, "6,10,100000,-;nvwa.park: CPU1 (APIC 0x1) woken from park: handed over after 20 us, running after 40 us, online after 900 us\n");
+	feed(&b, "6,11,103000,-;nvwa.park: CPU2 (APIC 0x2) started with INIT/SIPI (bad-magic): handed over after 50 us, running after 2100 us, online after 3000 us\n");
+	feed(&b, "6,12,104000,-;nvwa.park: CPU3 (APIC 0x3) woken from park: handed over after 20 us, running after 40 us, online after lots us\n");
+	feed(&b, "6,13,105000,-;nvwa.park: CPU4 (APIC 0x4) woken from park: handed over after 20 us, running after 1 us, online after 999999 us\n");
+	feed(&b, "6,14,106000,-;nvwa.park: CPU5 (APIC 0x5) started with INIT/SIPI (no-answer: running after 1 us, online after 9 us\n");
+	feed(&b, "12,20,200000,-;" MARKER "\n");
+	if (!CHECK(bootlog_phases(&b, &p) == 0))
+		return;
+	/* A number that is not one, a time longer than the clock, no ')'. */
+	CHECK_EQ_INT(p.ncpus, 2);
+	CHECK_EQ_INT(p.ncpus_parked, 1);
+	CHECK_EQ_INT(p.cpu[0].cpu, 1);
+	CHECK(p.cpu[0].parked);
+	CHECK_EQ_INT(p.cpu[0].online_us, 900);
+	CHECK_EQ_INT(p.cpu[0].end_us, 100000);
+	CHECK_STREQ(p.cpu[0].why, "");
+	CHECK_EQ_INT(p.cpu[1].cpu, 2);
+	CHECK(!p.cpu[1].parked);
+	CHECK_STREQ(p.cpu[1].why, "bad-magic");
+	CHECK_EQ_INT(p.cpu[1].online_us, 3000);
+}

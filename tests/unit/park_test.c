@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "park/defer.h"
+#include "park/parked.h"
 
 #define UNIT_MAIN
 #include "tests/unit/unit.h"
@@ -91,4 +92,43 @@ TEST(defer_params_bounds)
 					      sizeof(buf)), -EINVAL);
 	CHECK_EQ_INT(park_defer_append_params(1, small, sizeof(small)), -E2BIG);
 	CHECK_STREQ(small, "quiet");
+}
+
+TEST(parked_cpus_are_counted_with_their_times)
+{
+	struct park_parked p;
+
+	CHECK_EQ_INT(park_parked_parse("1 park 20 40 900 -\n2 park 30 60 1100 -\n"
+				       "3 init 70 2000 5000 bad-magic\n", &p), 0);
+	CHECK_EQ_INT(p.parked, 2);
+	CHECK_EQ_INT(p.parked_us_sum, 2000);
+	CHECK_EQ_INT(p.parked_us_max, 1100);
+	CHECK_EQ_INT(p.parked_handover_us_sum, 50);
+	CHECK_EQ_INT(p.init_handover_us_sum, 70);
+	CHECK_EQ_INT(p.init, 1);
+	CHECK_EQ_INT(p.init_us_max, 5000);
+	CHECK_STREQ(p.why, "bad-magic");
+	CHECK_EQ_INT(park_parked_parse("", &p), 0);
+	CHECK_EQ_INT(p.parked + p.init, 0);
+}
+
+TEST(a_parked_cpus_line_that_is_not_one_is_refused)
+{
+	struct park_parked p = { .parked = 7 };
+
+	CHECK_EQ_INT(park_parked_parse("1 park 40 90 -\n", &p), -EINVAL);
+	CHECK_EQ_INT(park_parked_parse("1 woke 10 40 90 -\n", &p), -EINVAL);
+	CHECK_EQ_INT(park_parked_parse("1 park 10 40 90 - extra\n", &p), -EINVAL);
+	CHECK_EQ_INT(p.parked, 7);
+}
+
+TEST(update_says_whether_the_cpus_park_at_the_jump)
+{
+	char buf[160];
+
+	CHECK(strstr(park_at_jump(true, "ro nvwa.park=0x800000 quiet", buf, sizeof(buf)),
+		     "parked at the jump in nvwa.park=0x800000"));
+	CHECK(strstr(park_at_jump(true, "ro quiet", buf, sizeof(buf)), "halted at the jump"));
+	CHECK(strstr(park_at_jump(false, "nvwa.park=0x800000", buf, sizeof(buf)),
+		     "cannot park them"));
 }

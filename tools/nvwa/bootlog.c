@@ -103,6 +103,40 @@ static void note_initcall(struct bootlog *b, const char *msg, const char *end,
 		b->slow[i + 1] = c;
 }
 
+/* "nvwa.park: CPU..." lines: how each secondary CPU came up (park/kernel/). */
+static void note_cpu(struct bootlog *b, const char *msg, const char *end,
+		     uint64_t u)
+{
+	static const char prefix[] = "nvwa.park: CPU", online[] = ", online after ";
+	struct bootlog_cpu c = { .end_us = u };
+	const char *p = msg + strlen(prefix), *w, *we;
+	uint64_t cpu;
+
+	if (b->ncpus == BOOTLOG_MAX_CPUS || !starts_with(msg, end, prefix) ||
+	    !parse_dec(&p, end, &cpu) || cpu > UINT32_MAX)
+		return;
+	c.cpu = (uint32_t)cpu;
+	if (memmem(p, (size_t)(end - p), " woken from park: ", 18)) {
+		c.parked = true;
+	} else {
+		w = memmem(p, (size_t)(end - p), "started with INIT/SIPI (", 24);
+		if (!w)
+			return;
+		w += 24;
+		we = memchr(w, ')', (size_t)(end - w));
+		if (!we)
+			return;
+		snprintf(c.why, sizeof(c.why), "%.*s", (int)(we - w), w);
+	}
+	p = memmem(p, (size_t)(end - p), online, strlen(online));
+	if (!p)
+		return;
+	p += strlen(online);
+	if (!parse_dec(&p, end, &c.online_us) || c.online_us > u)
+		return;
+	b->cpu[b->ncpus++] = c;
+}
+
 void bootlog_init(struct bootlog *b, const char *marker)
 {
 	memset(b, 0, sizeof(*b));
@@ -123,6 +157,7 @@ bool bootlog_feed(struct bootlog *b, const void *rec, size_t len)
 	if (u < b->first_us)
 		b->first_us = u;
 	note_initcall(b, msg, msg_end, u);
+	note_cpu(b, msg, msg_end, u);
 	for (int m = 0; m < BOOTLOG_MARKS; m++) {
 		const char *num;
 
@@ -184,6 +219,10 @@ int bootlog_phases(const struct bootlog *b, struct bootlog_phases *ret)
 	for (int i = 0; i < BOOTLOG_SLOWEST_INITCALLS && b->slow[i].usecs; i++)
 		if (b->slow[i].end_us >= b->slow[i].usecs)
 			p.initcall[p.ninitcalls++] = b->slow[i];
+	for (size_t i = 0; i < b->ncpus; i++) {
+		p.cpu[p.ncpus++] = b->cpu[i];
+		p.ncpus_parked += b->cpu[i].parked;
+	}
 	*ret = p;
 	return 0;
 }

@@ -17,6 +17,8 @@
 #define BOOTLOG_MARKER_MAX 64
 #define BOOTLOG_SLOWEST_INITCALLS 10
 #define BOOTLOG_MAX_PHASES 6
+#define BOOTLOG_MAX_CPUS 64
+#define BOOTLOG_CPU_WHY_MAX 24
 
 /* Log messages that open or close a phase, in boot order. */
 enum bootlog_mark {
@@ -37,6 +39,19 @@ struct bootlog_initcall {
 };
 
 /* What the records fed so far said. */
+/*
+ * A secondary CPU the nvwa kernel brought up (park/kernel/): its line
+ * "nvwa.park: CPUn (APIC x) woken from park: running after A us, online
+ * after B us", or "started with INIT/SIPI (WHY): ..." when not from park.
+ */
+struct bootlog_cpu {
+	uint32_t cpu;
+	bool parked;
+	char why[BOOTLOG_CPU_WHY_MAX];	/* "" when parked */
+	uint64_t online_us;		/* bring-up until online */
+	uint64_t end_us;		/* when it was online */
+};
+
 struct bootlog {
 	char marker[BOOTLOG_MARKER_MAX];
 	uint64_t first_us;		/* UINT64_MAX until a record is read */
@@ -46,6 +61,8 @@ struct bootlog {
 	bool seen_marker;
 	uint64_t marker_us;
 	struct bootlog_initcall slow[BOOTLOG_SLOWEST_INITCALLS]; /* slowest first */
+	struct bootlog_cpu cpu[BOOTLOG_MAX_CPUS];	/* in bring-up order */
+	size_t ncpus;
 };
 
 /* A stretch of the boot, in µs of the kernel's clock. */
@@ -64,6 +81,9 @@ struct bootlog_phases {
 	uint64_t init_us;
 	struct bootlog_initcall initcall[BOOTLOG_SLOWEST_INITCALLS];
 	size_t ninitcalls;		/* slowest first */
+	struct bootlog_cpu cpu[BOOTLOG_MAX_CPUS];
+	size_t ncpus;
+	size_t ncpus_parked;		/* of ncpus, woken from park */
 };
 
 /* Starts a parse that ends at the record whose message begins with @marker. */

@@ -85,6 +85,19 @@ int kmsg_add_boot_phases(struct nvwa_handover *h, uint64_t kexec_tsc,
 		handover_add_item(h, "initcall", bp.initcall[i].name, "",
 				  AT(bp.initcall[i].end_us - bp.initcall[i].usecs),
 				  AT(bp.initcall[i].end_us));
+	for (size_t i = 0; i < bp.ncpus; i++) {
+		char name[16], why[BOOTLOG_CPU_WHY_MAX + 16];
+
+		xsnprintf(name, sizeof(name), "CPU%" PRIu32, bp.cpu[i].cpu);
+		xsnprintf(why, sizeof(why), "%s%s", bp.cpu[i].parked ? "park" : "INIT/SIPI: ",
+			  bp.cpu[i].why);
+		handover_add_item(h, "cpu", name, why,
+				  AT(bp.cpu[i].end_us - bp.cpu[i].online_us),
+				  AT(bp.cpu[i].end_us));
+	}
+	if (bp.ncpus)
+		log_info("New kernel: %zu of %zu secondary CPUs woken from park", bp.ncpus_parked,
+			 bp.ncpus);
 #undef AT
 	return (int)(tl->nphases - before);
 }

@@ -18,6 +18,7 @@
 #include "fastboot/cmdline.h"
 #include "fastboot/kexec.h"
 #include "fastboot/fwmap.h"
+#include "park/parked.h"
 #include "pinmem/lib/libpinmem.h"
 #include "tools/nvwa/json.h"
 #include "tools/nvwa/keep.h"
@@ -44,6 +45,8 @@ struct status {
 	struct pinmem_status pinmem;
 	bool have_keep;			/* /dev/nvwa-keep answers */
 	struct nvwa_keep_status keep;
+	bool have_parked;		/* PARK_PARKED_FILE read */
+	struct park_parked parked;
 	/* --image: what a kernel image would offer an update to it. */
 	const char *image;
 	int image_r;			/* kcaps_probe_image(), or a negative errno */
@@ -76,7 +79,10 @@ static void usage_status(FILE *f)
 		"or null: anonymous memory kept in place across the kexec on the nvwa\n"
 		"kernel (/dev/nvwa-keep): pages taken before the jump; after it, frames\n"
 		"still waiting for their process, put back, copied, and given back to\n"
-		"the kernel.\n"
+		"the kernel.  On the nvwa kernel booted with nvwa.park=, a line says\n"
+		"how its secondary CPUs came up (woken from park or by INIT/SIPI, how\n"
+		"long each took; /sys/kernel/nvwa/parked_cpus); --json: cpu_bringup\n"
+		"{parked, parked_us_max, init, init_us_max, init_reason} or null.\n"
 		"\n"
 		"--image IMAGE also says what a kernel image (bzImage or vmlinux) would\n"
 		"offer an update to it: its release and the nvwa-kernel features nvwa\n"
@@ -94,6 +100,8 @@ static void gather(struct status *st)
 
 	uname(&st->uts);
 	kcaps_probe_running(&st->caps);
+	st->have_parked = park_parked_read(PARK_PARKED_FILE, &st->parked) == 0 &&
+			  st->parked.parked + st->parked.init > 0;
 	if (st->image) {
 		st->image_r = kcaps_probe_image(st->image, &st->img, st->image_error,
 						sizeof(st->image_error));
@@ -170,6 +178,23 @@ static void print_text(const struct status *st)
 	else if (kcaps_has(&st->caps, KCAP_PIN_ANON))
 		printf("kept memory:  module not loaded (modprobe %s; nvwa update loads it)\n",
 		       KEEP_MODULE);
+	if (st->have_parked) {
+		const struct park_parked *pk = &st->parked;
+
+		printf("CPU bring-up: %u woken from park", pk->parked);
+		if (pk->parked)
+			printf(" (handed over in %" PRIu64 " us, online in %" PRIu64
+			       " us each on average, at most %" PRIu64 ")",
+			       pk->parked_handover_us_sum / pk->parked,
+			       pk->parked_us_sum / pk->parked, pk->parked_us_max);
+		printf(", %u by INIT/SIPI", pk->init);
+		if (pk->init)
+			printf(" (handed over in %" PRIu64 " us, online in %" PRIu64
+			       " us each on average; first reason: %s)",
+			       pk->init_handover_us_sum / pk->init, pk->init_us_sum / pk->init,
+			       pk->why);
+		printf("\n");
+	}
 	if (st->image && st->image_r < 0)
 		printf("image:        %s: %s\n", st->image, st->image_error);
 	else if (st->image)
@@ -327,6 +352,16 @@ static int print_json(const struct status *st)
 		json_object_object_add(v, "reason", json_bytes(st->pinmem.reason));
 	}
 	json_object_object_add(o, "pinmem", v);
+	v = NULL;
+	if (st->have_parked) {
+		v = json_object_new_object();
+		json_object_object_add(v, "parked", json_object_new_int64(st->parked.parked));
+		json_object_object_add(v, "parked_us_max", json_object_new_uint64(st->parked.parked_us_max));
+		json_object_object_add(v, "init", json_object_new_int64(st->parked.init));
+		json_object_object_add(v, "init_us_max", json_object_new_uint64(st->parked.init_us_max));
+		json_object_object_add(v, "init_reason", json_bytes(st->parked.why));
+	}
+	json_object_object_add(o, "cpu_bringup", v);
 	v = NULL;
 	if (st->have_keep) {
 		v = json_object_new_object();

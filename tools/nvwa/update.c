@@ -45,6 +45,7 @@
 #include "fastboot/kexec.h"
 #include "fastboot/prepare.h"
 #include "park/defer.h"
+#include "park/parked.h"
 #include "pinmem/lib/libpinmem.h"
 #include "tools/nvwa/criu.h"
 #include "tools/nvwa/keep.h"
@@ -322,6 +323,7 @@ static int check_image(struct update *u)
 {
 	const struct kimage_info *k = &u->plan.boot.info;
 	struct kcaps caps;
+	char *running, cpus[160];
 	struct kexec_request req = {
 		.image = u->image,
 		.caps = &caps,
@@ -348,6 +350,11 @@ static int check_image(struct update *u)
 		return r;
 	kexec_plan_quick(&req, u->initrd ? u->initrd_boot.path : NULL, NVWA_RUN_DIR, &u->plan);
 	log_info("  quick kexec: %s", u->plan.quick_why);
+	if (cmdline_read_running(&running) == 0) {
+		log_info("  CPUs: %s", park_at_jump(kcaps_has(&caps, KCAP_PARKED_CPUS), running,
+						   cpus, sizeof(cpus)));
+		free(running);
+	}
 	return 0;
 }
 

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fastboot/cmdline.h"
+#include "park/parked.h"
+
+static void add(uint64_t us, unsigned int *n, uint64_t *sum, uint64_t *max)
+{
+	(*n)++;
+	*sum += us;
+	if (us > *max)
+		*max = us;
+}
+
+int park_parked_parse(const char *text, struct park_parked *ret)
+{
+	struct park_parked p = { 0 };
+	const char *line = text;
+
+	while (*line) {
+		const char *nl = strchr(line, '\n');
+		char how[8], why[32];
+		unsigned int cpu;
+		uint64_t handover, running, online;
+		int end = 0;
+
+		if (sscanf(line, "%u %7s %" SCNu64 " %" SCNu64 " %" SCNu64 " %31s%n", &cpu,
+			   how, &handover, &running, &online, why, &end) != 6 ||
+		    (line[end] != '\n' && line[end] != '\0'))
+			return -EINVAL;
+		if (!strcmp(how, "park")) {
+			add(online, &p.parked, &p.parked_us_sum, &p.parked_us_max);
+			p.parked_handover_us_sum += handover;
+		} else if (!strcmp(how, "init")) {
+			add(online, &p.init, &p.init_us_sum, &p.init_us_max);
+			p.init_handover_us_sum += handover;
+			if (!p.why[0])
+				snprintf(p.why, sizeof(p.why), "%s", why);
+		} else {
+			return -EINVAL;
+		}
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	*ret = p;
+	return 0;
+}
+
+int park_parked_read(const char *path, struct park_parked *ret)
+{
+	char buf[8192];
+	size_t n;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	if (ferror(f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	return park_parked_parse(buf, ret);
+}
+
+const char *park_at_jump(bool can_park, const char *cmdline, char *buf, size_t size)
+{
+	char addr[32];
+
+	if (!can_park)
+		snprintf(buf, size, "halted at the jump, INIT/SIPI in the new kernel (this kernel cannot park them)");
+	else if (cmdline_get(cmdline, PARK_PARAM, addr, sizeof(addr)) < 0 || !addr[0])
+		snprintf(buf, size, "halted at the jump, INIT/SIPI in the new kernel (%s=ADDR on the command line parks them)",
+			 PARK_PARAM);
+	else
+		snprintf(buf, size, "parked at the jump in %s=%s; an nvwa kernel wakes them without INIT/SIPI",
+			 PARK_PARAM, addr);
+	return buf;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Parked CPUs (park/kernel/): how the running nvwa kernel brought up each
+ * secondary CPU, from /sys/kernel/nvwa/parked_cpus, one line per CPU:
+ * "CPU HOW HANDOVER_US RUNNING_US ONLINE_US WHY", HOW "park" or "init".
+ */
+#ifndef NVWA_PARK_PARKED_H
+#define NVWA_PARK_PARKED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PARK_PARKED_FILE "/sys/kernel/nvwa/parked_cpus"
+#define PARK_PARAM "nvwa.park"
+
+struct park_parked {
+	unsigned int parked, init;	/* CPUs woken from park, INIT/SIPI'd */
+	uint64_t parked_us_sum, parked_us_max;	/* bring-up until online */
+	uint64_t init_us_sum, init_us_max;
+	/* Until the CPU took its entry (park) or the last SIPI was sent. */
+	uint64_t parked_handover_us_sum, init_handover_us_sum;
+	char why[64];			/* the first reason a CPU was not parked */
+};
+
+/*
+ * Parses the file's @text (NUL-terminated).  -EINVAL for a line that is
+ * not one (*@ret untouched).
+ */
+int park_parked_parse(const char *text, struct park_parked *ret);
+
+/* Reads and parses @path: -errno of the read, or of the parse. */
+int park_parked_read(const char *path, struct park_parked *ret);
+
+/*
+ * What the running kernel's secondary CPUs do at the jump, for nvwa
+ * update's output: into @buf of @size bytes, which it returns.  @can_park:
+ * the kernel has parked-cpus; @cmdline: its command line.
+ */
+const char *park_at_jump(bool can_park, const char *cmdline, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,125 @@
+# Parked CPUs (park/kernel/): four vCPUs (or more, -c), nvwa.park= on the
+# command line.
+#
+#   boot  kernel  how its secondary CPUs came up     then updates to
+#   1     nvwa    INIT/SIPI (nothing parked yet)     nvwa
+#   2     nvwa    woken from park                    nvwa, --defer-cpus,
+#                                                    APIC 2's slot corrupted
+#   3     nvwa    after the restore: from park,      Debian
+#                 but APIC 2 by INIT/SIPI; an NMI
+#                 reached the parked CPUs first
+#   4     Debian  INIT/SIPI (parked CPUs reset)      nvwa
+#   5     nvwa    INIT/SIPI (the slots are stale)    -
+#
+# Every boot: all four CPUs online and the application back, verified.
+# The host answers "nmi-please" with QEMU's nmi (nvwa-kernel-park.live).
+# vm: -K -c 4 -t 1800 -a nvwa.park=0x800000
+# needs: nvwa-kernel
+
+PARKED=/sys/kernel/nvwa/parked_cpus
+# The VM's CPUs (-c): run with more for the benchmark (4 and 8).
+LAST=$(sed 's/.*-//' /sys/devices/system/cpu/present)
+SEC=$LAST	# secondary CPUs
+all_online() { [ "$(cat /sys/devices/system/cpu/online)" = "0-$LAST" ]; }
+# how_many HOW: CPUs this boot brought up that way (park | init)
+how_many() { awk -v h="$1" '$2 == h { n++ } END { print n + 0 }' "$PARKED"; }
+# mean_us HOW FIELD: their mean time from the start of the bring-up until
+# the CPU took its entry or the SIPI was sent (3), ran kernel code (4),
+# was online (5)
+mean_us() { awk -v h="$1" -v f="$2" '$2 == h { s += $f; n++ } END { if (n) printf "%d", s / n }' "$PARKED"; }
+# line_is CPU HOW [WHY]
+line_is() { awk -v c="$1" -v h="$2" -v w="${3:-}" '$1 == c && $2 == h && (w == "" || $6 == w) { f = 1 } END { exit !f }' "$PARKED"; }
+# all_init [WHY]: every secondary CPU by INIT/SIPI (for WHY)
+all_init() {
+	local c
+	[ "$(how_many init)" = "$SEC" ] && [ "$(how_many park)" = 0 ] || return 1
+	for c in $(seq 1 "$LAST"); do line_is "$c" init "${1:-}" || return 1; done
+}
+# all_parked_but CPU: every secondary CPU from park but CPU
+all_parked_but() {
+	local c
+	for c in $(seq 1 "$LAST"); do [ "$c" = "$1" ] || line_is "$c" park || return 1; done
+}
+only_init() { line_is "$1" init "$2" && [ "$(how_many init)" = 1 ]; }
+nmi_seen() { dmesg | grep -q 'NMI received for unknown reason'; }
+
+pre_restore() {
+	# Boot 3 deferred CPUs 1-3: they are parked until the restore.
+	if [ "$1" = 3 ]; then
+		report "nmi-please"
+		wait_for 60 nmi_seen
+	fi
+}
+
+main() {
+	local pid
+	case $1 in
+	1)
+		check "all CPUs online" all_online
+		check "nvwa status: parked-cpus yes" sh -c 'nvwa status | grep -q "parked-cpus *yes"'
+		check "every secondary CPU by INIT/SIPI, nothing was parked" all_init none-parked
+		report_file parked $PARKED
+		metric init_handover_us "$(mean_us init 3)"
+		metric init_running_us "$(mean_us init 4)"
+		metric init_online_us "$(mean_us init 5)"
+		UPDATE_KERNEL=/boot/vmlinuz-nvwa start_and_update app --mem 64 --threads 2
+		;;
+	2)
+		pid=$(app_pid)
+		check "nvwa restore succeeded" restore_ok
+		check "nvwa update said the CPUs park at the jump" \
+			grep -q "CPUs: parked at the jump in nvwa.park=0x800000" /disk/data/update.log
+		check "all CPUs online" all_online
+		report_file parked $PARKED
+		check "the kernel log: $SEC CPUs woken from park" [ "$(dmesg | grep -c 'nvwa.park: CPU[0-9]* (APIC 0x[0-9a-f]*) woken from park')" = "$SEC" ]
+		check "parked_cpus: $SEC from park" [ "$(how_many park)" = "$SEC" ]
+		check "nvwa status: $SEC woken from park" sh -c "nvwa status | grep -q 'CPU bring-up: $SEC woken from park'"
+		check "the timeline has the parked CPUs" report_is --argjson n "$SEC" \
+			'[.items[] | select(.kind == "cpu" and .detail == "park")] | length == $n'
+		app_came_back "$pid" app
+		metric park_handover_us "$(mean_us park 3)"
+		metric park_running_us "$(mean_us park 4)"
+		metric park_online_us "$(mean_us park 5)"
+		send_report
+		UPDATE_KERNEL=/boot/vmlinuz-nvwa UPDATE_ARGS="--defer-cpus --append nvwa.park_bad_slot=2" \
+			update_reboot "$pid"
+		;;
+	3)
+		pid=$(app_pid)
+		check "booted with maxcpus=1" sh -c 'grep -q "maxcpus=1" /proc/cmdline'
+		check "nvwa restore succeeded" restore_ok
+		check "all CPUs online after the restore" all_online
+		report_file parked $PARKED
+		check "an NMI reached the CPUs while parked" nmi_seen
+		check "the others woken from park after it" all_parked_but 2
+		check "CPU 2 (bad magic) by INIT/SIPI, only it" only_init 2 bad-magic
+		check "the kernel log names the bad slot" sh -c \
+			"dmesg | grep -q 'CPU2 (APIC 0x2) started with INIT/SIPI (bad-magic)'"
+		app_came_back "$pid" app
+		UPDATE_KERNEL=/boot/vmlinuz update_reboot "$pid"
+		;;
+	4)
+		pid=$(app_pid)
+		check "Debian's kernel" sh -c '! uname -r | grep -q -- "-nvwa$"'
+		check "nvwa restore succeeded" restore_ok
+		check "all CPUs online (parked CPUs reset by INIT)" all_online
+		app_came_back "$pid" app
+		UPDATE_KERNEL=/boot/vmlinuz-nvwa update_reboot "$pid"
+		;;
+	5)
+		pid=$(app_pid)
+		check "the nvwa kernel" sh -c 'uname -r | grep -q -- "-nvwa$"'
+		check "nvwa restore succeeded" restore_ok
+		check "nvwa update said Debian's kernel cannot park" \
+			grep -q "CPUs: halted at the jump.*cannot park them" /disk/data/update.log
+		check "all CPUs online" all_online
+		report_file parked $PARKED
+		check "all by INIT/SIPI: Debian's kernel parked nothing" all_init
+		app_came_back "$pid" app
+		send_report
+		;;
+	*)
+		fatal "unexpected boot $1"
+		;;
+	esac
+}

@@ -69,22 +69,35 @@ static Elf *elf_open(int fd, Elf_Cmd cmd, GElf_Ehdr *ret_ehdr, char *why, size_t
 	return e;
 }
 
+/* @path opened with @flags and read by libelf: 0 and *@ret_fd, *@ret_e. */
+static int elf_open_path(const char *path, int flags, GElf_Ehdr *ret_ehdr, int *ret_fd,
+			 Elf **ret_e, char *why, size_t whylen)
+{
+	int fd;
+
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return set_why(why, whylen, -errno, "%s", strerror(errno));
+	*ret_e = elf_open(fd, ELF_C_READ, ret_ehdr, why, whylen);
+	if (!*ret_e) {
+		close(fd);
+		return -ENOEXEC;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
 int quick_span_read(const char *vmlinux, struct quick_span *ret, char *why, size_t whylen)
 {
 	struct quick_span s = { .lo = UINT64_MAX, .hi = 0 };
 	GElf_Ehdr ehdr;
 	size_t n;
-	int fd, r = 0;
+	int fd, r;
 	Elf *e;
 
-	fd = open(vmlinux, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return set_why(why, whylen, -errno, "%s", strerror(errno));
-	e = elf_open(fd, ELF_C_READ, &ehdr, why, whylen);
-	if (!e) {
-		close(fd);
-		return -ENOEXEC;
-	}
+	r = elf_open_path(vmlinux, O_RDONLY, &ehdr, &fd, &e, why, whylen);
+	if (r < 0)
+		return r;
 	if (elf_getphdrnum(e, &n) < 0)
 		n = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -160,17 +173,12 @@ static int move_headers(const char *out, int64_t delta, char *why, size_t whylen
 {
 	GElf_Ehdr ehdr;
 	size_t n;
-	int fd, r = 0;
+	int fd, r;
 	Elf *e;
 
-	fd = open(out, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return set_why(why, whylen, -errno, "%s: %s", out, strerror(errno));
-	e = elf_open(fd, ELF_C_READ, &ehdr, why, whylen);
-	if (!e) {
-		close(fd);
-		return -ENOEXEC;
-	}
+	r = elf_open_path(out, O_RDWR, &ehdr, &fd, &e, why, whylen);
+	if (r < 0)
+		return r;
 	if (ehdr.e_ident[EI_DATA] != ELFDATA2LSB || ehdr.e_phentsize != sizeof(Elf64_Phdr)) {
 		r = set_why(why, whylen, -ENOEXEC, "not a little-endian ELF64 with standard program headers");
 		n = 0;

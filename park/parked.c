@@ -2,8 +2,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "fastboot/cmdline.h"
 #include "park/parked.h"
 
@@ -52,21 +54,15 @@ int park_parked_parse(const char *text, struct park_parked *ret)
 
 int park_parked_read(const char *path, struct park_parked *ret)
 {
-	char buf[8192];
-	size_t n;
-	FILE *f;
+	char *text;
+	int r;
 
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	if (ferror(f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	return park_parked_parse(buf, ret);
+	r = read_file(path, 1 << 16, &text, NULL);
+	if (r < 0)
+		return r;
+	r = park_parked_parse(text, ret);
+	free(text);
+	return r;
 }
 
 const char *park_at_jump(bool can_park, const char *cmdline, char *buf, size_t size)

@@ -19,23 +19,9 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "tests/vm/pattern.h"
+
 #define LINE 64
-
-static uint64_t word(uint64_t seed, uint64_t i)
-{
-	uint64_t x = seed * 0x9e3779b97f4a7c15ull + i;
-
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	return x ^ (x >> 31);
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 int main(int argc, char **argv)
 {
@@ -67,17 +53,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nvwa-memtouch: mmap %lu MiB: %s\n", mib, strerror(errno));
 		return 2;
 	}
-	t0 = now_ms();
+	t0 = pattern_now_ms();
 	for (i = 0; i < lines; i++)
-		*(uint64_t *)(p + i * LINE) = word(seed, i);
-	t1 = now_ms();
+		*(uint64_t *)(p + i * LINE) = pattern_word(seed, i);
+	t1 = pattern_now_ms();
 	for (i = 0; i < lines; i++)
-		if (*(uint64_t *)(p + i * LINE) != word(seed, i)) {
+		if (*(uint64_t *)(p + i * LINE) != pattern_word(seed, i)) {
 			fprintf(stderr, "nvwa-memtouch: line %llu at offset %#llx differs\n",
 				(unsigned long long)i, (unsigned long long)(i * LINE));
 			return 1;
 		}
-	t2 = now_ms();
+	t2 = pattern_now_ms();
 	printf("touched %lu MiB in %.0f ms, verified in %.0f ms\n", mib, t1 - t0, t2 - t1);
 	return 0;
 }

@@ -20,21 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t word(uint64_t seed, uint64_t i)
-{
-	uint64_t x = seed * 0x9e3779b97f4a7c15ull + i;
-
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	return x ^ (x >> 31);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "tests/vm/pattern.h"
 
 static void *map(const char *path, int flags, size_t size)
 {
@@ -89,21 +75,21 @@ int main(int argc, char **argv)
 	size = strtoull(argv[3], NULL, 0);
 	seed = strtoull(argv[4], NULL, 0);
 	n = size / sizeof(*w);
-	t = now();
+	t = pattern_now_ms() / 1e3;
 	if (!strcmp(argv[1], "write")) {
 		w = map(argv[2], O_RDWR | O_CREAT, size);
 		for (i = 0; i < n; i++)
-			w[i] = word(seed, i);
+			w[i] = pattern_word(seed, i);
 	} else {
 		w = map(argv[2], O_RDWR, size);
 		for (i = 0; i < n; i++)
-			if (w[i] != word(seed, i)) {
+			if (w[i] != pattern_word(seed, i)) {
 				printf("mismatch at byte %llu of %s\n",
 				       (unsigned long long)(i * sizeof(*w)), argv[2]);
 				return 1;
 			}
 	}
-	t = now() - t;
+	t = pattern_now_ms() / 1e3 - t;
 	printf("%s %zu bytes of %s: %.0f MB/s\n",
 	       argv[1][0] == 'w' ? "wrote" : "verified", size, argv[2],
 	       (double)size / 1e6 / (t > 0 ? t : 1e-9));

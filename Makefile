@@ -67,7 +67,7 @@ UNIT_TESTS := park_test write_test store_test state_test pinmem_test pinimg_test
 	      service_test criu_test fwmap_test quiesce_test sdboot_test \
 	      netsock_test keep_test initrd_test quick_test
 FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz \
-	   bootlog_fuzz record_fuzz initrd_fuzz
+	   bootlog_fuzz record_fuzz initrd_fuzz held_fuzz
 
 all: $(O)/nvwa $(O)/nvwa_pinmem.so $(O)/nvwa-testapp $(O)/nvwa-clock \
      $(O)/nvwa-pattern $(O)/nvwa-pinmem-check $(O)/nvwa-pinmem-stress $(O)/nvwa-tcpecho \

@@ -61,7 +61,17 @@ struct keep_run {
 	u32 nr;
 	u32 owner;		/* PID number; 0: the list's own pages */
 	bool huge;		/* of huge pages the owner mapped by PMDs */
+	bool held;		/* a checkpoint's kept frames, at seal only */
 };
+
+/*
+ * In a run's addr, beside NVWA_KEEP_RUN_HUGE (the bits below PAGE_SHIFT
+ * are the module's own; the kernel never reads them): the frames of a
+ * checkpoint (`nvwa checkpoint --pin-memory`), kept until a restore of
+ * that checkpoint takes them, through any number of kexecs; RELEASE
+ * leaves them.
+ */
+#define NVWA_KEEP_RUN_HELD	0x2
 
 /* Before the jump: what is taken.  After it: what was handed over. */
 static struct keep {
@@ -75,6 +85,13 @@ static struct keep {
 	unsigned long nr_list;
 	struct xarray owners;		/* PID number -> struct pid *, at take */
 	u64 installed, copied, released;
+	/*
+	 * Checkpoints' kept frames (HOLD, or handed over with
+	 * NVWA_KEEP_RUN_HELD): runs in the list's own form, by owner.
+	 */
+	struct nvwa_keep_run *held;
+	unsigned long nr_held, cap_held, held_frames;
+	bool pinned;			/* a module reference while any is held */
 } keep = {
 	.lock = __MUTEX_INITIALIZER(keep.lock),
 	.owners = XARRAY_INIT(keep.owners, 0),
@@ -561,6 +578,8 @@ static void keep_put_back(void)
 	for (i = 0; i < keep.nr; i++) {
 		struct keep_run *r = &keep.runs[i];
 
+		if (r->held)
+			continue;	/* the checkpoints' frames stay held */
 		if (r->owner && (!task || owner != r->owner)) {
 			if (task)
 				put_task_struct(task);
@@ -618,6 +637,202 @@ static void keep_reset(void)
 	keep.state = NVWA_KEEP_IDLE;
 }
 
+/* Checkpoints' kept frames: the held table. */
+
+static bool held_owns(const struct nvwa_keep_run *r, u32 owner)
+{
+	return r->owner == owner;
+}
+
+/* Whether a run before @end is @owner's: owners counted once. */
+static bool held_frames_of_before(u32 owner, unsigned long end)
+{
+	unsigned long i;
+
+	for (i = 0; i < end; i++)
+		if (held_owns(&keep.held[i], owner))
+			return true;
+	return false;
+}
+
+static unsigned long held_frames_of(u32 owner)
+{
+	unsigned long i, n = 0;
+
+	for (i = 0; i < keep.nr_held; i++)
+		if (held_owns(&keep.held[i], owner))
+			n += keep.held[i].nr;
+	return n;
+}
+
+/* Room for @more runs, so that adding them cannot fail. */
+static int held_grow(unsigned long more)
+{
+	unsigned long cap = max(keep.cap_held, 64UL);
+	struct nvwa_keep_run *r;
+
+	if (keep.nr_held + more <= keep.cap_held)
+		return 0;
+	while (cap < keep.nr_held + more)
+		cap *= 2;
+	r = kvmalloc_array(cap, sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	if (keep.nr_held)
+		memcpy(r, keep.held, keep.nr_held * sizeof(*r));
+	kvfree(keep.held);
+	keep.held = r;
+	keep.cap_held = cap;
+	return 0;
+}
+
+/* While any frame is held, the module that knows them must stay. */
+static void held_pin(void)
+{
+	if (keep.nr_held && !keep.pinned) {
+		__module_get(THIS_MODULE);
+		keep.pinned = true;
+	} else if (!keep.nr_held && keep.pinned) {
+		module_put(THIS_MODULE);
+		keep.pinned = false;
+	}
+}
+
+/* Adds @nr held frames from @pfn (room made): to the last run if they go on it. */
+static void held_add(unsigned long pfn, u64 addr, unsigned long nr, u32 owner)
+{
+	struct nvwa_keep_run *last = keep.nr_held ? &keep.held[keep.nr_held - 1] : NULL;
+
+	if (last && last->owner == owner &&
+	    (last->addr & ~PAGE_MASK) == (addr & ~PAGE_MASK) &&
+	    last->pfn + last->nr == pfn && (u64)last->nr + nr <= U32_MAX &&
+	    (last->addr & PAGE_MASK) + (u64)last->nr * PAGE_SIZE == (addr & PAGE_MASK)) {
+		last->nr += nr;
+	} else {
+		keep.held[keep.nr_held++] = (struct nvwa_keep_run) {
+			.pfn = pfn, .addr = addr, .nr = nr, .owner = owner,
+		};
+	}
+	keep.held_frames += nr;
+}
+
+/*
+ * Gives @owner's held frames that are still kept back to the page
+ * allocator and forgets its runs.  Returns the frames freed.
+ */
+static u64 held_drop(u32 owner)
+{
+	unsigned long i, f, n = 0;
+	u64 freed = 0;
+
+	for (i = 0; i < keep.nr_held; i++) {
+		struct nvwa_keep_run *r = &keep.held[i];
+
+		if (!held_owns(r, owner)) {
+			keep.held[n++] = *r;
+			continue;
+		}
+		for (f = 0; f < r->nr; f++)
+			freed += !nvwa_keep_free(r->pfn + f);
+		keep.held_frames -= r->nr;
+	}
+	keep.nr_held = n;
+	held_pin();
+	return freed;
+}
+
+/*
+ * Writes @n pages from @pfn back at @addr of @task (copies, as ABORT
+ * does) and drops the references to them.  Returns those not written.
+ */
+static unsigned long write_back(struct task_struct *task, unsigned long pfn,
+				unsigned long addr, unsigned long n)
+{
+	unsigned long f, lost = 0;
+
+	for (f = 0; f < n; f++) {
+		struct page *page = pfn_to_page(pfn + f);
+
+		if (!task || access_process_vm(task, addr + f * PAGE_SIZE,
+					       page_address(page), PAGE_SIZE,
+					       FOLL_FORCE | FOLL_WRITE) != PAGE_SIZE)
+			lost++;
+		put_page(page);
+	}
+	return lost;
+}
+
+/*
+ * Makes the pages of the taken run @r held frames.  A page something else
+ * still holds (nvwa_keep_hold() refuses) goes back into the process, a
+ * copy, and the checkpoint copies it as any page left.
+ */
+static void hold_run(const struct keep_run *r, struct task_struct *task,
+		     struct nvwa_keep_take *t, unsigned long *lost)
+{
+	unsigned long f = 0, n;
+
+	while (f < r->nr) {
+		struct page *page = pfn_to_page(r->pfn + f);
+		bool huge = r->huge && PageHead(page) &&
+			    compound_nr(page) == PMD_PAGES && r->nr - f >= PMD_PAGES;
+		int err;
+
+		n = huge ? PMD_PAGES : 1;
+		err = nvwa_keep_hold(page, n);
+		if (!err) {
+			held_add(r->pfn + f, (r->addr + f * PAGE_SIZE) |
+				 (r->huge ? NVWA_KEEP_RUN_HUGE : 0) | NVWA_KEEP_RUN_HELD,
+				 n, r->owner);
+		} else {
+			*lost += write_back(task, r->pfn + f, r->addr + f * PAGE_SIZE, n);
+			t->pages -= n;
+			t->left += n;
+			t->huge -= r->huge ? n : 0;
+		}
+		f += n;
+	}
+}
+
+/*
+ * HOLD: a checkpoint's TAKE.  The stopped process's private anonymous
+ * pages leave its page tables as for an update, then become held frames
+ * (nvwa_keep_hold()) of the checkpoint, kept in this kernel and listed
+ * for the next until GIVE puts them into the restored process, or DROP
+ * frees them.
+ */
+static int keep_hold(struct nvwa_keep_take *t)
+{
+	struct task_struct *task;
+	unsigned long i, lost = 0;
+	struct pid *pid;
+	int err;
+
+	if (held_frames_of(t->pid))
+		return -EEXIST;
+	err = keep_take(t);
+	/* At worst a run for every frame. */
+	if (!err)
+		err = held_grow(keep.frames);
+	if (err) {
+		keep_put_back();
+		return err;
+	}
+	pid = xa_load(&keep.owners, t->pid);
+	task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
+	for (i = 0; i < keep.nr; i++)
+		hold_run(&keep.runs[i], task, t, &lost);
+	if (task)
+		put_task_struct(task);
+	if (lost)
+		pr_err("%d: %lu pages could not be written back\n", t->pid, lost);
+	/* Every page is held or given back: nothing left to put back. */
+	keep.nr = 0;
+	keep_put_back();
+	held_pin();
+	return 0;
+}
+
 static int cmp_pfn(const void *a, const void *b)
 {
 	const struct keep_run *x = a, *y = b;
@@ -629,7 +844,7 @@ static int cmp_pfn(const void *a, const void *b)
 static bool runs_join(const struct keep_run *a, const struct keep_run *b)
 {
 	return a->owner && a->owner == b->owner && a->huge == b->huge &&
-	       a->pfn + a->nr == b->pfn &&
+	       a->held == b->held && a->pfn + a->nr == b->pfn &&
 	       a->addr + (unsigned long)a->nr * PAGE_SIZE == b->addr &&
 	       (u64)a->nr + b->nr <= U32_MAX;
 }
@@ -676,7 +891,8 @@ static void write_list(struct nvwa_keep_head *h)
 		}
 		out = &lp->run[lp->nr_runs++];
 		*out = (struct nvwa_keep_run) { .pfn = r->pfn, .nr = r->nr,
-			.addr = r->addr | (r->huge ? NVWA_KEEP_RUN_HUGE : 0),
+			.addr = r->addr | (r->huge ? NVWA_KEEP_RUN_HUGE : 0) |
+				(r->held ? NVWA_KEEP_RUN_HELD : 0),
 			.owner = r->owner };
 		h->nr_runs++;
 	}
@@ -773,6 +989,92 @@ static void free_list_pages(void)
 }
 
 /*
+ * Held frames that lie where the loaded image lands are copied to frames
+ * out of its way, held in their place, and let go of; the table is built
+ * anew, room made first.  -ENOMEM if a frame stays in the way.
+ */
+static int held_move_clear(struct nvwa_keep_seal *s)
+{
+	struct nvwa_keep_run *old = keep.held;
+	unsigned long n = keep.nr_held, i, f, in_way = 0;
+	int err = 0;
+
+	for (i = 0; i < n; i++)
+		for (f = 0; in_image_way(old[i].pfn, old[i].nr) && f < old[i].nr; f++)
+			in_way += in_image_way(old[i].pfn + f, 1);
+	if (!in_way)
+		return 0;
+	keep.held = kvmalloc_array(n + 2 * in_way, sizeof(*keep.held), GFP_KERNEL);
+	if (!keep.held) {
+		keep.held = old;
+		return -ENOMEM;
+	}
+	keep.cap_held = n + 2 * in_way;
+	keep.nr_held = 0;
+	keep.held_frames = 0;
+	for (i = 0; i < n; i++) {
+		for (f = 0; f < old[i].nr; f++) {
+			unsigned long pfn = old[i].pfn + f;
+			u64 addr = old[i].addr + f * PAGE_SIZE;
+			struct page *to = NULL;
+
+			if (in_image_way(pfn, 1)) {
+				to = alloc_clear_of_image(GFP_HIGHUSER);
+				if (to) {
+					copy_highpage(to, pfn_to_page(pfn));
+					if (nvwa_keep_hold(to, 1)) {
+						__free_page(to);
+						to = NULL;
+					}
+				}
+				if (!to)
+					err = -ENOMEM;
+			}
+			if (to) {
+				nvwa_keep_free(pfn);
+				pfn = page_to_pfn(to);
+				addr &= ~(u64)NVWA_KEEP_RUN_HUGE;
+				s->moved++;
+			}
+			held_add(pfn, addr, 1, old[i].owner);
+		}
+	}
+	kvfree(old);
+	return err;
+}
+
+/* The held frames join the taken ones in the list (room made). */
+static void merge_held(void)
+{
+	unsigned long i;
+
+	for (i = 0; i < keep.nr_held; i++) {
+		const struct nvwa_keep_run *h = &keep.held[i];
+
+		keep.runs[keep.nr++] = (struct keep_run) {
+			.pfn = h->pfn, .addr = h->addr & PAGE_MASK, .nr = h->nr,
+			.owner = h->owner, .held = true,
+			.huge = h->addr & NVWA_KEEP_RUN_HUGE,
+		};
+		keep.frames += h->nr;
+	}
+}
+
+/* Undoes merge_held(): the taken runs alone again. */
+static void unmerge_held(void)
+{
+	unsigned long i, n = 0;
+
+	for (i = 0; i < keep.nr; i++) {
+		if (keep.runs[i].held)
+			keep.frames -= keep.runs[i].nr;
+		else
+			keep.runs[n++] = keep.runs[i];
+	}
+	keep.nr = n;
+}
+
+/*
  * Writes the list.  Everything that can fail is checked before the list
  * pages become entries; after that only writing is left, so a failed
  * seal can be tried again or aborted.
@@ -787,42 +1089,51 @@ static int keep_seal(struct nvwa_keep_seal *s)
 	err = keep_check();
 	if (err)
 		return err;
-	if (!keep.nr)
-		return -ENODATA;
 	/* The image may have been loaded again since the pages were taken. */
 	err = keep_move_clear(s);
+	if (!err)
+		err = held_move_clear(s);
+	if (!err)
+		err = keep_grow(keep.nr_held);
 	if (err)
 		return err;
+	merge_held();
+	err = -ENODATA;
+	if (!keep.nr)
+		goto unmerge;
 	sort(keep.runs, keep.nr, sizeof(*keep.runs), cmp_pfn, NULL);
+	err = -EINVAL;
 	for (i = 1; i < keep.nr; i++)
 		if (keep.runs[i].pfn < keep.runs[i - 1].pfn + keep.runs[i - 1].nr) {
 			pr_err("frame %#lx taken twice\n", keep.runs[i].pfn);
-			return -EINVAL;
+			goto unmerge;
 		}
+	err = -EXDEV;
 	for (i = 0; i < keep.nr; i++)
 		if (driver_managed(keep.runs[i].pfn, keep.runs[i].nr)) {
 			pr_err("frames from %#lx lie in memory a driver added (virtio-mem, dax kmem), which the next kernel does not boot with\n",
 			       keep.runs[i].pfn);
-			return -EXDEV;
+			goto unmerge;
 		}
 	/* The list's own pages: at most one run and one extent each more. */
 	count_runs(&runs, &extents);
 	need = DIV_ROUND_UP(runs + 1, NVWA_KEEP_RUNS_PER_PAGE);
 	while (DIV_ROUND_UP(runs + need + 1, NVWA_KEEP_RUNS_PER_PAGE) > need)
 		need++;
+	err = -E2BIG;
 	if (need > NVWA_KEEP_MAX_LIST_PAGES ||
 	    extents + need + 1 > NVWA_KEEP_MAX_EXTENTS) {
 		pr_err("%lu frames in %lu runs, %lu extents: more than the next kernel can reserve at boot (%d extents, %d list pages)\n",
 		       keep.frames, runs, extents, NVWA_KEEP_MAX_EXTENTS,
 		       NVWA_KEEP_MAX_LIST_PAGES);
-		return -E2BIG;
+		goto unmerge;
 	}
 	/* The next kernel boots in what the kept frames leave. */
 	if (keep.frames + need + 1 + max(totalram_pages() / 8, SZ_256M >> PAGE_SHIFT) >
 	    totalram_pages()) {
 		pr_err("%lu frames would leave the next kernel too little memory to boot\n",
 		       keep.frames);
-		return -E2BIG;
+		goto unmerge;
 	}
 	keep.list = kvcalloc(need, sizeof(*keep.list), GFP_KERNEL);
 	err = keep.list ? keep_grow(need + 1) : -ENOMEM;
@@ -833,7 +1144,7 @@ static int keep_seal(struct nvwa_keep_seal *s)
 	}
 	if (err) {
 		free_list_pages();
-		return err;
+		goto unmerge;
 	}
 	/* From here the head and the list are entries too (owner 0). */
 	keep_add(keep.head, 0, 0, false);
@@ -852,6 +1163,10 @@ static int keep_seal(struct nvwa_keep_seal *s)
 	s->extents = h->nr_extents;
 	s->list_pages = keep.nr_list;
 	return 0;
+
+unmerge:
+	unmerge_held();
+	return err;
 }
 
 /* Whether frame @f of @r starts a PMD's worth of it, in memory and in its mapping. */
@@ -862,18 +1177,29 @@ static bool whole_pmd(const struct nvwa_keep_run *r, unsigned long f)
 	       r->nr - f >= PMD_PAGES;
 }
 
-/* After the jump: the frames of @g->owner into @g->pid's memory. */
+/*
+ * The frames of @g->owner into @g->pid's memory: a checkpoint's held
+ * frames (HOLD, in this kernel or handed over), else those this boot was
+ * handed for an update.  A checkpoint's frames are spent after it: those
+ * that did not go in are freed with its runs.
+ */
 static int keep_give(struct nvwa_keep_give *g)
 {
 	const struct nvwa_keep_run *runs;
-	unsigned long nr, r, f, *fallback = NULL, nr_fb = 0, cap = 0;
+	unsigned long nr, r, f, *fallback = NULL, nr_fb = 0, cap = 0, held;
 	struct task_struct *task;
 	struct mm_struct *mm;
 	struct pid *pid;
 	int err = 0;
 
 	memset(&g->installed, 0, sizeof(*g) - offsetof(struct nvwa_keep_give, installed));
-	runs = nvwa_keep_runs(&nr);
+	held = held_frames_of(g->owner);
+	if (held) {
+		runs = keep.held;
+		nr = keep.nr_held;
+	} else {
+		runs = nvwa_keep_runs(&nr);
+	}
 	if (!runs)
 		return -ENODATA;
 	pid = find_get_pid(g->pid);
@@ -891,7 +1217,8 @@ static int keep_give(struct nvwa_keep_give *g)
 	for (r = 0; r < nr && !err; r++) {
 		bool huge = runs[r].addr & NVWA_KEEP_RUN_HUGE;
 
-		if (runs[r].owner != g->owner)
+		if (runs[r].owner != g->owner ||
+		    (!held && (runs[r].addr & NVWA_KEEP_RUN_HELD)))
 			continue;
 		for (f = 0; f < runs[r].nr; f++) {
 			unsigned long addr = (runs[r].addr & PAGE_MASK) + f * PAGE_SIZE;
@@ -966,6 +1293,8 @@ static int keep_give(struct nvwa_keep_give *g)
 	kvfree(fallback);
 	mmput(mm);
 	put_task_struct(task);
+	if (held && !err)
+		held_drop(g->owner);	/* what did not go in is counted failed */
 	keep.installed += g->installed;
 	keep.copied += g->copied;
 	return err;
@@ -979,22 +1308,28 @@ static u64 keep_release(void)
 
 	runs = nvwa_keep_runs(&nr);
 	for (r = 0; r < nr; r++)
-		for (f = 0; f < runs[r].nr; f++)
+		for (f = 0; !(runs[r].addr & NVWA_KEEP_RUN_HELD) && f < runs[r].nr; f++)
 			freed += !nvwa_keep_free(runs[r].pfn + f);
 	keep.released += freed;
 	return freed;
 }
 
-/* Frames the list this boot read names for @o->owner, given or not. */
+/*
+ * Frames kept for @o->owner: a checkpoint's held ones, else those the
+ * list this boot read names for it, given or not.
+ */
 static void keep_owned(struct nvwa_keep_owned *o)
 {
 	const struct nvwa_keep_run *runs;
 	unsigned long nr, r;
 
-	o->frames = 0;
+	o->frames = o->owner ? held_frames_of(o->owner) : 0;
+	if (o->frames)
+		return;
 	runs = nvwa_keep_runs(&nr);
 	for (r = 0; r < nr; r++)
-		if (o->owner && runs[r].owner == o->owner)
+		if (o->owner && runs[r].owner == o->owner &&
+		    !(runs[r].addr & NVWA_KEEP_RUN_HELD))
 			o->frames += runs[r].nr;
 }
 
@@ -1009,7 +1344,7 @@ static void keep_status(struct nvwa_keep_status *st)
 	st->state = keep.state;
 	st->head = keep.head ? page_to_phys(keep.head) : 0;
 	for (r = 0; r < keep.nr; r++) {
-		if (keep.runs[r].owner)
+		if (keep.runs[r].owner && !keep.runs[r].held)
 			st->taken += keep.runs[r].nr;
 	}
 	runs = nvwa_keep_runs(&nr);
@@ -1025,6 +1360,13 @@ static void keep_status(struct nvwa_keep_status *st)
 	if (st->state == NVWA_KEEP_IDLE && nr)
 		st->state = NVWA_KEEP_HANDED;
 	st->kept = handed - keep.installed - keep.copied - keep.released;
+	st->held = keep.held_frames;
+	for (r = 0, owner = 0; r < keep.nr_held; r++) {
+		if (keep.held[r].owner != owner &&
+		    !held_frames_of_before(keep.held[r].owner, r))
+			st->held_owners++;
+		owner = keep.held[r].owner;
+	}
 	st->installed = keep.installed;
 	st->copied = keep.copied;
 	st->released = keep.released;
@@ -1095,6 +1437,14 @@ static long keep_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case NVWA_KEEP_IOC_OWNED:
 		keep_owned(&u.owned);
+		break;
+	case NVWA_KEEP_IOC_HOLD:
+		err = keep.state == NVWA_KEEP_IDLE ? keep_hold(&u.take) : -EBUSY;
+		break;
+	case NVWA_KEEP_IOC_DROP:
+		u.owned.frames = u.owned.owner && held_frames_of(u.owned.owner) ?
+				 held_drop(u.owned.owner) : 0;
+		err = u.owned.frames ? 0 : -ENOENT;
 		break;
 	default:
 		err = -ENOTTY;
@@ -1178,10 +1528,42 @@ static struct miscdevice keep_dev = {
 	.mode = 0600,
 };
 
+/*
+ * The checkpoints' frames this boot was handed are held again, for their
+ * restores and the next kexec.  Once given, they are the restored
+ * processes' pages: a second load would take them for kept ones, so the
+ * module stays for the rest of the boot.
+ */
+static int __init keep_import(void)
+{
+	const struct nvwa_keep_run *runs;
+	unsigned long nr, r, n = 0;
+	int err;
+
+	runs = nvwa_keep_runs(&nr);
+	for (r = 0; r < nr; r++)
+		n += !!(runs[r].addr & NVWA_KEEP_RUN_HELD);
+	if (!n)
+		return 0;
+	err = held_grow(n);
+	if (err)
+		return err;
+	for (r = 0; r < nr; r++)
+		if (runs[r].addr & NVWA_KEEP_RUN_HELD)
+			held_add(runs[r].pfn, runs[r].addr, runs[r].nr, runs[r].owner);
+	__module_get(THIS_MODULE);
+	pr_info("%lu frames of %lu checkpoint runs kept, waiting for their restore\n",
+		keep.held_frames, n);
+	return 0;
+}
+
 static int __init keep_init(void)
 {
-	int err = misc_register(&keep_dev);
+	int err = keep_import();
 
+	if (err)
+		return err;
+	err = misc_register(&keep_dev);
 	if (err)
 		return err;
 	keep_debugfs = debugfs_create_dir("nvwa_keep", NULL);
@@ -1196,6 +1578,7 @@ static void __exit keep_exit(void)
 	mutex_lock(&keep.lock);
 	keep_reset();
 	mutex_unlock(&keep.lock);
+	kvfree(keep.held);	/* empty: held frames keep the module */
 }
 
 module_init(keep_init);

@@ -32,6 +32,16 @@
  *            frames this kernel was handed for it (0: none, when the
  *            list did not check out at boot, or nvwa.keep= was not given)
  *   STATUS   either side
+ * A checkpoint that keeps memory in place (`nvwa checkpoint --pin-memory`),
+ * any time no update is under way:
+ *   HOLD     as TAKE, for a stopped process about to be checkpointed: its
+ *            pages become frames kept for it (-EEXIST: some are already),
+ *            in this kernel and, listed at every SEAL, across kexecs
+ *   GIVE     (owner: the checkpointed PID) into the restored process, or
+ *            back into the same process after a failed dump; the frames
+ *            are spent then
+ *   DROP     frees the frames kept for a checkpoint (-ENOENT: none)
+ *   OWNED    counts them
  */
 #ifndef _UAPI_NVWA_KEEP_H
 #define _UAPI_NVWA_KEEP_H
@@ -111,6 +121,9 @@ struct nvwa_keep_status {
 	__u64 installed;	/* after it: frames installed by GIVE */
 	__u64 copied;		/* after it: frames GIVE had to copy */
 	__u64 released;		/* after it: frames RELEASE gave back */
+	__u64 held;		/* checkpoints' frames kept (HOLD) */
+	__u32 held_owners;	/* processes those are kept for */
+	__u32 reserved;
 };
 
 #define NVWA_KEEP_IOC_MAGIC	0xb8
@@ -123,5 +136,7 @@ struct nvwa_keep_status {
 #define NVWA_KEEP_IOC_STATUS	_IOR(NVWA_KEEP_IOC_MAGIC, 7, struct nvwa_keep_status)
 #define NVWA_KEEP_IOC_CHECK	_IO(NVWA_KEEP_IOC_MAGIC, 8)
 #define NVWA_KEEP_IOC_OWNED	_IOWR(NVWA_KEEP_IOC_MAGIC, 9, struct nvwa_keep_owned)
+#define NVWA_KEEP_IOC_HOLD	_IOWR(NVWA_KEEP_IOC_MAGIC, 10, struct nvwa_keep_take)
+#define NVWA_KEEP_IOC_DROP	_IOWR(NVWA_KEEP_IOC_MAGIC, 11, struct nvwa_keep_owned)
 
 #endif /* _UAPI_NVWA_KEEP_H */

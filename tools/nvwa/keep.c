@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The zero-copy path's system calls and the checks around them (keep.h). */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "fastboot/bzimage.h"
 #include "fastboot/decompress.h"
@@ -19,6 +22,7 @@
 
 #define KEEP_IMAGE_MAX (512u << 20)
 #define KEEP_FEATURE "pin-anon"
+#define KEEP_PID_MAX 4194304		/* the kernel's PID_MAX_LIMIT, 64-bit */
 
 int keep_open(bool load, char *why, size_t whylen)
 {
@@ -84,6 +88,102 @@ int keep_give(int fd, pid_t owner, pid_t pid, struct nvwa_keep_give *ret)
 {
 	*ret = (struct nvwa_keep_give){ .owner = (__u32)owner, .pid = (__u32)pid };
 	return keep_ioctl(fd, NVWA_KEEP_IOC_GIVE, ret);
+}
+
+int keep_hold(int fd, pid_t pid, struct nvwa_keep_take *ret)
+{
+	*ret = (struct nvwa_keep_take){ .pid = (__u32)pid };
+	return keep_ioctl(fd, NVWA_KEEP_IOC_HOLD, ret);
+}
+
+int keep_drop(int fd, pid_t owner, uint64_t *ret_frames)
+{
+	struct nvwa_keep_owned o = { .owner = (__u32)owner };
+	int r = keep_ioctl(fd, NVWA_KEEP_IOC_DROP, &o);
+
+	*ret_frames = r ? 0 : o.frames;
+	return r;
+}
+
+int keep_give_tree(int fd, const pid_t *tree, size_t n, struct keep_given *ret, char *why,
+		   size_t whylen)
+{
+	struct nvwa_keep_give g;
+	int r = 0;
+
+	*ret = (struct keep_given){ 0 };
+	for (size_t k = 0; k < n; k++) {
+		r = keep_stopped(tree[k]);
+		if (r == 0)
+			return set_why(why, whylen, -EBUSY, "%d ran before its kept pages were back",
+				       tree[k]);
+		if (r < 0)
+			return set_why(why, whylen, r, "%d is gone", tree[k]);
+		r = keep_give(fd, tree[k], tree[k], &g);
+		if (r == -ENODATA)
+			return set_why(why, whylen, r, "this kernel was handed no kept pages (was nvwa.keep= lost from its command line?)");
+		if (r < 0)
+			return set_why(why, whylen, r, "%s refused %d's pages: %s", KEEP_DEV, tree[k],
+				       strerror(-r));
+		/* Counted even if some failed: those frames are spent. */
+		ret->installed += g.installed;
+		ret->huge += g.huge;
+		ret->copied += g.copied;
+		ret->replaced += g.replaced;
+		ret->processes++;
+		if (g.failed)
+			return set_why(why, whylen, -EFAULT, "%llu of %d's kept pages have no mapping to go back to",
+				       (unsigned long long)g.failed, tree[k]);
+		/* A tree: each process's share, so none goes unseen. */
+		if (n > 1)
+			log_info("    process %d: %llu pages back in place, %llu copied", tree[k],
+				 (unsigned long long)g.installed, (unsigned long long)g.copied);
+	}
+	return 0;
+}
+
+int keep_held_parse(const char *buf, size_t len, struct keep_held *ret, char *why, size_t whylen)
+{
+	const char *p = buf, *end = buf + len;
+
+	ret->n = 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char line[64], *e;
+		unsigned long long frames;
+		long pid;
+
+		if (!l) {
+			p++;
+			continue;
+		}
+		if (l >= sizeof(line) || ret->n == NVWA_KEEP_TREE_MAX)
+			return set_why(why, whylen, -EBADMSG, "line %zu: too long, or too many",
+				       ret->n + 1);
+		memcpy(line, p, l);
+		line[l] = '\0';
+		p += l + 1;
+		errno = 0;
+		if (strncmp(line, "pid ", 4) || (pid = strtol(line + 4, &e, 10)) <= 0 ||
+		    pid > KEEP_PID_MAX || strncmp(e, " frames ", 8) || !isdigit((unsigned char)e[8]) ||
+		    ((frames = strtoull(e + 8, &e, 10)), errno) || *e || !frames)
+			return set_why(why, whylen, -EBADMSG, "not \"pid P frames N\": \"%.40s\"",
+				       line);
+		ret->pid[ret->n] = (pid_t)pid;
+		ret->frames[ret->n++] = frames;
+	}
+	return 0;
+}
+
+size_t keep_held_format(const struct keep_held *h, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < h->n && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "pid %d frames %" PRIu64 "\n",
+					(int)h->pid[i], h->frames[i]);
+	return len < size ? len : size;
 }
 
 int keep_release(int fd, uint64_t *ret_freed)

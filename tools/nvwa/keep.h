@@ -44,6 +44,51 @@ int keep_seal(int fd, struct nvwa_keep_seal *ret);
 int keep_abort(int fd);
 int keep_give(int fd, pid_t owner, pid_t pid, struct nvwa_keep_give *ret);
 int keep_release(int fd, uint64_t *ret_freed);
+
+/*
+ * A checkpoint's memory kept in place (`nvwa checkpoint --pin-memory`):
+ * HOLD takes a stopped process's pages as TAKE does and keeps them for
+ * its restore, in this kernel and across kexecs; DROP frees them.
+ */
+int keep_hold(int fd, pid_t pid, struct nvwa_keep_take *ret);
+int keep_drop(int fd, pid_t owner, uint64_t *ret_frames);
+
+/*
+ * A checkpoint's list of the processes the kernel keeps memory for,
+ * "pid P frames N" a line, in the images directory (nvwa checkpoint
+ * writes it before the dump: images without it would restore zeroed
+ * memory).
+ */
+#define KEEP_HELD_FILE "nvwa-held"
+struct keep_held {
+	pid_t pid[NVWA_KEEP_TREE_MAX];
+	uint64_t frames[NVWA_KEEP_TREE_MAX];
+	size_t n;
+};
+
+/* 0, or -EBADMSG with the offending line in @why; @ret holds what was read. */
+int keep_held_parse(const char *buf, size_t len, struct keep_held *ret, char *why, size_t whylen);
+/* The text keep_held_parse() reads, into @buf (NVWA_KEEP_TREE_MAX * 48 bytes do). */
+size_t keep_held_format(const struct keep_held *h, char *buf, size_t size);
+
+/* What keep_give_tree() put back, over a tree. */
+struct keep_given {
+	uint64_t installed;	/* frames back in place, nothing copied */
+	uint64_t huge;		/* of those, in huge pages again */
+	uint64_t copied;	/* frames copied: the address was taken */
+	uint64_t replaced;	/* frames that replaced a page mapped since */
+	size_t processes;
+};
+
+/*
+ * The frames kept for each process of @tree (owner: its own PID, which
+ * CRIU restores), all stopped, go back into it at the same addresses.
+ * Neither resumes nor kills the tree: a process whose pages did not all
+ * go back must not run, and the caller knows what to do with it.
+ * 0, or -errno with the reason in @why (the first process that failed).
+ */
+int keep_give_tree(int fd, const pid_t *tree, size_t n, struct keep_given *ret, char *why,
+		   size_t whylen);
 int keep_status(int fd, struct nvwa_keep_status *ret);
 /*
  * After the jump: the frames this kernel was handed for @owner (0 when

@@ -308,9 +308,9 @@ static void stopped_during(struct nvwa_app *a, const char *dir, double ms)
 static int give_memory(struct nvwa_handover *h, struct nvwa_app *a, char *why, size_t whylen)
 {
 	pid_t tree[NVWA_KEEP_TREE_MAX];
-	struct nvwa_keep_give g;
+	struct keep_given g = { 0 };
 	char name[NVWA_PHASE_NAME_MAX];
-	uint64_t t = tsc_read(), replaced = 0;
+	uint64_t t = tsc_read();
 	size_t n = 0, k;
 	int fd, r;
 
@@ -318,36 +318,11 @@ static int give_memory(struct nvwa_handover *h, struct nvwa_app *a, char *why, s
 	r = fd < 0 ? fd : proc_tree(a->pid, tree, NVWA_KEEP_TREE_MAX, &n);
 	if (r < 0 && fd >= 0)
 		set_why(why, whylen, r, "cannot list the processes of %d: %s", a->pid, strerror(-r));
-	for (k = 0; r >= 0 && k < n; k++) {
-		r = keep_stopped(tree[k]);
-		if (r == 0)
-			r = set_why(why, whylen, -EBUSY, "%d ran before its kept pages were back",
-				    tree[k]);
-		if (r < 0)
-			break;
-		r = keep_give(fd, tree[k], tree[k], &g);
-		if (r == -ENODATA)
-			r = set_why(why, whylen, r, "this kernel was handed no kept pages (was nvwa.keep= lost from its command line?)");
-		else if (r < 0)
-			set_why(why, whylen, r, "%s refused %d's pages: %s", KEEP_DEV, tree[k],
-				strerror(-r));
-		if (r < 0)
-			break;
-		/* Counted even if some failed: those frames are spent. */
-		a->installed_pages += g.installed;
-		a->huge_pages += g.huge;
-		a->copied_pages += g.copied;
-		replaced += g.replaced;
-		if (g.failed) {
-			r = set_why(why, whylen, -EFAULT, "%llu of %d's kept pages have no mapping to go back to",
-				    (unsigned long long)g.failed, tree[k]);
-			break;
-		}
-		/* A tree: each process's share, so none goes unseen. */
-		if (n > 1)
-			log_info("    process %d: %llu pages back in place, %llu copied", tree[k],
-				 (unsigned long long)g.installed, (unsigned long long)g.copied);
-	}
+	if (r >= 0)
+		r = keep_give_tree(fd, tree, n, &g, why, whylen);
+	a->installed_pages += g.installed;
+	a->huge_pages += g.huge;
+	a->copied_pages += g.copied;
 	if (fd >= 0)
 		close(fd);
 	if (r < 0) {
@@ -363,7 +338,7 @@ static int give_memory(struct nvwa_handover *h, struct nvwa_app *a, char *why, s
 	timeline_add(&h->timeline, name, NVWA_DOMAIN_NEW, t, tsc_read());
 	log_info("  %d (%s): %llu pages back in place (%llu in huge pages, %llu replacing a page the restore had mapped), %llu copied, in %.0f ms",
 		 a->pid, a->comm, (unsigned long long)a->installed_pages,
-		 (unsigned long long)a->huge_pages, (unsigned long long)replaced,
+		 (unsigned long long)a->huge_pages, (unsigned long long)g.replaced,
 		 (unsigned long long)a->copied_pages,
 		 tsc_to_ms(tsc_read() - t, h->timeline.tsc_khz));
 	return 0;

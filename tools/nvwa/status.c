@@ -178,6 +178,10 @@ static void print_text(const struct status *st)
 	else if (kcaps_has(&st->caps, KCAP_PIN_ANON))
 		printf("kept memory:  module not loaded (modprobe %s; nvwa update loads it)\n",
 		       KEEP_MODULE);
+	if (st->have_keep && st->keep.held)
+		printf("checkpoints:  %llu MiB of anonymous memory kept in place for %u process%s (nvwa restore-app brings it back)\n",
+		       (unsigned long long)st->keep.held >> 8, st->keep.held_owners,
+		       st->keep.held_owners == 1 ? "" : "es");
 	if (st->have_parked) {
 		const struct park_parked *pk = &st->parked;
 
@@ -372,6 +376,8 @@ static int print_json(const struct status *st)
 		json_object_object_add(v, "installed", json_object_new_uint64(st->keep.installed));
 		json_object_object_add(v, "copied", json_object_new_uint64(st->keep.copied));
 		json_object_object_add(v, "released", json_object_new_uint64(st->keep.released));
+		json_object_object_add(v, "held", json_object_new_uint64(st->keep.held));
+		json_object_object_add(v, "held_processes", json_object_new_int64(st->keep.held_owners));
 	}
 	json_object_object_add(o, "kept", v);
 	if (st->image)

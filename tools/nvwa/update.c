@@ -95,6 +95,7 @@ struct update {
 	bool trace;			/* nvwa trace reboot: no applications */
 	bool no_quiesce;
 	bool copy_memory;		/* --copy-memory: CRIU copies, even here */
+	uint64_t held;			/* frames kept for checkpoints, to hand over too */
 	size_t ncopy;			/* --copy-memory=PID */
 	pid_t copy_pids[NVWA_MAX_APPS];
 	enum probe_mode probes;
@@ -382,18 +383,52 @@ static bool memory_kept(const struct update *u, const struct app *a)
  * stock kernel, and says why.  On the kept path the list's head is
  * allocated now: its address goes on the new kernel's command line.
  */
+/* Frames this kernel keeps for checkpoints (`nvwa checkpoint --pin-memory`). */
+static uint64_t held_frames(void)
+{
+	struct nvwa_keep_status st = { 0 };
+	char why[128];
+	int fd;
+
+	/* After a kexec, the module learns what it holds when it loads. */
+	if (!kcap_probe(KCAP_PIN_ANON, why, sizeof(why)))
+		return 0;
+	fd = keep_open(true, why, sizeof(why));
+	if (fd < 0)
+		return 0;
+	if (keep_status(fd, &st) < 0)
+		st.held = 0;
+	close(fd);
+	return st.held;
+}
+
+/*
+ * Checkpoints' memory held here has no copy anywhere: an update that
+ * cannot hand it over would lose it.
+ */
+static int held_stays(const struct update *u, const char *why)
+{
+	return log_error_errno(-EXDEV, "%" PRIu64 " MiB of anonymous memory is kept in place for checkpoints (nvwa checkpoint --pin-memory), and %s, so it would be lost: restore those checkpoints (nvwa restore-app) or free it (nvwa restore-app --drop-memory) first",
+			       u->held >> 8, why);
+}
+
 static int choose_memory(struct update *u)
 {
 	char why[192];
 	int r;
 
 	u->keep_fd = -1;
+	u->held = held_frames();
 	/* An empty list is no hand-over: the kernel would refuse to seal it. */
-	if (!u->napps)
+	if (!u->napps && !u->held)
 		return 0;
 	if (u->copy_memory || apps_copied(u) == u->napps) {
 		xsnprintf(u->memory_why, sizeof(u->memory_why), "copied by CRIU: --copy-memory");
-		goto copied;
+		if (!u->held)
+			goto copied;
+		/* The checkpoints' frames are handed over all the same. */
+		for (size_t i = 0; i < u->napps; i++)
+			u->apps[i].copy_memory = true;
 	}
 	if (!kcap_probe(KCAP_PIN_ANON, why, sizeof(why))) {
 		xsnprintf(u->memory_why, sizeof(u->memory_why),
@@ -402,6 +437,8 @@ static int choose_memory(struct update *u)
 	}
 	r = keep_image_declares(u->plan.boot.path, why, sizeof(why));
 	if (r <= 0) {
+		if (u->held)
+			return held_stays(u, "the new kernel cannot take it over");
 		xsnprintf(u->memory_why, sizeof(u->memory_why),
 			  "copied by CRIU: the new kernel could not take it over (%s)", why);
 		goto copied;
@@ -416,16 +453,23 @@ static int choose_memory(struct update *u)
 	if (r < 0) {
 		close(u->keep_fd);
 		u->keep_fd = -1;
+		if (u->held)
+			return held_stays(u, "/dev/nvwa-keep would not begin a hand-over");
 		xsnprintf(u->memory_why, sizeof(u->memory_why),
 			  "copied by CRIU: %s would not begin a hand-over: %s", KEEP_DEV,
 			  strerror(-r));
 		goto copied;
 	}
-	xsnprintf(u->memory_why, sizeof(u->memory_why),
-		  "kept in place: pin-anon on both kernels (list head at %#" PRIx64 "); private pages only, CRIU copies what is shared (shared anonymous memory, pages shared after fork)",
-		  u->keep_head);
-	log_info("  memory: %s", u->memory_why);
-	for (size_t i = 0; i < u->napps; i++)
+	if (!u->copy_memory && apps_copied(u) < u->napps)
+		xsnprintf(u->memory_why, sizeof(u->memory_why),
+			  "kept in place: pin-anon on both kernels (list head at %#" PRIx64 "); private pages only, CRIU copies what is shared (shared anonymous memory, pages shared after fork)",
+			  u->keep_head);
+	if (u->napps)
+		log_info("  memory: %s", u->memory_why);
+	if (u->held)
+		log_info("  checkpoints' memory: %" PRIu64 " MiB kept in place, handed over too (list head at %#" PRIx64 ")",
+			 u->held >> 8, u->keep_head);
+	for (size_t i = 0; !u->copy_memory && i < u->napps; i++)
 		if (u->apps[i].copy_memory)
 			log_info("  memory of %d: copied by CRIU: --copy-memory=%d", u->apps[i].pid,
 				 u->apps[i].pid);

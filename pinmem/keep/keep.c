@@ -64,14 +64,6 @@ struct keep_run {
 	bool held;		/* a checkpoint's kept frames, at seal only */
 };
 
-/*
- * In a run's addr, beside NVWA_KEEP_RUN_HUGE (the bits below PAGE_SHIFT
- * are the module's own; the kernel never reads them): the frames of a
- * checkpoint (`nvwa checkpoint --pin-memory`), kept until a restore of
- * that checkpoint takes them, through any number of kexecs; RELEASE
- * leaves them.
- */
-#define NVWA_KEEP_RUN_HELD	0x2
 
 /* Before the jump: what is taken.  After it: what was handed over. */
 static struct keep {
@@ -637,6 +629,23 @@ static void keep_reset(void)
 	keep.state = NVWA_KEEP_IDLE;
 }
 
+static int found(struct resource *res, void *arg)
+{
+	return 1;
+}
+
+/*
+ * Memory a driver added after boot (virtio-mem, dax kmem) is not in the
+ * firmware's map the next kernel boots with: it would refuse the whole
+ * list.  Frames there are not handed over; the update stops first.
+ */
+static bool driver_managed(unsigned long pfn, unsigned long nr)
+{
+	return walk_iomem_res_desc(IORES_DESC_NONE,
+				   IORESOURCE_SYSTEM_RAM | IORESOURCE_SYSRAM_DRIVER_MANAGED,
+				   PFN_PHYS(pfn), PFN_PHYS(pfn + nr) - 1, NULL, found) == 1;
+}
+
 /* Checkpoints' kept frames: the held table. */
 
 static bool held_owns(const struct nvwa_keep_run *r, u32 owner)
@@ -684,6 +693,23 @@ static int held_grow(unsigned long more)
 	keep.held = r;
 	keep.cap_held = cap;
 	return 0;
+}
+
+/* The room keep_hold() made for the worst case, given back. */
+static void held_shrink(void)
+{
+	unsigned long cap = keep.nr_held + 64;
+	struct nvwa_keep_run *r;
+
+	if (keep.cap_held <= 2 * cap)
+		return;
+	r = kvmalloc_array(cap, sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return;
+	memcpy(r, keep.held, keep.nr_held * sizeof(*r));
+	kvfree(keep.held);
+	keep.held = r;
+	keep.cap_held = cap;
 }
 
 /* While any frame is held, the module that knows them must stay. */
@@ -768,7 +794,7 @@ static unsigned long write_back(struct task_struct *task, unsigned long pfn,
  * copy, and the checkpoint copies it as any page left.
  */
 static void hold_run(const struct keep_run *r, struct task_struct *task,
-		     struct nvwa_keep_take *t, unsigned long *lost)
+		     struct nvwa_keep_take *t, unsigned long *lost, bool *drained)
 {
 	unsigned long f = 0, n;
 
@@ -776,10 +802,18 @@ static void hold_run(const struct keep_run *r, struct task_struct *task,
 		struct page *page = pfn_to_page(r->pfn + f);
 		bool huge = r->huge && PageHead(page) &&
 			    compound_nr(page) == PMD_PAGES && r->nr - f >= PMD_PAGES;
-		int err;
+		int err = 0;
 
 		n = huge ? PMD_PAGES : 1;
-		err = nvwa_keep_hold(page, n);
+		/*
+		 * Held for long, a frame must not be where memory has to
+		 * stay movable (CMA, ZONE_MOVABLE) or that the next kernel
+		 * does not boot with (a driver added it): copied instead.
+		 */
+		if (!is_longterm_pinnable_page(page) || driver_managed(r->pfn + f, n))
+			err = -EXDEV;
+		if (!err)
+			err = nvwa_keep_hold(page, n, drained);
 		if (!err) {
 			held_add(r->pfn + f, (r->addr + f * PAGE_SIZE) |
 				 (r->huge ? NVWA_KEEP_RUN_HUGE : 0) | NVWA_KEEP_RUN_HELD,
@@ -805,6 +839,7 @@ static int keep_hold(struct nvwa_keep_take *t)
 {
 	struct task_struct *task;
 	unsigned long i, lost = 0;
+	bool drained = false;
 	struct pid *pid;
 	int err;
 
@@ -821,7 +856,7 @@ static int keep_hold(struct nvwa_keep_take *t)
 	pid = xa_load(&keep.owners, t->pid);
 	task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
 	for (i = 0; i < keep.nr; i++)
-		hold_run(&keep.runs[i], task, t, &lost);
+		hold_run(&keep.runs[i], task, t, &lost, &drained);
 	if (task)
 		put_task_struct(task);
 	if (lost)
@@ -829,6 +864,7 @@ static int keep_hold(struct nvwa_keep_take *t)
 	/* Every page is held or given back: nothing left to put back. */
 	keep.nr = 0;
 	keep_put_back();
+	held_shrink();
 	held_pin();
 	return 0;
 }
@@ -952,23 +988,6 @@ static int keep_move_clear(struct nvwa_keep_seal *s)
 	return err;
 }
 
-static int found(struct resource *res, void *arg)
-{
-	return 1;
-}
-
-/*
- * Memory a driver added after boot (virtio-mem, dax kmem) is not in the
- * firmware's map the next kernel boots with: it would refuse the whole
- * list.  Frames there are not handed over; the update stops first.
- */
-static bool driver_managed(unsigned long pfn, unsigned long nr)
-{
-	return walk_iomem_res_desc(IORES_DESC_NONE,
-				   IORESOURCE_SYSTEM_RAM | IORESOURCE_SYSRAM_DRIVER_MANAGED,
-				   PFN_PHYS(pfn), PFN_PHYS(pfn + nr) - 1, NULL, found) == 1;
-}
-
 /* The head must survive the jump: not where the loaded kernel lands. */
 static int keep_check(void)
 {
@@ -997,6 +1016,7 @@ static int held_move_clear(struct nvwa_keep_seal *s)
 {
 	struct nvwa_keep_run *old = keep.held;
 	unsigned long n = keep.nr_held, i, f, in_way = 0;
+	bool drained = true;	/* frames of its own: nothing to drain */
 	int err = 0;
 
 	for (i = 0; i < n; i++)
@@ -1018,11 +1038,17 @@ static int held_move_clear(struct nvwa_keep_seal *s)
 			u64 addr = old[i].addr + f * PAGE_SIZE;
 			struct page *to = NULL;
 
+			if (PageHWPoison(pfn_to_page(pfn))) {
+				/* Never read: the checkpoint is short of it. */
+				pr_err("held frame %#lx is poisoned: lost\n", pfn);
+				nvwa_keep_free(pfn);
+				continue;
+			}
 			if (in_image_way(pfn, 1)) {
 				to = alloc_clear_of_image(GFP_HIGHUSER);
 				if (to) {
 					copy_highpage(to, pfn_to_page(pfn));
-					if (nvwa_keep_hold(to, 1)) {
+					if (nvwa_keep_hold(to, 1, &drained)) {
 						__free_page(to);
 						to = NULL;
 					}
@@ -1137,9 +1163,11 @@ static int keep_seal(struct nvwa_keep_seal *s)
 	}
 	keep.list = kvcalloc(need, sizeof(*keep.list), GFP_KERNEL);
 	err = keep.list ? keep_grow(need + 1) : -ENOMEM;
-	for (; !err && keep.nr_list < need; keep.nr_list++) {
+	while (!err && keep.nr_list < need) {
 		keep.list[keep.nr_list] = alloc_clear_of_image(GFP_KERNEL);
-		if (!keep.list[keep.nr_list])
+		if (keep.list[keep.nr_list])
+			keep.nr_list++;
+		else
 			err = -ENOMEM;
 	}
 	if (err) {
@@ -1186,16 +1214,21 @@ static bool whole_pmd(const struct nvwa_keep_run *r, unsigned long f)
 static int keep_give(struct nvwa_keep_give *g)
 {
 	const struct nvwa_keep_run *runs;
-	unsigned long nr, r, f, *fallback = NULL, nr_fb = 0, cap = 0, held;
+	unsigned long nr, r, f, *fallback = NULL, nr_fb = 0, cap = 0;
+	bool held;
 	struct task_struct *task;
 	struct mm_struct *mm;
 	struct pid *pid;
 	int err = 0;
 
-	memset(&g->installed, 0, sizeof(*g) - offsetof(struct nvwa_keep_give, installed));
-	held = held_frames_of(g->owner);
+	memset(&g->installed, 0, offsetof(struct nvwa_keep_give, checkpoint) -
+	       offsetof(struct nvwa_keep_give, installed));
+	held = g->checkpoint;
 	if (held) {
-		runs = keep.held;
+		/* Listed by a seal, they must stay as they are until the jump. */
+		if (keep.state != NVWA_KEEP_IDLE)
+			return -EBUSY;
+		runs = held_frames_of(g->owner) ? keep.held : NULL;
 		nr = keep.nr_held;
 	} else {
 		runs = nvwa_keep_runs(&nr);
@@ -1218,7 +1251,7 @@ static int keep_give(struct nvwa_keep_give *g)
 		bool huge = runs[r].addr & NVWA_KEEP_RUN_HUGE;
 
 		if (runs[r].owner != g->owner ||
-		    (!held && (runs[r].addr & NVWA_KEEP_RUN_HELD)))
+		    held != !!(runs[r].addr & NVWA_KEEP_RUN_HELD))
 			continue;
 		for (f = 0; f < runs[r].nr; f++) {
 			unsigned long addr = (runs[r].addr & PAGE_MASK) + f * PAGE_SIZE;
@@ -1257,6 +1290,12 @@ static int keep_give(struct nvwa_keep_give *g)
 			}
 			if (e == -ENOENT)	/* not kept (any more) */
 				continue;
+			if (e == -EHWPOISON) {	/* never mapped, nor read */
+				pr_err("%d: %#lx: its frame is poisoned: lost\n", g->pid, addr);
+				nvwa_keep_free(runs[r].pfn + f);
+				g->failed++;
+				continue;
+			}
 			pr_info_ratelimited("%d: %#lx %s: copied there\n", g->pid, addr,
 					    e == -EEXIST ? "is mapped already" :
 					    vma ? "cannot take a page" : "has no mapping");
@@ -1293,10 +1332,13 @@ static int keep_give(struct nvwa_keep_give *g)
 	kvfree(fallback);
 	mmput(mm);
 	put_task_struct(task);
-	if (held && !err)
-		held_drop(g->owner);	/* what did not go in is counted failed */
-	keep.installed += g->installed;
-	keep.copied += g->copied;
+	/* Spent, even in part: what did not go in is counted failed. */
+	if (held) {
+		held_drop(g->owner);
+	} else {
+		keep.installed += g->installed;
+		keep.copied += g->copied;
+	}
 	return err;
 }
 
@@ -1315,17 +1357,19 @@ static u64 keep_release(void)
 }
 
 /*
- * Frames kept for @o->owner: a checkpoint's held ones, else those the
- * list this boot read names for it, given or not.
+ * Frames kept for @o->owner: a checkpoint's held ones, or those the list
+ * this boot read names for an update's application, given or not.
  */
 static void keep_owned(struct nvwa_keep_owned *o)
 {
 	const struct nvwa_keep_run *runs;
 	unsigned long nr, r;
 
-	o->frames = o->owner ? held_frames_of(o->owner) : 0;
-	if (o->frames)
+	o->frames = 0;
+	if (o->checkpoint) {
+		o->frames = o->owner ? held_frames_of(o->owner) : 0;
 		return;
+	}
 	runs = nvwa_keep_runs(&nr);
 	for (r = 0; r < nr; r++)
 		if (o->owner && runs[r].owner == o->owner &&
@@ -1349,7 +1393,8 @@ static void keep_status(struct nvwa_keep_status *st)
 	}
 	runs = nvwa_keep_runs(&nr);
 	for (r = 0; r < nr; r++) {
-		if (!runs[r].owner)
+		/* A checkpoint's frames are counted as held. */
+		if (!runs[r].owner || (runs[r].addr & NVWA_KEEP_RUN_HELD))
 			continue;
 		handed += runs[r].nr;
 		if (runs[r].owner != owner) {
@@ -1442,9 +1487,12 @@ static long keep_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		err = keep.state == NVWA_KEEP_IDLE ? keep_hold(&u.take) : -EBUSY;
 		break;
 	case NVWA_KEEP_IOC_DROP:
-		u.owned.frames = u.owned.owner && held_frames_of(u.owned.owner) ?
-				 held_drop(u.owned.owner) : 0;
-		err = u.owned.frames ? 0 : -ENOENT;
+		if (keep.state != NVWA_KEEP_IDLE)
+			err = -EBUSY;
+		else if (!u.owned.owner || !held_frames_of(u.owned.owner))
+			err = -ENOENT;
+		else
+			u.owned.frames = held_drop(u.owned.owner);
 		break;
 	default:
 		err = -ENOTTY;
@@ -1564,8 +1612,12 @@ static int __init keep_init(void)
 	if (err)
 		return err;
 	err = misc_register(&keep_dev);
-	if (err)
+	if (err) {
+		kvfree(keep.held);
+		if (keep.nr_held)
+			module_put(THIS_MODULE);
 		return err;
+	}
 	keep_debugfs = debugfs_create_dir("nvwa_keep", NULL);
 	debugfs_create_file("damage", 0200, keep_debugfs, NULL, &damage_fops);
 	return 0;

@@ -37,11 +37,14 @@
  *   HOLD     as TAKE, for a stopped process about to be checkpointed: its
  *            pages become frames kept for it (-EEXIST: some are already),
  *            in this kernel and, listed at every SEAL, across kexecs
- *   GIVE     (owner: the checkpointed PID) into the restored process, or
- *            back into the same process after a failed dump; the frames
- *            are spent then
+ *   GIVE     (checkpoint = 1, owner: the checkpointed PID) into the
+ *            restored process, or back into the same process after a
+ *            failed dump; the frames are spent then, even in part.  An
+ *            update's application with the same PID never gets them
  *   DROP     frees the frames kept for a checkpoint (-ENOENT: none)
- *   OWNED    counts them
+ *   OWNED    (checkpoint = 1) counts them
+ * GIVE of a checkpoint's frames and DROP wait while an update is under
+ * way (-EBUSY): a seal lists the frames as they are.
  */
 #ifndef _UAPI_NVWA_KEEP_H
 #define _UAPI_NVWA_KEEP_H
@@ -97,11 +100,14 @@ struct nvwa_keep_give {
 	__u64 failed;		/* out: frames neither (no mapping there) */
 	/* out: of those installed, frames that are huge pages again */
 	__u64 huge;
+	/* in: 1: a checkpoint's frames (HOLD); 0: an update's application's */
+	__u32 checkpoint;
+	__u32 reserved;
 };
 
 struct nvwa_keep_owned {
 	__u32 owner;		/* in: a PID pages were taken from */
-	__u32 reserved;
+	__u32 checkpoint;	/* in: 1: a checkpoint's frames; 0: an update's */
 	__u64 frames;		/* out: frames the list this boot read names for it */
 };
 

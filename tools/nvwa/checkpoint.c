@@ -290,7 +290,7 @@ static int give_back(struct anon_memory *m, const pid_t *tree, size_t ntree)
 	char why[256];
 	int r;
 
-	r = keep_give_tree(m->fd, m->held.pid, m->held.n, &g, why, sizeof(why));
+	r = keep_give_tree(m->fd, m->held.pid, m->held.n, true, &g, why, sizeof(why));
 	if (r < 0) {
 		log_error("Could not give %d's memory back: %s; the tree is left stopped", tree[0],
 			  why);
@@ -566,7 +566,7 @@ static int held_here(const char *dir, struct anon_memory *m)
 		return log_error_errno(m->fd, "%s: its anonymous memory was kept in place by the kernel it was made on, and this one cannot hold it (%s): only an nvwa kernel it was handed to can restore it",
 				       dir, why);
 	for (size_t i = 0; i < m->held.n; i++) {
-		r = keep_owned(m->fd, m->held.pid[i], &frames);
+		r = keep_owned(m->fd, m->held.pid[i], true, &frames);
 		if (r < 0 || frames != m->held.frames[i])
 			return log_error_errno(r < 0 ? r : -ENODATA, "%s: this kernel keeps %s for PID %d of it, not the %" PRIu64 " pages it was checkpointed with: restored or dropped already, or a kexec did not hand them over (dmesg | grep nvwa)",
 					       dir, r < 0 || !frames ? "no memory" : "other memory",
@@ -600,7 +600,7 @@ static int give_held(struct anon_memory *m, pid_t pid, struct keep_given *g)
 	size_t n = 0;
 	int r;
 
-	r = keep_give_tree(m->fd, m->held.pid, m->held.n, g, why, sizeof(why));
+	r = keep_give_tree(m->fd, m->held.pid, m->held.n, true, g, why, sizeof(why));
 	if (proc_tree(pid, tree, MAX_TREE, &n) < 0)
 		n = 0;
 	if (r < 0) {

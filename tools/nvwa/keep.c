@@ -84,9 +84,10 @@ int keep_abort(int fd)
 	return ioctl(fd, NVWA_KEEP_IOC_ABORT) < 0 ? -errno : 0;
 }
 
-int keep_give(int fd, pid_t owner, pid_t pid, struct nvwa_keep_give *ret)
+int keep_give(int fd, pid_t owner, pid_t pid, bool checkpoint, struct nvwa_keep_give *ret)
 {
-	*ret = (struct nvwa_keep_give){ .owner = (__u32)owner, .pid = (__u32)pid };
+	*ret = (struct nvwa_keep_give){ .owner = (__u32)owner, .pid = (__u32)pid,
+					.checkpoint = checkpoint };
 	return keep_ioctl(fd, NVWA_KEEP_IOC_GIVE, ret);
 }
 
@@ -105,8 +106,8 @@ int keep_drop(int fd, pid_t owner, uint64_t *ret_frames)
 	return r;
 }
 
-int keep_give_tree(int fd, const pid_t *tree, size_t n, struct keep_given *ret, char *why,
-		   size_t whylen)
+int keep_give_tree(int fd, const pid_t *tree, size_t n, bool checkpoint, struct keep_given *ret,
+		   char *why, size_t whylen)
 {
 	struct nvwa_keep_give g;
 	int r = 0;
@@ -119,9 +120,12 @@ int keep_give_tree(int fd, const pid_t *tree, size_t n, struct keep_given *ret, 
 				       tree[k]);
 		if (r < 0)
 			return set_why(why, whylen, r, "%d is gone", tree[k]);
-		r = keep_give(fd, tree[k], tree[k], &g);
+		r = keep_give(fd, tree[k], tree[k], checkpoint, &g);
 		if (r == -ENODATA)
-			return set_why(why, whylen, r, "this kernel was handed no kept pages (was nvwa.keep= lost from its command line?)");
+			return set_why(why, whylen, r, checkpoint ?
+				       "this kernel keeps no memory for %d" :
+				       "this kernel was handed no kept pages (was nvwa.keep= lost from its command line?)",
+				       tree[k]);
 		if (r < 0)
 			return set_why(why, whylen, r, "%s refused %d's pages: %s", KEEP_DEV, tree[k],
 				       strerror(-r));
@@ -201,9 +205,9 @@ int keep_status(int fd, struct nvwa_keep_status *ret)
 	return keep_ioctl(fd, NVWA_KEEP_IOC_STATUS, ret);
 }
 
-int keep_owned(int fd, pid_t owner, uint64_t *ret_frames)
+int keep_owned(int fd, pid_t owner, bool checkpoint, uint64_t *ret_frames)
 {
-	struct nvwa_keep_owned o = { .owner = (__u32)owner };
+	struct nvwa_keep_owned o = { .owner = (__u32)owner, .checkpoint = checkpoint };
 	int r = keep_ioctl(fd, NVWA_KEEP_IOC_OWNED, &o);
 
 	if (!r)

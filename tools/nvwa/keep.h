@@ -42,7 +42,8 @@ int keep_check(int fd);
 int keep_take(int fd, pid_t pid, struct nvwa_keep_take *ret);
 int keep_seal(int fd, struct nvwa_keep_seal *ret);
 int keep_abort(int fd);
-int keep_give(int fd, pid_t owner, pid_t pid, struct nvwa_keep_give *ret);
+/* @checkpoint: a checkpoint's frames (HOLD), not an update's application's. */
+int keep_give(int fd, pid_t owner, pid_t pid, bool checkpoint, struct nvwa_keep_give *ret);
 int keep_release(int fd, uint64_t *ret_freed);
 
 /*
@@ -87,14 +88,14 @@ struct keep_given {
  * go back must not run, and the caller knows what to do with it.
  * 0, or -errno with the reason in @why (the first process that failed).
  */
-int keep_give_tree(int fd, const pid_t *tree, size_t n, struct keep_given *ret, char *why,
-		   size_t whylen);
+int keep_give_tree(int fd, const pid_t *tree, size_t n, bool checkpoint, struct keep_given *ret,
+		   char *why, size_t whylen);
 int keep_status(int fd, struct nvwa_keep_status *ret);
 /*
  * After the jump: the frames this kernel was handed for @owner (0 when
  * the list did not check out at boot, or none was named).
  */
-int keep_owned(int fd, pid_t owner, uint64_t *ret_frames);
+int keep_owned(int fd, pid_t owner, bool checkpoint, uint64_t *ret_frames);
 const char *keep_state_name(uint32_t state);
 #ifdef NVWA_FAULTS
 /*

@@ -319,7 +319,7 @@ static int give_memory(struct nvwa_handover *h, struct nvwa_app *a, char *why, s
 	if (r < 0 && fd >= 0)
 		set_why(why, whylen, r, "cannot list the processes of %d: %s", a->pid, strerror(-r));
 	if (r >= 0)
-		r = keep_give_tree(fd, tree, n, &g, why, whylen);
+		r = keep_give_tree(fd, tree, n, false, &g, why, whylen);
 	a->installed_pages += g.installed;
 	a->huge_pages += g.huge;
 	a->copied_pages += g.copied;
@@ -372,7 +372,7 @@ static int kept_memory_here(const struct nvwa_app *a, char *why, size_t whylen)
 	if (fd >= 0) {
 		r = keep_status(fd, &st);
 		if (!r)
-			r = keep_owned(fd, a->pid, &frames);
+			r = keep_owned(fd, a->pid, false, &frames);
 		/* A module from before OWNED: frames handed at all will do. */
 		if (r == -ENOTTY) {
 			frames = st.state == NVWA_KEEP_HANDED;

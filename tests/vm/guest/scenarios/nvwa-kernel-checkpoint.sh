@@ -11,7 +11,9 @@
 # checkpoint's frames are handed over too.  Boot 2: an update to Debian's
 # kernel, which could not take them, is refused; restore-app after the
 # kexec brings the process back, verified; a third checkpoint freed with
-# --drop-memory cannot be restored, and says so.
+# --drop-memory cannot be restored, and says so; a process tree's
+# private memory is kept for each of its processes, its shared region
+# copied by CRIU.
 # vm: -K -t 1200
 # needs: nvwa-kernel
 
@@ -19,6 +21,7 @@ MIB=256
 
 huge_back() { [ "$(anon_huge_kb "$1")" -ge "$(cat /disk/state/test/huge)" ]; }
 small_images() { [ "$(img_bytes "$1")" -lt 1048576 ]; }
+shared_only() { local b; b=$(img_bytes "$1"); [ "$b" -ge 8388608 ] && [ "$b" -lt 12582912 ]; }
 held_mib() { nvwa status --json | jq -r '.kept.held // 0' | awk '{ print int($1 / 256) }'; }
 held_none() { [ "$(held_mib)" = 0 ]; }
 held_all() { [ "$(held_mib)" -ge "$MIB" ]; }
@@ -113,6 +116,23 @@ boot2() {
 		"! nvwa restore-app -D /disk/ckpt/c3 > /tmp/r3.log 2>&1 && grep -q 'keeps no memory for PID' /tmp/r3.log"
 	check "  leaving no process behind" not app_alive "$pid"
 	check "  and the images untouched" sums_are /disk/ckpt/c3 /tmp/c3.sums
+
+	# A tree: each process's private memory kept for it, the shared
+	# region copied by CRIU.
+	start_kept tree --mem 32 --children 2 --child-mem 16 --shared-mem 8
+	pid=$(cat /disk/state/test/pid)
+	check "a process tree: nvwa checkpoint --pin-memory" sh -c \
+		"nvwa checkpoint --pin-memory --json $pid -D /disk/ckpt/tree > /tmp/t.json 2> /tmp/t.log"
+	report_file tree-checkpoint /tmp/t.log
+	check "  the kernel keeps memory for all three processes" \
+		sh -c '[ "$(grep -c "^pid [0-9]* frames [0-9]*$" /disk/ckpt/tree/nvwa-held)" = 3 ]'
+	check "  the images hold the 8 MiB shared region, not the private memory ($(img_bytes /disk/ckpt/tree) bytes)" \
+		shared_only /disk/ckpt/tree
+	check "  nvwa restore-app" sh -c "nvwa restore-app --json -D /disk/ckpt/tree > /tmp/rt.json 2> /tmp/rt.log"
+	report_file tree-restore /tmp/rt.log
+	check "  nothing copied back" json_is /tmp/rt.json '.copied_pages == 0 and .installed_pages >= 16384'
+	check "  each process verified its memory, the children the shared region too" \
+		app_verify_tree "$pid" tree 2
 	check "no kernel warning" kernel_clean
 	finish
 }

@@ -67,7 +67,7 @@ UNIT_TESTS := park_test write_test store_test state_test pinmem_test pinimg_test
 	      service_test criu_test fwmap_test quiesce_test sdboot_test \
 	      netsock_test keep_test initrd_test quick_test
 FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzimage_fuzz decompress_fuzz \
-	   bootlog_fuzz record_fuzz initrd_fuzz held_fuzz
+	   bootlog_fuzz record_fuzz initrd_fuzz held_fuzz keeplist_fuzz
 
 all: $(O)/nvwa $(O)/nvwa_pinmem.so $(O)/nvwa-testapp $(O)/nvwa-clock \
      $(O)/nvwa-pattern $(O)/nvwa-pinmem-check $(O)/nvwa-pinmem-stress $(O)/nvwa-tcpecho \
@@ -168,6 +168,17 @@ $(O)/fuzzobj/%.o: %.c
 $(O)/fuzz/%_fuzz: $(O)/fuzzobj/tests/fuzz/%_fuzz.o $(patsubst %.c,$(O)/fuzzobj/%.o,$(LIB_SRC))
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS)
+
+# The kernel's keep-list checks, extracted from the pinmem series and
+# compiled alone with userspace stand-ins (tests/fuzz/kernel/).
+KEEPLIST := $(O)/fuzz/keeplist-src
+$(KEEPLIST)/keeplist.inc: tests/fuzz/kernel/extract mk/kernel-series pinmem/kernel/series \
+		$(wildcard pinmem/kernel/*.patch)
+	tests/fuzz/kernel/extract $(KEEPLIST)
+$(O)/fuzz/keeplist_fuzz: tests/fuzz/keeplist_fuzz.c $(KEEPLIST)/keeplist.inc
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(filter-out -O2,$(CFLAGS)) $(FUZZ_FLAGS) -Wno-unused-parameter -Itests/fuzz/kernel/shim \
+		-I$(KEEPLIST)/include -I$(KEEPLIST) -o $@ $<
 
 fuzz: $(addprefix $(O)/fuzz/,$(FUZZERS))
 

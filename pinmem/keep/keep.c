@@ -64,7 +64,6 @@ struct keep_run {
 	bool held;		/* a checkpoint's kept frames, at seal only */
 };
 
-
 /* Before the jump: what is taken.  After it: what was handed over. */
 static struct keep {
 	struct mutex lock;		/* all of it */

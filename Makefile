@@ -71,7 +71,7 @@ FUZZERS := pinmem_fuzz pinimg_fuzz probebuf_fuzz handover_fuzz cmdline_fuzz bzim
 
 all: $(O)/nvwa $(O)/nvwa_pinmem.so $(O)/nvwa-testapp $(O)/nvwa-clock \
      $(O)/nvwa-pattern $(O)/nvwa-pinmem-check $(O)/nvwa-pinmem-stress $(O)/nvwa-tcpecho \
-     $(O)/nvwa-stamp $(O)/nvwa-fault $(O)/nvwa-memtouch
+     $(O)/nvwa-stamp $(O)/nvwa-fault $(O)/nvwa-memtouch $(O)/nvwa-kexec-seg
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -135,6 +135,9 @@ $(O)/nvwa-pattern: $(O)/tests/vm/pattern.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/nvwa-memtouch: $(O)/tests/vm/memtouch.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/nvwa-kexec-seg: $(O)/tests/vm/kexec_seg.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/nvwa-tcpecho: $(O)/tests/vm/tcpecho.o

@@ -65,13 +65,74 @@ int park_parked_read(const char *path, struct park_parked *ret)
 	return r;
 }
 
+int park_state_parse(const char *text, struct park_state *ret)
+{
+	struct park_state st = { 0 };
+	int end = 0;
+
+	if (sscanf(text, "%" SCNx64 " %" SCNx64 " %31s%n", &st.addr, &st.token, st.state,
+		   &end) != 3 || (text[end] != '\n' && text[end] != '\0') ||
+	    (text[end] && text[end + 1]))
+		return -EINVAL;
+	*ret = st;
+	return 0;
+}
+
+int park_state_read(const char *path, struct park_state *ret)
+{
+	char *text;
+	int r;
+
+	r = read_file(path, 4096, &text, NULL);
+	if (r < 0)
+		return r;
+	r = park_state_parse(text, ret);
+	free(text);
+	return r;
+}
+
+/* The address part of nvwa.park=ADDR[,TOKEN] on @cmdline into @addr. */
+static int park_addr(const char *cmdline, char *addr, size_t size)
+{
+	int r = cmdline_get(cmdline, PARK_PARAM, addr, size);
+
+	if (r < 0)
+		return r;
+	addr[strcspn(addr, ",")] = '\0';
+	return 0;
+}
+
+int park_next_param(const char *cmdline, const struct park_state *st, char *out,
+		    size_t size)
+{
+	char addr[32], *end;
+	unsigned long long a;
+	int r;
+
+	if (park_addr(cmdline, addr, sizeof(addr)) < 0) {
+		if (!size)
+			return -E2BIG;
+		out[0] = '\0';
+		return 0;
+	}
+	errno = 0;
+	a = strtoull(addr, &end, 0);
+	if (errno || end == addr || *end)
+		return -EINVAL;
+	if (st && st->addr == a && st->token)
+		r = snprintf(out, size, "%s=%s,%" PRIx64, PARK_PARAM, addr, st->token);
+	else
+		r = snprintf(out, size, "%s=%s", PARK_PARAM, addr);
+	return r < 0 || (size_t)r >= size ? -E2BIG : 0;
+}
+
 const char *park_at_jump(bool can_park, const char *cmdline, char *buf, size_t size)
 {
 	char addr[32];
 
 	if (!can_park)
 		snprintf(buf, size, "halted at the jump, INIT/SIPI in the new kernel (this kernel cannot park them)");
-	else if (cmdline_get(cmdline, PARK_PARAM, addr, sizeof(addr)) < 0 || !addr[0])
+	else if (park_addr(cmdline, addr, sizeof(addr)) < 0 || !addr[0])
 		snprintf(buf, size, "halted at the jump, INIT/SIPI in the new kernel (%s=ADDR on the command line parks them)",
 			 PARK_PARAM);
 	else

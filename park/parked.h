@@ -13,6 +13,7 @@
 
 #define PARK_PARKED_FILE "/sys/kernel/nvwa/parked_cpus"
 #define PARK_PARAM "nvwa.park"
+#define PARK_STATE_FILE "/sys/kernel/nvwa/park"
 
 struct park_parked {
 	unsigned int parked, init;	/* CPUs woken from park, INIT/SIPI'd */
@@ -31,6 +32,34 @@ int park_parked_parse(const char *text, struct park_parked *ret);
 
 /* Reads and parses @path: -errno of the read, or of the parse. */
 int park_parked_read(const char *path, struct park_parked *ret);
+
+/*
+ * The running nvwa kernel's park region, from PARK_STATE_FILE,
+ * "ADDR TOKEN STATE": the token it writes into the region when it parks
+ * its CPUs (the next kernel trusts them only when its nvwa.park= carries
+ * it), and what a kexec would do now ("park", "image-over-region", ...).
+ */
+struct park_state {
+	uint64_t addr, token;
+	char state[32];
+};
+
+/* Parses @text (NUL-terminated); -EINVAL and *@ret untouched if malformed. */
+int park_state_parse(const char *text, struct park_state *ret);
+
+/* Reads and parses @path: -errno of the read (ENODEV: no region), or -EINVAL. */
+int park_state_read(const char *path, struct park_state *ret);
+
+/*
+ * The nvwa.park= parameter for the next kernel, into @out of @size bytes:
+ * the running kernel's region (from @cmdline) with @st's token when @st
+ * is the running kernel's state for that region, the bare address
+ * otherwise (a stock kernel, which parks nothing: a token it was handed
+ * would vouch for CPUs it has reset), "" without nvwa.park= on @cmdline.
+ * -E2BIG if it does not fit, -EINVAL for a malformed nvwa.park=.
+ */
+int park_next_param(const char *cmdline, const struct park_state *st, char *out,
+		    size_t size);
 
 /*
  * What the running kernel's secondary CPUs do at the jump, for nvwa

@@ -132,3 +132,57 @@ TEST(update_says_whether_the_cpus_park_at_the_jump)
 	CHECK(strstr(park_at_jump(false, "nvwa.park=0x800000", buf, sizeof(buf)),
 		     "cannot park them"));
 }
+
+TEST(park_state_is_parsed_or_refused)
+{
+	struct park_state st = { .addr = 7 };
+
+	CHECK_EQ_INT(park_state_parse("0x0000000000800000 9f3ac1 park\n", &st), 0);
+	CHECK_EQ_INT(st.addr, 0x800000);
+	CHECK_EQ_INT(st.token, 0x9f3ac1);
+	CHECK_STREQ(st.state, "park");
+	CHECK_EQ_INT(park_state_parse("0x800000 1 image-over-region", &st), 0);
+	CHECK_STREQ(st.state, "image-over-region");
+	st.addr = 7;
+	CHECK_EQ_INT(park_state_parse("0x800000 park\n", &st), -EINVAL);
+	CHECK_EQ_INT(park_state_parse("0x800000 1 park extra\n", &st), -EINVAL);
+	CHECK_EQ_INT(park_state_parse("", &st), -EINVAL);
+	CHECK_EQ_INT(st.addr, 7);
+}
+
+/*
+ * The next kernel trusts parked CPUs only with the token of the kernel
+ * that parked them: nvwa passes the running kernel's, and never carries
+ * one over from a kernel that cannot park (it would vouch for CPUs that
+ * kernel has reset).
+ */
+TEST(next_kernel_gets_the_running_kernels_token_only)
+{
+	struct park_state st = { .addr = 0x800000, .token = 0xabc123, .state = "park" };
+	struct park_state other = { .addr = 0x900000, .token = 0xabc123, .state = "park" };
+	char buf[64];
+
+	CHECK_EQ_INT(park_next_param("ro nvwa.park=0x800000 quiet", &st, buf, sizeof(buf)), 0);
+	CHECK_STREQ(buf, "nvwa.park=0x800000,abc123");
+	/* The token this kernel was booted with is replaced by its own. */
+	CHECK_EQ_INT(park_next_param("nvwa.park=0x800000,5555", &st, buf, sizeof(buf)), 0);
+	CHECK_STREQ(buf, "nvwa.park=0x800000,abc123");
+	/* A stock kernel (no state): the address alone, the old token dropped. */
+	CHECK_EQ_INT(park_next_param("nvwa.park=0x800000,5555", NULL, buf, sizeof(buf)), 0);
+	CHECK_STREQ(buf, "nvwa.park=0x800000");
+	/* A state for another region vouches for nothing here. */
+	CHECK_EQ_INT(park_next_param("nvwa.park=0x800000", &other, buf, sizeof(buf)), 0);
+	CHECK_STREQ(buf, "nvwa.park=0x800000");
+	CHECK_EQ_INT(park_next_param("ro quiet", &st, buf, sizeof(buf)), 0);
+	CHECK_STREQ(buf, "");
+	CHECK_EQ_INT(park_next_param("nvwa.park=junk", &st, buf, sizeof(buf)), -EINVAL);
+	CHECK_EQ_INT(park_next_param("nvwa.park=0x800000", &st, buf, 12), -E2BIG);
+}
+
+TEST(update_names_the_region_not_the_token)
+{
+	char buf[160];
+
+	CHECK(strstr(park_at_jump(true, "nvwa.park=0x800000,abc123", buf, sizeof(buf)),
+		     "parked at the jump in nvwa.park=0x800000;"));
+}

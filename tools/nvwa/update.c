@@ -500,6 +500,26 @@ static int append_keep_params(struct update *u, const char *current, char *own, 
 	return w < 0 || (size_t)w >= size - len ? -E2BIG : 0;
 }
 
+/*
+ * nvwa.park= for the new kernel: this kernel's region with the token it
+ * will leave there, so that the new kernel trusts the CPUs it finds
+ * parked, and only those (park/parked.h).
+ */
+static int append_park_params(const char *current, char *own, size_t size)
+{
+	struct park_state st;
+	size_t len = strlen(own);
+	char param[96];
+	int r, w;
+
+	r = park_state_read(PARK_STATE_FILE, &st);
+	r = park_next_param(current, r < 0 ? NULL : &st, param, sizeof(param));
+	if (r < 0 || !param[0])
+		return r;
+	w = snprintf(own + len, size - len, " %s", param);
+	return w < 0 || (size_t)w >= size - len ? -E2BIG : 0;
+}
+
 /* The services the new kernel's boot restores as services (see unit.h). */
 static int append_unit_params(struct update *u, char *own, size_t size)
 {
@@ -711,6 +731,8 @@ static int check_cmdline(struct update *u)
 		r = append_pid_params(u, own, sizeof(own));
 	if (r >= 0)
 		r = append_keep_params(u, current, own, sizeof(own));
+	if (r >= 0)
+		r = append_park_params(current, own, sizeof(own));
 	if (r >= 0)
 		r = cmdline_compose(current, u->append, own, u->cmdline,
 				    sizeof(u->cmdline));
@@ -1441,6 +1463,21 @@ static void start_probes(struct update *u)
 }
 
 /* What the load did, in the output and the record. */
+/* Whether the loaded image leaves the park region alone. */
+static void report_park(void)
+{
+	struct park_state st;
+
+	if (park_state_read(PARK_STATE_FILE, &st) < 0)
+		return;
+	if (!strcmp(st.state, "park"))
+		log_info("  CPUs: the loaded image leaves the park region at %#" PRIx64 " alone",
+			 st.addr);
+	else
+		log_warn("  CPUs: will not park (%s): the loaded image or the region's state forbids it; they halt at the jump and the new kernel starts them with INIT/SIPI",
+			 st.state);
+}
+
 static void report_load(struct update *u)
 {
 	const struct kexec_plan *p = &u->plan;
@@ -1451,6 +1488,7 @@ static void report_load(struct update *u)
 			 (double)p->copy_pages * 4096 / (1 << 20));
 	if (describe_loader(u) < 0)
 		log_warn("  the loader's description is too long for the record");
+	report_park();
 }
 
 /*

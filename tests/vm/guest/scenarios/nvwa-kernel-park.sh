@@ -9,11 +9,16 @@
 #                 but APIC 2 by INIT/SIPI; an NMI
 #                 reached the parked CPUs first
 #   4     Debian  INIT/SIPI (parked CPUs reset)      nvwa
-#   5     nvwa    INIT/SIPI (the slots are stale)    -
+#   5     nvwa    INIT/SIPI (no token: Debian's      -
+#                 nvwa could not vouch for them)
 #
 # Every boot: all four CPUs online and the application back, verified.
 # The host answers "nmi-please" with QEMU's nmi (nvwa-kernel-park.live).
-# vm: -K -c 4 -t 1800 -a nvwa.park=0x800000
+# nvwa.park_test_nmi=1: each CPU woken from park gets a second NMI as soon
+# as it took its entry (it must stay blocked until the new kernel's IDT).
+# Boot 1 also loads an image with a segment on the region: the kernel
+# says it will not park (/sys/kernel/nvwa/park).
+# vm: -K -c 4 -t 1800 -a nvwa.park=0x800000 -a nvwa.park_test_nmi=1
 # needs: nvwa-kernel
 
 PARKED=/sys/kernel/nvwa/parked_cpus
@@ -41,7 +46,17 @@ all_parked_but() {
 	for c in $(seq 1 "$LAST"); do [ "$c" = "$1" ] || line_is "$c" park || return 1; done
 }
 only_init() { line_is "$1" init "$2" && [ "$(how_many init)" = 1 ]; }
+# untrusted: every CPU by INIT/SIPI, the slots there but not vouched for
+# by a token, or gone
+untrusted() { all_init no-token || all_init none-parked; }
 nmi_seen() { dmesg | grep -q 'NMI received for unknown reason'; }
+STATE=/sys/kernel/nvwa/park
+# park_state: what a kexec would do now (the third field)
+park_state() { awk '{ print $3 }' "$STATE"; }
+# token_passed FILE: this kernel was booted with the token FILE holds
+token_passed() { grep -q "nvwa.park=0x800000,$(cat "$1")\( \|$\)" /proc/cmdline; }
+# second_nmis N: the test hook sent N second NMIs, and this kernel is fine
+second_nmis() { [ "$(dmesg | grep -c 'a second NMI sent after it took its entry')" = "$1" ]; }
 
 pre_restore() {
 	# Boot 3 deferred CPUs 1-3: they are parked until the restore.
@@ -59,6 +74,14 @@ main() {
 		check "nvwa status: parked-cpus yes" sh -c 'nvwa status | grep -q "parked-cpus *yes"'
 		check "every secondary CPU by INIT/SIPI, nothing was parked" all_init none-parked
 		report_file parked $PARKED
+		report_file park $STATE
+		check "no image loaded: park says no-image" [ "$(park_state)" = no-image ]
+		check "an image with a segment on the region loads" nvwa-kexec-seg 0x800000
+		check "the kernel says it will not park over it" [ "$(park_state)" = image-over-region ]
+		check "an image beside the region loads" nvwa-kexec-seg 0x2000000
+		check "the kernel says it will park" [ "$(park_state)" = park ]
+		check "unloaded" nvwa-kexec-seg -u
+		awk '{ print $2 }' $STATE > /disk/data/park-token
 		metric init_handover_us "$(mean_us init 3)"
 		metric init_running_us "$(mean_us init 4)"
 		metric init_online_us "$(mean_us init 5)"
@@ -69,7 +92,11 @@ main() {
 		check "nvwa restore succeeded" restore_ok
 		check "nvwa update said the CPUs park at the jump" \
 			grep -q "CPUs: parked at the jump in nvwa.park=0x800000" /disk/data/update.log
+		check "nvwa update checked the loaded image against the region" \
+			grep -q "CPUs: the loaded image leaves the park region at 0x800000 alone" /disk/data/update.log
+		check "booted with the token of the kernel that parked the CPUs" token_passed /disk/data/park-token
 		check "all CPUs online" all_online
+		check "each CPU woken got a second NMI on the heels of the first" second_nmis "$SEC"
 		report_file parked $PARKED
 		check "the kernel log: $SEC CPUs woken from park" [ "$(dmesg | grep -c 'nvwa.park: CPU[0-9]* (APIC 0x[0-9a-f]*) woken from park')" = "$SEC" ]
 		check "parked_cpus: $SEC from park" [ "$(how_many park)" = "$SEC" ]
@@ -95,7 +122,9 @@ main() {
 		check "CPU 2 (bad magic) by INIT/SIPI, only it" only_init 2 bad-magic
 		check "the kernel log names the bad slot" sh -c \
 			"dmesg | grep -q 'CPU2 (APIC 0x2) started with INIT/SIPI (bad-magic)'"
+		check "the deferred CPUs woken got a second NMI each too" second_nmis "$((SEC - 1))"
 		app_came_back "$pid" app
+		awk '{ print $2 }' $STATE > /disk/data/park-token
 		UPDATE_KERNEL=/boot/vmlinuz update_reboot "$pid"
 		;;
 	4)
@@ -103,6 +132,7 @@ main() {
 		check "Debian's kernel" sh -c '! uname -r | grep -q -- "-nvwa$"'
 		check "nvwa restore succeeded" restore_ok
 		check "all CPUs online (parked CPUs reset by INIT)" all_online
+		check "booted with the nvwa kernel's token (it ignores it)" token_passed /disk/data/park-token
 		app_came_back "$pid" app
 		UPDATE_KERNEL=/boot/vmlinuz-nvwa update_reboot "$pid"
 		;;
@@ -114,7 +144,11 @@ main() {
 			grep -q "CPUs: halted at the jump.*cannot park them" /disk/data/update.log
 		check "all CPUs online" all_online
 		report_file parked $PARKED
+		check "Debian's nvwa passed the region without a token" sh -c \
+			'grep -q "nvwa.park=0x800000\( \|$\)" /proc/cmdline'
 		check "all by INIT/SIPI: Debian's kernel parked nothing" all_init
+		# The slots boot 3 left are there unless Debian reused the memory.
+		check "none trusted without the token" untrusted
 		app_came_back "$pid" app
 		send_report
 		;;

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvwa-kexec-seg ADDR | -u: loads, with kexec_load(2), an image of one
+ * zeroed page whose only segment lies at physical ADDR (never to be
+ * jumped to: a test of what the kernel makes of a loaded image over a
+ * region of its own), or unloads whatever image is loaded.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/kexec.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	static char page[4096];
+	struct kexec_segment seg = {
+		.buf = page, .bufsz = sizeof(page), .memsz = sizeof(page),
+	};
+	unsigned long long addr;
+	char *end;
+	long r;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: nvwa-kexec-seg ADDR | -u\n");
+		return 2;
+	}
+	if (!strcmp(argv[1], "-u")) {
+		r = syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL);
+	} else {
+		errno = 0;
+		addr = strtoull(argv[1], &end, 0);
+		if (errno || *end || addr % sizeof(page)) {
+			fprintf(stderr, "nvwa-kexec-seg: %s: not a page-aligned address\n", argv[1]);
+			return 2;
+		}
+		seg.mem = (void *)(unsigned long)addr;
+		r = syscall(SYS_kexec_load, (unsigned long)addr, 1UL, &seg,
+			    (unsigned long)KEXEC_ARCH_DEFAULT);
+	}
+	if (r < 0) {
+		perror("nvwa-kexec-seg: kexec_load");
+		return 1;
+	}
+	return 0;
+}

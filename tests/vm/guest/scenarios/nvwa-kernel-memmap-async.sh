@@ -4,8 +4,8 @@
 # before modules and the disk) maps three quarters of the memory and
 # checks every line of it.  Boot 1, a cold boot, async: the program ran
 # while the init did (its start precedes the kernel's "deferred pages
-# initialised" line) and got more than was free then, every line
-# verified, no OOM, no warning.  Boot 2,
+# initialised" line) and got more than was free then (checked on this
+# cold boot, shown on boot 3), every line verified, no OOM, no warning.  Boot 2,
 # kexec to the same kernel with deferred_page_init=sync, the same program:
 # the figures of a stock boot.  Boot 3, kexec again, async, the program
 # again: once the init ended, min_free_kbytes is boot 2's, MemTotal and
@@ -13,16 +13,17 @@
 # before any of this, differs by a few pages from one boot of the same
 # kernel to the next: "Memory: ... reserved"), the low watermarks within
 # 16 pages, file-max within 1000 (0.13 %), the free memory (MemFree and
-# the pages on the per-CPU lists) within 16 MiB.  In boots 1 and 3 the
-# pmem device (ZONE_DEVICE, the store) is bound and read by the restore
-# hook before the init ends: memory hotplug of ZONE_DEVICE does not wait
-# for it.  Then an application is updated (its memory copied by CRIU into
-# the pmem store) to the same kernel, async, where /init's program asks
-# for a quarter of the memory only, so the init, at nice 19, goes on
-# while the one vCPU is busy.  Boot 4: the store was mounted and the
-# restore started and ended before the init did; the application is back,
-# every byte verified; once the init ended, MemTotal, managed pages,
-# min_free_kbytes and the watermarks are boot 2's.
+# the pages on the per-CPU lists) within 16 MiB.  Then an application is
+# updated (its memory copied by CRIU into the pmem store) to the same
+# kernel, async, where /init's program asks for a quarter of the memory
+# only: it grows the zone little, and the init, at nice 19, goes on while
+# the one vCPU is busy.  Boot 4: the pmem store (ZONE_DEVICE, hot-added by
+# nd_pmem, which no longer waits for the init) was mounted and the
+# restore started before the init ended; the application is back, every
+# byte verified; once the init ended, MemTotal, managed pages,
+# min_free_kbytes and the watermarks are boot 2's.  (Boots 1 and 3 show
+# when the restore hook read the unformatted pmem device; there the
+# program grows the zone itself, so the init may end first.)
 # vm: -K -m 8G -t 1800 -a deferred_page_init=async
 # needs: nvwa-kernel
 
@@ -54,7 +55,7 @@ pre_restore() { [ "$1" != 4 ] || mark "restore starts"; }
 
 # Boots 1 and 3: the program at /init while the init ran, and its end.
 async_boot() {
-	local start done
+	local start done pmem free asks
 	check "the kernel says memmap-bg" sh -c 'grep -qx memmap-bg /sys/kernel/nvwa/features'
 	check "nvwa status: memmap-bg yes" sh -c 'nvwa status | grep -q "memmap-bg *yes"'
 	check "the init went to the background" sh -c 'dmesg | grep -q "deferred pages: initialised in the background"'
@@ -67,14 +68,19 @@ async_boot() {
 	report "program started at ${start}s, the background init ended at ${done}s"
 	check "the program started before the init ended" before "$start" "$done"
 	# The restore hook looked for the store on /dev/pmem0 (not formatted
-	# here): ZONE_DEVICE's hot-add did not wait for the init.
+	# here).  Shown only: the program grows the zone, so the init may end
+	# first; boot 4 is the check.
 	pmem=$(klog_s "EXT4-fs (pmem0)")
 	report "the restore hook read /dev/pmem0 at ${pmem}s"
-	check "pmem (ZONE_DEVICE) was bound and read before the init ended" before "$pmem" "$done"
 	# More than was free: the rest it got by growing the zone on demand.
-	check "the program got more memory than was free when it started" awk \
-		-v f="$(sed -n 's/^start .* memfree_kb \([0-9]*\)$/\1/p' /tmp/early.log)" \
-		-v a="$(sed -n 's/^asks_kb //p' /tmp/early.log)" 'BEGIN { exit !(f > 0 && a > f) }'
+	# A cold boot reaches /init within 2-3 s; a kexec'd one on a loaded
+	# host may come later, when the init has freed most of it already.
+	free=$(sed -n 's/^start .* memfree_kb \([0-9]*\)$/\1/p' /tmp/early.log)
+	asks=$(sed -n 's/^asks_kb //p' /tmp/early.log)
+	report "the program asked for ${asks} kB with ${free} kB free"
+	[ "$1" != 1 ] ||
+		check "the program got more memory than was free when it started" \
+			awk -v f="$free" -v a="$asks" 'BEGIN { exit !(f > 0 && a > f) }'
 	check "no OOM" sh -c '! dmesg | grep -qi "out of memory\|oom-kill"'
 	check "no kernel warning" kernel_clean
 }
@@ -100,7 +106,7 @@ within() {
 main() {
 	case $1 in
 	1)
-		async_boot
+		async_boot 1
 		next_boot sync
 		;;
 	2)
@@ -112,7 +118,7 @@ main() {
 		next_boot async
 		;;
 	3)
-		async_boot
+		async_boot 3
 		figures > /tmp/async
 		within memtotal_kb 256
 		within managed_pages 64

@@ -23,8 +23,12 @@
 # byte verified; once the init ended, MemTotal, managed pages,
 # min_free_kbytes and the watermarks are boot 2's.  (Boots 1 and 3 show
 # when the restore hook read the unformatted pmem device; there the
-# program grows the zone itself, so the init may end first.)
-# vm: -K -m 8G -t 1800 -a deferred_page_init=async
+# program grows the zone itself, so the init may end first.)  The store
+# is the top 512 MiB of the guest's RAM (its RAM above 4 GiB ends at
+# 9 GiB): ZONE_DEVICE above the deferred range, so binding it grows the
+# node's span past the range the init works on, which must neither stop
+# on-demand growth nor the init.
+# vm: -K -m 8G -p 512M!8704M -t 1800 -a deferred_page_init=async
 # needs: nvwa-kernel
 
 DONE_LINE="deferred pages initialised in"
@@ -153,6 +157,7 @@ async_boot_restored() {
 	rstart=$(klog_s "nvwa-test: restore starts")
 	rend=$(klog_s "nvwa-test: restore ended")
 	report "store mounted at ${mounted}s, restore ${rstart}s to ${rend}s, the background init ended at ${done}s"
+	report "zones: $(awk '$1 == "Node" { z = $4 } $1 == "spanned" { printf "%s %s, ", z, $2 } $1 == "start_pfn:" { printf "from %s; ", $2 }' /proc/zoneinfo)"
 	metric restore_start_s "$rstart"
 	metric restore_end_s "$rend"
 	metric deferred_init_end_s "$done"

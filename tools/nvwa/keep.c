@@ -136,7 +136,7 @@ int keep_give_tree(int fd, const pid_t *tree, size_t n, bool checkpoint, struct 
 		ret->replaced += g.replaced;
 		ret->processes++;
 		if (g.failed)
-			return set_why(why, whylen, -EFAULT, "%llu of %d's kept pages have no mapping to go back to",
+			return set_why(why, whylen, -EFAULT, "%llu of %d's kept pages could not go back (no mapping there, a memory cgroup at its limit, a poisoned frame: see the kernel log)",
 				       (unsigned long long)g.failed, tree[k]);
 		/* A tree: each process's share, so none goes unseen. */
 		if (n > 1)

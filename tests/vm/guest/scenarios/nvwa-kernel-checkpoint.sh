@@ -13,7 +13,8 @@
 # kexec brings the process back, verified; a third checkpoint freed with
 # --drop-memory cannot be restored, and says so; a process tree's
 # private memory is kept for each of its processes, its shared region
-# copied by CRIU.
+# copied by CRIU; a restore into a memory cgroup too small for it fails
+# cleanly, its frames back to the system.
 # vm: -K -t 1200
 # needs: nvwa-kernel
 
@@ -24,6 +25,9 @@ small_images() { [ "$(img_bytes "$1")" -lt 1048576 ]; }
 shared_only() { local b; b=$(img_bytes "$1"); [ "$b" -ge 8388608 ] && [ "$b" -lt 12582912 ]; }
 held_mib() { nvwa status --json | jq -r '.kept.held // 0' | awk '{ print int($1 / 256) }'; }
 held_none() { [ "$(held_mib)" = 0 ]; }
+available_kb() { awk '$1 == "MemAvailable:" { print $2 }' /proc/meminfo; }
+# As much available as before the process started, give or take 16 MiB.
+memory_back() { [ "$(available_kb)" -ge $(($(cat /tmp/avail) - 16384)) ]; }
 held_all() { [ "$(held_mib)" -ge "$MIB" ]; }
 
 restored_in_place() {	# JSON-FILE
@@ -133,6 +137,31 @@ boot2() {
 	check "  nothing copied back" json_is /tmp/rt.json '.copied_pages == 0 and .installed_pages >= 16384'
 	check "  each process verified its memory, the children the shared region too" \
 		app_verify_tree "$pid" tree 2
+	kill -9 "$pid"
+
+	# A restore whose memory cgroup refuses the charge: a huge page's
+	# frames go back to the kept set after the compound page was made
+	# (the unprep path), the process is killed rather than run with
+	# holes, and nothing leaks.
+	mount -t cgroup2 none /sys/fs/cgroup
+	echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+	mkdir -p /sys/fs/cgroup/small
+	wait_for 30 not app_alive "$pid"
+	available_kb > /tmp/avail
+	echo $$ > /sys/fs/cgroup/small/cgroup.procs
+	start_kept small --mem 64
+	echo $$ > /sys/fs/cgroup/cgroup.procs
+	pid=$(cat /disk/state/test/pid)
+	check "a checkpoint of a process in a memory cgroup" sh -c \
+		"nvwa checkpoint --pin-memory $pid -D /disk/ckpt/small > /tmp/small-c.log 2>&1"
+	echo 16M > /sys/fs/cgroup/small/memory.max
+	check "restore-app into the cgroup, now too small for its memory, fails" sh -c \
+		"! nvwa restore-app -D /disk/ckpt/small > /tmp/small.log 2>&1"
+	report_file small /tmp/small.log
+	check "  saying its memory did not all go back" grep -q "did not all go back" /tmp/small.log
+	check "  leaving no process behind" wait_for 30 not app_alive "$pid"
+	check "  the kernel holds nothing for it" held_none
+	check "  its memory went back to the system" wait_for 30 memory_back
 	check "no kernel warning" kernel_clean
 	finish
 }

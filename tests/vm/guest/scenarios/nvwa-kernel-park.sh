@@ -25,7 +25,9 @@
 # nvwa.park_test_irr=1 (boot 1): APIC 1 finds an interrupt pending in its
 # local APIC at park and halts unparked; nvwa.park_test_stuck=3 (boot 2):
 # APIC 3 is handed an entry that halts, and the kernel falls back to
-# INIT/SIPI.
+# INIT/SIPI.  nvwa.park_test_db=1 (boot 3): APIC 1 takes a debug
+# exception between its CR3 write and its stop-mask update at the kexec
+# to Debian; the handler completes the update, or that kexec hangs.
 # vm: -K -c 4 -t 1800 -a nvwa.park=0x800000 -a nvwa.park_test_nmi=1 -a nvwa.park_test_irr=1
 # needs: nvwa-kernel
 
@@ -124,7 +126,7 @@ main() {
 		metric park_online_us "$(mean_us park 5)"
 		send_report
 		UPDATE_KERNEL=/boot/vmlinuz-nvwa UPDATE_ARGS="--defer-cpus" \
-			UPDATE_APPEND="nvwa.park_bad_slot=2 nvwa.park_test_stuck=-1" \
+			UPDATE_APPEND="nvwa.park_bad_slot=2 nvwa.park_test_stuck=-1 nvwa.park_test_db=1" \
 			update_reboot "$pid"
 		;;
 	3)

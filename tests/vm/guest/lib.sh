@@ -152,13 +152,14 @@ across_builds() {	# across_builds [CHECK-PREFIX]
 }
 # Runs `nvwa update` for the PIDs given, into UPDATE_KERNEL (default: the
 # running build again) with UPDATE_INITRD (default: the VM's, uncompressed);
-# returns only if it failed.
+# returns only if it failed.  UPDATE_APPEND: one --append of several
+# parameters (UPDATE_ARGS is split at blanks).
 update_apps() {		# update_apps PID... (output in /disk/data/update.log)
 	local args="" p
 	for p in "$@"; do args="$args --app $p"; done
 	# shellcheck disable=SC2086
 	nvwa update --kernel "${UPDATE_KERNEL:-/boot/vmlinuz}" --initrd "${UPDATE_INITRD:-/boot/initrd.img}" \
-		$args ${UPDATE_ARGS:-} \
+		$args ${UPDATE_ARGS:-} ${UPDATE_APPEND:+--append "$UPDATE_APPEND"} \
 		> /disk/data/update.log 2>&1
 	echo "$?" > /tmp/update.rc
 	cat /disk/data/update.log

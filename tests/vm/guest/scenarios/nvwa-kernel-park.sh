@@ -2,9 +2,13 @@
 # command line.
 #
 #   boot  kernel  how its secondary CPUs came up     then updates to
-#   1     nvwa    INIT/SIPI (nothing parked yet)     nvwa
-#   2     nvwa    woken from park                    nvwa, --defer-cpus,
-#                                                    APIC 2's slot corrupted
+#   1     nvwa    INIT/SIPI (nothing parked yet)     nvwa, APIC 1 finds an
+#                                                    interrupt pending
+#   2     nvwa    woken from park, but APIC 1 by     nvwa, --defer-cpus,
+#                 INIT/SIPI (irq-pending), and APIC  APIC 2's slot corrupted
+#                 3 by INIT/SIPI after it took an
+#                 entry that halts (no-life-after-
+#                 entry)
 #   3     nvwa    after the restore: from park,      Debian
 #                 but APIC 2 by INIT/SIPI; an NMI
 #                 reached the parked CPUs first
@@ -18,7 +22,13 @@
 # as it took its entry (it must stay blocked until the new kernel's IDT).
 # Boot 1 also loads an image with a segment on the region: the kernel
 # says it will not park (/sys/kernel/nvwa/park).
-# vm: -K -c 4 -t 1800 -a nvwa.park=0x800000 -a nvwa.park_test_nmi=1
+# nvwa.park_test_irr=1 (boot 1): APIC 1 finds an interrupt pending in its
+# local APIC at park and halts unparked; nvwa.park_test_stuck=3 (boot 2):
+# APIC 3 is handed an entry that halts, and the kernel falls back to
+# INIT/SIPI.  nvwa.park_test_db=1 (boot 3): APIC 1 takes a debug
+# exception between its CR3 write and its stop-mask update at the kexec
+# to Debian; the handler completes the update, or that kexec hangs.
+# vm: -K -c 4 -t 1800 -a nvwa.park=0x800000 -a nvwa.park_test_nmi=1 -a nvwa.park_test_irr=1
 # needs: nvwa-kernel
 
 PARKED=/sys/kernel/nvwa/parked_cpus
@@ -85,7 +95,9 @@ main() {
 		metric init_handover_us "$(mean_us init 3)"
 		metric init_running_us "$(mean_us init 4)"
 		metric init_online_us "$(mean_us init 5)"
-		UPDATE_KERNEL=/boot/vmlinuz-nvwa start_and_update app --mem 64 --threads 2
+		UPDATE_KERNEL=/boot/vmlinuz-nvwa \
+			UPDATE_APPEND="nvwa.park_test_irr=-1 nvwa.park_test_stuck=3" \
+			start_and_update app --mem 64 --threads 2
 		;;
 	2)
 		pid=$(app_pid)
@@ -96,19 +108,25 @@ main() {
 			grep -q "CPUs: the loaded image leaves the park region at 0x800000 alone" /disk/data/update.log
 		check "booted with the token of the kernel that parked the CPUs" token_passed /disk/data/park-token
 		check "all CPUs online" all_online
-		check "each CPU woken got a second NMI on the heels of the first" second_nmis "$SEC"
+		# APIC 1 did not park; APIC 3 took its entry, then INIT/SIPI.
+		check "each CPU woken got a second NMI on the heels of the first" second_nmis "$((SEC - 1))"
 		report_file parked $PARKED
-		check "the kernel log: $SEC CPUs woken from park" [ "$(dmesg | grep -c 'nvwa.park: CPU[0-9]* (APIC 0x[0-9a-f]*) woken from park')" = "$SEC" ]
-		check "parked_cpus: $SEC from park" [ "$(how_many park)" = "$SEC" ]
-		check "nvwa status: $SEC woken from park" sh -c "nvwa status | grep -q 'CPU bring-up: $SEC woken from park'"
-		check "the timeline has the parked CPUs" report_is --argjson n "$SEC" \
+		check "CPU 1 (interrupt pending at park) by INIT/SIPI" line_is 1 init irq-pending
+		check "CPU 3 (entry taken, never ran) by INIT/SIPI after all" line_is 3 init no-life-after-entry
+		check "the kernel log: CPU 3's fallback" sh -c \
+			"dmesg | grep -q 'CPU3 took its entry but did not run it within'"
+		check "the kernel log: $((SEC - 2)) CPUs woken from park" [ "$(dmesg | grep -c 'nvwa.park: CPU[0-9]* (APIC 0x[0-9a-f]*) woken from park')" = "$((SEC - 2))" ]
+		check "parked_cpus: $((SEC - 2)) from park" [ "$(how_many park)" = "$((SEC - 2))" ]
+		check "nvwa status: $((SEC - 2)) woken from park" sh -c "nvwa status | grep -q 'CPU bring-up: $((SEC - 2)) woken from park'"
+		check "the timeline has the parked CPUs" report_is --argjson n "$((SEC - 2))" \
 			'[.items[] | select(.kind == "cpu" and .detail == "park")] | length == $n'
 		app_came_back "$pid" app
 		metric park_handover_us "$(mean_us park 3)"
 		metric park_running_us "$(mean_us park 4)"
 		metric park_online_us "$(mean_us park 5)"
 		send_report
-		UPDATE_KERNEL=/boot/vmlinuz-nvwa UPDATE_ARGS="--defer-cpus --append nvwa.park_bad_slot=2" \
+		UPDATE_KERNEL=/boot/vmlinuz-nvwa UPDATE_ARGS="--defer-cpus" \
+			UPDATE_APPEND="nvwa.park_bad_slot=2 nvwa.park_test_stuck=-1 nvwa.park_test_db=1" \
 			update_reboot "$pid"
 		;;
 	3)

@@ -114,6 +114,16 @@ static bool in_image_way(unsigned long pfn, unsigned long nr)
 	return r == 1 || r == -EBUSY;
 }
 
+/* How many of the @nr frames from @pfn lie in the loaded image's way. */
+static unsigned long frames_in_image_way(unsigned long pfn, unsigned long nr)
+{
+	unsigned long f, n = 0;
+
+	for (f = 0; in_image_way(pfn, nr) && f < nr; f++)
+		n += in_image_way(pfn + f, 1);
+	return n;
+}
+
 /*
  * A frame of its own, out of the loaded image's way, or NULL.  The image
  * lands where kexec found RAM free at load time, often where the page
@@ -140,25 +150,35 @@ static struct page *alloc_clear_of_image(gfp_t gfp)
 	return page;
 }
 
+/*
+ * Room in *@arr (@nr of *@cap items of @size bytes used) for @more, so
+ * that adding them cannot fail; at least @least items.
+ */
+static int grow(void **arr, unsigned long *cap, unsigned long nr, unsigned long more,
+		size_t size, unsigned long least)
+{
+	unsigned long c = max(*cap, least);
+	void *a;
+
+	if (nr + more <= *cap)
+		return 0;
+	while (c < nr + more)
+		c *= 2;
+	a = kvmalloc_array(c, size, GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	if (nr)
+		memcpy(a, *arr, nr * size);
+	kvfree(*arr);
+	*arr = a;
+	*cap = c;
+	return 0;
+}
+
 /* Room for @more runs, so that adding them cannot fail. */
 static int keep_grow(unsigned long more)
 {
-	unsigned long cap = max(keep.cap, 1024UL);
-	struct keep_run *r;
-
-	if (keep.nr + more <= keep.cap)
-		return 0;
-	while (cap < keep.nr + more)
-		cap *= 2;
-	r = kvmalloc_array(cap, sizeof(*r), GFP_KERNEL);
-	if (!r)
-		return -ENOMEM;
-	if (keep.nr)
-		memcpy(r, keep.runs, keep.nr * sizeof(*r));
-	kvfree(keep.runs);
-	keep.runs = r;
-	keep.cap = cap;
-	return 0;
+	return grow((void **)&keep.runs, &keep.cap, keep.nr, more, sizeof(*keep.runs), 1024);
 }
 
 /* Adds @page (held) at @addr of @owner: to the last run if it goes on it. */
@@ -673,25 +693,11 @@ static unsigned long held_frames_of(u32 owner)
 	return n;
 }
 
-/* Room for @more runs, so that adding them cannot fail. */
+/* Room for @more held runs, so that adding them cannot fail. */
 static int held_grow(unsigned long more)
 {
-	unsigned long cap = max(keep.cap_held, 64UL);
-	struct nvwa_keep_run *r;
-
-	if (keep.nr_held + more <= keep.cap_held)
-		return 0;
-	while (cap < keep.nr_held + more)
-		cap *= 2;
-	r = kvmalloc_array(cap, sizeof(*r), GFP_KERNEL);
-	if (!r)
-		return -ENOMEM;
-	if (keep.nr_held)
-		memcpy(r, keep.held, keep.nr_held * sizeof(*r));
-	kvfree(keep.held);
-	keep.held = r;
-	keep.cap_held = cap;
-	return 0;
+	return grow((void **)&keep.held, &keep.cap_held, keep.nr_held, more, sizeof(*keep.held),
+		    64);
 }
 
 /* The room keep_hold() made for the worst case, given back. */
@@ -952,8 +958,7 @@ static int keep_move_clear(struct nvwa_keep_seal *s)
 	int err = 0;
 
 	for (i = 0; i < n; i++)
-		for (f = 0; in_image_way(old[i].pfn, old[i].nr) && f < old[i].nr; f++)
-			in_way += in_image_way(old[i].pfn + f, 1);
+		in_way += frames_in_image_way(old[i].pfn, old[i].nr);
 	if (!in_way)
 		return 0;
 	keep.runs = NULL;
@@ -1019,8 +1024,7 @@ static int held_move_clear(struct nvwa_keep_seal *s)
 	int err = 0;
 
 	for (i = 0; i < n; i++)
-		for (f = 0; in_image_way(old[i].pfn, old[i].nr) && f < old[i].nr; f++)
-			in_way += in_image_way(old[i].pfn + f, 1);
+		in_way += frames_in_image_way(old[i].pfn, old[i].nr);
 	if (!in_way)
 		return 0;
 	keep.held = kvmalloc_array(n + 2 * in_way, sizeof(*keep.held), GFP_KERNEL);

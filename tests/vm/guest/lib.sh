@@ -281,6 +281,29 @@ ckpt_mount() {		# ckpt_mount [format]
 	must ckpt-mount mount -t ext4 /dev/pmem0 /ckpt
 }
 pinmem_mount() { must mount nvwa pinmem mount; }
+# ckpt_measure NAME DIR CKPT-FLAGS APP-ARGS...: starts an application,
+# `nvwa checkpoint CKPT-FLAGS` (no pre-dump) and `nvwa restore-app`, then
+# verifies it; metrics NAME_checkpoint_ms, NAME_image_bytes and
+# NAME_restore_ms (the benchmarks).
+ckpt_measure() {
+	local name=$1 dir=$2 flags=$3 pid
+	shift 3
+	pid=$(start_app "$name" "$@")
+	wait_ready "$name" 600
+	# shellcheck disable=SC2086
+	nvwa checkpoint $flags --no-pre-dump --json "$pid" -D "$dir" > "/tmp/$name-ckpt.json" 2> "/tmp/$name-ckpt.log" ||
+		fatal "$name: checkpoint failed: $(cat "/tmp/$name-ckpt.log")"
+	sync
+	metric "${name}_checkpoint_ms" "$(jq -r '.freeze_ms // empty' "/tmp/$name-ckpt.json")"
+	metric "${name}_image_bytes" "$(img_bytes "$dir")"
+	echo 3 > /proc/sys/vm/drop_caches
+	nvwa restore-app --json -D "$dir" > "/tmp/$name-rest.json" 2> "/tmp/$name-rest.log" ||
+		fatal "$name: restore failed: $(cat "/tmp/$name-rest.log")"
+	metric "${name}_restore_ms" "$(jq -r '.running_ms // empty' "/tmp/$name-rest.json")"
+	check "$name: restored and verified" app_verify "$pid" "$name"
+	kill -9 "$pid"
+	wait_for 30 not app_alive "$pid"
+}
 img_bytes() { find "$1" -name '*.img' -type f -exec cat {} + | wc -c; }	# CRIU's images under DIR
 img_sums() { find "$1" -name '*.img' -type f | sort | xargs md5sum; }
 sums_are() { img_sums "$1" | cmp -s - "$2"; }	# DIR SUMS-FILE

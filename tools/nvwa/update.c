@@ -375,14 +375,6 @@ static bool memory_kept(const struct update *u, const struct app *a)
 	return u->keep_fd >= 0 && !a->copy_memory;
 }
 
-/*
- * Whether the applications' anonymous memory stays in place across the
- * kexec: only when this kernel has pin-anon, the image that will boot
- * declares it (a kernel that does not know nvwa.keep= would hand the
- * frames out), and the module answers.  Anything less copies, as on a
- * stock kernel, and says why.  On the kept path the list's head is
- * allocated now: its address goes on the new kernel's command line.
- */
 /* Frames this kernel keeps for checkpoints (`nvwa checkpoint --pin-memory`). */
 static uint64_t held_frames(void)
 {
@@ -412,6 +404,14 @@ static int held_stays(const struct update *u, const char *why)
 			       u->held >> 8, why);
 }
 
+/*
+ * Whether the applications' anonymous memory stays in place across the
+ * kexec: only when this kernel has pin-anon, the image that will boot
+ * declares it (a kernel that does not know nvwa.keep= would hand the
+ * frames out), and the module answers.  Anything less copies, as on a
+ * stock kernel, and says why.  On the kept path the list's head is
+ * allocated now: its address goes on the new kernel's command line.
+ */
 static int choose_memory(struct update *u)
 {
 	char why[192];
@@ -1462,7 +1462,6 @@ static void start_probes(struct update *u)
 	log_info("  shutdown probes: %s, writing to pinmem area %s", how, SHUTDOWN_AREA);
 }
 
-/* What the load did, in the output and the record. */
 /* Whether the loaded image leaves the park region alone. */
 static void report_park(void)
 {
@@ -1478,6 +1477,7 @@ static void report_park(void)
 			 st.state);
 }
 
+/* What the load did, in the output and the record. */
 static void report_load(struct update *u)
 {
 	const struct kexec_plan *p = &u->plan;

@@ -234,6 +234,61 @@ int kcaps_probe_running(struct kcaps *ret)
 	return 0;
 }
 
+/*
+ * The nvwa-kernel features an uncompressed image names.  The names its
+ * /sys/kernel/nvwa/features will list are string literals in its data
+ * (kernel/ksysfs.c's nvwa_features[]), each compiled in only with what the
+ * feature needs, so the image declares them in the very words the running
+ * kernel will use.  A name counts only as a whole string: NUL on both
+ * sides.
+ */
+uint32_t kcaps_image_features(const void *buf, size_t len)
+{
+	uint32_t have = 0;
+
+	for (int cap = 0; cap < KCAP_MAX; cap++) {
+		char needle[KCAP_WHY_MAX];
+		size_t n;
+
+		if (!rows[cap].nvwa)
+			continue;
+		n = strlen(rows[cap].name);
+		needle[0] = '\0';
+		memcpy(needle + 1, rows[cap].name, n + 1);	/* with its NUL */
+		if (memmem(buf, len, needle, n + 2))
+			have |= 1u << cap;
+	}
+	return have;
+}
+
+/* "pid-reserve, memmap-bg" for @have, or "none". */
+static void features_list(uint32_t have, char *out, size_t size)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (int cap = 0; cap < KCAP_MAX; cap++)
+		if (have & 1u << cap)
+			len += (size_t)snprintf(out + len, len < size ? size - len : 0, "%s%s",
+						len ? ", " : "", rows[cap].name);
+	if (!len)
+		snprintf(out, size, "none");
+}
+
+static void image_features(struct kcaps_image *c, const void *buf, size_t len,
+			   const char *what)
+{
+	char names[KCAP_WHY_MAX];
+
+	c->have = kcaps_image_features(buf, len);
+	features_list(c->have, names, sizeof(names));
+	if (c->have)
+		set_why(c->why, sizeof(c->why), 0, "the nvwa kernel: %s names %s", what, names);
+	else
+		set_why(c->why, sizeof(c->why), 0, "a stock kernel: %s names no nvwa feature",
+			what);
+}
+
 int kcaps_probe_image(const char *image, struct kcaps_image *ret, char *why,
 		      size_t whylen)
 {
@@ -246,14 +301,24 @@ int kcaps_probe_image(const char *image, struct kcaps_image *ret, char *why,
 	if (r < 0)
 		return set_why(why, whylen, r, "%s", strerror(-r));
 	r = kimage_parse(buf, len, &c.info, why, whylen);
-	free(buf);
-	if (r < 0)
+	if (r < 0) {
+		free(buf);
 		return r;
+	}
+	if (c.info.format == KIMAGE_ELF) {
+		image_features(&c, buf, len, "the vmlinux");
+		free(buf);
+		*ret = c;
+		return 0;
+	}
+	free(buf);
 	/*
-	 * An image does not declare its features yet: the nvwa kernel is told
-	 * by its release, which `make kernel` ends in NVWA_RELEASE_SUFFIX, and
-	 * taken to have what its series adds so far.  A kernel that does not
-	 * know a parameter nvwa passes for a feature ignores it.
+	 * A compressed image's feature names are inside its payload:
+	 * kcaps_probe_vmlinux() reads them once it is prepared.  Until then
+	 * the nvwa kernel is told by its release, which `make kernel` ends in
+	 * NVWA_RELEASE_SUFFIX, and taken to reserve PIDs (the series' first
+	 * feature).  A kernel that does not know a parameter nvwa passes for
+	 * a feature ignores it.
 	 */
 	len = strlen(c.info.release);
 	if (len > strlen(NVWA_RELEASE_SUFFIX) &&
@@ -266,6 +331,27 @@ int kcaps_probe_image(const char *image, struct kcaps_image *ret, char *why,
 			c.info.release[0] ? c.info.release : "unknown");
 	}
 	*ret = c;
+	return 0;
+}
+
+int kcaps_probe_vmlinux(const char *vmlinux, struct kcaps_image *img)
+{
+	char what[KCAP_WHY_MAX];
+	size_t len;
+	char *buf;
+	int r;
+
+	r = read_file(vmlinux, IMAGE_MAX, &buf, &len);
+	if (r < 0)
+		return r;
+	if (len < 4 || memcmp(buf, "\x7f" "ELF", 4)) {
+		free(buf);
+		return -ENOEXEC;
+	}
+	xsnprintf(what, sizeof(what), "its vmlinux (release %s)",
+		  img->info.release[0] ? img->info.release : "unknown");
+	image_features(img, buf, len, what);
+	free(buf);
 	return 0;
 }
 

@@ -71,9 +71,12 @@ bool kcaps_signed_only(const char *lockdown, int secure_boot, char *why,
 		       size_t whylen);
 
 /*
- * What a kernel image is, and which nvwa-kernel features it brings.  An
- * image names none of its own yet: one whose release ends in "-nvwa"
- * (`make kernel`) is taken for the nvwa kernel, with pid-reserve.
+ * What a kernel image is, and which nvwa-kernel features it brings: an
+ * uncompressed image (ELF vmlinux) names them in its data, the words of
+ * the /sys/kernel/nvwa/features it will have (kcaps_image_features()); a
+ * bzImage's are inside its compressed payload, read once it is prepared
+ * (kcaps_probe_vmlinux()), and until then one whose release ends in
+ * "-nvwa" (`make kernel`) is taken for the nvwa kernel, with pid-reserve.
  */
 struct kcaps_image {
 	struct kimage_info info;
@@ -88,6 +91,16 @@ struct kcaps_image {
  */
 int kcaps_probe_image(const char *image, struct kcaps_image *ret, char *why,
 		      size_t whylen);
+
+/*
+ * Reads the features of @img from @vmlinux, the ELF kernel its bzImage
+ * was prepared into; @img->info stays.  Returns 0, or a negative errno
+ * (-ENOEXEC: not an ELF file) and leaves @img as it was.
+ */
+int kcaps_probe_vmlinux(const char *vmlinux, struct kcaps_image *img);
+
+/* The nvwa features named in @len bytes of an uncompressed kernel image. */
+uint32_t kcaps_image_features(const void *buf, size_t len);
 
 /* The running kernel's features, for `nvwa status`. */
 void kcaps_print(FILE *f, const struct kcaps *caps);

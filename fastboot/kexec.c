@@ -150,6 +150,9 @@ int kexec_plan(const struct kexec_request *req, struct kexec_plan *ret)
 		if (r < 0)
 			return log_error_errno(r, "%s", p.why);
 	}
+	/* A bzImage names its features inside the payload it was prepared from. */
+	if (p.boot.elf && img.info.format != KIMAGE_ELF)
+		(void)kcaps_probe_vmlinux(p.boot.path, &img);
 	p.image = img;
 	p.copy_pages = -1;
 	*ret = p;

@@ -189,6 +189,49 @@ TEST(plan_reads_the_image)
 	CHECK_EQ_INT(kexec_plan(&req, &p), -ENOENT);
 }
 
+/*
+ * An image names its features as the strings of its features list: whole
+ * strings only, never a word inside another string or a non-nvwa one.
+ */
+TEST(an_image_declares_the_features_its_list_names)
+{
+	static const char data[] = "\0\x7f" "ELF\0pid-reserve\0quick-kexec\0"
+				   "xparked-cpus\0memmap-bgx\0btf\0pin-anon";
+	static const char list[] = "junk\0pid-reserve\0memmap-bg\0pin-anon\0"
+				   "quick-kexec\0parked-cpus\0";
+
+	CHECK_EQ_INT(kcaps_image_features(data, sizeof(data) - 1),
+		     1u << KCAP_PID_RESERVE | 1u << KCAP_QUICK_KEXEC);
+	CHECK_EQ_INT(kcaps_image_features(list, sizeof(list) - 1),
+		     1u << KCAP_PID_RESERVE | 1u << KCAP_MEMMAP_BG | 1u << KCAP_PIN_ANON |
+		     1u << KCAP_QUICK_KEXEC | 1u << KCAP_PARKED_CPUS);
+	CHECK_EQ_INT(kcaps_image_features("", 0), 0);
+}
+
+/* An ELF image is probed for its features; a file without them is stock. */
+TEST(an_elf_image_without_feature_names_is_a_stock_kernel)
+{
+	char path[] = "/tmp/nvwa-kexec-test-XXXXXX";
+	unsigned char file[96] = { 0x7f, 'E', 'L', 'F', 2 };
+	static const char names[] = "\0parked-cpus\0memmap-bgx";
+	struct kcaps_image img;
+	int fd = mkstemp(path);
+
+	if (!CHECK(fd >= 0))
+		return;
+	memcpy(file + 64, names, sizeof(names) - 1);
+	CHECK(write(fd, file, 64) == 64);
+	CHECK_EQ_INT(kcaps_probe_image(path, &img, why, sizeof(why)), 0);
+	CHECK_EQ_INT(img.have, 0);
+	CHECK_STREQ(img.why, "a stock kernel: the vmlinux names no nvwa feature");
+	CHECK(pwrite(fd, file + 64, 32, 64) == 32);
+	CHECK_EQ_INT(kcaps_probe_image(path, &img, why, sizeof(why)), 0);
+	CHECK_EQ_INT(img.have, 1u << KCAP_PARKED_CPUS);
+	CHECK_STREQ(img.why, "the nvwa kernel: the vmlinux names parked-cpus");
+	close(fd);
+	unlink(path);
+}
+
 TEST(every_feature_of_the_running_kernel_says_why)
 {
 	struct kcaps caps;

@@ -45,6 +45,12 @@
  */
 #define NVWA_KEEP_PARAM "nvwa.keep"
 #define NVWA_NOKASLR_PARAM "nvwa.nokaslr"
+/*
+ * deferred_page_init=async|sync: for the nvwa kernel (memmap-bg), whether
+ * /init waits for the struct pages of most of memory.  Not nvwa's own: an
+ * operator's value is carried over like any other.
+ */
+#define MEMMAP_BG_PARAM "deferred_page_init"
 
 /*
  * memmap=SIZE!START: legacy persistent memory (e820 type 12); or, found

@@ -90,6 +90,7 @@ struct update {
 	bool file_load;
 	bool purgatory_checks;
 	bool no_quick;			/* --quick-kexec=no */
+	bool no_memmap_bg;		/* --memmap-bg=no */
 	bool quiet_boot;
 	bool profile_boot;		/* initcall_debug in the new kernel */
 	bool trace;			/* nvwa trace reboot: no applications */
@@ -131,6 +132,7 @@ static void usage_update(FILE *f)
 		"                   [--app PID]... [--unit NAME.service]... [--store DEV]\n"
 		"                   [--dry-run] [--lazy-restore] [--no-prepare] [--file-load]\n"
 		"                   [--purgatory-checks] [--quick-kexec=auto|no]\n"
+		"                   [--memmap-bg=auto|no]\n"
 		"                   [--quiet-boot] [--defer-cpus[=N]] [--profile-boot]\n"
 		"                   [--probes=auto|kprobe|off]\n"
 		"                   [--discard-unrestored] [--no-quiesce]\n"
@@ -217,6 +219,13 @@ static void usage_update(FILE *f)
 		"                       copies nothing.  auto does it when they fit and\n"
 		"                       says why not otherwise; `nvwa report` shows how\n"
 		"                       many pages the jump copied\n"
+		"      --memmap-bg=WHEN  auto (the default) or no.  When the new kernel\n"
+		"                       is an nvwa kernel with memmap-bg, it is booted\n"
+		"                       with deferred_page_init=async: /init and the\n"
+		"                       restore start while the struct pages of most of\n"
+		"                       memory are still being initialised in the\n"
+		"                       background.  A deferred_page_init= already on\n"
+		"                       the command line or in --append is kept\n"
 		"      --quiet-boot     add `quiet`: a serial console at 115200 baud costs\n"
 		"                       the new kernel hundreds of ms (see `nvwa report`)\n"
 		"      --defer-cpus[=N] boot the new kernel with N CPUs (default 1) and\n"
@@ -520,6 +529,37 @@ static int append_park_params(const char *current, char *own, size_t size)
 	return w < 0 || (size_t)w >= size - len ? -E2BIG : 0;
 }
 
+/*
+ * deferred_page_init=async for a new kernel that has memmap-bg: its
+ * /init, and the restore with it, then do not wait for the struct pages
+ * of most of memory (fastboot/kernel/0002).  The operator's own
+ * deferred_page_init=, carried over or appended, is left as it is.
+ */
+static int append_memmap_params(const struct update *u, const char *current, char *own,
+				size_t size)
+{
+	size_t len = strlen(own);
+	const char *how;
+	int w;
+
+	if (!(u->plan.image.have & 1u << KCAP_MEMMAP_BG))
+		how = "before /init: the new kernel has no memmap-bg";
+	else if (u->no_memmap_bg)
+		how = "before /init (--memmap-bg=no)";
+	else if (cmdline_has(current, MEMMAP_BG_PARAM) ||
+		 (u->append && cmdline_has(u->append, MEMMAP_BG_PARAM)))
+		how = "as " MEMMAP_BG_PARAM "= on the command line says";
+	else
+		how = NULL;
+	if (how) {
+		log_info("  memmap init: %s", how);
+		return 0;
+	}
+	log_info("  memmap init: in the background, after /init (" MEMMAP_BG_PARAM "=async)");
+	w = snprintf(own + len, size - len, " " MEMMAP_BG_PARAM "=async");
+	return w < 0 || (size_t)w >= size - len ? -E2BIG : 0;
+}
+
 /* The services the new kernel's boot restores as services (see unit.h). */
 static int append_unit_params(struct update *u, char *own, size_t size)
 {
@@ -733,6 +773,8 @@ static int check_cmdline(struct update *u)
 		r = append_keep_params(u, current, own, sizeof(own));
 	if (r >= 0)
 		r = append_park_params(current, own, sizeof(own));
+	if (r >= 0)
+		r = append_memmap_params(u, current, own, sizeof(own));
 	if (r >= 0)
 		r = cmdline_compose(current, u->append, own, u->cmdline,
 				    sizeof(u->cmdline));
@@ -1335,6 +1377,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 		{ "file-load", no_argument, NULL, 'F' },
 		{ "purgatory-checks", no_argument, NULL, 'C' },
 		{ "quick-kexec", required_argument, NULL, 'K' },
+		{ "memmap-bg", required_argument, NULL, 'G' },
 		{ "quiet-boot", no_argument, NULL, 'Q' },
 		{ "defer-cpus", optional_argument, NULL, 'D' },
 		{ "profile-boot", no_argument, NULL, 'B' },
@@ -1374,6 +1417,11 @@ static int parse_args(struct update *u, int argc, char **argv)
 			if (strcmp(optarg, "auto") && strcmp(optarg, "no"))
 				return log_error_errno(-EINVAL, "--quick-kexec takes auto or no, not '%s'", optarg);
 			u->no_quick = !strcmp(optarg, "no");
+			break;
+		case 'G':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "no"))
+				return log_error_errno(-EINVAL, "--memmap-bg takes auto or no, not '%s'", optarg);
+			u->no_memmap_bg = !strcmp(optarg, "no");
 			break;
 		case 'Q': u->quiet_boot = true; break;
 		case 'B': u->profile_boot = true; break;

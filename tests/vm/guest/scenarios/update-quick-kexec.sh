@@ -66,10 +66,13 @@ main() {
 		store_format
 		start_kept app --mem 64
 		pid=$(app_pid)
-		dry_run /disk/data/dry-usual.log --quick-kexec=no
+		dry_run /disk/data/dry-usual.log --quick-kexec=no --memmap-bg=no
 		report_file dry-usual /disk/data/dry-usual.log
 		check "--quick-kexec=no loads the usual way" \
 			grep -q "quick kexec: no: --quick-kexec=no" /disk/data/dry-usual.log
+		check "--memmap-bg=no: the memmap is initialised before /init" sh -c \
+			'grep -q "memmap init: before /init (--memmap-bg=no)" /disk/data/dry-usual.log &&
+			 ! grep -q "command line: .*deferred_page_init" /disk/data/dry-usual.log'
 		# The kernel at its link address, 16 MiB: 30 MiB at least.
 		check "then the jump copies at least the kernel (over 4096 pages)" \
 			[ "$(copies /disk/data/dry-usual.log)" -gt 4096 ]
@@ -78,6 +81,9 @@ main() {
 		check "by default they are loaded in place" \
 			grep -q "quick kexec: yes: in place in the 160 MiB region" /disk/data/dry-quick.log
 		check "then the jump copies nothing" [ "$(copies /disk/data/dry-quick.log)" = 0 ]
+		check "by default the nvwa kernel is booted with its memmap init in the background" \
+			grep -q "memmap init: in the background, after /init (deferred_page_init=async)" \
+			/disk/data/dry-quick.log
 		check "the dry runs left the application running" app_verify "$pid" app
 		start_app big --mem 512 > /disk/state/test/big
 		wait_ready big 300
@@ -86,6 +92,10 @@ main() {
 	2)
 		check "the nvwa kernel again" sh -c 'uname -r | grep -q -- "-nvwa$"'
 		came_in_place
+		check "nvwa booted it with deferred_page_init=async" \
+			grep -q "deferred_page_init=async" /proc/cmdline
+		check "its memmap init went to the background" \
+			sh -c 'dmesg | grep -q "deferred pages: initialised in the background"'
 		check "nvwa update said the jump copies nothing" \
 			grep -q "kexec: loaded in place; the jump will copy 0 pages" /disk/data/update.log
 		check "the record says the jump copied nothing" report_is \
@@ -122,6 +132,9 @@ main() {
 	4)
 		check "Debian's kernel" [ "$(uname -r)" = "$OLD_KVER" ]
 		came_in_place
+		check "nvwa said Debian's kernel has no background memmap init" \
+			grep -q "memmap init: before /init: the new kernel has no memmap-bg" \
+			/disk/data/update.log
 		check "nvwa status: quick-kexec no on a stock kernel" sh -c \
 			'nvwa status | grep -q "quick-kexec *no"'
 		send_report

@@ -126,7 +126,8 @@ int park_next_param(const char *cmdline, const struct park_state *st, char *out,
 	return r < 0 || (size_t)r >= size ? -E2BIG : 0;
 }
 
-const char *park_at_jump(bool can_park, const char *cmdline, char *buf, size_t size)
+const char *park_at_jump(bool can_park, const char *cmdline, bool next_reserves,
+			 const char *next_release, char *buf, size_t size)
 {
 	char addr[32];
 
@@ -135,6 +136,9 @@ const char *park_at_jump(bool can_park, const char *cmdline, char *buf, size_t s
 	else if (park_addr(cmdline, addr, sizeof(addr)) < 0 || !addr[0])
 		snprintf(buf, size, "halted at the jump, INIT/SIPI in the new kernel (%s=ADDR on the command line parks them)",
 			 PARK_PARAM);
+	else if (!next_reserves)
+		snprintf(buf, size, "halted at the jump, the new kernel INIT/SIPIs them: %s does not reserve the park region",
+			 next_release && next_release[0] ? next_release : "the new kernel");
 	else
 		snprintf(buf, size, "parked at the jump in %s=%s; an nvwa kernel wakes them without INIT/SIPI",
 			 PARK_PARAM, addr);

@@ -14,6 +14,8 @@
 #define PARK_PARKED_FILE "/sys/kernel/nvwa/parked_cpus"
 #define PARK_PARAM "nvwa.park"
 #define PARK_STATE_FILE "/sys/kernel/nvwa/park"
+/* Written to PARK_STATE_FILE: park at the kexec of the loaded image. */
+#define PARK_ARM "arm"
 
 struct park_parked {
 	unsigned int parked, init;	/* CPUs woken from park, INIT/SIPI'd */
@@ -37,7 +39,8 @@ int park_parked_read(const char *path, struct park_parked *ret);
  * The running nvwa kernel's park region, from PARK_STATE_FILE,
  * "ADDR TOKEN STATE": the token it writes into the region when it parks
  * its CPUs (the next kernel trusts them only when its nvwa.park= carries
- * it), and what a kexec would do now ("park", "image-over-region", ...).
+ * it), and what a kexec would do now ("park", "unarmed": not armed for the
+ * loaded image, "image-over-region", ...).  Writing PARK_ARM arms it.
  */
 struct park_state {
 	uint64_t addr, token;
@@ -64,8 +67,12 @@ int park_next_param(const char *cmdline, const struct park_state *st, char *out,
 /*
  * What the running kernel's secondary CPUs do at the jump, for nvwa
  * update's output: into @buf of @size bytes, which it returns.  @can_park:
- * the kernel has parked-cpus; @cmdline: its command line.
+ * the kernel has parked-cpus; @cmdline: its command line; @next_reserves:
+ * the new kernel has parked-cpus too, so reserves the region (nvwa arms
+ * parking only then: a kernel that does not know the region may put its
+ * data there while CPUs still wait in it); @next_release names it.
  */
-const char *park_at_jump(bool can_park, const char *cmdline, char *buf, size_t size);
+const char *park_at_jump(bool can_park, const char *cmdline, bool next_reserves,
+			 const char *next_release, char *buf, size_t size);
 
 #endif

@@ -124,13 +124,34 @@ TEST(a_parked_cpus_line_that_is_not_one_is_refused)
 
 TEST(update_says_whether_the_cpus_park_at_the_jump)
 {
-	char buf[160];
+	char buf[224];
 
-	CHECK(strstr(park_at_jump(true, "ro nvwa.park=0x800000 quiet", buf, sizeof(buf)),
+	CHECK(strstr(park_at_jump(true, "ro nvwa.park=0x800000 quiet", true, "6.1.192-nvwa", buf,
+				  sizeof(buf)),
 		     "parked at the jump in nvwa.park=0x800000"));
-	CHECK(strstr(park_at_jump(true, "ro quiet", buf, sizeof(buf)), "halted at the jump"));
-	CHECK(strstr(park_at_jump(false, "nvwa.park=0x800000", buf, sizeof(buf)),
+	CHECK(strstr(park_at_jump(true, "ro quiet", true, "6.1.192-nvwa", buf, sizeof(buf)),
+		     "halted at the jump"));
+	CHECK(strstr(park_at_jump(false, "nvwa.park=0x800000", true, "6.1.192-nvwa", buf,
+				  sizeof(buf)),
 		     "cannot park them"));
+}
+
+/*
+ * Parking is armed only for a new kernel that reserves the region too: a
+ * stock one may put its data where the CPUs wait.  The output says so.
+ */
+TEST(update_does_not_park_for_a_kernel_without_the_region)
+{
+	char buf[224];
+
+	CHECK(strstr(park_at_jump(true, "nvwa.park=0x800000", false, "6.1.0-28-amd64", buf,
+				  sizeof(buf)),
+		     "halted at the jump, the new kernel INIT/SIPIs them: 6.1.0-28-amd64 does not reserve the park region"));
+	CHECK(strstr(park_at_jump(true, "nvwa.park=0x800000", false, "", buf, sizeof(buf)),
+		     ": the new kernel does not reserve"));
+	/* With no region here, that is the reason given, not the new kernel. */
+	CHECK(strstr(park_at_jump(true, "ro quiet", false, "6.1.0-28-amd64", buf, sizeof(buf)),
+		     "on the command line parks them"));
 }
 
 TEST(park_state_is_parsed_or_refused)
@@ -181,8 +202,9 @@ TEST(next_kernel_gets_the_running_kernels_token_only)
 
 TEST(update_names_the_region_not_the_token)
 {
-	char buf[160];
+	char buf[224];
 
-	CHECK(strstr(park_at_jump(true, "nvwa.park=0x800000,abc123", buf, sizeof(buf)),
+	CHECK(strstr(park_at_jump(true, "nvwa.park=0x800000,abc123", true, "6.1.192-nvwa", buf,
+				  sizeof(buf)),
 		     "parked at the jump in nvwa.park=0x800000;"));
 }

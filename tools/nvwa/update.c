@@ -329,11 +329,17 @@ static int roll_back(struct update *u)
 	return EXIT_UNTOUCHED;
 }
 
+/* Whether the new kernel reserves the park region too (parked-cpus). */
+static bool next_reserves_park(const struct update *u)
+{
+	return u->plan.image.have & 1u << KCAP_PARKED_CPUS;
+}
+
 static int check_image(struct update *u)
 {
 	const struct kimage_info *k = &u->plan.boot.info;
 	struct kcaps caps;
-	char *running, cpus[160];
+	char *running, cpus[224];
 	struct kexec_request req = {
 		.image = u->image,
 		.caps = &caps,
@@ -362,6 +368,7 @@ static int check_image(struct update *u)
 	log_info("  quick kexec: %s", u->plan.quick_why);
 	if (cmdline_read_running(&running) == 0) {
 		log_info("  CPUs: %s", park_at_jump(kcaps_has(&caps, KCAP_PARKED_CPUS), running,
+						   next_reserves_park(u), u->plan.image.info.release,
 						   cpus, sizeof(cpus)));
 		free(running);
 	}
@@ -1510,15 +1517,37 @@ static void start_probes(struct update *u)
 	log_info("  shutdown probes: %s, writing to pinmem area %s", how, SHUTDOWN_AREA);
 }
 
-/* Whether the loaded image leaves the park region alone. */
-static void report_park(void)
+/*
+ * Arms parking for the image just loaded (loading disarmed it), if the new
+ * kernel reserves the park region too: a kernel that does not know the
+ * region may put its data there before it INITs the CPUs, and an NMI, a
+ * machine check or an SMI resuming a parked CPU in between would run it.
+ * Then says whether the CPUs park, from the kernel's own state.  A failed
+ * arm costs the update only the parking: logged, never fatal.
+ */
+static void arm_park(const struct update *u)
 {
 	struct park_state st;
+	int r;
 
 	if (park_state_read(PARK_STATE_FILE, &st) < 0)
 		return;
+	if (!next_reserves_park(u)) {
+		log_info("  CPUs: parking not armed (%s): halted at the jump, the new kernel INIT/SIPIs them: %s does not reserve the park region",
+			 st.state, u->plan.image.info.release[0] ? u->plan.image.info.release :
+			 "the new kernel");
+		return;
+	}
+	if (!strcmp(st.state, "unarmed")) {
+		r = write_file(PARK_STATE_FILE, PARK_ARM "\n", strlen(PARK_ARM "\n"));
+		if (r < 0)
+			log_warn_errno(r, "  CPUs: could not arm parking in %s: %m; they halt at the jump and the new kernel starts them with INIT/SIPI",
+				       PARK_STATE_FILE);
+		if (r < 0 || park_state_read(PARK_STATE_FILE, &st) < 0)
+			return;
+	}
 	if (!strcmp(st.state, "park"))
-		log_info("  CPUs: the loaded image leaves the park region at %#" PRIx64 " alone",
+		log_info("  CPUs: parking armed; the loaded image leaves the park region at %#" PRIx64 " alone",
 			 st.addr);
 	else
 		log_warn("  CPUs: will not park (%s): the loaded image or the region's state forbids it; they halt at the jump and the new kernel starts them with INIT/SIPI",
@@ -1536,7 +1565,7 @@ static void report_load(struct update *u)
 			 (double)p->copy_pages * 4096 / (1 << 20));
 	if (describe_loader(u) < 0)
 		log_warn("  the loader's description is too long for the record");
-	report_park();
+	arm_park(u);
 }
 
 /*

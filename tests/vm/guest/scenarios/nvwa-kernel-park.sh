@@ -5,16 +5,24 @@
 #   1     nvwa    INIT/SIPI (nothing parked yet)     nvwa, APIC 1 finds an
 #                                                    interrupt pending
 #   2     nvwa    woken from park, but APIC 1 by     nvwa, --defer-cpus,
-#                 INIT/SIPI (irq-pending), and APIC  APIC 2's slot corrupted
-#                 3 by INIT/SIPI after it took an
-#                 entry that halts (no-life-after-
-#                 entry)
-#   3     nvwa    after the restore: from park,      Debian
-#                 but APIC 2 by INIT/SIPI; an NMI
-#                 reached the parked CPUs first
-#   4     Debian  INIT/SIPI (parked CPUs reset)      nvwa
+#                 INIT/SIPI (irq-pending), and APIC  APIC 1 takes a debug
+#                 3 by INIT/SIPI after it took an    exception in its
+#                 entry that halts (no-life-after-   switch, APIC 2's slot
+#                 entry)                             corrupted
+#   3     nvwa    after the restore: from park,      Debian, not armed:
+#                 but APIC 1 (fault-while-parked)    nothing parks
+#                 and APIC 2 (bad-magic) by
+#                 INIT/SIPI; an NMI reached the
+#                 parked CPUs first
+#   4     Debian  INIT/SIPI                          nvwa
 #   5     nvwa    INIT/SIPI (no token: Debian's      -
 #                 nvwa could not vouch for them)
+#
+# A kexec parks only when armed for the loaded image ("arm" written to
+# /sys/kernel/nvwa/park), which nvwa update does only for a new kernel
+# that reserves the region too (parked-cpus); loading or unloading any
+# image disarms.  Boot 1 checks that with nvwa-kexec-seg and kexec-tools,
+# boot 4 that nvwa left it unarmed for Debian's kernel.
 #
 # Every boot: all four CPUs online and the application back, verified.
 # The host answers "nmi-please" with QEMU's nmi (nvwa-kernel-park.live).
@@ -25,9 +33,10 @@
 # nvwa.park_test_irr=1 (boot 1): APIC 1 finds an interrupt pending in its
 # local APIC at park and halts unparked; nvwa.park_test_stuck=3 (boot 2):
 # APIC 3 is handed an entry that halts, and the kernel falls back to
-# INIT/SIPI.  nvwa.park_test_db=1 (boot 3): APIC 1 takes a debug
+# INIT/SIPI.  nvwa.park_test_db=1 (boot 2): APIC 1 takes a debug
 # exception between its CR3 write and its stop-mask update at the kexec
-# to Debian; the handler completes the update, or that kexec hangs.
+# to boot 3; the handler completes the update, or that kexec hangs, and
+# marks the slot dead: boot 3 INIT/SIPIs it.
 # vm: -K -c 4 -t 1800 -a nvwa.park=0x800000 -a nvwa.park_test_nmi=1 -a nvwa.park_test_irr=1
 # needs: nvwa-kernel
 
@@ -50,12 +59,14 @@ all_init() {
 	[ "$(how_many init)" = "$SEC" ] && [ "$(how_many park)" = 0 ] || return 1
 	for c in $(seq 1 "$LAST"); do line_is "$c" init "${1:-}" || return 1; done
 }
-# all_parked_but CPU: every secondary CPU from park but CPU
+# all_parked_but CPU...: every secondary CPU from park but those
 all_parked_but() {
 	local c
-	for c in $(seq 1 "$LAST"); do [ "$c" = "$1" ] || line_is "$c" park || return 1; done
+	for c in $(seq 1 "$LAST"); do
+		case " $* " in *" $c "*) continue ;; esac
+		line_is "$c" park || return 1
+	done
 }
-only_init() { line_is "$1" init "$2" && [ "$(how_many init)" = 1 ]; }
 # untrusted: every CPU by INIT/SIPI, the slots there but not vouched for
 # by a token, or gone
 untrusted() { all_init no-token || all_init none-parked; }
@@ -89,14 +100,21 @@ main() {
 		check "an image with a segment on the region loads" nvwa-kexec-seg 0x800000
 		check "the kernel says it will not park over it" [ "$(park_state)" = image-over-region ]
 		check "an image beside the region loads" nvwa-kexec-seg 0x2000000
-		check "the kernel says it will park" [ "$(park_state)" = park ]
-		check "unloaded" nvwa-kexec-seg -u
+		check "loaded, not armed: the kernel says unarmed" [ "$(park_state)" = unarmed ]
+		check "anything but arm is refused" sh -c "! echo park 2>/dev/null > $STATE"
+		check "armed" sh -c "echo arm > $STATE"
+		check "armed: the kernel says it will park" [ "$(park_state)" = park ]
+		check "kexec-tools loads Debian's kernel" kexec -l /boot/vmlinuz --append=quiet
+		check "that load disarmed: unarmed" [ "$(park_state)" = unarmed ]
+		check "unloaded" kexec -u
+		check "arming with no image loaded is refused" \
+			sh -c "! echo arm 2>/dev/null > $STATE"
 		awk '{ print $2 }' $STATE > /disk/data/park-token
 		metric init_handover_us "$(mean_us init 3)"
 		metric init_running_us "$(mean_us init 4)"
 		metric init_online_us "$(mean_us init 5)"
 		UPDATE_KERNEL=/boot/vmlinuz-nvwa \
-			UPDATE_APPEND="nvwa.park_test_irr=-1 nvwa.park_test_stuck=3" \
+			UPDATE_APPEND="nvwa.park_test_irr=-1 nvwa.park_test_stuck=3 nvwa.park_test_db=1" \
 			start_and_update app --mem 64 --threads 2
 		;;
 	2)
@@ -104,8 +122,8 @@ main() {
 		check "nvwa restore succeeded" restore_ok
 		check "nvwa update said the CPUs park at the jump" \
 			grep -q "CPUs: parked at the jump in nvwa.park=0x800000" /disk/data/update.log
-		check "nvwa update checked the loaded image against the region" \
-			grep -q "CPUs: the loaded image leaves the park region at 0x800000 alone" /disk/data/update.log
+		check "nvwa update armed parking for the loaded image" \
+			grep -q "CPUs: parking armed; the loaded image leaves the park region at 0x800000 alone" /disk/data/update.log
 		check "booted with the token of the kernel that parked the CPUs" token_passed /disk/data/park-token
 		check "all CPUs online" all_online
 		# APIC 1 did not park; APIC 3 took its entry, then INIT/SIPI.
@@ -126,7 +144,7 @@ main() {
 		metric park_online_us "$(mean_us park 5)"
 		send_report
 		UPDATE_KERNEL=/boot/vmlinuz-nvwa UPDATE_ARGS="--defer-cpus" \
-			UPDATE_APPEND="nvwa.park_bad_slot=2 nvwa.park_test_stuck=-1 nvwa.park_test_db=1" \
+			UPDATE_APPEND="nvwa.park_bad_slot=2 nvwa.park_test_stuck=-1 nvwa.park_test_db=-1" \
 			update_reboot "$pid"
 		;;
 	3)
@@ -136,11 +154,16 @@ main() {
 		check "all CPUs online after the restore" all_online
 		report_file parked $PARKED
 		check "an NMI reached the CPUs while parked" nmi_seen
-		check "the others woken from park after it" all_parked_but 2
-		check "CPU 2 (bad magic) by INIT/SIPI, only it" only_init 2 bad-magic
+		check "the others woken from park after it" all_parked_but 1 2
+		check "CPU 1 (debug exception in its switch) by INIT/SIPI" \
+			line_is 1 init fault-while-parked
+		check "CPU 2 (bad magic) by INIT/SIPI" line_is 2 init bad-magic
+		check "only those two by INIT/SIPI" [ "$(how_many init)" = 2 ]
 		check "the kernel log names the bad slot" sh -c \
 			"dmesg | grep -q 'CPU2 (APIC 0x2) started with INIT/SIPI (bad-magic)'"
-		check "the deferred CPUs woken got a second NMI each too" second_nmis "$((SEC - 1))"
+		check "the kernel log names the dead slot" sh -c \
+			"dmesg | grep -q 'CPU1 (APIC 0x1) started with INIT/SIPI (fault-while-parked)'"
+		check "the deferred CPUs woken got a second NMI each too" second_nmis "$((SEC - 2))"
 		app_came_back "$pid" app
 		awk '{ print $2 }' $STATE > /disk/data/park-token
 		UPDATE_KERNEL=/boot/vmlinuz update_reboot "$pid"
@@ -149,7 +172,12 @@ main() {
 		pid=$(app_pid)
 		check "Debian's kernel" sh -c '! uname -r | grep -q -- "-nvwa$"'
 		check "nvwa restore succeeded" restore_ok
-		check "all CPUs online (parked CPUs reset by INIT)" all_online
+		check "nvwa update said Debian's kernel does not reserve the region" \
+			grep -q "CPUs: halted at the jump, the new kernel INIT/SIPIs them: .* does not reserve the park region" \
+			/disk/data/update.log
+		check "nvwa update left parking unarmed for it (the kernel's state)" \
+			grep -q "CPUs: parking not armed (unarmed)" /disk/data/update.log
+		check "all CPUs online" all_online
 		check "booted with the nvwa kernel's token (it ignores it)" token_passed /disk/data/park-token
 		app_came_back "$pid" app
 		UPDATE_KERNEL=/boot/vmlinuz-nvwa update_reboot "$pid"

@@ -10,6 +10,7 @@
 
 #include "common/util.h"
 #include "fastboot/caps.h"
+#include "fastboot/decompress.h"
 #include "fastboot/quick.h"
 #include "pinmem/lib/libpinmem.h"
 
@@ -314,7 +315,8 @@ int kcaps_probe_image(const char *image, struct kcaps_image *ret, char *why,
 	free(buf);
 	/*
 	 * A compressed image's feature names are inside its payload:
-	 * kcaps_probe_vmlinux() reads them once it is prepared.  Until then
+	 * kcaps_read_features() decompresses it (not here: preparing the
+	 * image decompresses it once, and it is read from that).  Until then
 	 * the nvwa kernel is told by its release, which `make kernel` ends in
 	 * NVWA_RELEASE_SUFFIX, and taken to reserve PIDs (the series' first
 	 * feature).  A kernel that does not know a parameter nvwa passes for
@@ -334,25 +336,39 @@ int kcaps_probe_image(const char *image, struct kcaps_image *ret, char *why,
 	return 0;
 }
 
-int kcaps_probe_vmlinux(const char *vmlinux, struct kcaps_image *img)
+int kcaps_read_features(const char *path, struct kcaps_image *img)
 {
+	struct kimage_info info;
 	char what[KCAP_WHY_MAX];
-	size_t len;
+	void *elf = NULL;
+	size_t len, elf_len = 0;
 	char *buf;
 	int r;
 
-	r = read_file(vmlinux, IMAGE_MAX, &buf, &len);
+	r = read_file(path, IMAGE_MAX, &buf, &len);
 	if (r < 0)
-		return r;
-	if (len < 4 || memcmp(buf, "\x7f" "ELF", 4)) {
-		free(buf);
-		return -ENOEXEC;
+		return set_why(img->why, sizeof(img->why), r, "%s: %s", path, strerror(-r));
+	r = kimage_parse(buf, len, &info, img->why, sizeof(img->why));
+	if (r < 0)
+		goto out;
+	if (img->info.format == KIMAGE_ELF)
+		xsnprintf(what, sizeof(what), "the vmlinux");
+	else
+		xsnprintf(what, sizeof(what), "its %s (release %s)",
+			  info.format == KIMAGE_ELF ? "vmlinux" : "payload",
+			  img->info.release[0] ? img->info.release : "unknown");
+	if (info.format == KIMAGE_ELF) {
+		image_features(img, buf, len, what);
+		goto out;
 	}
-	xsnprintf(what, sizeof(what), "its vmlinux (release %s)",
-		  img->info.release[0] ? img->info.release : "unknown");
-	image_features(img, buf, len, what);
+	r = payload_decompress(info.compression, buf + info.payload_offset, info.payload_length,
+			       IMAGE_MAX, &elf, &elf_len, img->why, sizeof(img->why));
+	if (r == 0)
+		image_features(img, elf, elf_len, what);
+out:
+	free(elf);
 	free(buf);
-	return 0;
+	return r;
 }
 
 void kcaps_print(FILE *f, const struct kcaps *caps)

@@ -74,8 +74,8 @@ bool kcaps_signed_only(const char *lockdown, int secure_boot, char *why,
  * What a kernel image is, and which nvwa-kernel features it brings: an
  * uncompressed image (ELF vmlinux) names them in its data, the words of
  * the /sys/kernel/nvwa/features it will have (kcaps_image_features()); a
- * bzImage's are inside its compressed payload, read once it is prepared
- * (kcaps_probe_vmlinux()), and until then one whose release ends in
+ * bzImage's are inside its compressed payload (kcaps_read_features()
+ * decompresses it), and until then one whose release ends in
  * "-nvwa" (`make kernel`) is taken for the nvwa kernel, with pid-reserve.
  */
 struct kcaps_image {
@@ -93,11 +93,12 @@ int kcaps_probe_image(const char *image, struct kcaps_image *ret, char *why,
 		      size_t whylen);
 
 /*
- * Reads the features of @img from @vmlinux, the ELF kernel its bzImage
- * was prepared into; @img->info stays.  Returns 0, or a negative errno
- * (-ENOEXEC: not an ELF file) and leaves @img as it was.
+ * Reads the nvwa features the image at @path declares into @img (have,
+ * why): the names of its features list, found in an ELF vmlinux, or in a
+ * bzImage's payload once decompressed.  @img->info stays.  Returns 0, or
+ * a negative errno with the reason in @img->why (@img->have as it was).
  */
-int kcaps_probe_vmlinux(const char *vmlinux, struct kcaps_image *img);
+int kcaps_read_features(const char *path, struct kcaps_image *img);
 
 /* The nvwa features named in @len bytes of an uncompressed kernel image. */
 uint32_t kcaps_image_features(const void *buf, size_t len);

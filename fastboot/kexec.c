@@ -150,9 +150,17 @@ int kexec_plan(const struct kexec_request *req, struct kexec_plan *ret)
 		if (r < 0)
 			return log_error_errno(r, "%s", p.why);
 	}
-	/* A bzImage names its features inside the payload it was prepared from. */
-	if (p.boot.elf && img.info.format != KIMAGE_ELF)
-		(void)kcaps_probe_vmlinux(p.boot.path, &img);
+	/*
+	 * A bzImage names its features inside its payload: read from the
+	 * prepared vmlinux, or decompressed for the purpose.  If that fails,
+	 * its release said what it could.
+	 */
+	if (img.info.format != KIMAGE_ELF) {
+		struct kcaps_image full = img;
+
+		if (kcaps_read_features(p.boot.path, &full) == 0)
+			img = full;
+	}
 	p.image = img;
 	p.copy_pages = -1;
 	*ret = p;

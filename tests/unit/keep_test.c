@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The zero-copy path's checks that need no nvwa kernel: whether an image
- * declares pin-anon, and whether a process's threads are all stopped.
+ * The zero-copy path's checks that need no nvwa kernel: whether a
+ * process's threads are all stopped.
  */
 #include <errno.h>
 #include <signal.h>
@@ -16,53 +16,6 @@
 
 #define UNIT_MAIN
 #include "tests/unit/unit.h"
-
-/* An "ELF" whose bytes hold @body after the magic; the path in @path. */
-static void write_elf(char *path, const char *body, size_t len)
-{
-	FILE *f;
-
-	strcpy(path, "/tmp/keep_test.XXXXXX");
-	f = fdopen(mkstemp(path), "w");
-	fwrite("\177ELF", 1, 4, f);
-	fwrite(body, 1, len, f);
-	fclose(f);
-}
-
-TEST(an_image_listing_pin_anon_among_its_features_declares_it)
-{
-	static const char body[] = "xx\0pid-reserve\0pin-anon\0yy";
-	char path[64], why[256];
-
-	write_elf(path, body, sizeof(body));
-	CHECK_EQ_INT(keep_image_declares(path, why, sizeof(why)), 1);
-	CHECK(strstr(why, "declares pin-anon") != NULL);
-	unlink(path);
-}
-
-TEST(a_word_that_only_ends_in_pin_anon_is_not_the_feature)
-{
-	static const char body[] = "xx\0nopin-anon\0pin-anonymous\0yy";
-	char path[64], why[256];
-
-	write_elf(path, body, sizeof(body));
-	CHECK_EQ_INT(keep_image_declares(path, why, sizeof(why)), 0);
-	CHECK(strstr(why, "does not declare pin-anon") != NULL);
-	unlink(path);
-}
-
-TEST(something_that_is_no_kernel_image_is_an_error)
-{
-	char path[] = "/tmp/keep_test.XXXXXX", why[256] = "";
-	FILE *f = fdopen(mkstemp(path), "w");
-
-	fputs("not a kernel at all, but long enough to be read as one ...", f);
-	fclose(f);
-	CHECK(keep_image_declares(path, why, sizeof(why)) < 0);
-	CHECK(why[0] != '\0');
-	unlink(path);
-	CHECK_EQ_INT(keep_image_declares("/nonexistent/vmlinuz", why, sizeof(why)), -ENOENT);
-}
 
 TEST(a_tree_is_stopped_with_every_thread_and_a_running_one_is_not)
 {

@@ -5,6 +5,7 @@
  * image, with the reason it gives.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -206,6 +207,48 @@ TEST(an_image_declares_the_features_its_list_names)
 		     1u << KCAP_PID_RESERVE | 1u << KCAP_MEMMAP_BG | 1u << KCAP_PIN_ANON |
 		     1u << KCAP_QUICK_KEXEC | 1u << KCAP_PARKED_CPUS);
 	CHECK_EQ_INT(kcaps_image_features("", 0), 0);
+}
+
+/* An "ELF" whose bytes hold @body after the magic; the path in @path. */
+static void write_elf(char *path, const char *body, size_t len)
+{
+	static const char pad[64];	/* kimage_parse() reads 64 bytes at least */
+	FILE *f;
+
+	strcpy(path, "/tmp/kexec_test.XXXXXX");
+	f = fdopen(mkstemp(path), "w");
+	fwrite("\177ELF\2", 1, 5, f);
+	fwrite(body, 1, len, f);
+	fwrite(pad, 1, sizeof(pad), f);
+	fclose(f);
+}
+
+TEST(features_are_read_from_an_image_file)
+{
+	static const char body[] = "xx\0pid-reserve\0pin-anon\0nopin-anon\0memmap-bgx\0yy";
+	struct kcaps_image img = { .info.format = KIMAGE_BZIMAGE, .info.release = "6.1.0-nvwa" };
+	char path[64];
+
+	write_elf(path, body, sizeof(body));
+	CHECK_EQ_INT(kcaps_read_features(path, &img), 0);
+	CHECK_EQ_INT(img.have, 1u << KCAP_PID_RESERVE | 1u << KCAP_PIN_ANON);
+	CHECK_STREQ(img.why, "the nvwa kernel: its vmlinux (release 6.1.0-nvwa) names pin-anon, pid-reserve");
+	unlink(path);
+}
+
+TEST(a_file_that_is_no_kernel_image_has_no_features)
+{
+	char path[] = "/tmp/kexec_test.XXXXXX";
+	struct kcaps_image img = { .have = 1u << KCAP_PID_RESERVE };
+	FILE *f = fdopen(mkstemp(path), "w");
+
+	fputs("not a kernel at all, but long enough to be read as one ...", f);
+	fclose(f);
+	CHECK(kcaps_read_features(path, &img) < 0);
+	CHECK(img.why[0] != '\0');
+	CHECK_EQ_INT(img.have, 1u << KCAP_PID_RESERVE);	/* as it was */
+	unlink(path);
+	CHECK_EQ_INT(kcaps_read_features("/nonexistent/vmlinuz", &img), -ENOENT);
 }
 
 /* An ELF image is probed for its features; a file without them is stock. */

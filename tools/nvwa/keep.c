@@ -16,12 +16,8 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "fastboot/bzimage.h"
-#include "fastboot/decompress.h"
 #include "tools/nvwa/keep.h"
 
-#define KEEP_IMAGE_MAX (512u << 20)
-#define KEEP_FEATURE "pin-anon"
 #define KEEP_PID_MAX 4194304		/* the kernel's PID_MAX_LIMIT, 64-bit */
 
 int keep_open(bool load, char *why, size_t whylen)
@@ -359,50 +355,3 @@ int keep_shared_pages(const pid_t *tree, size_t n, uint64_t *ret_pages)
 	return 0;
 }
 
-static bool has_word(const char *buf, size_t len, const char *word)
-{
-	size_t wl = strlen(word) + 1;	/* with its NUL */
-	const char *p = buf, *end = buf + len;
-
-	while ((p = memmem(p, (size_t)(end - p), word, wl))) {
-		if (p > buf && p[-1] == '\0')
-			return true;
-		p++;
-	}
-	return false;
-}
-
-int keep_image_declares(const char *path, char *why, size_t whylen)
-{
-	struct kimage_info info;
-	void *elf = NULL;
-	size_t len, elf_len = 0;
-	char *buf;
-	int r;
-
-	r = read_file(path, KEEP_IMAGE_MAX, &buf, &len);
-	if (r < 0)
-		return set_why(why, whylen, r, "%s: %s", path, strerror(-r));
-	if (len >= 4 && !memcmp(buf, "\177ELF", 4)) {
-		r = has_word(buf, len, KEEP_FEATURE);
-		goto out;
-	}
-	r = kimage_parse(buf, len, &info, why, whylen);
-	if (r < 0)
-		goto out;
-	if (info.format != KIMAGE_BZIMAGE) {
-		r = set_why(why, whylen, -ENOEXEC, "%s is neither a bzImage nor a vmlinux", path);
-		goto out;
-	}
-	r = payload_decompress(info.compression, buf + info.payload_offset,
-			       info.payload_length, KEEP_IMAGE_MAX, &elf, &elf_len, why, whylen);
-	if (r == 0)
-		r = has_word(elf, elf_len, KEEP_FEATURE);
-	free(elf);
-out:
-	free(buf);
-	if (r >= 0)
-		set_why(why, whylen, 0, "%s %s", path,
-			r ? "declares " KEEP_FEATURE : "does not declare " KEEP_FEATURE);
-	return r;
-}

@@ -125,13 +125,4 @@ int keep_stopped(pid_t pid);
  */
 int keep_shared_pages(const pid_t *tree, size_t n, uint64_t *ret_pages);
 
-/*
- * Whether the kernel image at @path (an ELF vmlinux, or a bzImage whose
- * payload is decompressed to look) declares pin-anon, the feature name
- * the nvwa kernel lists in /sys/kernel/nvwa/features: a kernel that does
- * not know nvwa.keep= would hand the frames out.  1, 0, or a negative
- * errno with @why.
- */
-int keep_image_declares(const char *path, char *why, size_t whylen);
-
 #endif

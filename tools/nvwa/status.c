@@ -52,8 +52,6 @@ struct status {
 	int image_r;			/* kcaps_probe_image(), or a negative errno */
 	char image_error[256];
 	struct kcaps_image img;
-	int image_keep;			/* keep_image_declares(): 1, 0, -errno */
-	char image_keep_why[256];
 };
 
 static void usage_status(FILE *f)
@@ -85,9 +83,9 @@ static void usage_status(FILE *f)
 		"{parked, parked_us_max, init, init_us_max, init_reason} or null.\n"
 		"\n"
 		"--image IMAGE also says what a kernel image (bzImage or vmlinux) would\n"
-		"offer an update to it: its release and the nvwa-kernel features nvwa\n"
-		"would use (pid-reserve from its release, pin-anon only if the image\n"
-		"itself declares it: a bzImage is decompressed to look); --json adds\n"
+		"offer an update to it: its release and the nvwa-kernel features it\n"
+		"declares, the names its /sys/kernel/nvwa/features will list, found in\n"
+		"the image itself (a bzImage is decompressed to look); --json adds\n"
 		"image {path, release, features {NAME: {have, why}}}.  An update takes\n"
 		"a feature's path only when this kernel has it too.\n");
 }
@@ -105,9 +103,11 @@ static void gather(struct status *st)
 	if (st->image) {
 		st->image_r = kcaps_probe_image(st->image, &st->img, st->image_error,
 						sizeof(st->image_error));
-		st->image_keep = st->image_r < 0 ? st->image_r :
-				 keep_image_declares(st->image, st->image_keep_why,
-						     sizeof(st->image_keep_why));
+		/* A bzImage's features are inside its payload. */
+		if (st->image_r == 0 && st->img.info.format != KIMAGE_ELF)
+			st->image_r = kcaps_read_features(st->image, &st->img);
+		if (st->image_r < 0 && !st->image_error[0])
+			strscpy(st->image_error, st->img.why, sizeof(st->image_error));
 	}
 	fd = pinmem_dev_open();
 	if (fd >= 0) {
@@ -201,13 +201,14 @@ static void print_text(const struct status *st)
 	}
 	if (st->image && st->image_r < 0)
 		printf("image:        %s: %s\n", st->image, st->image_error);
-	else if (st->image)
-		printf("image:        %s, release %s\n  %-16s %-4s %s\n  %-16s %-4s %s\n", st->image,
-		       st->img.info.release[0] ? st->img.info.release : "unknown",
-		       kcap_name(KCAP_PID_RESERVE),
-		       st->img.have & 1u << KCAP_PID_RESERVE ? "yes" : "no", st->img.why,
-		       kcap_name(KCAP_PIN_ANON), st->image_keep > 0 ? "yes" : "no",
-		       st->image_keep_why);
+	else if (st->image) {
+		printf("image:        %s, release %s: %s\n", st->image,
+		       st->img.info.release[0] ? st->img.info.release : "unknown", st->img.why);
+		for (int cap = 0; cap < KCAP_MAX; cap++)
+			if (kcap_is_nvwa(cap))
+				printf("  %-16s %s\n", kcap_name(cap),
+				       st->img.have & 1u << cap ? "yes" : "no");
+	}
 	printf("kexec:        %s\n", st->kexec_loaded ? "a kernel is loaded" : "nothing loaded");
 	if (!strcmp(st->store_state, "mounted"))
 		printf("store:        %s on %s, %llu of %llu MiB free\n", st->store_dev,
@@ -282,7 +283,7 @@ static struct json_object *json_have(bool have, const char *why)
 	return v;
 }
 
-/* {"path", "release", "error", "features": {"pid-reserve": {...}, "pin-anon": {...}}} */
+/* {"path", "release", "error", "features": {"pid-reserve": {"have", "why"}, ...}}: every nvwa feature */
 static struct json_object *json_image(const struct status *st)
 {
 	struct json_object *o = json_object_new_object(), *f = json_object_new_object();
@@ -292,10 +293,11 @@ static struct json_object *json_image(const struct status *st)
 			       json_bytes(st->img.info.release));
 	json_object_object_add(o, "error", st->image_r < 0 ? json_bytes(st->image_error) : NULL);
 	if (st->image_r >= 0) {
-		json_object_object_add(f, kcap_name(KCAP_PID_RESERVE),
-				       json_have(st->img.have & 1u << KCAP_PID_RESERVE, st->img.why));
-		json_object_object_add(f, kcap_name(KCAP_PIN_ANON),
-				       json_have(st->image_keep > 0, st->image_keep_why));
+		for (int cap = 0; cap < KCAP_MAX; cap++)
+			if (kcap_is_nvwa(cap))
+				json_object_object_add(f, kcap_name(cap),
+						       json_have(st->img.have & 1u << cap,
+								 st->img.why));
 	}
 	json_object_object_add(o, "features", f);
 	return o;

@@ -451,12 +451,12 @@ static int choose_memory(struct update *u)
 			  "copied by CRIU: this kernel cannot keep it (pin-anon %s)", why);
 		goto copied;
 	}
-	r = keep_image_declares(u->plan.boot.path, why, sizeof(why));
-	if (r <= 0) {
+	if (!(u->plan.image.have & 1u << KCAP_PIN_ANON)) {
 		if (u->held)
 			return held_stays(u, "the new kernel cannot take it over");
 		xsnprintf(u->memory_why, sizeof(u->memory_why),
-			  "copied by CRIU: the new kernel could not take it over (%s)", why);
+			  "copied by CRIU: the new kernel could not take it over (%s)",
+			  u->plan.image.why);
 		goto copied;
 	}
 	r = keep_open(true, why, sizeof(why));

@@ -15,7 +15,9 @@
 #                 INIT/SIPI; an NMI reached the
 #                 parked CPUs first
 #   4     nvwa    CPU 1 from park, the others        nvwa, all CPUs: the
-#                 never brought up (still parked)    kexec INITs those
+#                 never brought up (still parked;    kexec INITs those
+#                 CPU 2 takes 100 machine checks
+#                 there, nvwa-kernel-park.live)
 #   5     nvwa    CPU 1 from park, the others by     Debian, not armed:
 #                 INIT/SIPI (no-slot)                nothing parks
 #   6     Debian  INIT/SIPI                          nvwa
@@ -237,6 +239,13 @@ main() {
 		report_file park $STATE
 		check "CPU 1 from park" line_is 1 park
 		check "no other CPU brought up" [ "$(wc -l < $PARKED)" = 1 ]
+		# CPU 2, parked and never woken, takes 100 machine checks: each
+		# must find its stack reset, or the 84th frame lands on the
+		# slot's IDT and the next one resets the machine.  The host
+		# sends an NMI to every CPU once they are sent.
+		report "mce-please 2 100"
+		check "100 machine checks on a CPU never woken, and the machine runs" \
+			wait_for 120 nmi_seen
 		app_came_back "$pid" app
 		UPDATE_KERNEL=/boot/vmlinuz-nvwa UPDATE_APPEND="maxcpus=$((LAST + 1))" \
 			update_reboot "$pid"
@@ -254,6 +263,9 @@ main() {
 		check "the CPUs boot 4 never brought up: INIT at its kexec, no slot" \
 			init_from 2 no-slot
 		check "no kernel warning" kernel_clean
+		# Boot 4's machine checks, if the banks kept them across INIT.
+		dmesg | grep 'Hardware Error' > /tmp/mce.log
+		report_file mce /tmp/mce.log
 		app_came_back "$pid" app
 		awk '{ print $2 }' $STATE > /disk/data/park-token
 		UPDATE_KERNEL=/boot/vmlinuz update_reboot "$pid"

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "fastboot/cmdline.h"
@@ -68,11 +69,19 @@ int park_parked_read(const char *path, struct park_parked *ret)
 int park_state_parse(const char *text, struct park_state *ret)
 {
 	struct park_state st = { 0 };
-	int end = 0;
+	int end = 0, n;
 
 	if (sscanf(text, "%" SCNx64 " %" SCNx64 " %31s%n", &st.addr, &st.token, st.state,
-		   &end) != 3 || (text[end] != '\n' && text[end] != '\0') ||
-	    (text[end] && text[end + 1]))
+		   &end) != 3)
+		return -EINVAL;
+	/* SEQ: decimal digits only, no sign. */
+	if (text[end] == ' ' && text[end + 1] >= '0' && text[end + 1] <= '9') {
+		if (sscanf(text + end + 1, "%" SCNu64 "%n", &st.seq, &n) != 1)
+			return -EINVAL;
+		st.has_seq = true;
+		end += 1 + n;
+	}
+	if ((text[end] != '\n' && text[end] != '\0') || (text[end] && text[end + 1]))
 		return -EINVAL;
 	*ret = st;
 	return 0;
@@ -89,6 +98,34 @@ int park_state_read(const char *path, struct park_state *ret)
 	r = park_state_parse(text, ret);
 	free(text);
 	return r;
+}
+
+int park_arm_text(const struct park_state *before, char *out, size_t size)
+{
+	int r;
+
+	if (before->has_seq)
+		r = snprintf(out, size, "%s %" PRIu64 "\n", PARK_ARM, before->seq + 1);
+	else
+		r = snprintf(out, size, "%s\n", PARK_ARM);
+	return r < 0 || (size_t)r >= size ? -E2BIG : 0;
+}
+
+int park_arm(const char *path, const struct park_state *before)
+{
+	char text[48];
+	int r;
+
+	r = park_arm_text(before, text, sizeof(text));
+	if (r < 0)
+		return r;
+	for (int tries = 0;; tries++) {
+		r = write_file(path, text, strlen(text));
+		if (r != -EBUSY || tries == 4)
+			return r;
+		/* A load, an unload or a reader of the file holds the lock. */
+		usleep(20 * 1000);
+	}
 }
 
 /* The address part of nvwa.park=ADDR[,TOKEN] on @cmdline into @addr. */

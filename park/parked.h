@@ -14,7 +14,11 @@
 #define PARK_PARKED_FILE "/sys/kernel/nvwa/parked_cpus"
 #define PARK_PARAM "nvwa.park"
 #define PARK_STATE_FILE "/sys/kernel/nvwa/park"
-/* Written to PARK_STATE_FILE: park at the kexec of the loaded image. */
+/*
+ * Written to PARK_STATE_FILE: park at the kexec of the loaded image,
+ * "arm SEQ" with SEQ the number of its load (a kernel that shows no SEQ
+ * takes the bare word).
+ */
 #define PARK_ARM "arm"
 
 struct park_parked {
@@ -37,13 +41,17 @@ int park_parked_read(const char *path, struct park_parked *ret);
 
 /*
  * The running nvwa kernel's park region, from PARK_STATE_FILE,
- * "ADDR TOKEN STATE": the token it writes into the region when it parks
- * its CPUs (the next kernel trusts them only when its nvwa.park= carries
- * it), and what a kexec would do now ("park", "unarmed": not armed for the
- * loaded image, "image-over-region", ...).  Writing PARK_ARM arms it.
+ * "ADDR TOKEN STATE SEQ": the token it writes into the region when it
+ * parks its CPUs (the next kernel trusts them only when its nvwa.park=
+ * carries it), what a kexec would do now ("park", "unarmed": not armed
+ * for the loaded image, "image-over-region", ...), and the number of the
+ * last kexec image load (the loaded image's, unless a load failed after
+ * it).  A kernel of the first arming version shows no SEQ.
  */
 struct park_state {
 	uint64_t addr, token;
+	uint64_t seq;
+	bool has_seq;
 	char state[32];
 };
 
@@ -52,6 +60,21 @@ int park_state_parse(const char *text, struct park_state *ret);
 
 /* Reads and parses @path: -errno of the read (ENODEV: no region), or -EINVAL. */
 int park_state_read(const char *path, struct park_state *ret);
+
+/*
+ * What arms the image loaded right after @before was read: "arm SEQ+1"
+ * into @out of @size bytes, or the bare word for a kernel without SEQ.
+ * -E2BIG if it does not fit.
+ */
+int park_arm_text(const struct park_state *before, char *out, size_t size);
+
+/*
+ * Arms parking for the image loaded right after @before was read of @path.
+ * Retries EBUSY (the kexec lock held a moment) a few times within 0.1 s.
+ * -ESTALE: another image was loaded in between, nothing armed; else the
+ * write's -errno.
+ */
+int park_arm(const char *path, const struct park_state *before);
 
 /*
  * The nvwa.park= parameter for the next kernel, into @out of @size bytes:

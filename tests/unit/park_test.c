@@ -171,6 +171,46 @@ TEST(park_state_is_parsed_or_refused)
 	CHECK_EQ_INT(st.addr, 7);
 }
 
+/* The fourth field numbers the kexec image loads; a first-version kernel has none. */
+TEST(park_state_seq_is_parsed_or_refused)
+{
+	struct park_state st = { .addr = 7 };
+
+	CHECK_EQ_INT(park_state_parse("0x800000 9f3ac1 unarmed 12\n", &st), 0);
+	CHECK_STREQ(st.state, "unarmed");
+	CHECK(st.has_seq);
+	CHECK_EQ_INT(st.seq, 12);
+	CHECK_EQ_INT(park_state_parse("0x800000 1 no-image 0", &st), 0);
+	CHECK(st.has_seq);
+	CHECK_EQ_INT(st.seq, 0);
+	CHECK_EQ_INT(park_state_parse("0x800000 1 park\n", &st), 0);
+	CHECK(!st.has_seq);
+	st.addr = 7;
+	CHECK_EQ_INT(park_state_parse("0x800000 1 park -1\n", &st), -EINVAL);
+	CHECK_EQ_INT(park_state_parse("0x800000 1 park 12x\n", &st), -EINVAL);
+	CHECK_EQ_INT(park_state_parse("0x800000 1 park 12 13\n", &st), -EINVAL);
+	CHECK_EQ_INT(park_state_parse("0x800000 1 park 12\n\n", &st), -EINVAL);
+	CHECK_EQ_INT(st.addr, 7);
+}
+
+/*
+ * nvwa arms the load after the state it read: any other load in between
+ * makes the kernel refuse (ESTALE).  A kernel without SEQ takes the word.
+ */
+TEST(arm_names_the_load_after_the_one_read)
+{
+	struct park_state st = { .addr = 0x800000, .seq = 41, .has_seq = true };
+	char buf[32];
+
+	CHECK_EQ_INT(park_arm_text(&st, buf, sizeof(buf)), 0);
+	CHECK_STREQ(buf, "arm 42\n");
+	st.has_seq = false;
+	CHECK_EQ_INT(park_arm_text(&st, buf, sizeof(buf)), 0);
+	CHECK_STREQ(buf, "arm\n");
+	st.has_seq = true;
+	CHECK_EQ_INT(park_arm_text(&st, buf, 6), -E2BIG);
+}
+
 /*
  * The next kernel trusts parked CPUs only with the token of the kernel
  * that parked them: nvwa passes the running kernel's, and never carries

@@ -1518,14 +1518,17 @@ static void start_probes(struct update *u)
 }
 
 /*
- * Arms parking for the image just loaded (loading disarmed it), if the new
- * kernel reserves the park region too: a kernel that does not know the
- * region may put its data there before it INITs the CPUs, and an NMI, a
- * machine check or an SMI resuming a parked CPU in between would run it.
- * Then says whether the CPUs park, from the kernel's own state.  A failed
- * arm costs the update only the parking: logged, never fatal.
+ * Arms parking for the image just loaded (a new image starts unarmed), if
+ * the new kernel reserves the park region too: a kernel that does not know
+ * the region may put its data there before it INITs the CPUs, and an NMI,
+ * a machine check or an SMI resuming a parked CPU in between would run it.
+ * @before, the region's state read before the load (NULL: none), numbers
+ * the load, so that an image another tool loaded in between is never
+ * armed (ESTALE).  Then says whether the CPUs park, from the kernel's own
+ * state.  A failed arm costs the update only the parking: logged, never
+ * fatal.
  */
-static void arm_park(const struct update *u)
+static void arm_park(const struct update *u, const struct park_state *before)
 {
 	struct park_state st;
 	int r;
@@ -1539,8 +1542,11 @@ static void arm_park(const struct update *u)
 		return;
 	}
 	if (!strcmp(st.state, "unarmed")) {
-		r = write_file(PARK_STATE_FILE, PARK_ARM "\n", strlen(PARK_ARM "\n"));
-		if (r < 0)
+		r = before ? park_arm(PARK_STATE_FILE, before) : -ENODATA;
+		if (r == -ESTALE)
+			log_warn("  CPUs: parking not armed: another kexec image was loaded after nvwa's (load %" PRIu64 ", nvwa's was %" PRIu64 "); they halt at the jump and the new kernel starts them with INIT/SIPI",
+				 st.seq, before->seq + 1);
+		else if (r < 0)
 			log_warn_errno(r, "  CPUs: could not arm parking in %s: %m; they halt at the jump and the new kernel starts them with INIT/SIPI",
 				       PARK_STATE_FILE);
 		if (r < 0 || park_state_read(PARK_STATE_FILE, &st) < 0)
@@ -1555,7 +1561,7 @@ static void arm_park(const struct update *u)
 }
 
 /* What the load did, in the output and the record. */
-static void report_load(struct update *u)
+static void report_load(struct update *u, const struct park_state *park_before)
 {
 	const struct kexec_plan *p = &u->plan;
 
@@ -1565,7 +1571,7 @@ static void report_load(struct update *u)
 			 (double)p->copy_pages * 4096 / (1 << 20));
 	if (describe_loader(u) < 0)
 		log_warn("  the loader's description is too long for the record");
-	arm_park(u);
+	arm_park(u, park_before);
 }
 
 /*
@@ -1579,10 +1585,14 @@ static int load_kernel(struct update *u)
 	int r;
 
 	for (int tries = 0;; tries++) {
+		/* Numbers this load, to arm parking for its image only. */
+		struct park_state park;
+		bool have_park = park_state_read(PARK_STATE_FILE, &park) == 0;
+
 		r = kexec_load_image(&u->plan, u->initrd ? u->initrd_boot.path : NULL, u->cmdline,
 				     NVWA_RUN_DIR "/kexec.log");
 		if (!r)
-			report_load(u);
+			report_load(u, have_park ? &park : NULL);
 		if (r < 0 || u->keep_fd < 0)
 			return r;
 		r = keep_check(u->keep_fd);

@@ -9,20 +9,31 @@
 #                 3 by INIT/SIPI after it took an    exception in its
 #                 entry that halts (no-life-after-   switch, APIC 2's slot
 #                 entry)                             corrupted
-#   3     nvwa    after the restore: from park,      Debian, not armed:
-#                 but APIC 1 (fault-while-parked)    nothing parks
+#   3     nvwa    after the restore: from park,      nvwa, maxcpus=2
+#                 but APIC 1 (fault-while-parked)
 #                 and APIC 2 (bad-magic) by
 #                 INIT/SIPI; an NMI reached the
 #                 parked CPUs first
-#   4     Debian  INIT/SIPI                          nvwa
-#   5     nvwa    INIT/SIPI (no token: Debian's      -
+#   4     nvwa    CPU 1 from park, the others        nvwa, all CPUs: the
+#                 never brought up (still parked;    kexec INITs those
+#                 CPU 2 takes 100 machine checks
+#                 there, nvwa-kernel-park.live)
+#   5     nvwa    CPU 1 from park, the others by     Debian, not armed:
+#                 INIT/SIPI (no-slot)                nothing parks
+#   6     Debian  INIT/SIPI                          nvwa
+#   7     nvwa    INIT/SIPI (no token: Debian's      -
 #                 nvwa could not vouch for them)
 #
-# A kexec parks only when armed for the loaded image ("arm" written to
-# /sys/kernel/nvwa/park), which nvwa update does only for a new kernel
-# that reserves the region too (parked-cpus); loading or unloading any
-# image disarms.  Boot 1 checks that with nvwa-kexec-seg and kexec-tools,
-# boot 4 that nvwa left it unarmed for Debian's kernel.
+# A kexec parks only when armed for the loaded image ("arm SEQ" written to
+# /sys/kernel/nvwa/park, SEQ the number of that image's load), which nvwa
+# update does only for a new kernel that reserves the region too
+# (parked-cpus); a new image starts unarmed, a crash image changes
+# nothing.  Boot 1 checks that with nvwa-kexec-seg and kexec-tools (a
+# stale SEQ is refused with ESTALE; the crash image is skipped, and said
+# so, if kexec -p cannot load one), boot 6 that nvwa left it unarmed for
+# Debian's kernel.  crashkernel=192M leaves room for kexec -p with
+# Debian's kernel (64M did not).  The CAP_SYS_BOOT check needs user
+# namespaces, which the nvwa kernel's config leaves out: skipped there.
 #
 # Every boot: all four CPUs online and the application back, verified.
 # The host answers "nmi-please" with QEMU's nmi (nvwa-kernel-park.live).
@@ -37,7 +48,7 @@
 # exception between its CR3 write and its stop-mask update at the kexec
 # to boot 3; the handler completes the update, or that kexec hangs, and
 # marks the slot dead: boot 3 INIT/SIPIs it.
-# vm: -K -c 4 -t 1800 -a nvwa.park=0x800000 -a nvwa.park_test_nmi=1 -a nvwa.park_test_irr=1
+# vm: -K -c 4 -t 1800 -a nvwa.park=0x800000 -a nvwa.park_test_nmi=1 -a nvwa.park_test_irr=1 -a crashkernel=192M
 # needs: nvwa-kernel
 
 PARKED=/sys/kernel/nvwa/parked_cpus
@@ -67,6 +78,11 @@ all_parked_but() {
 		line_is "$c" park || return 1
 	done
 }
+# init_from CPU WHY: CPU and the ones after it all by INIT/SIPI for WHY
+init_from() {
+	local c
+	for c in $(seq "$1" "$LAST"); do line_is "$c" init "$2" || return 1; done
+}
 # untrusted: every CPU by INIT/SIPI, the slots there but not vouched for
 # by a token, or gone
 untrusted() { all_init no-token || all_init none-parked; }
@@ -74,6 +90,29 @@ nmi_seen() { dmesg | grep -q 'NMI received for unknown reason'; }
 STATE=/sys/kernel/nvwa/park
 # park_state: what a kexec would do now (the third field)
 park_state() { awk '{ print $3 }' "$STATE"; }
+# park_seq: the number of the last kexec image load (the fourth)
+park_seq() { awk '{ print $4 }' "$STATE"; }
+# refused ERROR COMMAND...: COMMAND fails, saying ERROR (strerror)
+refused() {
+	local err=$1 out
+	shift
+	out=$("$@" 2>&1) && return 1
+	case $out in *"$err"*) return 0 ;; esac
+	echo "$out"
+	return 1
+}
+# crash_image: a crash image (kdump reloads it on CPU hotplug) leaves the
+# normal image's arming alone; skipped, and said so, if none loads
+crash_image() {
+	if ! kexec -p /boot/vmlinuz --append="quiet nr_cpus=1" 2> /tmp/kexec-p.err; then
+		report "skip: crash image sub-check, kexec -p failed: $(tr '\n' ' ' < /tmp/kexec-p.err)"
+		return
+	fi
+	check "a crash image loaded: still armed" [ "$(park_state)" = park ]
+	check "a crash image gets no load number" [ "$(park_seq)" = "$1" ]
+	check "the crash image unloaded" kexec -p -u
+	check "the crash image unloaded: still armed" [ "$(park_state)" = park ]
+}
 # token_passed FILE: this kernel was booted with the token FILE holds
 token_passed() { grep -q "nvwa.park=0x800000,$(cat "$1")\( \|$\)" /proc/cmdline; }
 # second_nmis N: the test hook sent N second NMIs, and this kernel is fine
@@ -99,16 +138,37 @@ main() {
 		check "no image loaded: park says no-image" [ "$(park_state)" = no-image ]
 		check "an image with a segment on the region loads" nvwa-kexec-seg 0x800000
 		check "the kernel says it will not park over it" [ "$(park_state)" = image-over-region ]
+		seq=$(park_seq)
 		check "an image beside the region loads" nvwa-kexec-seg 0x2000000
+		check "that load got the next number" [ "$(park_seq)" = $((seq + 1)) ]
 		check "loaded, not armed: the kernel says unarmed" [ "$(park_state)" = unarmed ]
-		check "anything but arm is refused" sh -c "! echo park 2>/dev/null > $STATE"
-		check "armed" sh -c "echo arm > $STATE"
+		check "anything but arm SEQ or disarm is refused" sh -c "! echo park 2>/dev/null > $STATE"
+		check "arm without the load's number is refused" sh -c "! echo arm 2>/dev/null > $STATE"
+		if unshare -U -r true 2> /dev/null; then
+			check "arming needs CAP_SYS_BOOT (root of a user namespace: EPERM)" \
+				refused "Operation not permitted" unshare -U -r sh -c "echo arm $((seq + 1)) > $STATE"
+		else
+			report "skip: CAP_SYS_BOOT sub-check, no user namespace"
+		fi
+		check "armed for that load" sh -c "echo arm $((seq + 1)) > $STATE"
 		check "armed: the kernel says it will park" [ "$(park_state)" = park ]
+		crash_image $((seq + 1))
+		check "disarmed" sh -c "echo disarm > $STATE"
+		check "disarmed: unarmed" [ "$(park_state)" = unarmed ]
+		# As nvwa: SEQ read, its load, then another tool's load: the
+		# arm for its load is stale.
+		seq=$(park_seq)
 		check "kexec-tools loads Debian's kernel" kexec -l /boot/vmlinuz --append=quiet
-		check "that load disarmed: unarmed" [ "$(park_state)" = unarmed ]
+		check "another image loaded after it" nvwa-kexec-seg 0x2000000
+		check "arming the replaced image's load is refused (ESTALE)" \
+			refused "Stale file handle" sh -c "echo arm $((seq + 1)) > $STATE"
+		check "still unarmed" [ "$(park_state)" = unarmed ]
+		check "the loaded image's number arms it" sh -c "echo arm $((seq + 2)) > $STATE"
+		check "kexec-tools loads Debian's kernel over it" kexec -l /boot/vmlinuz --append=quiet
+		check "the new image starts unarmed" [ "$(park_state)" = unarmed ]
 		check "unloaded" kexec -u
 		check "arming with no image loaded is refused" \
-			sh -c "! echo arm 2>/dev/null > $STATE"
+			sh -c "! echo arm $(park_seq) 2>/dev/null > $STATE"
 		awk '{ print $2 }' $STATE > /disk/data/park-token
 		metric init_handover_us "$(mean_us init 3)"
 		metric init_running_us "$(mean_us init 4)"
@@ -133,6 +193,7 @@ main() {
 		check "CPU 3 (entry taken, never ran) by INIT/SIPI after all" line_is 3 init no-life-after-entry
 		check "the kernel log: CPU 3's fallback" sh -c \
 			"dmesg | grep -q 'CPU3 took its entry but did not run it within'"
+		check "no kernel warning (the fallback's INIT comes first)" kernel_clean
 		check "the kernel log: $((SEC - 2)) CPUs woken from park" [ "$(dmesg | grep -c 'nvwa.park: CPU[0-9]* (APIC 0x[0-9a-f]*) woken from park')" = "$((SEC - 2))" ]
 		check "parked_cpus: $((SEC - 2)) from park" [ "$(how_many park)" = "$((SEC - 2))" ]
 		check "nvwa status: $((SEC - 2)) woken from park" sh -c "nvwa status | grep -q 'CPU bring-up: $((SEC - 2)) woken from park'"
@@ -165,10 +226,51 @@ main() {
 			"dmesg | grep -q 'CPU1 (APIC 0x1) started with INIT/SIPI (fault-while-parked)'"
 		check "the deferred CPUs woken got a second NMI each too" second_nmis "$((SEC - 2))"
 		app_came_back "$pid" app
+		UPDATE_KERNEL=/boot/vmlinuz-nvwa UPDATE_APPEND="maxcpus=2 nvwa.park_bad_slot=-1" \
+			update_reboot "$pid"
+		;;
+	4)
+		# CPUs 2 and up stay parked, never brought up.
+		pid=$(app_pid)
+		check "booted with maxcpus=2" sh -c 'grep -q "maxcpus=2" /proc/cmdline'
+		check "nvwa restore succeeded" restore_ok
+		check "only CPUs 0-1 online" [ "$(cat /sys/devices/system/cpu/online)" = 0-1 ]
+		report_file parked $PARKED
+		report_file park $STATE
+		check "CPU 1 from park" line_is 1 park
+		check "no other CPU brought up" [ "$(wc -l < $PARKED)" = 1 ]
+		# CPU 2, parked and never woken, takes 100 machine checks: each
+		# must find its stack reset, or the 84th frame lands on the
+		# slot's IDT and the next one resets the machine.  The host
+		# sends an NMI to every CPU once they are sent.
+		report "mce-please 2 100"
+		check "100 machine checks on a CPU never woken, and the machine runs" \
+			wait_for 120 nmi_seen
+		app_came_back "$pid" app
+		UPDATE_KERNEL=/boot/vmlinuz-nvwa UPDATE_APPEND="maxcpus=$((LAST + 1))" \
+			update_reboot "$pid"
+		;;
+	5)
+		# Boot 4's kexec sent INIT to the CPUs it never brought up and
+		# parked CPU 1 all the same.
+		pid=$(app_pid)
+		check "nvwa restore succeeded" restore_ok
+		check "nvwa update armed parking with CPUs still parked" \
+			grep -q "CPUs: parking armed; the loaded image leaves the park region at 0x800000 alone" /disk/data/update.log
+		check "all CPUs online" all_online
+		report_file parked $PARKED
+		check "CPU 1 from park" line_is 1 park
+		check "the CPUs boot 4 never brought up: INIT at its kexec, no slot" \
+			init_from 2 no-slot
+		check "no kernel warning" kernel_clean
+		# Boot 4's machine checks, if the banks kept them across INIT.
+		dmesg | grep 'Hardware Error' > /tmp/mce.log
+		report_file mce /tmp/mce.log
+		app_came_back "$pid" app
 		awk '{ print $2 }' $STATE > /disk/data/park-token
 		UPDATE_KERNEL=/boot/vmlinuz update_reboot "$pid"
 		;;
-	4)
+	6)
 		pid=$(app_pid)
 		check "Debian's kernel" sh -c '! uname -r | grep -q -- "-nvwa$"'
 		check "nvwa restore succeeded" restore_ok
@@ -182,7 +284,7 @@ main() {
 		app_came_back "$pid" app
 		UPDATE_KERNEL=/boot/vmlinuz-nvwa update_reboot "$pid"
 		;;
-	5)
+	7)
 		pid=$(app_pid)
 		check "the nvwa kernel" sh -c 'uname -r | grep -q -- "-nvwa$"'
 		check "nvwa restore succeeded" restore_ok
@@ -193,7 +295,7 @@ main() {
 		check "Debian's nvwa passed the region without a token" sh -c \
 			'grep -q "nvwa.park=0x800000\( \|$\)" /proc/cmdline'
 		check "all by INIT/SIPI: Debian's kernel parked nothing" all_init
-		# The slots boot 3 left are there unless Debian reused the memory.
+		# The slots boot 5 left are there unless Debian reused the memory.
 		check "none trusted without the token" untrusted
 		app_came_back "$pid" app
 		send_report

@@ -207,6 +207,11 @@ bool kcaps_has(const struct kcaps *caps, enum kcap cap)
 	return (unsigned int)cap < KCAP_MAX && (caps->have & 1u << cap);
 }
 
+bool kcaps_image_has(const struct kcaps_image *img, enum kcap cap)
+{
+	return (unsigned int)cap < KCAP_MAX && (img->have & 1u << cap);
+}
+
 bool kcaps_nvwa_kernel(const struct kcaps *caps)
 {
 	for (int cap = 0; cap < KCAP_MAX; cap++)

@@ -100,6 +100,9 @@ int kcaps_probe_image(const char *image, struct kcaps_image *ret, char *why,
  */
 int kcaps_read_features(const char *path, struct kcaps_image *img);
 
+/* Whether the image @img declares @cap (kcaps_has() for a kernel image). */
+bool kcaps_image_has(const struct kcaps_image *img, enum kcap cap);
+
 /* The nvwa features named in @len bytes of an uncompressed kernel image. */
 uint32_t kcaps_image_features(const void *buf, size_t len);
 

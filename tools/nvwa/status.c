@@ -207,7 +207,7 @@ static void print_text(const struct status *st)
 		for (int cap = 0; cap < KCAP_MAX; cap++)
 			if (kcap_is_nvwa(cap))
 				printf("  %-16s %s\n", kcap_name(cap),
-				       st->img.have & 1u << cap ? "yes" : "no");
+				       kcaps_image_has(&st->img, cap) ? "yes" : "no");
 	}
 	printf("kexec:        %s\n", st->kexec_loaded ? "a kernel is loaded" : "nothing loaded");
 	if (!strcmp(st->store_state, "mounted"))
@@ -296,7 +296,7 @@ static struct json_object *json_image(const struct status *st)
 		for (int cap = 0; cap < KCAP_MAX; cap++)
 			if (kcap_is_nvwa(cap))
 				json_object_object_add(f, kcap_name(cap),
-						       json_have(st->img.have & 1u << cap,
+						       json_have(kcaps_image_has(&st->img, cap),
 								 st->img.why));
 	}
 	json_object_object_add(o, "features", f);

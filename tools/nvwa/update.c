@@ -332,7 +332,7 @@ static int roll_back(struct update *u)
 /* Whether the new kernel reserves the park region too (parked-cpus). */
 static bool next_reserves_park(const struct update *u)
 {
-	return u->plan.image.have & 1u << KCAP_PARKED_CPUS;
+	return kcaps_image_has(&u->plan.image, KCAP_PARKED_CPUS);
 }
 
 static int check_image(struct update *u)
@@ -451,7 +451,7 @@ static int choose_memory(struct update *u)
 			  "copied by CRIU: this kernel cannot keep it (pin-anon %s)", why);
 		goto copied;
 	}
-	if (!(u->plan.image.have & 1u << KCAP_PIN_ANON)) {
+	if (!kcaps_image_has(&u->plan.image, KCAP_PIN_ANON)) {
 		if (u->held)
 			return held_stays(u, "the new kernel cannot take it over");
 		xsnprintf(u->memory_why, sizeof(u->memory_why),
@@ -549,7 +549,7 @@ static int append_memmap_params(const struct update *u, const char *current, cha
 	const char *how;
 	int w;
 
-	if (!(u->plan.image.have & 1u << KCAP_MEMMAP_BG))
+	if (!kcaps_image_has(&u->plan.image, KCAP_MEMMAP_BG))
 		how = "before /init: the new kernel has no memmap-bg";
 	else if (u->no_memmap_bg)
 		how = "before /init (--memmap-bg=no)";
@@ -640,7 +640,7 @@ static int restored_pids(const struct update *u, pid_t *pids, size_t max, size_t
  */
 static int append_pid_params(struct update *u, char *own, size_t size)
 {
-	bool reserve = u->plan.image.have & 1u << KCAP_PID_RESERVE;
+	bool reserve = kcaps_image_has(&u->plan.image, KCAP_PID_RESERVE);
 	pid_t pids[NVWA_RESERVE_PIDS_MAX], last = 0;
 	size_t len = strlen(own), n = 0;
 	int r, w;

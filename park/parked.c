@@ -123,7 +123,7 @@ int park_arm(const char *path, const struct park_state *before)
 		r = write_file(path, text, strlen(text));
 		if (r != -EBUSY || tries == 4)
 			return r;
-		/* A load, an unload or a reader of the file holds the lock. */
+		/* A load or an unload holds the lock. */
 		usleep(20 * 1000);
 	}
 }

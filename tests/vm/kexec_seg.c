@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * nvwa-kexec-seg ADDR | -u: loads, with kexec_load(2), an image of one
- * zeroed page whose only segment lies at physical ADDR (never to be
+ * nvwa-kexec-seg ADDR | -u | -r FILE: loads, with kexec_load(2), an image
+ * of one zeroed page whose only segment lies at physical ADDR (never to be
  * jumped to: a test of what the kernel makes of a loaded image over a
- * region of its own), or unloads whatever image is loaded.
+ * region of its own), or unloads whatever image is loaded, or reads FILE
+ * from its start over and over through one descriptor until killed (a
+ * reader of a file about the loaded image, as a monitoring agent is).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +26,20 @@ int main(int argc, char **argv)
 	char *end;
 	long r;
 
+	if (argc == 3 && !strcmp(argv[1], "-r")) {
+		int fd = open(argv[2], O_RDONLY);
+
+		if (fd < 0) {
+			fprintf(stderr, "nvwa-kexec-seg: %s: %s\n", argv[2], strerror(errno));
+			return 1;
+		}
+		while (pread(fd, page, sizeof(page), 0) >= 0)
+			;
+		fprintf(stderr, "nvwa-kexec-seg: %s: %s\n", argv[2], strerror(errno));
+		return 1;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: nvwa-kexec-seg ADDR | -u\n");
+		fprintf(stderr, "usage: nvwa-kexec-seg ADDR | -u | -r FILE\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "-u")) {

@@ -91,6 +91,7 @@ struct update {
 	bool purgatory_checks;
 	bool no_quick;			/* --quick-kexec=no */
 	bool no_memmap_bg;		/* --memmap-bg=no */
+	bool no_park;			/* --park-cpus=no */
 	bool quiet_boot;
 	bool profile_boot;		/* initcall_debug in the new kernel */
 	bool trace;			/* nvwa trace reboot: no applications */
@@ -132,7 +133,7 @@ static void usage_update(FILE *f)
 		"                   [--app PID]... [--unit NAME.service]... [--store DEV]\n"
 		"                   [--dry-run] [--lazy-restore] [--no-prepare] [--file-load]\n"
 		"                   [--purgatory-checks] [--quick-kexec=auto|no]\n"
-		"                   [--memmap-bg=auto|no]\n"
+		"                   [--memmap-bg=auto|no] [--park-cpus=auto|no]\n"
 		"                   [--quiet-boot] [--defer-cpus[=N]] [--profile-boot]\n"
 		"                   [--probes=auto|kprobe|off]\n"
 		"                   [--discard-unrestored] [--no-quiesce]\n"
@@ -226,6 +227,13 @@ static void usage_update(FILE *f)
 		"                       memory are still being initialised in the\n"
 		"                       background.  A deferred_page_init= already on\n"
 		"                       the command line or in --append is kept\n"
+		"      --park-cpus=WHEN auto (the default) or no.  On an nvwa kernel\n"
+		"                       booted with nvwa.park=ADDR, the secondary CPUs\n"
+		"                       wait in that region across the kexec and an nvwa\n"
+		"                       kernel wakes them with a store instead of\n"
+		"                       INIT/SIPI; auto parks them when the new kernel\n"
+		"                       reserves the region too.  no halts them the\n"
+		"                       stock way (the region is still carried over)\n"
 		"      --quiet-boot     add `quiet`: a serial console at 115200 baud costs\n"
 		"                       the new kernel hundreds of ms (see `nvwa report`)\n"
 		"      --defer-cpus[=N] boot the new kernel with N CPUs (default 1) and\n"
@@ -366,7 +374,9 @@ static int check_image(struct update *u)
 		return r;
 	kexec_plan_quick(&req, u->initrd ? u->initrd_boot.path : NULL, NVWA_RUN_DIR, &u->plan);
 	log_info("  quick kexec: %s", u->plan.quick_why);
-	if (cmdline_read_running(&running) == 0) {
+	if (u->no_park) {
+		log_info("  CPUs: halted at the jump, INIT/SIPI in the new kernel (--park-cpus=no)");
+	} else if (cmdline_read_running(&running) == 0) {
 		log_info("  CPUs: %s", park_at_jump(kcaps_has(&caps, KCAP_PARKED_CPUS), running,
 						   next_reserves_park(u), u->plan.image.info.release,
 						   cpus, sizeof(cpus)));
@@ -1385,6 +1395,7 @@ static int parse_args(struct update *u, int argc, char **argv)
 		{ "purgatory-checks", no_argument, NULL, 'C' },
 		{ "quick-kexec", required_argument, NULL, 'K' },
 		{ "memmap-bg", required_argument, NULL, 'G' },
+		{ "park-cpus", required_argument, NULL, 'W' },
 		{ "quiet-boot", no_argument, NULL, 'Q' },
 		{ "defer-cpus", optional_argument, NULL, 'D' },
 		{ "profile-boot", no_argument, NULL, 'B' },
@@ -1429,6 +1440,11 @@ static int parse_args(struct update *u, int argc, char **argv)
 			if (strcmp(optarg, "auto") && strcmp(optarg, "no"))
 				return log_error_errno(-EINVAL, "--memmap-bg takes auto or no, not '%s'", optarg);
 			u->no_memmap_bg = !strcmp(optarg, "no");
+			break;
+		case 'W':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "no"))
+				return log_error_errno(-EINVAL, "--park-cpus takes auto or no, not '%s'", optarg);
+			u->no_park = !strcmp(optarg, "no");
 			break;
 		case 'Q': u->quiet_boot = true; break;
 		case 'B': u->profile_boot = true; break;
@@ -1535,6 +1551,11 @@ static void arm_park(const struct update *u, const struct park_state *before)
 
 	if (park_state_read(PARK_STATE_FILE, &st) < 0)
 		return;
+	if (u->no_park) {
+		log_info("  CPUs: parking not armed (%s, --park-cpus=no): halted at the jump, the new kernel INIT/SIPIs them",
+			 st.state);
+		return;
+	}
 	if (!next_reserves_park(u)) {
 		log_info("  CPUs: parking not armed (%s): halted at the jump, the new kernel INIT/SIPIs them: %s does not reserve the park region",
 			 st.state, u->plan.image.info.release[0] ? u->plan.image.info.release :

@@ -21,8 +21,9 @@
 #   5     nvwa    CPU 1 from park, the others by     Debian, not armed:
 #                 INIT/SIPI (no-slot)                nothing parks
 #   6     Debian  INIT/SIPI                          nvwa
-#   7     nvwa    INIT/SIPI (no token: Debian's      -
-#                 nvwa could not vouch for them)
+#   7     nvwa    INIT/SIPI (no token: Debian's      nvwa, --park-cpus=no:
+#                 nvwa could not vouch for them)     not armed
+#   8     nvwa    INIT/SIPI                          -
 #
 # A kexec parks only when armed for the loaded image ("arm SEQ" written to
 # /sys/kernel/nvwa/park, SEQ the number of that image's load), which nvwa
@@ -325,6 +326,21 @@ main() {
 		check "all by INIT/SIPI: Debian's kernel parked nothing" all_init
 		# The slots boot 5 left are there unless Debian reused the memory.
 		check "none trusted without the token" untrusted
+		app_came_back "$pid" app
+		UPDATE_KERNEL=/boot/vmlinuz-nvwa UPDATE_ARGS="--park-cpus=no" update_reboot "$pid"
+		;;
+	8)
+		pid=$(app_pid)
+		check "nvwa restore succeeded" restore_ok
+		check "nvwa update said the CPUs halt (--park-cpus=no)" \
+			grep -q "CPUs: halted at the jump, INIT/SIPI in the new kernel (--park-cpus=no)" \
+			/disk/data/update.log
+		check "nvwa update left parking unarmed (--park-cpus=no)" \
+			grep -q "CPUs: parking not armed (unarmed, --park-cpus=no)" /disk/data/update.log
+		check "all CPUs online" all_online
+		report_file parked $PARKED
+		check "the region carried over" sh -c 'grep -q "nvwa.park=0x800000" /proc/cmdline'
+		check "all by INIT/SIPI: nothing parked" all_init
 		app_came_back "$pid" app
 		send_report
 		;;

@@ -196,7 +196,7 @@ main() {
 			sh -c "! echo arm $(park_seq) 2>/dev/null > $STATE"
 		check "disarming with no image loaded does nothing" sh -c "echo disarm > $STATE"
 		check "no image loaded again: no-image" [ "$(park_state)" = no-image ]
-		check "readers of $STATE leave 20 + 300 loads and unloads alone" readers_leave_kexec 20 300
+		check "readers of $STATE leave 5 + 300 loads and unloads alone" readers_leave_kexec 5 300
 		awk '{ print $2 }' $STATE > /disk/data/park-token
 		metric init_handover_us "$(mean_us init 3)"
 		metric init_running_us "$(mean_us init 4)"

@@ -338,8 +338,8 @@ main() {
 			grep -q "CPUs: parking not armed (unarmed, --park-cpus=no)" /disk/data/update.log
 		check "all CPUs online" all_online
 		report_file parked $PARKED
-		check "the region carried over" sh -c 'grep -q "nvwa.park=0x800000" /proc/cmdline'
-		check "all by INIT/SIPI: nothing parked" all_init
+		check "the region carried over and reserved" sh -c "grep -q '^0x0*800000 ' $STATE"
+		check "all by INIT/SIPI: nothing parked" all_init none-parked
 		app_came_back "$pid" app
 		send_report
 		;;

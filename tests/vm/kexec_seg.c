@@ -48,9 +48,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (argc == 4 && !strcmp(argv[1], "-n")) {
+		errno = 0;
 		count = strtol(argv[2], &end, 10);
-		if (*end || count < 1) {
-			fprintf(stderr, "nvwa-kexec-seg: -n %s: not a count\n", argv[2]);
+		if (errno || *end || count < 1 || !strcmp(argv[3], "-u")) {
+			fprintf(stderr, "usage: nvwa-kexec-seg -n COUNT ADDR (COUNT >= 1)\n");
 			return 2;
 		}
 		cycle = true;

@@ -271,6 +271,11 @@ plain_kexec() {		# the same kernel and initramfs, the same command line
 	fatal "kexec -e returned"
 }
 kernel_clean() { ! dmesg | grep -q -E 'WARNING:|BUG:|Oops'; }
+# klog_s TEXT: the timestamp (s) of the kernel's first log line holding TEXT
+klog_s() { dmesg | grep -m1 -F "$1" | sed 's/^\[ *\([0-9.]*\)\].*/\1/'; }
+# mark TEXT: a line in the kernel's log, on the clock of its timestamps
+mark() { echo "nvwa-test: $*" > /dev/kmsg; }
+meminfo_kb() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }	# meminfo_kb FIELD
 
 # CRIU with pinmem: checkpoints on the store's device, kept across kexec.
 ckpt_mount() {		# ckpt_mount [format]

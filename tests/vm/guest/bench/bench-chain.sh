@@ -7,7 +7,6 @@
 # kernel log's "Trying to unpack" to "Freeing initrd memory") and the
 # kernel's uptime when /init's scenario starts.
 HOW=$(cmdline_value nvwa.chain)
-klog_s() { dmesg | grep -m1 -F "$1" | sed 's/^\[ *\([0-9.]*\)\].*/\1/'; }
 main() {
 	local a b
 	a=$(klog_s "Trying to unpack rootfs") b=$(klog_s "Freeing initrd memory")

@@ -5,7 +5,6 @@
 # /init's time is the TSC read the moment /init runs (.early): the
 # kernel's log has no clock for its first part, where the memmap of the
 # zones below the highest is initialised.
-klog_s() { dmesg | grep -m1 -F "$1" | sed 's/^\[ *\([0-9.]*\)\].*/\1/'; }
 main() {
 	local done
 	metric init_ms "$(awk 'NR == 1 { printf "%.0f", $1 }' /tmp/early.log)"

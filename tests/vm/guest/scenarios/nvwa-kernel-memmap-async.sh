@@ -41,8 +41,6 @@
 # needs: nvwa-kernel
 
 DONE_LINE="deferred pages initialised in"
-klog_s() { dmesg | grep -m1 -F "$1" | sed 's/^\[ *\([0-9.]*\)\].*/\1/'; }
-meminfo_kb() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
 zone_sum() { awk -v k="$1" '$1 == k { s += $2 } END { print s }' /proc/zoneinfo; }
 
 # The figures a stock boot ends with, once nothing runs: one per line.
@@ -59,8 +57,6 @@ figures() {
 	echo "free_kb $(( $(meminfo_kb MemFree) + $(zone_sum count:) * 4 ))"
 }
 fig() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
-# A mark in the kernel's log, on the clock of its timestamps.
-mark() { echo "nvwa-test: $*" > /dev/kmsg; }
 before() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && b != "" && a < b) }'; }
 
 # Boot 4: the restore hook's start and end in the kernel's log.

@@ -18,9 +18,6 @@
 DONE_LINE="deferred pages initialised in"
 DELAY=600
 DIMM_MB=512
-klog_s() { dmesg | grep -m1 -F "$1" | sed 's/^\[ *\([0-9.]*\)\].*/\1/'; }
-meminfo_kb() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
-mark() { echo "nvwa-test: $*" > /dev/kmsg; }
 blocks() { ls -d /sys/devices/system/memory/memory[0-9]* | wc -l; }
 offline_blocks() { grep -l '^offline$' /sys/devices/system/memory/memory[0-9]*/state 2> /dev/null; }
 

@@ -167,7 +167,7 @@ update_apps() {		# update_apps PID... (output in /disk/data/update.log)
 # The same, when the update must reboot into the new kernel: never returns.
 update_reboot() {	# update_reboot PID...
 	update_apps "$@"
-	fatal "nvwa update returned ($(cat /tmp/update.rc)) instead of rebooting"
+	fatal "nvwa update returned ($(cat /tmp/update.rc)) instead of rebooting: $(tail -n 5 /disk/data/update.log | tr "\n" " ")"
 }
 # update_reboot to another kernel image: update_reboot_to IMAGE PID...
 update_reboot_to() {
@@ -177,7 +177,7 @@ update_reboot_to() {
 	# shellcheck disable=SC2086
 	nvwa update --kernel "$image" --initrd /boot/initrd.img $args ${UPDATE_ARGS:-} \
 		> /disk/data/update.log 2>&1
-	fatal "nvwa update returned ($?) instead of rebooting: $(tail -n 5 /disk/data/update.log)"
+	fatal "nvwa update returned ($?) instead of rebooting: $(tail -n 5 /disk/data/update.log | tr "\n" " ")"
 }
 
 # nvwa's JSON is read by key path (jq), never by where a key sits on a line.

@@ -176,6 +176,9 @@ void kexec_plan_quick(const struct kexec_request *req, const char *initrd,
 	int r;
 
 	plan->quick = false;
+	if (xsnprintf(plan->covered_image, sizeof(plan->covered_image), "%s/vmlinux-covered",
+		      workdir) < 0)
+		plan->covered_image[0] = '\0';
 	if (req->no_quick) {
 		set_why(plan->quick_why, sizeof(plan->quick_why), 0, "no: --quick-kexec=no");
 		return;
@@ -225,11 +228,10 @@ void kexec_plan_quick(const struct kexec_request *req, const char *initrd,
 }
 
 /* One `kexec -l`; in place when @quick. */
-static int load_once(const struct kexec_plan *plan, bool quick, const char *initrd,
-		     const char *cmdline, const char *log_path)
+static int load_once(const struct kexec_plan *plan, const char *image, bool quick,
+		     const char *initrd, const char *cmdline, const char *log_path)
 {
 	const struct kexec_loader *l = loader_of(plan->method);
-	const char *image = quick ? plan->quick_image : plan->boot.path;
 	struct argv a = ARGV_INIT;
 	int r;
 
@@ -270,6 +272,34 @@ static int load_once(const struct kexec_plan *plan, bool quick, const char *init
 	return 0;
 }
 
+/*
+ * The usual load.  A vmlinux whose segments leave holes inside their span
+ * is loaded from a copy with the holes covered (vmlinux_write_covered()):
+ * the new kernel takes the whole span as its own, and memory handed over
+ * in place is checked against the loaded segments only.
+ */
+static int load_usual(struct kexec_plan *plan, const char *initrd, const char *cmdline,
+		      const char *log_path)
+{
+	struct quick_span span;
+	char why[192];
+	int r;
+
+	plan->covered = 0;
+	if (plan->method != KEXEC_LOAD_ELF || !plan->covered_image[0] ||
+	    quick_span_read(plan->boot.path, &span, why, sizeof(why)) < 0 || !span.holes)
+		return load_once(plan, plan->boot.path, false, initrd, cmdline, log_path);
+	r = vmlinux_write_covered(plan->boot.path, plan->covered_image, why, sizeof(why));
+	if (r < 0)
+		return log_error_errno(r, "Cannot cover the holes between %s's segments (%s); memory handed over in place could lie in them",
+				       plan->boot.path, why);
+	r = load_once(plan, plan->covered_image, false, initrd, cmdline, log_path);
+	unlink(plan->covered_image);
+	if (!r)
+		plan->covered = span.holes;
+	return r;
+}
+
 int kexec_load_image(struct kexec_plan *plan, const char *initrd,
 		     const char *cmdline, const char *log_path)
 {
@@ -282,7 +312,7 @@ int kexec_load_image(struct kexec_plan *plan, const char *initrd,
 		if (r < 0)
 			log_warn("  quick kexec: cannot move the vmlinux into the region: %s", why);
 		else
-			r = load_once(plan, true, initrd, cmdline, log_path);
+			r = load_once(plan, plan->quick_image, true, initrd, cmdline, log_path);
 		unlink(plan->quick_image);
 		if (r < 0) {
 			plan->quick = false;
@@ -293,7 +323,7 @@ int kexec_load_image(struct kexec_plan *plan, const char *initrd,
 		}
 	}
 	if (!plan->quick)
-		r = load_once(plan, false, initrd, cmdline, log_path);
+		r = load_usual(plan, initrd, cmdline, log_path);
 	plan->copy_pages = r < 0 ? -1 : quick_copy_pages();
 	return r;
 }

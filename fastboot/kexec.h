@@ -50,6 +50,8 @@ struct kexec_plan {
 	struct quick_region region;
 	struct quick_place place;
 	char quick_image[PATH_MAX];	/* the vmlinux moved into the region */
+	char covered_image[PATH_MAX];	/* the vmlinux with its holes covered */
+	uint64_t covered;		/* bytes of holes the load covered */
 	char quick_why[256];		/* in place and where, or why not */
 	long copy_pages;		/* the jump's copy, once loaded; <0 unknown */
 };

@@ -87,17 +87,28 @@ static int elf_open_path(const char *path, int flags, GElf_Ehdr *ret_ehdr, int *
 	return 0;
 }
 
-int quick_span_read(const char *vmlinux, struct quick_span *ret, char *why, size_t whylen)
-{
-	struct quick_span s = { .lo = UINT64_MAX, .hi = 0 };
-	GElf_Ehdr ehdr;
-	size_t n;
-	int fd, r;
-	Elf *e;
+/* A PT_LOAD's place: its program header's index, p_paddr, p_memsz. */
+struct load {
+	size_t index;
+	uint64_t paddr, memsz;
+};
 
-	r = elf_open_path(vmlinux, O_RDONLY, &ehdr, &fd, &e, why, whylen);
-	if (r < 0)
-		return r;
+static int load_cmp(const void *a, const void *b)
+{
+	const struct load *x = a, *y = b;
+
+	return x->paddr < y->paddr ? -1 : x->paddr > y->paddr;
+}
+
+/*
+ * @e's PT_LOADs, at most @max, into @loads sorted by p_paddr; their number
+ * in *@ret_n.  -ENOEXEC if one wraps around or there are more.
+ */
+static int read_loads(Elf *e, struct load *loads, size_t max, size_t *ret_n, char *why,
+		      size_t whylen)
+{
+	size_t n, nl = 0;
+
 	if (elf_getphdrnum(e, &n) < 0)
 		n = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -105,17 +116,45 @@ int quick_span_read(const char *vmlinux, struct quick_span *ret, char *why, size
 
 		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
 			continue;
-		if (ph.p_paddr + ph.p_memsz < ph.p_paddr) {
-			r = set_why(why, whylen, -ENOEXEC, "segment %zu wraps around", i);
-			break;
-		}
-		if (ph.p_paddr < s.lo)
-			s.lo = ph.p_paddr;
-		if (ph.p_paddr + ph.p_memsz > s.hi)
-			s.hi = ph.p_paddr + ph.p_memsz;
+		if (ph.p_paddr + ph.p_memsz < ph.p_paddr)
+			return set_why(why, whylen, -ENOEXEC, "segment %zu wraps around", i);
+		if (nl == max)
+			return set_why(why, whylen, -ENOEXEC, "more than %zu loadable segments", max);
+		loads[nl++] = (struct load){ i, ph.p_paddr, ph.p_memsz };
 	}
-	if (!r && s.hi <= s.lo)
-		r = set_why(why, whylen, -ENOEXEC, "no loadable segment");
+	if (!nl)
+		return set_why(why, whylen, -ENOEXEC, "no loadable segment");
+	qsort(loads, nl, sizeof(*loads), load_cmp);
+	*ret_n = nl;
+	return 0;
+}
+
+/* A vmlinux has four or five; anything with many more is not one. */
+#define MAX_LOADS 32
+
+int quick_span_read(const char *vmlinux, struct quick_span *ret, char *why, size_t whylen)
+{
+	struct quick_span s = { .lo = UINT64_MAX, .hi = 0 };
+	struct load loads[MAX_LOADS];
+	GElf_Ehdr ehdr;
+	size_t n = 0;
+	int fd, r;
+	Elf *e;
+
+	r = elf_open_path(vmlinux, O_RDONLY, &ehdr, &fd, &e, why, whylen);
+	if (r < 0)
+		return r;
+	r = read_loads(e, loads, MAX_LOADS, &n, why, whylen);
+	for (size_t i = 0; !r && i < n; i++) {
+		uint64_t end = loads[i].paddr + loads[i].memsz;
+
+		if (i == 0)
+			s.lo = loads[i].paddr;
+		else if (loads[i].paddr > s.hi)
+			s.holes += loads[i].paddr - s.hi;
+		if (end > s.hi)
+			s.hi = end;
+	}
 	elf_end(e);
 	close(fd);
 	if (!r)
@@ -163,37 +202,46 @@ static int put_le64(int fd, uint64_t off, uint64_t v)
 	return pwrite(fd, b, sizeof(b), (off_t)off) == (ssize_t)sizeof(b) ? 0 : -EIO;
 }
 
+/* Program header @i's field at @field_off, in @out's file @fd. */
+static int put_phdr(int fd, const GElf_Ehdr *ehdr, size_t i, size_t field_off, uint64_t v,
+		    const char *out, char *why, size_t whylen)
+{
+	if (put_le64(fd, ehdr->e_phoff + i * sizeof(Elf64_Phdr) + field_off, v) < 0)
+		return set_why(why, whylen, -EIO, "%s: %s", out, strerror(errno));
+	return 0;
+}
+
 /*
  * The copy at @out, edited in place: the p_paddr of every PT_LOAD and
- * e_entry, nothing else.  libelf reads the headers; the eight bytes of
- * each field are written where they lie, since libelf's own writer lays
- * out only what sections cover and a vmlinux's segments hold more.
+ * e_entry moved by @delta, and the p_memsz of each PT_LOAD that ends below
+ * the next one made to reach it (no hole), nothing else.  libelf reads the
+ * headers; the eight bytes of each field are written where they lie,
+ * since libelf's own writer lays out only what sections cover and a
+ * vmlinux's segments hold more.
  */
-static int move_headers(const char *out, int64_t delta, char *why, size_t whylen)
+static int edit_headers(const char *out, int64_t delta, char *why, size_t whylen)
 {
+	struct load loads[MAX_LOADS];
 	GElf_Ehdr ehdr;
-	size_t n;
+	size_t n = 0;
 	int fd, r;
 	Elf *e;
 
 	r = elf_open_path(out, O_RDWR, &ehdr, &fd, &e, why, whylen);
 	if (r < 0)
 		return r;
-	if (ehdr.e_ident[EI_DATA] != ELFDATA2LSB || ehdr.e_phentsize != sizeof(Elf64_Phdr)) {
+	if (ehdr.e_ident[EI_DATA] != ELFDATA2LSB || ehdr.e_phentsize != sizeof(Elf64_Phdr))
 		r = set_why(why, whylen, -ENOEXEC, "not a little-endian ELF64 with standard program headers");
-		n = 0;
-	} else if (elf_getphdrnum(e, &n) < 0) {
-		n = 0;
-	}
+	else
+		r = read_loads(e, loads, MAX_LOADS, &n, why, whylen);
 	for (size_t i = 0; i < n && !r; i++) {
-		GElf_Phdr ph;
+		uint64_t end = loads[i].paddr + loads[i].memsz;
 
-		if (!gelf_getphdr(e, (int)i, &ph))
-			r = set_why(why, whylen, -ENOEXEC, "libelf: %s", elf_errmsg(-1));
-		else if (ph.p_type == PT_LOAD &&
-			 put_le64(fd, ehdr.e_phoff + i * sizeof(Elf64_Phdr) +
-				  offsetof(Elf64_Phdr, p_paddr), ph.p_paddr + (uint64_t)delta) < 0)
-			r = set_why(why, whylen, -EIO, "%s: %s", out, strerror(errno));
+		r = put_phdr(fd, &ehdr, loads[i].index, offsetof(Elf64_Phdr, p_paddr),
+			     loads[i].paddr + (uint64_t)delta, out, why, whylen);
+		if (!r && i + 1 < n && end < loads[i + 1].paddr)
+			r = put_phdr(fd, &ehdr, loads[i].index, offsetof(Elf64_Phdr, p_memsz),
+				     loads[i + 1].paddr - loads[i].paddr, out, why, whylen);
 	}
 	if (!r && put_le64(fd, offsetof(Elf64_Ehdr, e_entry), ehdr.e_entry + (uint64_t)delta) < 0)
 		r = set_why(why, whylen, -EIO, "%s: %s", out, strerror(errno));
@@ -203,18 +251,29 @@ static int move_headers(const char *out, int64_t delta, char *why, size_t whylen
 	return r;
 }
 
-int quick_write_moved(const char *vmlinux, const struct quick_place *p, const char *out,
-		      char *why, size_t whylen)
+static int write_edited(const char *vmlinux, int64_t delta, const char *out, char *why,
+			size_t whylen)
 {
 	int r;
 
 	r = copy_file(vmlinux, out, VMLINUX_MAX);
 	if (r < 0)
 		return set_why(why, whylen, r, "copying %s to %s: %s", vmlinux, out, strerror(-r));
-	r = move_headers(out, p->delta, why, whylen);
+	r = edit_headers(out, delta, why, whylen);
 	if (r < 0)
 		unlink(out);
 	return r;
+}
+
+int quick_write_moved(const char *vmlinux, const struct quick_place *p, const char *out,
+		      char *why, size_t whylen)
+{
+	return write_edited(vmlinux, p->delta, out, why, whylen);
+}
+
+int vmlinux_write_covered(const char *vmlinux, const char *out, char *why, size_t whylen)
+{
+	return write_edited(vmlinux, 0, out, why, whylen);
 }
 
 long quick_copy_pages(void)

@@ -48,6 +48,7 @@ int quick_region_read(struct quick_region *ret);
 /* The physical extent of an ELF vmlinux's loadable segments. */
 struct quick_span {
 	uint64_t lo, hi;	/* lowest p_paddr, highest p_paddr + p_memsz */
+	uint64_t holes;		/* bytes in [lo, hi) no segment covers */
 };
 
 /*
@@ -87,6 +88,18 @@ int quick_place(const struct quick_region *r, const struct quick_span *span,
  */
 int quick_write_moved(const char *vmlinux, const struct quick_place *p,
 		      const char *out, char *why, size_t whylen);
+
+/*
+ * Writes @vmlinux to @out with its holes covered: each PT_LOAD that ends
+ * below the next one's start reaches it (p_memsz; kexec zero-fills past
+ * p_filesz).  A kernel reserves all of [lo, hi) as its image at boot,
+ * holes included (x86-64: the gap between .rodata and .data, which the
+ * running kernel freed and may have given to anyone), while kexec and
+ * kexec_image_overlaps() know only the segments: memory handed over in
+ * place must never lie in a hole.  Returns 0, or a negative errno with
+ * the reason in @why.
+ */
+int vmlinux_write_covered(const char *vmlinux, const char *out, char *why, size_t whylen);
 
 /*
  * How many pages the jump into the loaded image will copy, from the nvwa

@@ -38,7 +38,7 @@ TEST(region_parses_as_the_kernel_writes_it)
 TEST(kernel_goes_two_mib_in_and_kexec_stays_inside)
 {
 	struct quick_region r = { 0x28000000, 160 * MIB };
-	struct quick_span k = { 0x1000000, 0x1000000 + 40 * MIB };
+	struct quick_span k = { .lo = 0x1000000, .hi = 0x1000000 + 40 * MIB };
 	struct quick_place p;
 
 	CHECK_EQ_INT(quick_place(&r, &k, 40 * MIB, &p, why, sizeof(why)), 0);
@@ -50,7 +50,7 @@ TEST(kernel_goes_two_mib_in_and_kexec_stays_inside)
 TEST(a_region_above_896_mib_takes_the_kernel_only)
 {
 	struct quick_region r = { 0x60000000, 48 * MIB };
-	struct quick_span k = { 0x1000000, 0x1000000 + 40 * MIB };
+	struct quick_span k = { .lo = 0x1000000, .hi = 0x1000000 + 40 * MIB };
 	struct quick_place p;
 
 	/* The initrd does not count: kexec-tools puts it below 896 MiB. */
@@ -68,7 +68,7 @@ TEST(a_region_above_896_mib_takes_the_kernel_only)
 TEST(what_does_not_fit_says_how_much_would)
 {
 	struct quick_region r = { 0x28000000, 64 * MIB };
-	struct quick_span k = { 0x1000000, 0x1000000 + 40 * MIB };
+	struct quick_span k = { .lo = 0x1000000, .hi = 0x1000000 + 40 * MIB };
 	struct quick_place p = { 0 };
 
 	CHECK_EQ_INT(quick_place(&r, &k, 40 * MIB, &p, why, sizeof(why)), -ENOSPC);
@@ -83,7 +83,7 @@ TEST(what_does_not_fit_says_how_much_would)
 TEST(a_kernel_off_two_mib_cannot_move)
 {
 	struct quick_region r = { 0x28000000, 160 * MIB };
-	struct quick_span k = { 0x1001000, 0x1001000 + 40 * MIB };
+	struct quick_span k = { .lo = 0x1001000, .hi = 0x1001000 + 40 * MIB };
 	struct quick_place p;
 
 	CHECK_EQ_INT(quick_place(&r, &k, 0, &p, why, sizeof(why)), -EINVAL);
@@ -163,6 +163,54 @@ TEST(vmlinux_moves_with_only_its_load_addresses_changed)
 		CHECK(!memcmp(g->text, f.text, sizeof(f.text)) && !memcmp(g->data, f.data, sizeof(f.data)));
 		free(buf);
 	}
+	unlink(in);
+	unlink(out);
+	rmdir(dir);
+}
+
+/*
+ * The holes between segments (x86-64: the .rodata/.data gap) are the new
+ * kernel's too: the copy covers them, every other field as it was.
+ */
+TEST(vmlinux_holes_are_counted_and_covered)
+{
+	char dir[] = "/tmp/quick_test.XXXXXX", in[64], out[64];
+	struct quick_span s, c;
+	struct fake f, *g;
+	size_t len;
+	char *buf;
+
+	if (!CHECK(mkdtemp(dir)))
+		return;
+	xsnprintf(in, sizeof(in), "%s/vmlinux", dir);
+	xsnprintf(out, sizeof(out), "%s/vmlinux-covered", dir);
+	fake_vmlinux(&f);
+	/* The higher segment first in the table: order by address, not index. */
+	Elf64_Phdr t = f.ph[0];
+
+	f.ph[0] = f.ph[1];
+	f.ph[1] = t;
+	CHECK_EQ_INT(write_file_create(in, &f, sizeof(f)), 0);
+	CHECK_EQ_INT(quick_span_read(in, &s, why, sizeof(why)), 0);
+	CHECK(s.lo == 0x1000000 && s.hi == 0x1200000 + 3 * MIB);
+	CHECK(s.holes == 2 * MIB - 4096);
+	CHECK_EQ_INT(vmlinux_write_covered(in, out, why, sizeof(why)), 0);
+	CHECK_EQ_INT(quick_span_read(out, &c, why, sizeof(why)), 0);
+	CHECK(c.lo == s.lo && c.hi == s.hi && c.holes == 0);
+	if (CHECK_EQ_INT(read_file(out, 1 << 20, &buf, &len), 0)) {
+		g = (struct fake *)buf;
+		CHECK(g->eh.e_entry == f.eh.e_entry);
+		CHECK(g->ph[1].p_paddr == 0x1000000 && g->ph[1].p_memsz == 2 * MIB);
+		CHECK(g->ph[1].p_filesz == 4096 && g->ph[1].p_offset == f.ph[1].p_offset);
+		CHECK(g->ph[0].p_paddr == 0x1200000 && g->ph[0].p_memsz == 3 * MIB);
+		CHECK(g->ph[2].p_memsz == f.ph[2].p_memsz);	/* not loaded: left alone */
+		CHECK(!memcmp(g->text, f.text, sizeof(f.text)) && !memcmp(g->data, f.data, sizeof(f.data)));
+		free(buf);
+	}
+	/* Covered already: nothing to do, nothing changed. */
+	CHECK_EQ_INT(vmlinux_write_covered(out, in, why, sizeof(why)), 0);
+	CHECK_EQ_INT(quick_span_read(in, &s, why, sizeof(why)), 0);
+	CHECK(s.holes == 0 && s.hi == c.hi);
 	unlink(in);
 	unlink(out);
 	rmdir(dir);

@@ -116,7 +116,9 @@ struct update {
 	enum initrd_mode initrd_mode;	/* --initrd-prepared */
 	struct initrd_boot initrd_boot;	/* what kexec gets as the initrd */
 	const char *pids;		/* how the new boot keeps the PIDs free */
-	bool kexec_loaded;
+	bool kexec_loaded;		/* nvwa's image is loaded: unload it on failure */
+	bool load_numbered;		/* load_seq is the number of nvwa's load */
+	uint64_t load_seq;		/* its SEQ in /sys/kernel/nvwa/park */
 	int keep_fd;			/* /dev/nvwa-keep: memory kept in place */
 	uint64_t keep_head;		/* nvwa.keep= of the new kernel */
 	char memory_why[256];		/* why memory is kept, or copied */
@@ -1544,34 +1546,41 @@ static void start_probes(struct update *u)
  * state.  A failed arm costs the update only the parking: logged, never
  * fatal.
  */
-static void arm_park(const struct update *u, const struct park_state *before)
+static int arm_park(struct update *u, const struct park_state *before)
 {
 	struct park_state st;
 	int r;
 
 	if (park_state_read(PARK_STATE_FILE, &st) < 0)
-		return;
+		return 0;
 	if (u->no_park) {
 		log_info("  CPUs: parking not armed (%s, --park-cpus=no): halted at the jump, the new kernel INIT/SIPIs them",
 			 st.state);
-		return;
+		return 0;
 	}
 	if (!next_reserves_park(u)) {
 		log_info("  CPUs: parking not armed (%s): halted at the jump, the new kernel INIT/SIPIs them: %s does not reserve the park region",
 			 st.state, u->plan.image.info.release[0] ? u->plan.image.info.release :
 			 "the new kernel");
-		return;
+		return 0;
 	}
 	if (!strcmp(st.state, "unarmed")) {
-		r = before ? park_arm(PARK_STATE_FILE, before) : -ENODATA;
-		if (r == -ESTALE)
-			log_warn("  CPUs: parking not armed: another kexec image was loaded after nvwa's (load %" PRIu64 ", nvwa's was %" PRIu64 "); they halt at the jump and the new kernel starts them with INIT/SIPI",
-				 st.seq, before->seq + 1);
-		else if (r < 0)
+		if (!u->load_numbered) {
+			log_warn("  CPUs: parking not armed: nvwa's load has no number of its own (a load attempt the kernel refused took one); they halt at the jump and the new kernel starts them with INIT/SIPI");
+			return 0;
+		}
+		r = park_arm(PARK_STATE_FILE, before);
+		if (r == -ESTALE) {
+			/* Loaded since own_load(): the image is not nvwa's. */
+			u->kexec_loaded = false;
+			return log_error_errno(r, "Another kexec image was loaded after nvwa's (nvwa's was load %" PRIu64 "): nvwa boots no image it did not load, and leaves that one loaded",
+					       u->load_seq);
+		}
+		if (r < 0)
 			log_warn_errno(r, "  CPUs: could not arm parking in %s: %m; they halt at the jump and the new kernel starts them with INIT/SIPI",
 				       PARK_STATE_FILE);
 		if (r < 0 || park_state_read(PARK_STATE_FILE, &st) < 0)
-			return;
+			return 0;
 	}
 	if (!strcmp(st.state, "park"))
 		log_info("  CPUs: parking armed; the loaded image leaves the park region at %#" PRIx64 " alone",
@@ -1579,20 +1588,98 @@ static void arm_park(const struct update *u, const struct park_state *before)
 	else
 		log_warn("  CPUs: will not park (%s): the loaded image or the region's state forbids it; they halt at the jump and the new kernel starts them with INIT/SIPI",
 			 st.state);
+	return 0;
+}
+
+/*
+ * Another tool loading an image at the worst moment (the test build's
+ * NVWA_FAULT=foreign-load, foreign-load-early): kexec-tools loads the new
+ * kernel again, with a command line nvwa did not write.
+ */
+static void load_foreign(const struct update *u)
+{
+	const char *argv[] = { "kexec", "-l", u->image, "--append=nvwa.test_foreign_load", NULL };
+
+	if (run(argv, NVWA_RUN_DIR "/kexec-foreign.log") != 0)
+		log_warn("The foreign load failed; see %s", NVWA_RUN_DIR "/kexec-foreign.log");
+}
+
+/*
+ * Where the kernel numbers loads (/sys/kernel/nvwa/park's SEQ: the nvwa
+ * kernel with a park region), remembers nvwa's, if it is nvwa's: the one
+ * after the number read before the load (@before).  An image another tool
+ * loaded in between is neither booted nor, by a roll-back, unloaded.  A
+ * load that fell back to the usual way after the kernel refused the one in
+ * place may have had a number taken by the refused attempt: no number then,
+ * and nothing vouches for the image but kexec-tools' success.
+ */
+static int own_load(struct update *u, const struct park_state *before, bool fell_back)
+{
+	struct park_state st;
+
+	u->load_numbered = false;
+	if (!before || !before->has_seq || fell_back ||
+	    park_state_read(PARK_STATE_FILE, &st) < 0 || !st.has_seq)
+		return 0;
+	if (st.seq != before->seq + 1) {
+		u->kexec_loaded = false;
+		return log_error_errno(-ESTALE, "Another kexec image was loaded while nvwa loaded its own (load %" PRIu64 ", nvwa's was %" PRIu64 "): nvwa boots no image it did not load, and leaves that one loaded",
+				       st.seq, before->seq + 1);
+	}
+	u->load_numbered = true;
+	u->load_seq = st.seq;
+	return 0;
+}
+
+/*
+ * The last check before the record is written: the image loaded is still
+ * nvwa's (its number, where loads are numbered; else that one is loaded
+ * at all).  A load between this check and the reboot call is not seen.
+ */
+static int check_still_loaded(struct update *u)
+{
+	struct park_state st;
+
+	if (FAULT("foreign-load"))
+		load_foreign(u);
+	if (!kexec_is_loaded()) {
+		u->kexec_loaded = false;
+		return log_error_errno(-ENOENT, "The new kernel is no longer loaded (`kexec -u` by another tool?)");
+	}
+	if (!u->load_numbered)
+		return 0;
+	if (park_state_read(PARK_STATE_FILE, &st) < 0 || !st.has_seq) {
+		u->kexec_loaded = false;
+		return log_error_errno(-ESTALE, "Cannot tell whether the loaded image is still nvwa's: %s is gone",
+				       PARK_STATE_FILE);
+	}
+	if (st.seq != u->load_seq) {
+		u->kexec_loaded = false;
+		return log_error_errno(-ESTALE, "Another kexec image was loaded after nvwa's (load %" PRIu64 ", nvwa's was %" PRIu64 "): nvwa boots no image it did not load, and leaves that one loaded",
+				       st.seq, u->load_seq);
+	}
+	return 0;
 }
 
 /* What the load did, in the output and the record. */
-static void report_load(struct update *u, const struct park_state *park_before)
+static int report_load(struct update *u, const struct park_state *park_before, bool fell_back)
 {
 	const struct kexec_plan *p = &u->plan;
+	int r;
 
+	r = own_load(u, park_before, fell_back);
+	if (r < 0)
+		return r;
 	if (p->copy_pages >= 0)
 		log_info("  kexec: %s; the jump will copy %ld pages (%.1f MiB)",
 			 p->quick ? "loaded in place" : "loaded", p->copy_pages,
 			 (double)p->copy_pages * 4096 / (1 << 20));
+	if (p->covered)
+		log_info("  kexec: the %" PRIu64 " KiB of holes between the vmlinux's segments loaded as zeros: the new kernel takes them as its image, so nothing kept in place may lie there",
+			 p->covered >> 10);
 	if (describe_loader(u) < 0)
 		log_warn("  the loader's description is too long for the record");
-	arm_park(u, park_before);
+	return arm_park(u, park_before);
 }
 
 /*
@@ -1609,11 +1696,16 @@ static int load_kernel(struct update *u)
 		/* Numbers this load, to arm parking for its image only. */
 		struct park_state park;
 		bool have_park = park_state_read(PARK_STATE_FILE, &park) == 0;
+		bool quick = u->plan.quick;
 
 		r = kexec_load_image(&u->plan, u->initrd ? u->initrd_boot.path : NULL, u->cmdline,
 				     NVWA_RUN_DIR "/kexec.log");
-		if (!r)
-			report_load(u, have_park ? &park : NULL);
+		if (!r) {
+			u->kexec_loaded = true;
+			if (FAULT("foreign-load-early"))
+				load_foreign(u);
+			r = report_load(u, have_park ? &park : NULL, quick && !u->plan.quick);
+		}
 		if (r < 0 || u->keep_fd < 0)
 			return r;
 		r = keep_check(u->keep_fd);
@@ -1908,6 +2000,8 @@ static int update(struct update *u)
 	timeline_add(tl, NVWA_PHASE_REBOOT, NVWA_DOMAIN_OLD, t, t);
 	/* The record is fsync'ed; the last chance to back out is before it. */
 	r = interrupted();
+	if (!r)
+		r = check_still_loaded(u);
 	if (!r)
 		r = FAULT("record-save") ?
 		    log_error_errno(-EIO, "Failed to write %s (fault injected)", u->record) :

@@ -36,6 +36,11 @@
 # Debian's kernel (64M did not).  The CAP_SYS_BOOT check is made from a
 # user namespace's root (CONFIG_USER_NS, as Debian has it).
 #
+# Boot 2, before its update: another tool loads an image (nvwa-fault's
+# foreign-load faults) just after nvwa's load, then at the last check
+# before the record: nvwa fails (1, then 3 after the freeze), boots
+# nothing, leaves that image loaded; the application runs on.
+#
 # Every boot: all four CPUs online and the application back, verified.
 # The host answers "nmi-please" with QEMU's nmi (nvwa-kernel-park.live).
 # nvwa.park_test_nmi=1: each CPU woken from park gets a second NMI as soon
@@ -143,6 +148,29 @@ token_passed() { grep -q "nvwa.park=0x800000,$(cat "$1")\( \|$\)" /proc/cmdline;
 # second_nmis N: the test hook sent N second NMIs, and this kernel is fine
 second_nmis() { [ "$(dmesg | grep -c 'a second NMI sent after it took its entry')" = "$1" ]; }
 
+# foreign_load FAULT STATUS TEXT PID: another tool loads an image during
+# nvwa's update of PID (nvwa-fault: kexec-tools loads one), just after
+# nvwa's load (foreign-load-early) or at the last check before the record
+# (foreign-load, after the freeze).  nvwa fails with STATUS saying TEXT,
+# boots nothing, leaves the other image loaded (unarmed, nvwa armed only
+# its own) and nothing of its own behind; the application runs on with
+# its memory (given back by the roll-back on this kept path).
+foreign_load() {
+	local rc
+	NVWA_FAULT=$1 nvwa-fault update --kernel /boot/vmlinuz-nvwa --initrd /boot/initrd.img \
+		--app "$4" > "/tmp/foreign-$1.log" 2>&1
+	rc=$?
+	cat "/tmp/foreign-$1.log"
+	if [ "$rc" != "$2" ] || ! grep -q "fault injected: $1" "/tmp/foreign-$1.log" ||
+		! grep -q "Another kexec image was $3" "/tmp/foreign-$1.log"; then
+		report "$1: exit $rc: $(grep -i 'error\|another' "/tmp/foreign-$1.log" | tail -n 2 | tr '\n' ' ')"
+		return 1
+	fi
+	[ "$(cat /sys/kernel/kexec_loaded)" = 1 ] && [ "$(park_state)" = unarmed ] &&
+		[ -z "$(ls /run/nvwa/store | grep '^gen-')" ] && not_stopped "$4" &&
+		app_progresses app && app_verify "$4" app && kexec -u
+}
+
 pre_restore() {
 	# Boot 3 deferred CPUs 1-3: they are parked until the restore.
 	if [ "$1" = 3 ]; then
@@ -210,6 +238,8 @@ main() {
 			grep -q "CPUs: parked at the jump in nvwa.park=0x800000" /disk/data/update.log
 		check "nvwa update armed parking for the loaded image" \
 			grep -q "CPUs: parking armed; the loaded image leaves the park region at 0x800000 alone" /disk/data/update.log
+		check "the load covered the holes between the vmlinux's segments (memory is kept)" \
+			grep -q "KiB of holes between the vmlinux's segments loaded as zeros" /disk/data/update.log
 		check "booted with the token of the kernel that parked the CPUs" token_passed /disk/data/park-token
 		check "all CPUs online" all_online
 		# APIC 1 did not park; APIC 3 took its entry, then INIT/SIPI.
@@ -230,6 +260,10 @@ main() {
 		metric park_running_us "$(mean_us park 4)"
 		metric park_online_us "$(mean_us park 5)"
 		send_report
+		check "a load by another tool after nvwa's: refused before the freeze (1), not unloaded, the app runs on" \
+			foreign_load foreign-load-early 1 "loaded while nvwa loaded its own" "$pid"
+		check "a load by another tool at the last moment: rolled back (3), not unloaded, the app runs on" \
+			foreign_load foreign-load 3 "loaded after nvwa's" "$pid"
 		UPDATE_KERNEL=/boot/vmlinuz-nvwa UPDATE_ARGS="--defer-cpus" \
 			UPDATE_APPEND="nvwa.park_bad_slot=2 nvwa.park_test_stuck=-1 nvwa.park_test_db=-1" \
 			update_reboot "$pid"

@@ -176,6 +176,7 @@ void kexec_plan_quick(const struct kexec_request *req, const char *initrd,
 	int r;
 
 	plan->quick = false;
+	plan->covered = 0;
 	if (xsnprintf(plan->covered_image, sizeof(plan->covered_image), "%s/vmlinux-covered",
 		      workdir) < 0)
 		plan->covered_image[0] = '\0';
@@ -215,6 +216,8 @@ void kexec_plan_quick(const struct kexec_request *req, const char *initrd,
 		set_why(plan->quick_why, sizeof(plan->quick_why), 0, "no: %s", why);
 		return;
 	}
+	/* The moved copy has its holes covered too (quick_write_moved()). */
+	plan->covered = span.holes;
 	if (xsnprintf(plan->quick_image, sizeof(plan->quick_image), "%s/vmlinux-quick", workdir) < 0) {
 		set_why(plan->quick_why, sizeof(plan->quick_why), 0, "no: %s: path too long", workdir);
 		return;
@@ -228,7 +231,7 @@ void kexec_plan_quick(const struct kexec_request *req, const char *initrd,
 }
 
 /* One `kexec -l`; in place when @quick. */
-static int load_once(const struct kexec_plan *plan, const char *image, bool quick,
+static int load_once(struct kexec_plan *plan, const char *image, bool quick,
 		     const char *initrd, const char *cmdline, const char *log_path)
 {
 	const struct kexec_loader *l = loader_of(plan->method);
@@ -254,6 +257,7 @@ static int load_once(const struct kexec_plan *plan, const char *image, bool quic
 		argv_free(&a);
 		return log_error_errno(r, "Cannot build kexec's arguments: %m");
 	}
+	plan->load_runs++;
 	r = run(argv_get(&a), log_path);
 	argv_free(&a);
 	if (r < 0)
@@ -286,8 +290,13 @@ static int load_usual(struct kexec_plan *plan, const char *initrd, const char *c
 	int r;
 
 	plan->covered = 0;
-	if (plan->method != KEXEC_LOAD_ELF || !plan->covered_image[0] ||
-	    quick_span_read(plan->boot.path, &span, why, sizeof(why)) < 0 || !span.holes)
+	if (plan->method != KEXEC_LOAD_ELF || !plan->covered_image[0])
+		return load_once(plan, plan->boot.path, false, initrd, cmdline, log_path);
+	r = quick_span_read(plan->boot.path, &span, why, sizeof(why));
+	if (r < 0)
+		return log_error_errno(r, "Cannot read %s's segments (%s): memory handed over in place could lie between them",
+				       plan->boot.path, why);
+	if (!span.holes)
 		return load_once(plan, plan->boot.path, false, initrd, cmdline, log_path);
 	r = vmlinux_write_covered(plan->boot.path, plan->covered_image, why, sizeof(why));
 	if (r < 0)
@@ -306,6 +315,7 @@ int kexec_load_image(struct kexec_plan *plan, const char *initrd,
 	char why[192];
 	int r = -1;
 
+	plan->load_runs = 0;
 	if (plan->quick) {
 		r = quick_write_moved(plan->boot.path, &plan->place, plan->quick_image, why,
 				      sizeof(why));

@@ -52,6 +52,7 @@ struct kexec_plan {
 	char quick_image[PATH_MAX];	/* the vmlinux moved into the region */
 	char covered_image[PATH_MAX];	/* the vmlinux with its holes covered */
 	uint64_t covered;		/* bytes of holes the load covered */
+	int load_runs;			/* kexec -l runs of the last load */
 	char quick_why[256];		/* in place and where, or why not */
 	long copy_pages;		/* the jump's copy, once loaded; <0 unknown */
 };

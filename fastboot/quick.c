@@ -114,7 +114,10 @@ static int read_loads(Elf *e, struct load *loads, size_t max, size_t *ret_n, cha
 	for (size_t i = 0; i < n; i++) {
 		GElf_Phdr ph;
 
-		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
+		if (!gelf_getphdr(e, (int)i, &ph))
+			return set_why(why, whylen, -ENOEXEC, "program header %zu: libelf: %s", i,
+				       elf_errmsg(-1));
+		if (ph.p_type != PT_LOAD)
 			continue;
 		if (ph.p_paddr + ph.p_memsz < ph.p_paddr)
 			return set_why(why, whylen, -ENOEXEC, "segment %zu wraps around", i);
@@ -127,6 +130,11 @@ static int read_loads(Elf *e, struct load *loads, size_t max, size_t *ret_n, cha
 	qsort(loads, nl, sizeof(*loads), load_cmp);
 	*ret_n = nl;
 	return 0;
+}
+
+static uint64_t page_up(uint64_t v)
+{
+	return (v + 4095) & ~(uint64_t)4095;
 }
 
 /* A vmlinux has four or five; anything with many more is not one. */
@@ -148,10 +156,11 @@ int quick_span_read(const char *vmlinux, struct quick_span *ret, char *why, size
 	for (size_t i = 0; !r && i < n; i++) {
 		uint64_t end = loads[i].paddr + loads[i].memsz;
 
+		/* kexec rounds each segment up to a page: less is no hole. */
 		if (i == 0)
 			s.lo = loads[i].paddr;
-		else if (loads[i].paddr > s.hi)
-			s.holes += loads[i].paddr - s.hi;
+		else if (loads[i].paddr > page_up(s.hi))
+			s.holes += loads[i].paddr - page_up(s.hi);
 		if (end > s.hi)
 			s.hi = end;
 	}
@@ -234,14 +243,20 @@ static int edit_headers(const char *out, int64_t delta, char *why, size_t whylen
 		r = set_why(why, whylen, -ENOEXEC, "not a little-endian ELF64 with standard program headers");
 	else
 		r = read_loads(e, loads, MAX_LOADS, &n, why, whylen);
-	for (size_t i = 0; i < n && !r; i++) {
+	for (size_t i = 0, hi = 0; i < n && !r; i++) {
 		uint64_t end = loads[i].paddr + loads[i].memsz;
 
+		if (i && loads[i].paddr < loads[hi].paddr + loads[hi].memsz) {
+			r = set_why(why, whylen, -ENOEXEC, "segments %zu and %zu overlap",
+				    loads[hi].index, loads[i].index);
+			break;
+		}
 		r = put_phdr(fd, &ehdr, loads[i].index, offsetof(Elf64_Phdr, p_paddr),
 			     loads[i].paddr + (uint64_t)delta, out, why, whylen);
-		if (!r && i + 1 < n && end < loads[i + 1].paddr)
+		if (!r && i + 1 < n && page_up(end) < loads[i + 1].paddr)
 			r = put_phdr(fd, &ehdr, loads[i].index, offsetof(Elf64_Phdr, p_memsz),
 				     loads[i + 1].paddr - loads[i].paddr, out, why, whylen);
+		hi = i;
 	}
 	if (!r && put_le64(fd, offsetof(Elf64_Ehdr, e_entry), ehdr.e_entry + (uint64_t)delta) < 0)
 		r = set_why(why, whylen, -EIO, "%s: %s", out, strerror(errno));

@@ -207,7 +207,22 @@ TEST(vmlinux_holes_are_counted_and_covered)
 		CHECK(!memcmp(g->text, f.text, sizeof(f.text)) && !memcmp(g->data, f.data, sizeof(f.data)));
 		free(buf);
 	}
-	/* Covered already: nothing to do, nothing changed. */
+	/* A gap inside the last page: kexec rounds segments to pages, no hole. */
+	fake_vmlinux(&f);
+	f.ph[0].p_memsz = 2 * MIB - 100;
+	f.ph[1].p_vaddr = 0;	/* as .data..percpu: placed by p_paddr only */
+	CHECK_EQ_INT(write_file_create(in, &f, sizeof(f)), 0);
+	CHECK_EQ_INT(quick_span_read(in, &s, why, sizeof(why)), 0);
+	CHECK(s.holes == 0 && s.lo == 0x1000000);
+	/* Overlapping segments are no vmlinux: refused. */
+	f.ph[0].p_memsz = 2 * MIB + 4096;
+	CHECK_EQ_INT(write_file_create(in, &f, sizeof(f)), 0);
+	CHECK_EQ_INT(vmlinux_write_covered(in, out, why, sizeof(why)), -ENOEXEC);
+	CHECK(access(out, F_OK) < 0);
+	/* Covered already: covering again changes nothing. */
+	fake_vmlinux(&f);
+	CHECK_EQ_INT(write_file_create(in, &f, sizeof(f)), 0);
+	CHECK_EQ_INT(vmlinux_write_covered(in, out, why, sizeof(why)), 0);
 	CHECK_EQ_INT(vmlinux_write_covered(out, in, why, sizeof(why)), 0);
 	CHECK_EQ_INT(quick_span_read(in, &s, why, sizeof(why)), 0);
 	CHECK(s.holes == 0 && s.hi == c.hi);

@@ -293,6 +293,24 @@ static void phase(struct update *u, const char *name, uint64_t start)
 }
 
 /*
+ * Whether the loaded image can still be nvwa's: where loads are numbered,
+ * no load came after it (the guard's copy of the state has the number
+ * too); elsewhere nothing tells.
+ */
+static bool still_ours(const struct update *u)
+{
+	struct park_state st;
+
+	if (!u->load_numbered)
+		return true;
+	if (park_state_read(PARK_STATE_FILE, &st) < 0 || !st.has_seq || st.seq != u->load_seq) {
+		log_warn("A kexec image was loaded (or a load attempted) after nvwa's: left loaded; `kexec -u` unloads it");
+		return false;
+	}
+	return true;
+}
+
+/*
  * Undoes everything this update did; the applications run on.  Returns
  * the exit status that tells a script which: EXIT_UNTOUCHED if nothing
  * was ever stopped, EXIT_RESUMED if frozen applications were resumed.
@@ -324,7 +342,7 @@ static int roll_back(struct update *u)
 		resumed++;
 		a->stopped = false;
 	}
-	if (u->kexec_loaded)
+	if (u->kexec_loaded && still_ours(u))
 		kexec_unload();
 	shutdown_probes_stop(u->shutdown, 0);
 	u->shutdown = NULL;
@@ -1565,15 +1583,16 @@ static int arm_park(struct update *u, const struct park_state *before)
 		return 0;
 	}
 	if (!strcmp(st.state, "unarmed")) {
-		if (!u->load_numbered) {
+		/* A kernel that numbers loads, but nvwa's load got none of its own. */
+		if (before && before->has_seq && !u->load_numbered) {
 			log_warn("  CPUs: parking not armed: nvwa's load has no number of its own (a load attempt the kernel refused took one); they halt at the jump and the new kernel starts them with INIT/SIPI");
 			return 0;
 		}
-		r = park_arm(PARK_STATE_FILE, before);
+		r = before ? park_arm(PARK_STATE_FILE, before) : -ENODATA;
 		if (r == -ESTALE) {
 			/* Loaded since own_load(): the image is not nvwa's. */
 			u->kexec_loaded = false;
-			return log_error_errno(r, "Another kexec image was loaded after nvwa's (nvwa's was load %" PRIu64 "): nvwa boots no image it did not load, and leaves that one loaded",
+			return log_error_errno(r, "Another kexec image was loaded after nvwa's, or another load attempted (nvwa's was load %" PRIu64 "): nvwa boots no image it cannot tell is its own; what is loaded stays loaded (`kexec -u` unloads it)",
 					       u->load_seq);
 		}
 		if (r < 0)
@@ -1610,8 +1629,9 @@ static void load_foreign(const struct update *u)
  * after the number read before the load (@before).  An image another tool
  * loaded in between is neither booted nor, by a roll-back, unloaded.  A
  * load that fell back to the usual way after the kernel refused the one in
- * place may have had a number taken by the refused attempt: no number then,
- * and nothing vouches for the image but kexec-tools' success.
+ * place (two kexec runs) may have had a number taken by the refused
+ * attempt: no number then, and nothing vouches for the image but
+ * kexec-tools' success.
  */
 static int own_load(struct update *u, const struct park_state *before, bool fell_back)
 {
@@ -1623,7 +1643,7 @@ static int own_load(struct update *u, const struct park_state *before, bool fell
 		return 0;
 	if (st.seq != before->seq + 1) {
 		u->kexec_loaded = false;
-		return log_error_errno(-ESTALE, "Another kexec image was loaded while nvwa loaded its own (load %" PRIu64 ", nvwa's was %" PRIu64 "): nvwa boots no image it did not load, and leaves that one loaded",
+		return log_error_errno(-ESTALE, "Another kexec image was loaded while nvwa loaded its own, or another load attempted (load %" PRIu64 ", nvwa's was %" PRIu64 "): nvwa boots no image it cannot tell is its own; what is loaded stays loaded (`kexec -u` unloads it)",
 				       st.seq, before->seq + 1);
 	}
 	u->load_numbered = true;
@@ -1655,7 +1675,7 @@ static int check_still_loaded(struct update *u)
 	}
 	if (st.seq != u->load_seq) {
 		u->kexec_loaded = false;
-		return log_error_errno(-ESTALE, "Another kexec image was loaded after nvwa's (load %" PRIu64 ", nvwa's was %" PRIu64 "): nvwa boots no image it did not load, and leaves that one loaded",
+		return log_error_errno(-ESTALE, "Another kexec image was loaded after nvwa's, or another load attempted (load %" PRIu64 ", nvwa's was %" PRIu64 "): nvwa boots no image it cannot tell is its own; what is loaded stays loaded (`kexec -u` unloads it)",
 				       st.seq, u->load_seq);
 	}
 	return 0;
@@ -1696,15 +1716,13 @@ static int load_kernel(struct update *u)
 		/* Numbers this load, to arm parking for its image only. */
 		struct park_state park;
 		bool have_park = park_state_read(PARK_STATE_FILE, &park) == 0;
-		bool quick = u->plan.quick;
-
 		r = kexec_load_image(&u->plan, u->initrd ? u->initrd_boot.path : NULL, u->cmdline,
 				     NVWA_RUN_DIR "/kexec.log");
 		if (!r) {
 			u->kexec_loaded = true;
 			if (FAULT("foreign-load-early"))
 				load_foreign(u);
-			r = report_load(u, have_park ? &park : NULL, quick && !u->plan.quick);
+			r = report_load(u, have_park ? &park : NULL, u->plan.load_runs > 1);
 		}
 		if (r < 0 || u->keep_fd < 0)
 			return r;
@@ -1953,7 +1971,8 @@ static int update(struct update *u)
 		log_info("Dry run: every check passed, the pre-dump and the dump worked; undoing it.");
 		if (u->keep_fd >= 0)
 			keep_abort(u->keep_fd);
-		kexec_unload();
+		if (still_ours(u))
+			kexec_unload();
 		u->kexec_loaded = false;
 		shutdown_probes_stop(u->shutdown, 0);
 		u->shutdown = NULL;

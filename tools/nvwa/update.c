@@ -1560,9 +1560,9 @@ static void start_probes(struct update *u)
  * a machine check or an SMI resuming a parked CPU in between would run it.
  * @before, the region's state read before the load (NULL: none), numbers
  * the load, so that an image another tool loaded in between is never
- * armed (ESTALE).  Then says whether the CPUs park, from the kernel's own
- * state.  A failed arm costs the update only the parking: logged, never
- * fatal.
+ * armed (ESTALE: then the image loaded is not nvwa's, and the update
+ * fails).  Then says whether the CPUs park, from the kernel's own state.
+ * Any other failed arm costs the update only the parking: logged.
  */
 static int arm_park(struct update *u, const struct park_state *before)
 {
@@ -1716,6 +1716,7 @@ static int load_kernel(struct update *u)
 		/* Numbers this load, to arm parking for its image only. */
 		struct park_state park;
 		bool have_park = park_state_read(PARK_STATE_FILE, &park) == 0;
+
 		r = kexec_load_image(&u->plan, u->initrd ? u->initrd_boot.path : NULL, u->cmdline,
 				     NVWA_RUN_DIR "/kexec.log");
 		if (!r) {

@@ -290,12 +290,13 @@ static int load_usual(struct kexec_plan *plan, const char *initrd, const char *c
 	int r;
 
 	plan->covered = 0;
-	if (plan->method != KEXEC_LOAD_ELF || !plan->covered_image[0])
-		return load_once(plan, plan->boot.path, false, initrd, cmdline, log_path);
-	r = quick_span_read(plan->boot.path, &span, why, sizeof(why));
-	if (r < 0)
-		return log_error_errno(r, "Cannot read %s's segments (%s): memory handed over in place could lie between them",
-				       plan->boot.path, why);
+	span.holes = 0;
+	if (plan->method == KEXEC_LOAD_ELF && plan->covered_image[0]) {
+		r = quick_span_read(plan->boot.path, &span, why, sizeof(why));
+		if (r < 0)
+			return log_error_errno(r, "Cannot read %s's segments (%s): memory handed over in place could lie between them",
+					       plan->boot.path, why);
+	}
 	if (!span.holes)
 		return load_once(plan, plan->boot.path, false, initrd, cmdline, log_path);
 	r = vmlinux_write_covered(plan->boot.path, plan->covered_image, why, sizeof(why));

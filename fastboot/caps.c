@@ -190,6 +190,7 @@ static const struct kcap_row {
 	[KCAP_PARKED_CPUS] = { "parked-cpus", true, probe_nvwa_feature },
 	[KCAP_QUICK_KEXEC] = { "quick-kexec", true, probe_quick_kexec },
 	[KCAP_MEMMAP_BG] = { "memmap-bg", true, probe_nvwa_feature },
+	[KCAP_MEMMAP_BG_LOW] = { "memmap-bg-low", true, probe_nvwa_feature },
 };
 
 const char *kcap_name(enum kcap cap)

@@ -33,10 +33,12 @@ enum kcap {
 	KCAP_QUICK_KEXEC,	/* segments loaded at their final addresses */
 	/* deferred_page_init=async: /init before the memmap is initialised */
 	KCAP_MEMMAP_BG,
+	/* deferred_page_init=async,low: memory below 4 GiB deferred too */
+	KCAP_MEMMAP_BG_LOW,
 	KCAP_MAX,
 };
 
-#define KCAP_WHY_MAX 128
+#define KCAP_WHY_MAX 256
 
 struct kcaps {
 	uint32_t have;				/* 1u << enum kcap */

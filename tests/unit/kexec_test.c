@@ -199,13 +199,13 @@ TEST(an_image_declares_the_features_its_list_names)
 	static const char data[] = "\0\x7f" "ELF\0pid-reserve\0quick-kexec\0"
 				   "xparked-cpus\0memmap-bgx\0btf\0pin-anon";
 	static const char list[] = "junk\0pid-reserve\0memmap-bg\0pin-anon\0"
-				   "quick-kexec\0parked-cpus\0";
+				   "quick-kexec\0parked-cpus\0memmap-bg-low\0memmap-bg-lo\0";
 
 	CHECK_EQ_INT(kcaps_image_features(data, sizeof(data) - 1),
 		     1u << KCAP_PID_RESERVE | 1u << KCAP_QUICK_KEXEC);
 	CHECK_EQ_INT(kcaps_image_features(list, sizeof(list) - 1),
 		     1u << KCAP_PID_RESERVE | 1u << KCAP_MEMMAP_BG | 1u << KCAP_PIN_ANON |
-		     1u << KCAP_QUICK_KEXEC | 1u << KCAP_PARKED_CPUS);
+		     1u << KCAP_QUICK_KEXEC | 1u << KCAP_PARKED_CPUS | 1u << KCAP_MEMMAP_BG_LOW);
 	CHECK_EQ_INT(kcaps_image_features("", 0), 0);
 }
 

@@ -227,8 +227,11 @@ static void usage_update(FILE *f)
 		"                       with deferred_page_init=async: /init and the\n"
 		"                       restore start while the struct pages of most of\n"
 		"                       memory are still being initialised in the\n"
-		"                       background.  A deferred_page_init= already on\n"
-		"                       the command line or in --append is kept\n"
+		"                       background; with memmap-bg-low also those below\n"
+		"                       4 GiB (deferred_page_init=async,low).  A\n"
+		"                       deferred_page_init= already on the command line\n"
+		"                       or in --append is kept (async alone: only the\n"
+		"                       memory above 4 GiB in the background)\n"
 		"      --park-cpus=WHEN auto (the default) or no.  On an nvwa kernel\n"
 		"                       booted with nvwa.park=ADDR, the secondary CPUs\n"
 		"                       wait in that region across the kexec and an nvwa\n"
@@ -569,8 +572,10 @@ static int append_park_params(const char *current, char *own, size_t size)
 /*
  * deferred_page_init=async for a new kernel that has memmap-bg: its
  * /init, and the restore with it, then do not wait for the struct pages
- * of most of memory (fastboot/kernel/0002).  The operator's own
- * deferred_page_init=, carried over or appended, is left as it is.
+ * of most of memory (fastboot/kernel/0002); async,low where it has
+ * memmap-bg-low, so the memory below 4 GiB does not wait either (0003).
+ * The operator's own deferred_page_init=, carried over or appended, is
+ * left as it is.
  */
 static int append_memmap_params(const struct update *u, const char *current, char *own,
 				size_t size)
@@ -592,8 +597,15 @@ static int append_memmap_params(const struct update *u, const char *current, cha
 		log_info("  memmap init: %s", how);
 		return 0;
 	}
-	log_info("  memmap init: in the background, after /init (" MEMMAP_BG_PARAM "=async)");
-	w = snprintf(own + len, size - len, " " MEMMAP_BG_PARAM "=async");
+	if (kcaps_image_has(&u->plan.image, KCAP_MEMMAP_BG_LOW)) {
+		log_info("  memmap init: in the background, after /init, below 4 GiB too ("
+			 MEMMAP_BG_PARAM "=async,low)");
+		w = snprintf(own + len, size - len, " " MEMMAP_BG_PARAM "=async,low");
+	} else {
+		log_info("  memmap init: in the background, after /init (" MEMMAP_BG_PARAM
+			 "=async)");
+		w = snprintf(own + len, size - len, " " MEMMAP_BG_PARAM "=async");
+	}
 	return w < 0 || (size_t)w >= size - len ? -E2BIG : 0;
 }
 

@@ -2,22 +2,30 @@
 # while most of the memory's struct pages are still being initialised in
 # the background.  An 8 GiB guest; /init's first act (the .early script,
 # before modules and the disk) maps three quarters of the memory and
-# checks every line of it.  Boot 1, a cold boot, async: the program ran
-# while the init did (its start precedes the kernel's "deferred pages
-# initialised" line) and got more than was free then (checked on this
-# cold boot, shown on boot 3), every line verified, no OOM, no warning.  Boot 2,
+# checks every line of it.  Boot 1, a cold boot, async (the node's last
+# zone, Normal, deferred; DMA32's 2.5 GiB initialised before /init): the
+# program ran while the init did (its start precedes the kernel's
+# "deferred pages initialised" line) and got more than was free then
+# (checked on this cold boot, shown on boot 3), every line verified, no
+# OOM, no warning.  Boot 2,
 # kexec to the same kernel with deferred_page_init=sync, the same program:
-# the figures of a stock boot.  Boot 3, kexec again, async, the program
+# the figures of a stock boot.  Boot 3, kexec again, async,low (DMA32 is
+# deferred too, past its first section: at /init Normal has less than a
+# section and DMA32 less than 1 GiB; a pfn in each that the init had not reached
+# reads as no page in /proc/kpageflags, and as a page once it ended;
+# tcp_mem, sized then, is the sync boot's within 3 %), the program
 # again: once the init ended, min_free_kbytes is boot 2's, MemTotal and
 # the zones' managed pages within 64 pages (what early boot reserves,
 # before any of this, differs by a few pages from one boot of the same
 # kernel to the next: "Memory: ... reserved"), the low watermarks within
 # 16 pages, file-max within 1000 (0.13 %), the free memory (MemFree and
-# the pages on the per-CPU lists) within 16 MiB.  Then an application is
-# updated (its memory copied by CRIU into the pmem store) to the same
-# kernel, async, where /init's program asks for a quarter of the memory
-# only: it grows the zone little, and the init, at nice 19, goes on while
-# the vCPUs are busy.  Boot 4: the pmem store (ZONE_DEVICE, hot-added by
+# the pages on the per-CPU lists) within 16 MiB, DMA32's reserve against
+# Normal all of Normal's managed pages over the ratio, tcp_mem within 3 %.
+# Then an application is updated (its memory copied by CRIU into the pmem
+# store) to the same kernel, async,low (carried over), where /init's
+# program asks for a quarter of the memory only: it grows the zone little,
+# and the init, at nice 19, goes on while the vCPUs are busy.  Boot 4: the
+# pmem store (ZONE_DEVICE, hot-added by
 # nd_pmem, which no longer waits for the init) was mounted and the
 # restore started before the init ended; the application is back, every
 # byte verified; once the init ended, MemTotal, managed pages,
@@ -42,6 +50,16 @@
 
 DONE_LINE="deferred pages initialised in"
 zone_sum() { awk -v k="$1" '$1 == k { s += $2 } END { print s }' /proc/zoneinfo; }
+# zone_value ZONE KEY: the first value of KEY in /proc/zoneinfo's ZONE.
+zone_value() {
+	awk -v z="$1" -v k="$2" '$1 == "Node" { in_z = ($4 == z) }
+		in_z && $1 == k { gsub(/[(),]/, " "); print $2; exit }' /proc/zoneinfo
+}
+# What DMA32 keeps back from allocations that could use Normal.
+dma32_reserve() {
+	awk '$1 == "Node" { in_z = ($4 == "DMA32") }
+		in_z && $1 == "protection:" { gsub(/[(),]/, " "); print $4; exit }' /proc/zoneinfo
+}
 
 # The figures a stock boot ends with, once nothing runs: one per line.
 figures() {
@@ -52,6 +70,9 @@ figures() {
 	echo "min_free_kbytes $(cat /proc/sys/vm/min_free_kbytes)"
 	echo "low_pages $(zone_sum low)"
 	echo "file_max $(cat /proc/sys/fs/file-max)"
+	echo "managed_normal $(zone_value Normal managed)"
+	echo "dma32_reserve_normal $(dma32_reserve)"
+	echo "tcp_mem_max $(cut -f3 /proc/sys/net/ipv4/tcp_mem)"
 	# The per-CPU lists hold freed pages MemFree does not count, up to
 	# a zone's low watermark each, as many as the last frees left there.
 	echo "free_kb $(( $(meminfo_kb MemFree) + $(zone_sum count:) * 4 ))"
@@ -116,10 +137,73 @@ within() {
 		'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= t) }'
 }
 
+# near A B PERCENT: A and B, both set, differ by at most PERCENT of A.
+near() {
+	awk -v a="$1" -v b="$2" -v p="$3" \
+		'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && b != "" && d * 100 <= a * p) }'
+}
+
+# has_flag WORD BIT: bit BIT of the page flags WORD (a decimal number).
+has_flag() { [ -n "$1" ] && [ $(($1 >> $2 & 1)) = 1 ]; }
+KPF_NOPAGE=20
+
+# DMA32's reserve against Normal is Normal's managed pages over the ratio:
+# computed again at the init's end, from all of them.  (A sync boot's is
+# computed before the initrd is freed, so it counts fewer: not compared.)
+reserve_is_normals() {
+	local ratio
+	ratio=$(awk '{ print $2 }' /proc/sys/vm/lowmem_reserve_ratio)
+	report "DMA32's reserve against Normal $(fig dma32_reserve_normal "$1"), Normal's managed pages $(fig managed_normal "$1"), ratio $ratio"
+	check "DMA32's reserve against Normal counts all of Normal" awk -v r="$(fig dma32_reserve_normal "$1")" \
+		-v m="$(fig managed_normal "$1")" -v q="$ratio" \
+		'BEGIN { d = r - int(m / q); if (d < 0) d = -d; exit !(r != "" && q > 0 && d <= 2) }'
+}
+
+# Boot 3 (async,low): what /init found, against the sync boot's figures.
+low_window() {
+	local managed normal dma32 flags tcp
+	check "the kernel says memmap-bg-low" sh -c 'grep -qx memmap-bg-low /sys/kernel/nvwa/features'
+	check "the deferred range starts in DMA32 (async,low)" \
+		sh -c 'dmesg | grep -q "node 0: struct pages from pfn .* (zone DMA32) on deferred"'
+	managed=$(sed -n 's/^managed_at_init //p' /tmp/early.log)
+	report "managed pages at /init: $managed"
+	dma32=$(echo "$managed" | awk '{ for (i = 1; i < NF; i += 2) if ($i == "DMA32") print $(i + 1) }')
+	normal=$(echo "$managed" | awk '{ for (i = 1; i < NF; i += 2) if ($i == "Normal") print $(i + 1) }')
+	metric dma32_managed_at_init_kb $((dma32 * 4))
+	# Normal's first section is not initialised either: what it has is
+	# reserved memory freed since (the initrd, if kexec put it there).
+	check "at /init Normal has less than a section (128 MiB)" [ "$normal" -lt 32768 ]
+	check "and DMA32 less than 1 GiB of its 2.5 GiB" [ "$dma32" -lt 262144 ]
+	flags=$(sed -n 's/^kpageflags_at_init //p' /tmp/early.log)
+	report "page flags at /init of pfns 0x90000 and 0x180000: $flags"
+	check "at /init a DMA32 pfn the init had not reached read as no page" \
+		has_flag "${flags% *}" $KPF_NOPAGE
+	check "and so did a Normal one" has_flag "${flags#* }" $KPF_NOPAGE
+	check "once the init ended both read as pages" sh -c '
+		for pfn in 0x90000 0x180000; do
+			f=$(dd if=/proc/kpageflags bs=8 skip=$((pfn)) count=1 2>/dev/null | od -An -tu8 | tr -d " ")
+			[ -n "$f" ] && [ $((f >> '$KPF_NOPAGE' & 1)) = 0 ] || exit 1
+		done'
+	tcp=$(sed -n 's/^tcp_mem_at_init //p' /tmp/early.log)
+	report "tcp_mem's maximum at /init $tcp pages, after the sync boot $(fig tcp_mem_max /disk/state/test/sync)"
+	check "tcp_mem at /init within 3 % of the sync boot's" \
+		near "$(fig tcp_mem_max /disk/state/test/sync)" "$tcp" 3
+}
+
+# With async,low: DMA32's reserve, computed at the end, and tcp_mem, at boot.
+within_zones() {
+	reserve_is_normals /tmp/async
+	check "tcp_mem within 3 % of sync" \
+		near "$(fig tcp_mem_max /disk/state/test/sync)" "$(fig tcp_mem_max /tmp/async)" 3
+}
+
 main() {
 	case $1 in
 	1)
 		async_boot 1
+		check "async alone defers Normal only" \
+			sh -c 'dmesg | grep -q "node 0: struct pages from pfn .* (zone Normal) on deferred"'
+		report "managed pages at /init: $(sed -n 's/^managed_at_init //p' /tmp/early.log)"
 		next_boot sync
 		;;
 	2)
@@ -128,10 +212,11 @@ main() {
 		check "no kernel warning" kernel_clean
 		figures > /disk/state/test/sync
 		report_file sync /disk/state/test/sync
-		next_boot async,20
+		next_boot async,20,low
 		;;
 	3)
 		async_boot 3
+		low_window
 		figures > /tmp/async
 		within memtotal_kb 256
 		within managed_pages 64
@@ -139,6 +224,9 @@ main() {
 		within low_pages 16
 		within file_max 1000
 		within free_kb 16384
+		# Not each zone's: the kernel places itself at random (KASLR),
+		# below 4 GiB or above, and its 24 MiB move between the zones.
+		within_zones
 		# The update the next boot restores while its init runs: memory
 		# copied through the pmem store by CRIU, not kept in place.
 		store_format
@@ -160,6 +248,8 @@ async_boot_restored() {
 	pid=$(app_pid)
 	check "nvwa restore succeeded" restore_ok
 	check "the init went to the background" sh -c 'dmesg | grep -q "deferred pages: initialised in the background"'
+	check "from DMA32 up (async,low carried over by nvwa)" \
+		sh -c 'dmesg | grep -q "node 0: struct pages from pfn .* (zone DMA32) on deferred"'
 	wait_for 600 sh -c "dmesg | grep -q '$DONE_LINE'" || fatal "the deferred init never ended"
 	done=$(klog_s "$DONE_LINE")
 	mounted=$(klog_s "EXT4-fs (pmem0): mounted")
@@ -185,5 +275,6 @@ async_boot_restored() {
 	within managed_pages 64
 	within min_free_kbytes 0
 	within low_pages 16
+	within_zones
 	report_file restore /tmp/restore.log
 }

@@ -91,6 +91,7 @@ struct update {
 	bool purgatory_checks;
 	bool no_quick;			/* --quick-kexec=no */
 	bool no_memmap_bg;		/* --memmap-bg=no */
+	bool memmap_bg_low;		/* --memmap-bg=low */
 	bool no_park;			/* --park-cpus=no */
 	bool quiet_boot;
 	bool profile_boot;		/* initcall_debug in the new kernel */
@@ -135,7 +136,7 @@ static void usage_update(FILE *f)
 		"                   [--app PID]... [--unit NAME.service]... [--store DEV]\n"
 		"                   [--dry-run] [--lazy-restore] [--no-prepare] [--file-load]\n"
 		"                   [--purgatory-checks] [--quick-kexec=auto|no]\n"
-		"                   [--memmap-bg=auto|no] [--park-cpus=auto|no]\n"
+		"                   [--memmap-bg=auto|low|no] [--park-cpus=auto|no]\n"
 		"                   [--quiet-boot] [--defer-cpus[=N]] [--profile-boot]\n"
 		"                   [--probes=auto|kprobe|off]\n"
 		"                   [--discard-unrestored] [--no-quiesce]\n"
@@ -222,16 +223,19 @@ static void usage_update(FILE *f)
 		"                       copies nothing.  auto does it when they fit and\n"
 		"                       says why not otherwise; `nvwa report` shows how\n"
 		"                       many pages the jump copied\n"
-		"      --memmap-bg=WHEN  auto (the default) or no.  When the new kernel\n"
-		"                       is an nvwa kernel with memmap-bg, it is booted\n"
-		"                       with deferred_page_init=async: /init and the\n"
-		"                       restore start while the struct pages of most of\n"
-		"                       memory are still being initialised in the\n"
-		"                       background; with memmap-bg-low also those below\n"
-		"                       4 GiB (deferred_page_init=async,low).  A\n"
+		"      --memmap-bg=WHEN  auto (the default), low or no.  When the new\n"
+		"                       kernel is an nvwa kernel with memmap-bg, auto\n"
+		"                       boots it with deferred_page_init=async: /init\n"
+		"                       and the restore start while the struct pages of\n"
+		"                       the memory above 4 GiB are still being\n"
+		"                       initialised in the background.  low (a kernel\n"
+		"                       with memmap-bg-low) defers those below 4 GiB\n"
+		"                       too, so the time to /init no longer grows with\n"
+		"                       memory; until the init has gone through them\n"
+		"                       every allocation comes from below 4 GiB, which\n"
+		"                       may leave none for 32-bit DMA devices.  A\n"
 		"                       deferred_page_init= already on the command line\n"
-		"                       or in --append is kept (async alone: only the\n"
-		"                       memory above 4 GiB in the background)\n"
+		"                       or in --append is kept\n"
 		"      --park-cpus=WHEN auto (the default) or no.  On an nvwa kernel\n"
 		"                       booted with nvwa.park=ADDR, the secondary CPUs\n"
 		"                       wait in that region across the kexec and an nvwa\n"
@@ -572,8 +576,10 @@ static int append_park_params(const char *current, char *own, size_t size)
 /*
  * deferred_page_init=async for a new kernel that has memmap-bg: its
  * /init, and the restore with it, then do not wait for the struct pages
- * of most of memory (fastboot/kernel/0002); async,low where it has
- * memmap-bg-low, so the memory below 4 GiB does not wait either (0003).
+ * of most of memory (fastboot/kernel/0002); async,low with --memmap-bg=low
+ * where it has memmap-bg-low, so the memory below 4 GiB does not wait
+ * either (0003: opt-in, since until its init went through DMA32 every
+ * allocation is served from there).
  * The operator's own deferred_page_init=, carried over or appended, is
  * left as it is.
  */
@@ -597,13 +603,14 @@ static int append_memmap_params(const struct update *u, const char *current, cha
 		log_info("  memmap init: %s", how);
 		return 0;
 	}
-	if (kcaps_image_has(&u->plan.image, KCAP_MEMMAP_BG_LOW)) {
+	if (u->memmap_bg_low && kcaps_image_has(&u->plan.image, KCAP_MEMMAP_BG_LOW)) {
 		log_info("  memmap init: in the background, after /init, below 4 GiB too ("
 			 MEMMAP_BG_PARAM "=async,low)");
 		w = snprintf(own + len, size - len, " " MEMMAP_BG_PARAM "=async,low");
 	} else {
 		log_info("  memmap init: in the background, after /init (" MEMMAP_BG_PARAM
-			 "=async)");
+			 "=async)%s", !u->memmap_bg_low ? "" :
+			 "; not below 4 GiB: the new kernel has no memmap-bg-low");
 		w = snprintf(own + len, size - len, " " MEMMAP_BG_PARAM "=async");
 	}
 	return w < 0 || (size_t)w >= size - len ? -E2BIG : 0;
@@ -1469,9 +1476,10 @@ static int parse_args(struct update *u, int argc, char **argv)
 			u->no_quick = !strcmp(optarg, "no");
 			break;
 		case 'G':
-			if (strcmp(optarg, "auto") && strcmp(optarg, "no"))
-				return log_error_errno(-EINVAL, "--memmap-bg takes auto or no, not '%s'", optarg);
+			if (strcmp(optarg, "auto") && strcmp(optarg, "low") && strcmp(optarg, "no"))
+				return log_error_errno(-EINVAL, "--memmap-bg takes auto, low or no, not '%s'", optarg);
 			u->no_memmap_bg = !strcmp(optarg, "no");
+			u->memmap_bg_low = !strcmp(optarg, "low");
 			break;
 		case 'W':
 			if (strcmp(optarg, "auto") && strcmp(optarg, "no"))

@@ -164,7 +164,7 @@ low_window() {
 	local managed normal dma32 flags tcp
 	check "the kernel says memmap-bg-low" sh -c 'grep -qx memmap-bg-low /sys/kernel/nvwa/features'
 	check "the deferred range starts in DMA32 (async,low)" \
-		sh -c 'dmesg | grep -q "node 0: struct pages from pfn .* (zone DMA32) on deferred"'
+		sh -c 'dmesg | grep -q "node 0: deferred struct pages start at pfn .* (zone DMA32)"'
 	managed=$(sed -n 's/^managed_at_init //p' /tmp/early.log)
 	report "managed pages at /init: $managed"
 	dma32=$(echo "$managed" | awk '{ for (i = 1; i < NF; i += 2) if ($i == "DMA32") print $(i + 1) }')
@@ -202,7 +202,7 @@ main() {
 	1)
 		async_boot 1
 		check "async alone defers Normal only" \
-			sh -c 'dmesg | grep -q "node 0: struct pages from pfn .* (zone Normal) on deferred"'
+			sh -c 'dmesg | grep -q "node 0: deferred struct pages start at pfn .* (zone Normal)"'
 		report "managed pages at /init: $(sed -n 's/^managed_at_init //p' /tmp/early.log)"
 		next_boot sync
 		;;
@@ -249,7 +249,7 @@ async_boot_restored() {
 	check "nvwa restore succeeded" restore_ok
 	check "the init went to the background" sh -c 'dmesg | grep -q "deferred pages: initialised in the background"'
 	check "from DMA32 up (async,low carried over by nvwa)" \
-		sh -c 'dmesg | grep -q "node 0: struct pages from pfn .* (zone DMA32) on deferred"'
+		sh -c 'dmesg | grep -q "node 0: deferred struct pages start at pfn .* (zone DMA32)"'
 	wait_for 600 sh -c "dmesg | grep -q '$DONE_LINE'" || fatal "the deferred init never ended"
 	done=$(klog_s "$DONE_LINE")
 	mounted=$(klog_s "EXT4-fs (pmem0): mounted")

@@ -21,15 +21,16 @@
 # 16 pages, file-max within 1000 (0.13 %), the free memory (MemFree and
 # the pages on the per-CPU lists) within 16 MiB, DMA32's reserve against
 # Normal all of Normal's managed pages over the ratio, tcp_mem within 3 %.
-# Then an application is updated (its memory copied by CRIU into the pmem
-# store) to the same kernel, async,low (carried over), where /init's
+# Then two applications are updated (one's memory copied by CRIU into the
+# pmem store, the other's 512 MiB kept in place) to the same kernel,
+# async,low (carried over), where /init's
 # program asks for a quarter of the memory only: it grows the zone little,
 # and the init, at nice 19, goes on while the vCPUs are busy.  Boot 4: the
 # pmem store (ZONE_DEVICE, hot-added by
 # nd_pmem, which no longer waits for the init) was mounted and the
-# restore started before the init ended; the application is back, every
-# byte verified; once the init ended, MemTotal, managed pages,
-# min_free_kbytes and the watermarks are boot 2's.  (Boots 1 and 3 show
+# restore started before the init ended; the applications are back, every
+# byte verified, the kept one's memory kept; once the init ended,
+# MemTotal, managed pages, min_free_kbytes and the watermarks are boot 2's.  (Boots 1 and 3 show
 # when the restore hook read the unformatted pmem device; there the
 # program grows the zone itself, so the init may end first.)  The store
 # is the top 512 MiB of the guest's RAM (its RAM above 4 GiB ends at
@@ -78,6 +79,7 @@ figures() {
 	echo "free_kb $(( $(meminfo_kb MemFree) + $(zone_sum count:) * 4 ))"
 }
 fig() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
+kept_pid() { cat /disk/state/test/kept; }
 before() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && b != "" && a < b) }'; }
 
 # Boot 4: the restore hook's start and end in the kernel's log.
@@ -227,13 +229,17 @@ main() {
 		# Not each zone's: the kernel places itself at random (KASLR),
 		# below 4 GiB or above, and its 24 MiB move between the zones.
 		within_zones
-		# The update the next boot restores while its init runs: memory
-		# copied through the pmem store by CRIU, not kept in place.
+		# The update the next boot restores while its init runs: one
+		# application's memory copied through the pmem store by CRIU,
+		# the other's kept in place (its frames, wherever they lie, in
+		# the deferred range of the next boot: reserved at its start).
 		store_format
 		start_kept app --mem 64
+		start_app kept --mem 512 > /disk/state/test/kept
+		wait_ready kept 300
 		UPDATE_KERNEL=/boot/vmlinuz-nvwa
-		UPDATE_ARGS="--copy-memory --append nvwa.test_touch=25"
-		update_reboot "$(app_pid)"
+		UPDATE_ARGS="--copy-memory=$(app_pid) --append nvwa.test_touch=25"
+		update_reboot "$(app_pid)" "$(kept_pid)"
 		;;
 	4)
 		mark "restore ended"
@@ -264,6 +270,9 @@ async_boot_restored() {
 	check "the restore started before the init ended" before "$rstart" "$done"
 	check "PID $pid is running again" app_alive "$pid"
 	check "64 MiB verified byte for byte" app_verify "$pid" app
+	check "the other application's 512 MiB were kept in place" report_is --argjson p "$(kept_pid)" \
+		'.apps[] | select(.pid == $p) | .memory == "kept" and .copied_pages == 0'
+	check "and came back verified byte for byte" app_verify "$(kept_pid)" kept
 	wait_for 600 grep -q '^rc ' /tmp/early.log || fatal "the program at /init did not end: $(cat /tmp/early.log)"
 	report_file early /tmp/early.log
 	check "every line the program wrote read back (and no OOM kill)" grep -q '^rc 0 ' /tmp/early.log

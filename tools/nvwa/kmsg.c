@@ -22,6 +22,21 @@
 #include "tools/nvwa/nvwa.h"
 #include "tools/nvwa/sdboot.h"
 
+void kmsg_note(const char *msg)
+{
+	char line[256];
+	ssize_t n;
+	int fd;
+
+	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	xsnprintf(line, sizeof(line), "nvwa: %s\n", msg);
+	n = write(fd, line, strlen(line));
+	(void)n;
+	close(fd);
+}
+
 static void add(struct nvwa_timeline *tl, const char *name,
 		enum nvwa_domain domain, uint64_t start, uint64_t end)
 {

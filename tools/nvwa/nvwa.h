@@ -119,6 +119,12 @@ int state_report_path(uint64_t gen, char *ret_path, size_t size);
 int kmsg_add_boot_phases(struct nvwa_handover *h, uint64_t kexec_tsc,
 			 uint64_t restore_tsc);
 /*
+ * "nvwa: @msg" in the kernel log, stamped by its clock: what nvwa does
+ * between its last timeline mark and the kexec shows next to the
+ * kernel's own steps.  Best effort: nothing depends on it.
+ */
+void kmsg_note(const char *msg);
+/*
  * The kernel log's messages that start with @prefix ("nvwa.keep: "),
  * without it, joined by "; " into @out (cut to fit).  Returns how many
  * there were, or a negative errno.

@@ -2039,6 +2039,7 @@ static int update(struct update *u)
 	fflush(NULL);
 	t = tsc_read();
 	timeline_add(tl, NVWA_PHASE_REBOOT, NVWA_DOMAIN_OLD, t, t);
+	kmsg_note("update: the last mark; the handover record next, then the kexec");
 	/* The record is fsync'ed; the last chance to back out is before it. */
 	r = interrupted();
 	if (!r)
@@ -2065,6 +2066,7 @@ static int update(struct update *u)
 	if (FAULT("hang-before-reboot"))
 		for (;;)
 			pause();
+	kmsg_note("update: record written, store read-only: kexec now");
 	r = FAULT("reboot") ? -EIO : kexec_jump();
 	log_error_errno(r, "reboot(LINUX_REBOOT_CMD_KEXEC) failed: %m");
 	return withdraw_record(u, r);

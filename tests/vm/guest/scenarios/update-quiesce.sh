@@ -37,6 +37,11 @@ main() {
 		rc=$?
 		cat /tmp/fault-reboot.log
 		check "a failed reboot call rolls back (status 3)" [ "$rc" = 3 ]
+		# What nvwa did after its last timeline mark is in the kernel's
+		# log, on its clock, next to the kernel's own kexec lines.
+		check "the kernel log has nvwa's last steps before the kexec" sh -c \
+			'dmesg | grep -q "nvwa: update: the last mark; the handover record next" &&
+			 dmesg | grep -q "nvwa: update: record written, store read-only: kexec now"'
 		check "the fs is not left frozen: writing to /disk works" disk_writable
 		check "the writer keeps writing" writer_progresses
 		check "the application keeps counting" app_progresses app

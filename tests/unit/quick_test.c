@@ -131,9 +131,32 @@ static void fake_vmlinux(struct fake *f)
 	}
 }
 
+/* A scratch directory holding a vmlinux (in) and the copy made of it (out). */
+struct scratch {
+	char dir[32], in[64], out[64];
+};
+
+static bool scratch_make(struct scratch *t)
+{
+	xsnprintf(t->dir, sizeof(t->dir), "/tmp/quick_test.XXXXXX");
+	if (!CHECK(mkdtemp(t->dir)))
+		return false;
+	xsnprintf(t->in, sizeof(t->in), "%s/vmlinux", t->dir);
+	xsnprintf(t->out, sizeof(t->out), "%s/copy", t->dir);
+	return true;
+}
+
+static void scratch_remove(const struct scratch *t)
+{
+	unlink(t->in);
+	unlink(t->out);
+	rmdir(t->dir);
+}
+
 TEST(vmlinux_moves_with_only_its_load_addresses_changed)
 {
-	char dir[] = "/tmp/quick_test.XXXXXX", in[64], out[64];
+	struct scratch t;
+	const char *in = t.in, *out = t.out;
 	struct quick_region r = { 0x28000000, 64 * MIB };
 	struct quick_span s, moved;
 	struct quick_place p;
@@ -141,10 +164,8 @@ TEST(vmlinux_moves_with_only_its_load_addresses_changed)
 	size_t len;
 	char *buf;
 
-	if (!CHECK(mkdtemp(dir)))
+	if (!scratch_make(&t))
 		return;
-	xsnprintf(in, sizeof(in), "%s/vmlinux", dir);
-	xsnprintf(out, sizeof(out), "%s/vmlinux-quick", dir);
 	fake_vmlinux(&f);
 	CHECK_EQ_INT(write_file_create(in, &f, sizeof(f)), 0);
 	CHECK_EQ_INT(quick_span_read(in, &s, why, sizeof(why)), 0);
@@ -163,9 +184,7 @@ TEST(vmlinux_moves_with_only_its_load_addresses_changed)
 		CHECK(!memcmp(g->text, f.text, sizeof(f.text)) && !memcmp(g->data, f.data, sizeof(f.data)));
 		free(buf);
 	}
-	unlink(in);
-	unlink(out);
-	rmdir(dir);
+	scratch_remove(&t);
 }
 
 /*
@@ -174,22 +193,21 @@ TEST(vmlinux_moves_with_only_its_load_addresses_changed)
  */
 TEST(vmlinux_holes_are_counted_and_covered)
 {
-	char dir[] = "/tmp/quick_test.XXXXXX", in[64], out[64];
+	struct scratch t;
+	const char *in = t.in, *out = t.out;
 	struct quick_span s, c;
 	struct fake f, *g;
 	size_t len;
 	char *buf;
 
-	if (!CHECK(mkdtemp(dir)))
+	if (!scratch_make(&t))
 		return;
-	xsnprintf(in, sizeof(in), "%s/vmlinux", dir);
-	xsnprintf(out, sizeof(out), "%s/vmlinux-covered", dir);
 	fake_vmlinux(&f);
 	/* The higher segment first in the table: order by address, not index. */
-	Elf64_Phdr t = f.ph[0];
+	Elf64_Phdr first = f.ph[0];
 
 	f.ph[0] = f.ph[1];
-	f.ph[1] = t;
+	f.ph[1] = first;
 	CHECK_EQ_INT(write_file_create(in, &f, sizeof(f)), 0);
 	CHECK_EQ_INT(quick_span_read(in, &s, why, sizeof(why)), 0);
 	CHECK(s.lo == 0x1000000 && s.hi == 0x1200000 + 3 * MIB);
@@ -226,22 +244,19 @@ TEST(vmlinux_holes_are_counted_and_covered)
 	CHECK_EQ_INT(vmlinux_write_covered(out, in, why, sizeof(why)), 0);
 	CHECK_EQ_INT(quick_span_read(in, &s, why, sizeof(why)), 0);
 	CHECK(s.holes == 0 && s.hi == c.hi);
-	unlink(in);
-	unlink(out);
-	rmdir(dir);
+	scratch_remove(&t);
 }
 
 TEST(not_an_x86_64_executable_is_refused)
 {
-	char dir[] = "/tmp/quick_test.XXXXXX", in[64], out[64];
+	struct scratch t;
+	const char *in = t.in, *out = t.out;
 	struct quick_place p = { .delta = 2 * MIB };
 	struct quick_span s;
 	struct fake f;
 
-	if (!CHECK(mkdtemp(dir)))
+	if (!scratch_make(&t))
 		return;
-	xsnprintf(in, sizeof(in), "%s/vmlinux", dir);
-	xsnprintf(out, sizeof(out), "%s/out", dir);
 	fake_vmlinux(&f);
 	f.eh.e_machine = EM_AARCH64;
 	CHECK_EQ_INT(write_file_create(in, &f, sizeof(f)), 0);
@@ -256,6 +271,5 @@ TEST(not_an_x86_64_executable_is_refused)
 	CHECK_STREQ(why, "no loadable segment");
 	CHECK_EQ_INT(write_file_create(in, "MZ", 2), 0);
 	CHECK_EQ_INT(quick_span_read(in, &s, why, sizeof(why)), -ENOEXEC);
-	unlink(in);
-	rmdir(dir);
+	scratch_remove(&t);
 }

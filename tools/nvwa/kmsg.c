@@ -31,7 +31,12 @@ void kmsg_note(const char *msg)
 	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	xsnprintf(line, sizeof(line), "nvwa: %s\n", msg);
+	/*
+	 * Debug level (7): in the log, but not printed on a console at the
+	 * default loglevel, which on a serial console would add
+	 * milliseconds to the downtime.
+	 */
+	xsnprintf(line, sizeof(line), "<7>nvwa: %s\n", msg);
 	n = write(fd, line, strlen(line));
 	(void)n;
 	close(fd);

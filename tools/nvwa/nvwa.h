@@ -119,9 +119,10 @@ int state_report_path(uint64_t gen, char *ret_path, size_t size);
 int kmsg_add_boot_phases(struct nvwa_handover *h, uint64_t kexec_tsc,
 			 uint64_t restore_tsc);
 /*
- * "nvwa: @msg" in the kernel log, stamped by its clock: what nvwa does
- * between its last timeline mark and the kexec shows next to the
- * kernel's own steps.  Best effort: nothing depends on it.
+ * "nvwa: @msg" in the kernel log at debug level, stamped by its clock:
+ * what nvwa does between its last timeline mark and the kexec shows next
+ * to the kernel's own steps (on the console with loglevel=8).  Best
+ * effort: nothing depends on it.
  */
 void kmsg_note(const char *msg);
 /*
